@@ -1,0 +1,46 @@
+"""The one trading calendar: Hong Kong business days from shipped holiday data."""
+from __future__ import annotations
+
+import tomllib
+from datetime import date, timedelta
+from importlib import resources
+from pathlib import Path
+
+
+class Calendar:
+    def __init__(self, holidays: set[date]):
+        self.holidays = frozenset(holidays)
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> "Calendar":
+        if path is None:
+            text = resources.files("gateway.clearing").joinpath("data/hk_holidays.toml").read_text()
+        else:
+            text = Path(path).read_text()
+        data = tomllib.loads(text)
+        days = {date.fromisoformat(d) for year in data["holidays"].values() for d in year}
+        return cls(days)
+
+    def is_business_day(self, d: date) -> bool:
+        return d.weekday() < 5 and d not in self.holidays
+
+    def next_business_day(self, d: date) -> date:
+        d += timedelta(days=1)
+        while not self.is_business_day(d):
+            d += timedelta(days=1)
+        return d
+
+    def previous_business_day(self, d: date) -> date:
+        d -= timedelta(days=1)
+        while not self.is_business_day(d):
+            d -= timedelta(days=1)
+        return d
+
+    def on_or_after(self, d: date) -> date:
+        """``d`` if it is a business day, else the next business day."""
+        return d if self.is_business_day(d) else self.next_business_day(d)
+
+    def add_business_days(self, d: date, n: int) -> date:
+        for _ in range(n):
+            d = self.next_business_day(d)
+        return d

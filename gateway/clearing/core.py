@@ -1,0 +1,311 @@
+"""The contract of the clearing core and the composition of its modules.
+
+A module (``SystemModule`` here; DCASS, CCMS and OTC Clear in their packages) is a plain object
+that declares which command and query classes it handles. :class:`ClearingCore` dispatches each
+command to its module, lets every module react to time passing and to the events of the others
+(in a fixed order), and returns an :class:`Outcome`. Same commands, same order, same times:
+same state and same events. Nothing here touches I/O or the wall clock.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field, fields, is_dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Callable, ClassVar
+
+from .calendar import Calendar
+from .errors import ClearingError, OPERATOR_ONLY, UNSUPPORTED_COMMAND, TIME_BACKWARDS
+
+OPERATOR = "__OPERATOR__"
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """Who runs a command and when (business time, Hong Kong local, naive)."""
+
+    now: datetime
+    participant: str | None  # acting participant id; None for the operator
+    user: str = ""
+    operator: bool = False
+
+    def require_operator(self) -> None:
+        if not self.operator:
+            raise ClearingError(OPERATOR_ONLY)
+
+
+class Event:
+    """Base of everything that became true. ``STREAM`` names the broadcast stream; ``owner`` is
+    the participant whose dedicated stream carries it (``None``: public, every subscriber)."""
+
+    STREAM: ClassVar[str] = "general"
+    owner: str | None
+
+
+@dataclass
+class Outcome:
+    reply: Any = None
+    events: list = field(default_factory=list)
+
+
+class Module:
+    """Base for core modules. Subclasses fill ``handlers`` / ``query_handlers``."""
+
+    name: ClassVar[str] = "module"
+
+    def __init__(self, core: "ClearingCore"):
+        self.core = core
+
+    def commands(self) -> dict[type, Callable[[Any, Context], Outcome]]:
+        return {}
+
+    def queries(self) -> dict[type, Callable[[Any, Context], Any]]:
+        return {}
+
+    def on_time(self, now: datetime) -> list:
+        """Business time moved forward to ``now``: run what became due (cut-offs, value dates)."""
+        return []
+
+    def on_events(self, events: list, ctx: Context) -> list:
+        """React to other modules' events (e.g. CCMS to a margin change); return new events."""
+        return []
+
+    def end_of_day(self, ctx: Context) -> list:
+        """End-of-day processing before the business date rolls."""
+        return []
+
+    def start_of_day(self, ctx: Context, business_date: date) -> list:
+        return []
+
+    def snapshot(self) -> Any:
+        """Plain data (dicts, lists, str, int, Decimal, date) describing the whole state."""
+        return None
+
+
+# ---------------------------------------------------------------- system module
+@dataclass(frozen=True, slots=True)
+class Tick:
+    """Gateway-internal: business time passes; emits a heartbeat on the general stream."""
+
+    interval: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class SetBusinessTime:
+    """Operator: set business date-time (forward only unless ``reset``)."""
+
+    when: datetime
+    reset: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SendClearingMessage:
+    """Operator: a free-text clearing-house message to every participant (BI27 style)."""
+
+    lines: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class EndOfDay:
+    """Operator: run end of day in every module, then roll to the next business date."""
+
+
+@dataclass(frozen=True, slots=True)
+class BusinessDateQuery:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class BusinessDateAnswer:
+    business_date: date
+    now: datetime
+    previous_business_date: date
+    next_business_date: date
+
+
+@dataclass(slots=True)
+class Heartbeat(Event):
+    STREAM: ClassVar[str] = "general"
+    interval: int
+    now: datetime
+    owner: str | None = None
+
+
+@dataclass(slots=True)
+class ClearingMessage(Event):
+    STREAM: ClassVar[str] = "general"
+    number: int
+    now: datetime
+    lines: tuple[str, ...]
+    owner: str | None = None
+
+
+@dataclass(slots=True)
+class BusinessDateChanged(Event):
+    STREAM: ClassVar[str] = "general"
+    business_date: date
+    previous_business_date: date
+    now: datetime
+    owner: str | None = None
+
+
+class SystemModule(Module):
+    name = "system"
+
+    def __init__(self, core: "ClearingCore"):
+        super().__init__(core)
+        self.message_number = 0
+
+    def commands(self):
+        return {
+            Tick: self._tick,
+            SetBusinessTime: self._set_time,
+            SendClearingMessage: self._message,
+            EndOfDay: self._end_of_day,
+        }
+
+    def queries(self):
+        return {BusinessDateQuery: self._business_date}
+
+    def _tick(self, cmd: Tick, ctx: Context) -> Outcome:
+        return Outcome(None, [Heartbeat(interval=cmd.interval, now=ctx.now)])
+
+    def _set_time(self, cmd: SetBusinessTime, ctx: Context) -> Outcome:
+        ctx.require_operator()
+        return Outcome(None, [])  # the core applies the time itself (see ClearingCore.execute)
+
+    def _message(self, cmd: SendClearingMessage, ctx: Context) -> Outcome:
+        ctx.require_operator()
+        self.message_number += 1
+        return Outcome(self.message_number, [ClearingMessage(self.message_number, ctx.now, tuple(cmd.lines))])
+
+    def _end_of_day(self, cmd: EndOfDay, ctx: Context) -> Outcome:
+        ctx.require_operator()
+        core = self.core
+        events: list = []
+        for m in core.modules:
+            events += m.end_of_day(ctx)
+        previous = core.business_date
+        core.business_date = core.calendar.next_business_day(previous)
+        events.append(BusinessDateChanged(core.business_date, previous, ctx.now))
+        for m in core.modules:
+            events += m.start_of_day(ctx, core.business_date)
+        return Outcome(core.business_date, events)
+
+    def _business_date(self, q: BusinessDateQuery, ctx: Context) -> BusinessDateAnswer:
+        c = self.core
+        return BusinessDateAnswer(c.business_date, c.now, c.calendar.previous_business_day(c.business_date),
+                                  c.calendar.next_business_day(c.business_date))
+
+    def snapshot(self):
+        return {"message_number": self.message_number}
+
+
+# ---------------------------------------------------------------- the core
+class ClearingCore:
+    """All modules, one business date, one business time. Single-threaded by design."""
+
+    def __init__(self, start: datetime, calendar: Calendar | None = None,
+                 module_factories: list[Callable[["ClearingCore"], Module]] | None = None):
+        self.calendar = calendar or Calendar.load()
+        self.now = start
+        self.business_date = self.calendar.on_or_after(start.date())
+        self.modules: list[Module] = [SystemModule(self)]
+        for factory in module_factories or []:
+            self.modules.append(factory(self))
+        self._commands: dict[type, Callable] = {}
+        self._queries: dict[type, Callable] = {}
+        for m in self.modules:
+            for t, h in m.commands().items():
+                assert t not in self._commands, f"command {t.__name__} handled twice"
+                self._commands[t] = h
+            for t, h in m.queries().items():
+                assert t not in self._queries, f"query {t.__name__} handled twice"
+                self._queries[t] = h
+
+    def module(self, name: str) -> Module:
+        for m in self.modules:
+            if m.name == name:
+                return m
+        raise KeyError(name)
+
+    def handles(self, command_type: type) -> bool:
+        return command_type in self._commands or command_type in self._queries
+
+    def execute(self, cmd: Any, ctx: Context) -> Outcome:
+        """Run one command. Raises :class:`ClearingError` with nothing changed on rejection."""
+        handler = self._commands.get(type(cmd))
+        if handler is None:
+            raise ClearingError(UNSUPPORTED_COMMAND, type(cmd).__name__)
+        if isinstance(cmd, SetBusinessTime):
+            ctx.require_operator()
+            if cmd.when < self.now and not cmd.reset:
+                raise ClearingError(TIME_BACKWARDS, f"{cmd.when} < {self.now}", field="when")
+            ctx = Context(cmd.when, ctx.participant, ctx.user, ctx.operator)
+        events = self.advance(ctx.now)
+        out = handler(cmd, ctx)
+        events += out.events
+        events += self._react(out.events, ctx)
+        out.events = events
+        return out
+
+    def query(self, q: Any, ctx: Context) -> Any:
+        handler = self._queries.get(type(q))
+        if handler is None:
+            raise ClearingError(UNSUPPORTED_COMMAND, type(q).__name__)
+        return handler(q, ctx)
+
+    def advance(self, now: datetime) -> list:
+        """Move business time forward; modules run what became due. Never moves backwards."""
+        if now <= self.now:
+            return []
+        self.now = now
+        events: list = []
+        for m in self.modules:
+            events += m.on_time(now)
+        if events:
+            events += self._react(events, Context(now, None, "", True))
+        return events
+
+    def _react(self, events: list, ctx: Context) -> list:
+        out: list = []
+        pending = events
+        for _ in range(8):  # bounded cascade
+            new: list = []
+            for m in self.modules:
+                new += m.on_events(pending, ctx)
+            if not new:
+                break
+            out += new
+            pending = new
+        return out
+
+    # ------------------------------------------------------------ state hash
+    def snapshot(self) -> dict:
+        return {"now": self.now, "business_date": self.business_date,
+                "modules": {m.name: m.snapshot() for m in self.modules}}
+
+    def state_hash(self) -> str:
+        return hashlib.sha256(canonical_json(self.snapshot()).encode()).hexdigest()
+
+
+def _plain(o: Any) -> Any:
+    if isinstance(o, (datetime, date)):
+        return o.isoformat()
+    if isinstance(o, Decimal):
+        return str(o)
+    if is_dataclass(o):
+        return {f.name: _plain(getattr(o, f.name)) for f in fields(o)}
+    if isinstance(o, dict):
+        return {str(k): _plain(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple, set, frozenset)):
+        items = [_plain(v) for v in o]
+        return sorted(items, key=repr) if isinstance(o, (set, frozenset)) else items
+    if hasattr(o, "value") and hasattr(o, "name"):  # enums
+        return o.value
+    return o
+
+
+def canonical_json(o: Any) -> str:
+    return json.dumps(_plain(o), sort_keys=True, separators=(",", ":"))
