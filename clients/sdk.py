@@ -1,0 +1,418 @@
+"""The asyncio SDK.
+
+    async with await connect("127.0.0.1", 7600, user="CPA01", password="pass-CPA01") as c:
+        await c.subscribe(Stream.TRADES)
+        answer = await c.query(BusinessDateQuery())
+        async for b in c.broadcasts():
+            print(b.sequence, b.message)
+
+Requests return the typed answer message (segments of a paged answer are joined) or raise
+:class:`RequestRejected` with both status codes. Heartbeats are automatic. When the connection
+drops (or the server ends the session for a reason one can recover from: idle, slow reader,
+shutdown), the client reconnects, logs in naming the last sequence it delivered on every stream,
+subscribes again, and the broadcast iterator goes on with no gap and no duplicate.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass
+from typing import Any, AsyncIterator
+
+import structlog
+
+from clients.errors import ConnectionLost, LoginRejected, RequestRejected, RequestTimeout, SessionEnded
+from protocol.framing import MAX_FRAME_SIZE
+from protocol.kinds import Kind
+from protocol.messages import session as ms
+from protocol.session import (Broadcast, ClientSession, GapDetected, HeartbeatReceived, LoggedOut, ProtocolError,
+                              Rejected, Reply, State)
+from protocol.status import SessionStatus as St
+from protocol.streams import Stream
+
+log = structlog.get_logger("sdk")
+
+NO_RECONNECT = {St.LOGGED_OUT, St.FORCED_LOGOUT, St.INVALID_CREDENTIALS, St.UNKNOWN_USER, St.ACCOUNT_LOCKED,
+                St.SESSION_IN_USE, St.THROTTLE_DISCONNECT}
+
+
+@dataclass(slots=True)
+class BroadcastEvent:
+    stream: int
+    sequence: int
+    business_date: int
+    message: Any
+
+    @property
+    def code(self) -> str:
+        return self.message.CODE
+
+
+@dataclass(slots=True)
+class Gap:
+    """Broadcasts that could not be recovered (only when recovery itself was refused)."""
+    stream: int
+    business_date: int
+    first: int
+    last: int
+
+
+class _Pending:
+    __slots__ = ("future", "segments", "recovered", "code")
+
+    def __init__(self, future: asyncio.Future, code: str):
+        self.future = future
+        self.segments: list = []
+        self.recovered: list = []
+        self.code = code
+
+
+class _Proto(asyncio.Protocol):
+    def __init__(self, client: "Client"):
+        self.client = client
+        self.transport = None
+
+    def connection_made(self, transport):
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        if self.client._proto is self:
+            self.client._on_data(data)
+
+    def connection_lost(self, exc) -> None:
+        self.client._on_lost(self, exc)
+
+
+class Client:
+    def __init__(self, host: str, port: int, user: str, password: str, *, application_id: str = "hkpost-sdk/0.1",
+                 forced: bool = False, auto_reconnect: bool = True, reconnect_delay: float = 0.1,
+                 max_reconnect_delay: float = 5.0, request_timeout: float = 30.0, max_reconnect_attempts: int = 50,
+                 heartbeats: bool = True):
+        self.host, self.port, self.user, self.password = host, port, user, password
+        self.application_id = application_id
+        self.forced = forced
+        self.auto_reconnect = auto_reconnect
+        self.reconnect_delay = reconnect_delay
+        self.max_reconnect_delay = max_reconnect_delay
+        self.max_reconnect_attempts = max_reconnect_attempts
+        self.request_timeout = request_timeout
+        self.heartbeats = heartbeats
+        self.machine = ClientSession(MAX_FRAME_SIZE)
+        self._proto: _Proto | None = None
+        self._pending: dict[int, _Pending] = {}
+        self._queue: asyncio.Queue = asyncio.Queue()
+        self._subscriptions: list = []  # items to subscribe again after a reconnect
+        self._closing = False
+        self._ended: SessionEnded | None = None
+        self._hb_task: asyncio.Task | None = None
+        self._reconnect_task: asyncio.Task | None = None
+        self.login_reply: ms.LoginReply | None = None
+        self.login_status = 0
+        self.reconnects = 0
+        self.gaps: list[Gap] = []
+        self._last_sent = 0.0
+        self._last_received = 0.0
+        self._window_start = 0.0
+        self._window_count = 0
+        self._connected = asyncio.Event()
+
+    # ------------------------------------------------------------ connection
+    async def connect(self) -> "Client":
+        await self._open(self.forced)
+        return self
+
+    async def _open(self, forced: bool) -> None:
+        loop = asyncio.get_running_loop()
+        self.machine.decoder = type(self.machine.decoder)(MAX_FRAME_SIZE)
+        self.machine.state = State.AWAIT_LOGIN
+        for c in self.machine.cursors.values():
+            c.recovering, c.held = 0, type(c.held)()
+        self.machine._internal.clear()
+        self.machine.pending.clear()
+        _, proto = await loop.create_connection(lambda: _Proto(self), self.host, self.port)
+        self._proto = proto
+        now = loop.time()
+        self._last_sent = self._last_received = now
+        login = ms.LoginRequest(user=self.user, password=self.password, application_id=self.application_id,
+                                forced=forced, resume=self.machine.resume_points())
+        try:
+            reply, frame = await self._request(login, want_frame=True)
+        except RequestRejected as e:
+            self._closing = True
+            raise LoginRejected(e.request_code, e.session_status, e.business_status, e.field_offset, e.field,
+                                e.text) from None
+        self.login_reply = reply
+        self.login_status = frame.session_status
+        self._ended = None
+        if self.heartbeats and (self._hb_task is None or self._hb_task.done()):
+            self._hb_task = asyncio.create_task(self._heartbeat_loop())
+        if self._subscriptions:
+            await self._request(ms.SubscribeRequest(items=list(self._subscriptions)))
+        self._connected.set()
+
+    async def __aenter__(self) -> "Client":
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Log out (when connected) and close; no reconnect."""
+        self._closing = True
+        if self._reconnect_task is not None:
+            self._reconnect_task.cancel()
+        if self._proto is not None and self._proto.transport is not None and not self._proto.transport.is_closing():
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._request(ms.LogoutRequest()), 2.0)
+        self._shutdown_transport()
+        if self._hb_task is not None:
+            self._hb_task.cancel()
+        self._queue.put_nowait(None)
+
+    async def logout(self) -> None:
+        await self.close()
+
+    def _shutdown_transport(self) -> None:
+        if self._proto is not None and self._proto.transport is not None:
+            self._proto.transport.close()
+
+    def abort_connection(self) -> None:
+        """Drop the TCP connection without logging out (tests of reconnect and resume)."""
+        if self._proto is not None and self._proto.transport is not None:
+            self._proto.transport.abort()
+
+    @property
+    def connected(self) -> bool:
+        return self._proto is not None and self._proto.transport is not None and not self._proto.transport.is_closing() \
+            and self.machine.state is State.ACTIVE
+
+    # ------------------------------------------------------------ requests
+    async def request(self, msg) -> Any:
+        return await self._request(msg)
+
+    transact = request
+    query = request
+
+    async def _request(self, msg, want_frame: bool = False, timeout: float | None = None):
+        if self._ended is not None and msg.__message__.kind != Kind.LOGIN:
+            raise self._ended
+        proto = self._proto
+        if proto is None or proto.transport is None or proto.transport.is_closing():
+            if self.auto_reconnect and not self._closing:
+                await asyncio.wait_for(self._connected.wait(), timeout or self.request_timeout)
+                proto = self._proto
+            else:
+                raise ConnectionLost("not connected")
+        await self._self_throttle()
+        loop = asyncio.get_running_loop()
+        fut = loop.create_future()
+        rid = self.machine.send(msg)
+        self._pending[rid] = p = _Pending(fut, msg.__message__.code)
+        self._write()
+        try:
+            reply, frame = await asyncio.wait_for(fut, timeout or self.request_timeout)
+        except asyncio.TimeoutError:
+            self._pending.pop(rid, None)
+            raise RequestTimeout(f"{msg.__message__.code} request {rid}: no answer in time") from None
+        if msg.__message__.code == "UQ20":
+            return reply, p.recovered
+        return (reply, frame) if want_frame else reply
+
+    async def _self_throttle(self) -> None:
+        if self.login_reply is None or not self.login_reply.throttle_per_second:
+            return
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        if now - self._window_start >= 1.0:
+            self._window_start, self._window_count = now, 0
+        self._window_count += 1
+        if self._window_count > self.login_reply.throttle_per_second:
+            await asyncio.sleep(self._window_start + 1.0 - now)
+            self._window_start, self._window_count = loop.time(), 1
+
+    def _write(self) -> None:
+        data = self.machine.data_to_send()
+        if data and self._proto is not None and self._proto.transport is not None:
+            self._proto.transport.write(data)
+            self._last_sent = asyncio.get_running_loop().time()
+
+    def send_raw(self, data: bytes) -> None:
+        """Write raw bytes on the connection (protocol tests)."""
+        self._proto.transport.write(data)
+
+    # ------------------------------------------------------------ subscriptions and broadcasts
+    async def subscribe(self, *items) -> list:
+        """Subscribe. Each item is a ``Stream`` (whole stream), a ``(stream, broadcast, filter)`` tuple
+        or a ``SubscriptionItem``. Returns the status items; refused items raise nothing: check
+        ``status``. Subscriptions are renewed automatically after a reconnect."""
+        req = []
+        for it in items:
+            if isinstance(it, ms.SubscriptionItem):
+                req.append(it)
+            elif isinstance(it, tuple):
+                stream, bcast, flt = (tuple(it) + ("", ""))[:3]
+                req.append(ms.SubscriptionItem(stream=int(stream), broadcast=bcast, filter=flt))
+            else:
+                req.append(ms.SubscriptionItem(stream=int(it)))
+        reply = await self._request(ms.SubscribeRequest(items=req))
+        for r, st in zip(req, reply.items):
+            if st.handle:
+                self._subscriptions.append(r)
+        return reply.items
+
+    async def recover(self, stream: int, first: int, last: int = 0, business_date: int = 0) -> tuple[Any, list]:
+        """Recovery query: returns (UA20 answer, [BroadcastEvent]) for the range."""
+        answer, frames = await self._request(ms.RecoveryQuery(stream=int(stream), business_date=business_date,
+                                                              first_sequence=first, last_sequence=last))
+        return answer, frames
+
+    async def broadcasts(self, timeout: float | None = None) -> AsyncIterator[BroadcastEvent]:
+        """Every broadcast of the subscribed streams, once, in order (across reconnects)."""
+        while True:
+            try:
+                item = await (asyncio.wait_for(self._queue.get(), timeout) if timeout else self._queue.get())
+            except asyncio.TimeoutError:
+                return
+            if item is None:
+                return
+            yield item
+
+    async def next_broadcast(self, timeout: float = 5.0, code: str | None = None) -> BroadcastEvent:
+        """The next broadcast (of message type ``code`` when given); raises TimeoutError."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            left = deadline - loop.time()
+            if left <= 0:
+                raise asyncio.TimeoutError(f"no broadcast {code or ''} within {timeout}s")
+            item = await asyncio.wait_for(self._queue.get(), left)
+            if item is None:
+                raise ConnectionLost("client closed")
+            if code is None or item.code == code:
+                return item
+
+    def pending_broadcasts(self) -> int:
+        return self._queue.qsize()
+
+    # ------------------------------------------------------------ input
+    def _on_data(self, data: bytes) -> None:
+        loop = asyncio.get_running_loop()
+        self._last_received = loop.time()
+        events = self.machine.receive_data(data)
+        for ev in events:
+            if isinstance(ev, Broadcast):
+                if ev.recovered_for:
+                    p = self._pending.get(ev.recovered_for)
+                    if p is not None:
+                        p.recovered.append(BroadcastEvent(ev.stream, ev.sequence, ev.business_date, ev.message))
+                    continue
+                self._queue.put_nowait(BroadcastEvent(ev.stream, ev.sequence, ev.business_date, ev.message))
+            elif isinstance(ev, Reply):
+                p = self._pending.get(ev.request_id)
+                if p is None:
+                    continue
+                p.segments.append(ev.message)
+                if ev.last:
+                    del self._pending[ev.request_id]
+                    if not p.future.done():
+                        p.future.set_result((_join(p.segments), ev.frame))
+            elif isinstance(ev, Rejected):
+                p = self._pending.pop(ev.request_id, None)
+                if p is not None and not p.future.done():
+                    p.future.set_exception(RequestRejected(ev.request_code or p.code, ev.session_status,
+                                                           ev.business_status, ev.field_offset, ev.field, ev.text))
+            elif isinstance(ev, LoggedOut):
+                self._ended = SessionEnded(ev.reason, ev.text)
+                log.info("session_ended", reason=ev.reason, text=ev.text)
+                self._fail_pending(self._ended)
+                if ev.reason in NO_RECONNECT:
+                    self._closing = True
+            elif isinstance(ev, GapDetected):
+                self.gaps.append(Gap(ev.stream, ev.business_date, ev.first, ev.last))
+                log.warning("gap", stream=ev.stream, first=ev.first, last=ev.last)
+            elif isinstance(ev, ProtocolError):
+                log.error("protocol_error", status=ev.status, text=ev.text)
+            elif isinstance(ev, HeartbeatReceived):
+                pass
+        self._write()  # recovery queries the machine decided to send
+
+    def _fail_pending(self, exc: Exception) -> None:
+        pending, self._pending = self._pending, {}
+        for p in pending.values():
+            if not p.future.done():
+                p.future.set_exception(exc)
+
+    def _on_lost(self, proto: _Proto, exc) -> None:
+        if proto is not self._proto:
+            return
+        self._connected.clear()
+        self.machine.state = State.CLOSED
+        self._fail_pending(self._ended or ConnectionLost(str(exc) if exc else "connection closed"))
+        if self.auto_reconnect and not self._closing:
+            self._reconnect_task = asyncio.get_running_loop().create_task(self._reconnect())
+        elif self._closing:
+            self._queue.put_nowait(None)
+
+    async def _reconnect(self) -> None:
+        delay = self.reconnect_delay
+        for attempt in range(self.max_reconnect_attempts):
+            await asyncio.sleep(delay)
+            if self._closing:
+                return
+            try:
+                await self._open(forced=True)
+                self.reconnects += 1
+                log.info("reconnected", attempt=attempt + 1)
+                return
+            except LoginRejected as e:
+                log.error("reconnect_login_rejected", status=e.session_status)
+                self._closing = True
+                self._queue.put_nowait(None)
+                return
+            except (OSError, ConnectionLost, RequestTimeout, SessionEnded, asyncio.TimeoutError) as e:
+                log.info("reconnect_failed", attempt=attempt + 1, error=str(e))
+                delay = min(self.max_reconnect_delay, delay * 2)
+        self._closing = True
+        self._queue.put_nowait(None)
+
+    async def _heartbeat_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        while not self._closing:
+            lr = self.login_reply
+            interval = (lr.heartbeat_interval_ms / 1000.0) if lr else 10.0
+            await asyncio.sleep(max(0.01, interval / 4))
+            if not self.connected:
+                continue
+            now = loop.time()
+            if now - self._last_sent >= interval:
+                self.machine.send_heartbeat()
+                self._write()
+            if lr and now - self._last_received > interval * lr.idle_heartbeats:
+                log.warning("server_silent", seconds=round(now - self._last_received, 3))
+                self.abort_connection()
+
+
+def _join(segments: list):
+    """Join the segments of a paged answer into one message (items concatenated)."""
+    if len(segments) == 1:
+        return segments[0]
+    first = segments[0]
+    rec = first.__message__.record
+    if not rec.has_items:
+        return segments[-1]
+    name = rec.items.name
+    items = []
+    for s in segments:
+        items += getattr(s, name)
+    import dataclasses
+    return dataclasses.replace(first, **{name: items})
+
+
+async def connect(host: str, port: int, user: str, password: str, **kw) -> Client:
+    """Connect and log in; returns the :class:`Client`."""
+    c = Client(host, port, user, password, **kw)
+    await c.connect()
+    return c
+
+
+__all__ = ["Client", "connect", "BroadcastEvent", "Gap", "Stream"]

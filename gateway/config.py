@@ -1,0 +1,55 @@
+"""Gateway settings: defaults that start the emulator with no arguments, overridable by a TOML file."""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+DEFAULT_PORT = 7600
+
+
+@dataclass
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT
+    users_file: str | None = None          # None: the shipped demo users (gateway/data/users.toml)
+    # session rules, announced in the login reply
+    heartbeat_interval: float = 10.0       # seconds of send-silence before a heartbeat
+    idle_heartbeats: int = 3               # peer dropped after this many intervals of receive-silence
+    throttle_per_second: int = 5000        # default per user; users.toml may override per user
+    max_pending: int = 1000                # requests in flight per session
+    max_replay: int = 10000                # broadcasts per replay or recovery request
+    max_frame_size: int = 64000
+    max_page_items: int = 500              # items per answer segment (further bounded by frame size)
+    max_subscriptions: int = 64            # subscription items per session
+    # protection
+    max_connections: int = 1024
+    max_connections_per_address: int = 256
+    output_buffer_limit: int = 8 * 1024 * 1024   # bytes queued for a slow reader before it is cut off
+    login_failures_before_lock: int = 5
+    login_failure_window: float = 60.0
+    lock_seconds: float = 300.0
+    login_timeout: float = 10.0            # a connection must log in within this time
+    # the general stream
+    stream_heartbeat_seconds: int = 10     # BI9 on the general stream (0: none)
+    # business time at start: None = the wall clock in Hong Kong
+    start_business_time: str | None = None  # "YYYY-MM-DDTHH:MM:SS"
+    freeze_clock: bool = False
+    log_level: str = "info"
+    log_format: str = "json"               # json | console
+
+    @classmethod
+    def load(cls, path: str | Path | None, **overrides) -> "Settings":
+        s = cls()
+        if path:
+            data = tomllib.loads(Path(path).read_text())
+            data = data.get("gateway", data)
+            names = {f.name for f in fields(cls)}
+            for k, v in data.items():
+                if k not in names:
+                    raise ValueError(f"unknown setting {k!r} in {path}")
+                setattr(s, k, v)
+        for k, v in overrides.items():
+            if v is not None:
+                setattr(s, k, v)
+        return s

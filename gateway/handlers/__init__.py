@@ -1,0 +1,74 @@
+"""Routing tables: request message class -> handler, core event class -> broadcast message.
+
+A capability adds a module here (``gateway/handlers/<capability>.py``) that uses the two
+decorators; every module of this package is imported on start. See docs/dev/extending.md.
+"""
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Callable
+
+if TYPE_CHECKING:  # pragma: no cover
+    from gateway.clearing.core import ClearingCore, Outcome
+
+HANDLERS: dict[type, Callable] = {}
+BROADCASTS: dict[type, Callable] = {}
+
+
+def handler(message_cls: type) -> Callable:
+    """Register ``fn(msg, ctx: RequestContext) -> answer`` for a request message class.
+
+    The answer is a message object (the REPLY; for a query with many items it is cut into
+    segments automatically), or None for a transaction (answered with UR1 ack). Raise
+    ``ClearingError`` to reject: the gateway answers with a REJECT carrying its code and the
+    byte offset of ``error.field`` in the request."""
+    def deco(fn: Callable) -> Callable:
+        if message_cls in HANDLERS:
+            raise ValueError(f"{message_cls.__name__} has two handlers")
+        HANDLERS[message_cls] = fn
+        return fn
+    return deco
+
+
+def broadcast(event_cls: type) -> Callable:
+    """Register ``fn(event) -> message`` turning a core event into its broadcast message.
+
+    The stream is the message's declared stream (it must equal ``event.STREAM``); the stream
+    instance is ``event.owner``'s for dedicated streams."""
+    def deco(fn: Callable) -> Callable:
+        if event_cls in BROADCASTS:
+            raise ValueError(f"{event_cls.__name__} has two broadcast mappers")
+        BROADCASTS[event_cls] = fn
+        return fn
+    return deco
+
+
+@dataclass
+class RequestContext:
+    """What a handler may use. ``execute`` runs a command in the core (journaled, its events
+    broadcast); ``query`` asks the core without changing it."""
+
+    gateway: Any
+    user: str
+    participant: str | None
+    operator: bool
+    role: str
+    now: datetime
+
+    @property
+    def core(self) -> "ClearingCore":
+        return self.gateway.core
+
+    def execute(self, command: Any) -> "Outcome":
+        return self.gateway.execute(command, self)
+
+    def query(self, q: Any) -> Any:
+        return self.gateway.query(q, self)
+
+
+def load_all() -> None:
+    for m in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        importlib.import_module(f"{__name__}.{m.name}")

@@ -1,0 +1,99 @@
+"""Business date query, general stream broadcasts and the operator's time and day controls."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from gateway.clearing import core as c
+from gateway.clearing.errors import INVALID_VALUE, ClearingError
+from gateway.clock import UTC_OFFSET_SECONDS
+from gateway.handlers import RequestContext, broadcast, handler
+from protocol.messages import session as ms
+from protocol.messages import system as m
+
+VERSION = "hkpost-emu 0.1.0"
+
+
+def ymd(d) -> str:
+    return d.strftime("%Y%m%d")
+
+
+def hms(t) -> str:
+    return t.strftime("%H%M%S")
+
+
+def parse_datetime(date_s: str, time_s: str, default_date, field_date: str = "business_date",
+                   field_time: str = "business_time") -> datetime:
+    try:
+        d = datetime.strptime(date_s, "%Y%m%d").date() if date_s else default_date
+    except ValueError:
+        raise ClearingError(INVALID_VALUE, f"date {date_s!r} is not YYYYMMDD", field=field_date) from None
+    try:
+        t = datetime.strptime(time_s or "080000", "%H%M%S").time()
+    except ValueError:
+        raise ClearingError(INVALID_VALUE, f"time {time_s!r} is not HHMMSS", field=field_time) from None
+    return datetime.combine(d, t)
+
+
+@handler(ms.BusinessDateQuery)
+def business_date(msg, ctx: RequestContext):
+    a = ctx.query(c.BusinessDateQuery())
+    return ms.BusinessDateAnswer(
+        system_version=VERSION, business_date=ymd(a.business_date), business_time=hms(a.now),
+        previous_business_date=ymd(a.previous_business_date), next_business_date=ymd(a.next_business_date),
+        timezone="Asia/Hong_Kong", utc_offset=UTC_OFFSET_SECONDS)
+
+
+@handler(m.SetBusinessTime)
+def set_business_time(msg, ctx: RequestContext):
+    when = parse_datetime(msg.business_date, msg.business_time, ctx.core.now.date())
+    ctx.execute(c.SetBusinessTime(when, msg.reset))
+    ctx.gateway.clock.set(when, follow_wall_clock=msg.follow_wall_clock)
+    return ms.Ack(text=f"business time {when:%Y-%m-%d %H:%M:%S}")
+
+
+@handler(m.AdvanceBusinessTime)
+def advance_business_time(msg, ctx: RequestContext):
+    when = ctx.core.now + timedelta(seconds=msg.seconds)
+    ctx.execute(c.SetBusinessTime(when))
+    ctx.gateway.clock.set(when, follow_wall_clock=not ctx.gateway.clock.frozen)
+    return ms.Ack(text=f"business time {when:%Y-%m-%d %H:%M:%S}")
+
+
+@handler(m.SendClearingMessage)
+def send_clearing_message(msg, ctx: RequestContext):
+    if not 1 <= len(msg.lines) <= 10:
+        raise ClearingError(INVALID_VALUE, "1 to 10 lines", field="lines")
+    out = ctx.execute(c.SendClearingMessage(tuple(line.text for line in msg.lines)))
+    return ms.Ack(reference=out.reply, text="message sent")
+
+
+@handler(m.RunEndOfDay)
+def run_end_of_day(msg, ctx: RequestContext):
+    out = ctx.execute(c.EndOfDay())
+    return ms.Ack(text=f"business date {ymd(out.reply)}")
+
+
+@handler(m.ResetEmulator)
+def reset_emulator(msg, ctx: RequestContext):
+    ctx.gateway.require_operator(ctx)
+    when = parse_datetime(msg.business_date, msg.business_time, ctx.core.business_date)
+    ctx.gateway.reset(when, ctx)
+    return ms.Ack(text=f"reset to {when:%Y-%m-%d %H:%M:%S}")
+
+
+@broadcast(c.Heartbeat)
+def heartbeat(e: c.Heartbeat):
+    return m.HeartbeatBroadcast(interval=e.interval, instance=1, instances=1, business_time=hms(e.now),
+                                description="hkpost emulator gateway")
+
+
+@broadcast(c.ClearingMessage)
+def clearing_message(e: c.ClearingMessage):
+    return m.ClearingMessageBroadcast(number=e.number, business_time=hms(e.now),
+                                      lines=[m.MessageLine(text=t[:80]) for t in e.lines])
+
+
+@broadcast(c.BusinessDateChanged)
+def business_date_changed(e: c.BusinessDateChanged):
+    return m.BusinessDateChange(business_date=ymd(e.business_date), previous_business_date=ymd(e.previous_business_date),
+                                business_time=hms(e.now))

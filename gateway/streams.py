@@ -1,0 +1,100 @@
+"""Broadcast streams: sequencing, the day's log of encoded frames, replay and fan-out bookkeeping.
+
+A stream instance is (stream id, owner): owner is the participant of a dedicated stream, "" for a
+public one. Each instance numbers its broadcasts from 1 per business date. A broadcast is encoded
+once, as a whole frame, and the same bytes go to every subscriber and into the log, from which
+resume replays and recovery queries are served. The log of the previous business date is kept so
+that a client which stopped before the roll can still resume.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from protocol.framing import encode_frame
+from protocol.kinds import Kind
+from protocol.streams import DEDICATED, Stream
+
+
+@dataclass(slots=True)
+class Entry:
+    frame: bytes
+    code: str                 # message code, e.g. "BD6"
+    keys: frozenset           # filter keys (account id, series symbol, ...)
+
+
+@dataclass
+class StreamLog:
+    business_date: int
+    entries: list = field(default_factory=list)  # entries[i] has sequence i + 1
+
+    @property
+    def last(self) -> int:
+        return len(self.entries)
+
+
+class StreamStore:
+    def __init__(self, business_date: int):
+        self.business_date = business_date
+        self.logs: dict[tuple[int, str], StreamLog] = {}
+        self.previous: dict[tuple[int, str], StreamLog] = {}
+        self.published = 0
+
+    @staticmethod
+    def instance(stream: int, owner: str | None) -> tuple[int, str]:
+        return (stream, owner or "") if stream in DEDICATED else (stream, "")
+
+    def log(self, key: tuple[int, str]) -> StreamLog:
+        lg = self.logs.get(key)
+        if lg is None:
+            lg = self.logs[key] = StreamLog(self.business_date)
+        return lg
+
+    def publish(self, stream: int, owner: str | None, payload: bytes, code: str, keys: frozenset) -> tuple[tuple, Entry, int]:
+        key = self.instance(stream, owner)
+        lg = self.log(key)
+        seq = lg.last + 1
+        entry = Entry(encode_frame(Kind.BROADCAST, payload, 0, stream=stream, sequence=seq,
+                                   business_date=self.business_date), code, keys)
+        lg.entries.append(entry)
+        self.published += 1
+        return key, entry, seq
+
+    def roll(self, new_date: int) -> None:
+        """New business date: today's logs become the previous day's; numbering restarts at 1."""
+        self.previous = self.logs
+        self.logs = {}
+        self.business_date = new_date
+
+    def reset(self, business_date: int) -> None:
+        self.logs, self.previous, self.business_date = {}, {}, business_date
+
+    def last_sequence(self, stream: int, owner: str | None) -> int:
+        lg = self.logs.get(self.instance(stream, owner))
+        return lg.last if lg else 0
+
+    def range(self, stream: int, owner: str | None, business_date: int, first: int, last: int | None) -> tuple[list, int, int]:
+        """Entries first..last (inclusive, 1-based) of a day; returns (entries, first, last)."""
+        key = self.instance(stream, owner)
+        if business_date in (0, self.business_date):
+            lg = self.logs.get(key)
+        else:
+            lg = self.previous.get(key)
+            if lg is not None and lg.business_date != business_date:
+                lg = None
+        if lg is None:
+            return [], first, first - 1
+        top = lg.last if not last else min(last, lg.last)
+        first = max(first, 1)
+        return lg.entries[first - 1:top], first, top
+
+    def has_date(self, business_date: int) -> bool:
+        if business_date in (0, self.business_date):
+            return True
+        return any(lg.business_date == business_date for lg in self.previous.values())
+
+
+def stream_name(stream: int) -> str:
+    try:
+        return Stream(stream).name.lower()
+    except ValueError:
+        return str(stream)

@@ -1,0 +1,477 @@
+"""Message declarations and the codec generated from them.
+
+Each message is declared once, as a ``construct.Struct`` built from the field types below. From
+that one declaration this module derives:
+
+* a typed Python class (a slotted dataclass) with one attribute per field;
+* a fast encoder/decoder generated as Python source over one ``struct.Struct`` per record (the
+  hot path: construct's own ``.compile()`` silently keeps interpreted code for string adapters);
+* the construct parser/builder itself (used to cross-check the fast path and for golden vectors);
+* field offsets (for "field error at byte N" statuses) and the documentation tables.
+
+Field types: unsigned/signed big-endian integers (``U8``..``I64``), ``Text(n)`` (fixed width,
+space padded ASCII), ``Filler(n)`` (zero bytes), ``Code(IntEnum, U8)`` (an enumerated code),
+``Bool`` (one byte, 0 or 1), a nested :func:`record`, and ``Items(U16, record)``: a counted array
+of fixed-size records, allowed only as the last field.
+"""
+from __future__ import annotations
+
+import dataclasses
+import enum
+import struct
+from typing import Any, Callable
+
+import construct as cs
+
+__all__ = [
+    "U8", "U16", "U32", "U64", "I8", "I16", "I32", "I64", "Text", "Filler", "Code", "Bool",
+    "Items", "Nested", "record", "Record", "DecodeError", "EncodeError", "Struct",
+]
+
+Struct = cs.Struct
+
+U8, U16, U32, U64 = cs.Int8ub, cs.Int16ub, cs.Int32ub, cs.Int64ub
+I8, I16, I32, I64 = cs.Int8sb, cs.Int16sb, cs.Int32sb, cs.Int64sb
+_INT_RANGES = {
+    "B": (0, 2**8 - 1), "H": (0, 2**16 - 1), "I": (0, 2**32 - 1), "Q": (0, 2**64 - 1),
+    "b": (-(2**7), 2**7 - 1), "h": (-(2**15), 2**15 - 1), "i": (-(2**31), 2**31 - 1), "q": (-(2**63), 2**63 - 1),
+}
+
+
+class DecodeError(ValueError):
+    """A well-framed payload that does not decode; ``offset`` is the byte offset of the bad field
+    from the start of the payload (the message type is at offset 0)."""
+
+    def __init__(self, message: str, offset: int = 0, field: str = ""):
+        super().__init__(message)
+        self.offset = offset
+        self.field = field
+
+
+class EncodeError(ValueError):
+    pass
+
+
+# ------------------------------------------------------------------ field types (construct side)
+class TextAdapter(cs.Adapter):
+    """Fixed-width ASCII text, padded with spaces on the right, not NUL terminated."""
+
+    def __init__(self, length: int):
+        super().__init__(cs.Bytes(length))
+        self.length = length
+
+    def _decode(self, obj, context, path):
+        return bytes(obj).rstrip(b" ").decode("ascii")
+
+    def _encode(self, obj, context, path):
+        return _pad_text(obj, self.length)
+
+
+def _pad_text(s: str, n: int) -> bytes:
+    b = s.encode("ascii")
+    if len(b) > n:
+        raise EncodeError(f"text {s!r} longer than {n} bytes")
+    return b.ljust(n)
+
+
+def Text(length: int) -> TextAdapter:
+    return TextAdapter(length)
+
+
+def Filler(length: int):
+    return cs.Padding(length)
+
+
+class CodeAdapter(cs.Adapter):
+    def __init__(self, enum_cls: type[enum.IntEnum], subcon=cs.Int8ub):
+        super().__init__(subcon)
+        self.enum_cls = enum_cls
+
+    def _decode(self, obj, context, path):
+        return self.enum_cls(obj)
+
+    def _encode(self, obj, context, path):
+        if isinstance(obj, str):
+            obj = self.enum_cls[obj]
+        return int(self.enum_cls(obj))
+
+
+def Code(enum_cls: type[enum.IntEnum], subcon=cs.Int8ub) -> CodeAdapter:
+    return CodeAdapter(enum_cls, subcon)
+
+
+class BoolAdapter(cs.Adapter):
+    def __init__(self):
+        super().__init__(cs.Int8ub)
+
+    def _decode(self, obj, context, path):
+        if obj not in (0, 1):
+            raise cs.ValidationError(f"boolean byte must be 0 or 1, got {obj}")
+        return bool(obj)
+
+    def _encode(self, obj, context, path):
+        return 1 if obj else 0
+
+
+Bool = BoolAdapter()
+
+
+class RecordCon(cs.Adapter):
+    """A nested record inside a message: parses to the record's dataclass."""
+
+    def __init__(self, rec: "Record"):
+        super().__init__(rec.layout)
+        self.rec = rec
+
+    def _decode(self, obj, context, path):
+        return self.rec.cls(**{f: _from_container(obj[f], t) for f, t in self.rec.field_types.items()})
+
+    def _encode(self, obj, context, path):
+        return {f: _to_container(getattr(obj, f), t) for f, t in self.rec.field_types.items()}
+
+
+class ItemsCon(cs.Adapter):
+    def __init__(self, count, rec: "Record"):
+        super().__init__(cs.PrefixedArray(count, RecordCon(rec)))
+        self.rec = rec
+        self.count = count
+
+
+def _rec(x) -> "Record":
+    return x if isinstance(x, Record) else x.__record__
+
+
+def Items(count, rec) -> ItemsCon:
+    """A counted array of records (a class returned by :func:`record`); last field only."""
+    return ItemsCon(count, _rec(rec))
+
+
+def Nested(rec) -> "RecordCon":
+    """A record (a class returned by :func:`record`) used as one field."""
+    return RecordCon(_rec(rec))
+
+
+def _from_container(v, t):
+    return v
+
+
+def _to_container(v, t):
+    return v
+
+
+# ------------------------------------------------------------------ analysis of a declaration
+@dataclasses.dataclass
+class _Field:
+    name: str
+    kind: str  # int, text, filler, code, bool, record, items
+    fmt: str  # struct format (without byte order); "" for items
+    size: int
+    doc: str
+    subcon: Any
+    enum_cls: type | None = None
+    record: "Record | None" = None
+    length: int = 0  # text length
+
+    @property
+    def default(self):
+        if self.kind == "int":
+            return 0
+        if self.kind == "text":
+            return ""
+        if self.kind == "bool":
+            return False
+        if self.kind == "code":
+            members = list(self.enum_cls)
+            return next((m for m in members if m.value == 0), members[0])
+        return None
+
+    @property
+    def type_name(self) -> str:
+        if self.kind == "int":
+            return {"B": "u8", "H": "u16", "I": "u32", "Q": "u64", "b": "i8", "h": "i16", "i": "i32", "q": "i64"}[self.fmt]
+        if self.kind == "text":
+            return f"text({self.length})"
+        if self.kind == "filler":
+            return f"filler({self.size})"
+        if self.kind == "code":
+            return f"code {self.enum_cls.__name__} ({_INTFMT_NAME[self.fmt]})"
+        if self.kind == "bool":
+            return "bool (u8)"
+        if self.kind == "record":
+            return f"record {self.record.name}"
+        if self.kind == "items":
+            return f"items of {self.record.name} (u16 count + {self.record.size} bytes each)"
+        return self.kind
+
+
+_INTFMT_NAME = {"B": "u8", "H": "u16", "I": "u32", "Q": "u64", "b": "i8", "h": "i16", "i": "i32", "q": "i64"}
+
+
+def _norm(fmtstr: str) -> str:
+    return fmtstr[1:].replace("L", "I").replace("l", "i")
+
+
+def _analyse(layout: cs.Struct) -> list[_Field]:
+    out: list[_Field] = []
+    for sc in layout.subcons:
+        name = getattr(sc, "name", None)
+        doc = getattr(sc, "docs", "") or ""
+        inner = sc
+        while isinstance(inner, cs.Renamed):
+            name = name or inner.name
+            doc = doc or (inner.docs or "")
+            inner = inner.subcon
+        if isinstance(inner, cs.Padded) and isinstance(inner.subcon, cs.Pass.__class__):
+            out.append(_Field(name or "filler", "filler", f"{inner.length}x", inner.length, doc, inner))
+            continue
+        if name is None:
+            raise TypeError(f"unnamed field {sc!r}: only Filler(n) may be unnamed")
+        if isinstance(inner, cs.FormatField):
+            f = _norm(inner.fmtstr)
+            out.append(_Field(name, "int", f, struct.calcsize(">" + f), doc, inner))
+        elif isinstance(inner, TextAdapter):
+            out.append(_Field(name, "text", f"{inner.length}s", inner.length, doc, inner, length=inner.length))
+        elif isinstance(inner, CodeAdapter):
+            f = _norm(inner.subcon.fmtstr)
+            out.append(_Field(name, "code", f, struct.calcsize(">" + f), doc, inner, enum_cls=inner.enum_cls))
+        elif isinstance(inner, BoolAdapter):
+            out.append(_Field(name, "bool", "B", 1, doc, inner))
+        elif isinstance(inner, RecordCon):
+            out.append(_Field(name, "record", inner.rec.fmt, inner.rec.size, doc, inner, record=inner.rec))
+        elif isinstance(inner, ItemsCon):
+            f = _norm(inner.count.fmtstr)
+            out.append(_Field(name, "items", f, struct.calcsize(">" + f), doc, inner, record=inner.rec))
+        else:
+            raise TypeError(f"field {name}: unsupported construct {inner!r}")
+    for f in out[:-1]:
+        if f.kind == "items":
+            raise TypeError(f"Items field {f.name} must be the last field")
+    return out
+
+
+# ------------------------------------------------------------------ code generation
+class _Gen:
+    """Generates decode/encode expressions for a list of fields over unpacked variables."""
+
+    def __init__(self, ns: dict):
+        self.ns = ns
+        self.n = 0
+
+    def var(self) -> str:
+        self.n += 1
+        return f"v{self.n}"
+
+    def sym(self, obj, prefix="k") -> str:
+        name = f"_{prefix}{len(self.ns)}"
+        self.ns[name] = obj
+        return name
+
+    def decode(self, fields: list[_Field]) -> tuple[list[str], list[str]]:
+        """Returns (unpacked variable names, constructor argument expressions)."""
+        vars_: list[str] = []
+        args: list[str] = []
+        for f in fields:
+            if f.kind in ("filler", "items"):
+                continue
+            if f.kind == "record":
+                v, a = self.decode(f.record.fields)
+                vars_ += v
+                args.append(f"{self.sym(f.record.cls, 'R')}({', '.join(a)})")
+                continue
+            v = self.var()
+            vars_.append(v)
+            if f.kind == "int":
+                args.append(v)
+            elif f.kind == "text":
+                args.append(f"{v}.rstrip(b' ').decode('ascii')")
+            elif f.kind == "code":
+                args.append(f"{self.sym(f.enum_cls, 'E')}({v})")
+            elif f.kind == "bool":
+                args.append(f"_bool({v})")
+        return vars_, args
+
+    def encode(self, fields: list[_Field], src: str) -> list[str]:
+        exprs: list[str] = []
+        for f in fields:
+            if f.kind in ("filler", "items"):
+                continue
+            e = f"{src}.{f.name}"
+            if f.kind == "record":
+                exprs += self.encode(f.record.fields, e)
+            elif f.kind == "text":
+                exprs.append(f"_text({e}, {f.length})")
+            elif f.kind == "code":
+                exprs.append(f"{self.sym(f.enum_cls, 'E')}({e})")
+            elif f.kind == "bool":
+                exprs.append(f"(1 if {e} else 0)")
+            else:
+                exprs.append(e)
+        return exprs
+
+
+def _bool(v: int) -> bool:
+    if v > 1:
+        raise ValueError(f"boolean byte must be 0 or 1, got {v}")
+    return v == 1
+
+
+def _make_class(name: str, fields: list[_Field], bases=()) -> type:
+    spec = []
+    for f in fields:
+        if f.kind == "filler":
+            continue
+        if f.kind == "record":
+            rec = f.record
+            spec.append((f.name, rec.cls, dataclasses.field(default_factory=rec.cls)))
+        elif f.kind == "items":
+            spec.append((f.name, list, dataclasses.field(default_factory=list)))
+        else:
+            py = {"int": int, "text": str, "bool": bool, "code": f.enum_cls}[f.kind]
+            spec.append((f.name, py, dataclasses.field(default=f.default)))
+    return dataclasses.make_dataclass(name, spec, bases=bases, slots=True)
+
+
+def _camel(snake: str) -> str:
+    return "".join(p.capitalize() for p in snake.split("_"))
+
+
+class Record:
+    """A fixed-size record: the unit of the generated codec (messages, items, nested records)."""
+
+    def __init__(self, name: str, layout: cs.Struct, doc: str = "", bases=()):
+        self.name = name
+        self.doc = doc
+        self.layout = layout
+        self.fields = _analyse(layout)
+        self.has_items = bool(self.fields) and self.fields[-1].kind == "items"
+        self.items = self.fields[-1] if self.has_items else None
+        self.fmt = "".join(f.fmt for f in self.fields)  # head incl. items count
+        self.struct = struct.Struct(">" + self.fmt)
+        self.size = self.struct.size  # fixed head size (with items count, without items)
+        self.field_types = {f.name: f for f in self.fields if f.kind != "filler"}
+        self.cls = _make_class(_camel(name), self.fields, bases)
+        self.cls.__record__ = self
+        self._compile()
+
+    # offsets of top-level fields from the record start
+    def offsets(self) -> dict[str, int]:
+        out, off = {}, 0
+        for f in self.fields:
+            out[f.name] = off
+            off += f.size
+        return out
+
+    def _compile(self) -> None:
+        ns: dict[str, Any] = {"_text": _pad_text, "_bool": _bool, "_S": self.struct, "_cls": self.cls}
+        g = _Gen(ns)
+        vars_, args = g.decode(self.fields)
+        enc = g.encode(self.fields, "o")
+        size = self.size
+        lines = []
+        if self.has_items:
+            item = self.items.record
+            ns["_IS"] = item.struct
+            ns["_icls"] = item.cls
+            ns["_IDEC"] = item.decode_values
+            ns["_IENC"] = item.encode_values
+            ns["_ISIZE"] = item.size
+            cnt = g.var()
+            unpack_vars = vars_ + [cnt]
+            lines.append("def decode(buf, off=0):")
+            lines.append(f"    ({', '.join(unpack_vars)},) = _S.unpack_from(buf, off)")
+            lines.append(f"    end = off + {size} + {cnt} * _ISIZE")
+            lines.append("    if end > len(buf): raise ValueError('items run past the end')")
+            lines.append(f"    items = [_IDEC(*t) for t in _IS.iter_unpack(buf[off + {size}:end])] if {cnt} else []")
+            lines.append(f"    return _cls({', '.join(args + ['items'])}), end")
+            lines.append("def encode(o):")
+            lines.append(f"    items = o.{self.items.name}")
+            lines.append(f"    head = _S.pack({', '.join(enc + ['len(items)'])})")
+            lines.append("    if not items: return head")
+            lines.append("    p = _IS.pack")
+            lines.append("    return head + b''.join([p(*_IENC(i)) for i in items])")
+        else:
+            lines.append("def decode(buf, off=0):")
+            if vars_:
+                lines.append(f"    ({', '.join(vars_)},) = _S.unpack_from(buf, off)")
+            else:
+                lines.append("    _S.unpack_from(buf, off)")
+            lines.append(f"    return _cls({', '.join(args)}), off + {size}")
+            lines.append("def encode(o):")
+            lines.append(f"    return _S.pack({', '.join(enc)})")
+        # helpers used for items: from raw values / to raw values
+        lines.append(f"def decode_values({', '.join(vars_)}):")
+        lines.append(f"    return _cls({', '.join(args)})")
+        lines.append("def encode_values(o):")
+        lines.append(f"    return ({', '.join(enc)}{',' if len(enc) == 1 else ''})")
+        src = "\n".join(lines)
+        exec(compile(src, f"<codec {self.name}>", "exec"), ns)
+        self.decode: Callable = ns["decode"]
+        self.encode: Callable = ns["encode"]
+        self.decode_values: Callable = ns["decode_values"]
+        self.encode_values: Callable = ns["encode_values"]
+        self.source = src
+
+    # ---------------------------------------------------------- slow, precise paths
+    def locate_error(self, buf: bytes, off: int = 0) -> tuple[int, str, str]:
+        """Decode field by field to find the first bad field: (offset, field name, reason)."""
+        pos = off
+        for f in self.fields:
+            if f.kind == "filler":
+                pos += f.size
+                continue
+            if pos + f.size > len(buf):
+                return pos, f.name, "message too short"
+            raw = bytes(buf[pos:pos + f.size])
+            try:
+                if f.kind == "record":
+                    o, n, r = f.record.locate_error(raw)
+                    if r:
+                        return pos + o, f"{f.name}.{n}", r
+                elif f.kind == "items":
+                    (count,) = struct.unpack(">" + f.fmt, raw)
+                    start = pos + f.size
+                    for i in range(count):
+                        if start + f.record.size > len(buf):
+                            return start, f"{f.name}[{i}]", "items run past the end"
+                        o, n, r = f.record.locate_error(buf[start:start + f.record.size])
+                        if r:
+                            return start + o, f"{f.name}[{i}].{n}", r
+                        start += f.record.size
+                    if start != len(buf):
+                        return start, f.name, "bytes after the last item"
+                    return 0, "", ""
+                else:
+                    f.subcon.parse(raw)
+            except Exception as e:  # noqa: BLE001 - we report the reason
+                return pos, f.name, str(e).splitlines()[0][:80] or type(e).__name__
+            pos += f.size
+        if pos != len(buf) and not self.has_items:
+            return pos, "", "bytes after the end of the message"
+        return 0, "", ""
+
+
+def record(name: str, layout: cs.Struct, doc: str = "") -> type:
+    """Declare a record type usable as an item (``Items``) or a field (``Nested``); returns its class."""
+    if name in RECORDS:
+        raise ValueError(f"record {name} declared twice")
+    rec = Record(name, layout, doc)
+    RECORDS[name] = rec
+    return rec.cls
+
+
+RECORDS: dict[str, Record] = {}
+
+
+def validate_int_ranges(obj, rec: Record) -> None:
+    """Raise EncodeError naming the field when an int does not fit its width."""
+    for f in rec.fields:
+        if f.kind == "int":
+            lo, hi = _INT_RANGES[f.fmt]
+            v = getattr(obj, f.name)
+            if not isinstance(v, int) or not lo <= v <= hi:
+                raise EncodeError(f"{rec.name}.{f.name}={v!r} outside {f.type_name}")
+        elif f.kind == "record":
+            validate_int_ranges(getattr(obj, f.name), f.record)
+        elif f.kind == "items":
+            for it in getattr(obj, f.name):
+                validate_int_ranges(it, f.record)

@@ -1,0 +1,128 @@
+"""The frame: a 40-byte header, then the payload (which starts with the 4-byte message type).
+
+Big-endian, packed. ``length`` counts the whole frame, header included. A frame longer than the
+maximum frame size, shorter than the header, or of an unknown version cannot be framed: the
+connection ends with an error. Everything else that is wrong is answered with a REJECT.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .codec import I32, U8, U16, U32, U64, Code, Filler, Record, Struct
+from .kinds import Kind
+
+VERSION = 1
+MAX_FRAME_SIZE = 64000
+
+HEADER = Record("frame_header", Struct(
+    "length" / U32 * "Total frame length in bytes, this header included",
+    "version" / U8 * "Protocol version; 1",
+    "kind" / U8 * "Frame kind (see Frame kinds)",
+    "flags" / U16 * "Flags: 0x0001 last segment, 0x0002 recovery, 0x0004 replay",
+    "request_id" / U64 * "Chosen by the client for each request and echoed in its answer; 0 on broadcasts",
+    "session_status" / I32 * "Session status code (0 = normal completion)",
+    "business_status" / I32 * "Business status code from the clearing system (0 when not applicable)",
+    "field_offset" / U16 * "On a field error: byte offset of the bad field from the payload start",
+    "segment" / U16 * "REPLY: answer segment number, 1..n",
+    "stream" / U16 * "BROADCAST: stream id (see Streams); 0 otherwise",
+    Filler(2),
+    "sequence" / U32 * "BROADCAST: sequence number within the stream and business date",
+    "business_date" / U32 * "Business date as the integer YYYYMMDD (broadcasts and replies)",
+), "Every frame starts with this header.")
+
+HEADER_SIZE = HEADER.size
+_pack = HEADER.struct.pack
+_unpack = HEADER.struct.unpack_from
+assert HEADER_SIZE == 40
+
+
+class FramingError(Exception):
+    """The byte stream cannot be framed; the connection must end. ``status`` says why."""
+
+    def __init__(self, status: int, message: str, raw: bytes = b""):
+        super().__init__(message)
+        self.status = status
+        self.raw = raw
+
+
+@dataclass(slots=True)
+class Frame:
+    kind: int
+    flags: int
+    request_id: int
+    session_status: int
+    business_status: int
+    field_offset: int
+    segment: int
+    stream: int
+    sequence: int
+    business_date: int
+    payload: bytes
+
+    @property
+    def code(self) -> str:
+        from .registry import code_of
+        return code_of(self.payload[:4]) if len(self.payload) >= 4 else ""
+
+
+def encode_frame(kind: int, payload: bytes, request_id: int = 0, *, flags: int = 0, session_status: int = 0,
+                 business_status: int = 0, field_offset: int = 0, segment: int = 0, stream: int = 0,
+                 sequence: int = 0, business_date: int = 0) -> bytes:
+    return _pack(HEADER_SIZE + len(payload), VERSION, kind, flags, request_id, session_status, business_status,
+                 field_offset, segment, stream, sequence, business_date) + payload
+
+
+def with_request(frame: bytes, request_id: int, add_flags: int) -> bytes:
+    """A copy of an encoded frame with another request id and extra flags (recovery answers)."""
+    flags = int.from_bytes(frame[6:8], "big") | add_flags
+    return frame[:6] + flags.to_bytes(2, "big") + request_id.to_bytes(8, "big") + frame[16:]
+
+
+class FrameDecoder:
+    """Incremental decoder: feed bytes as they come; get whole frames, split or merged."""
+
+    __slots__ = ("_buf", "max_frame_size")
+
+    def __init__(self, max_frame_size: int = MAX_FRAME_SIZE):
+        self._buf = bytearray()
+        self.max_frame_size = max_frame_size
+
+    def feed(self, data: bytes) -> list[Frame]:
+        buf = self._buf
+        buf += data
+        frames: list[Frame] = []
+        pos = 0
+        n = len(buf)
+        maxsize = self.max_frame_size
+        while n - pos >= 4:
+            length = int.from_bytes(buf[pos:pos + 4], "big")
+            if length < HEADER_SIZE:
+                raise FramingError(-47, f"frame length {length} shorter than the {HEADER_SIZE}-byte header",
+                                   bytes(buf[pos:pos + HEADER_SIZE]))
+            if length > maxsize:
+                raise FramingError(-45, f"frame length {length} above the maximum {maxsize}",
+                                   bytes(buf[pos:pos + HEADER_SIZE]))
+            if n - pos < length:
+                if n - pos >= 5 and buf[pos + 4] != VERSION:
+                    raise FramingError(-46, f"unsupported version {buf[pos + 4]}", bytes(buf[pos:pos + 8]))
+                break
+            (_, version, kind, flags, rid, ss, bs, fo, seg, stream, seq, bdate) = _unpack(buf, pos)
+            if version != VERSION:
+                raise FramingError(-46, f"unsupported version {version}", bytes(buf[pos:pos + 8]))
+            frames.append(Frame(kind, flags, rid, ss, bs, fo, seg, stream, seq, bdate,
+                                bytes(buf[pos + HEADER_SIZE:pos + length])))
+            pos += length
+        if pos:
+            del buf[:pos]
+        return frames
+
+    @property
+    def buffered(self) -> int:
+        return len(self._buf)
+
+
+def kind_name(kind: int) -> str:
+    try:
+        return Kind(kind).name
+    except ValueError:
+        return f"KIND_{kind}"

@@ -1,0 +1,8 @@
+"""Message declarations, one module per capability. Importing this package registers them all."""
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+for _m in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+    importlib.import_module(f"{__name__}.{_m.name}")

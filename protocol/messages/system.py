@@ -1,0 +1,67 @@
+"""General stream broadcasts and the operator's emulator controls (business time, messages, EOD)."""
+from __future__ import annotations
+
+from ..codec import U8, U16, U32, Bool, Filler, Items, Struct, Text, record
+from ..kinds import Kind
+from ..registry import message
+
+G = "general"
+O = "operator"
+
+HeartbeatBroadcast = message("BI9", "heartbeat_broadcast", Kind.BROADCAST, Struct(
+    "interval" / U16 * "Seconds between heartbeats on this stream",
+    "instance" / U8 * "Gateway instance number",
+    "instances" / U8 * "Number of gateway instances",
+    "business_time" / Text(6) * "Business time HHMMSS",
+    Filler(2),
+    "description" / Text(40) * "Gateway description",
+), "Sequenced heartbeat of the general stream: a subscriber sees the stream is alive and current.",
+    stream="general", section=G)
+
+MessageLine = record("message_line", Struct(
+    "text" / Text(80) * "One line of text",
+), "A line of a clearing-house message.")
+
+ClearingMessageBroadcast = message("BI27", "clearing_message", Kind.BROADCAST, Struct(
+    "number" / U32 * "Message number within the business date",
+    "business_time" / Text(6) * "Business time HHMMSS it was sent",
+    Filler(2),
+    "lines" / Items(U16, MessageLine) * "Up to 10 lines of 80 characters",
+), "Free-text message from the clearing house to every participant.", stream="general", section=G)
+
+BusinessDateChange = message("BI30", "business_date_change", Kind.BROADCAST, Struct(
+    "business_date" / Text(8) * "New business date YYYYMMDD",
+    "previous_business_date" / Text(8) * "Business date that ended",
+    "business_time" / Text(6) * "Business time HHMMSS of the roll",
+    Filler(2),
+), "End of day is done and the business date rolled. Sequence numbers of every stream restart at 1 "
+   "for the new date.", stream="general", section=G)
+
+SetBusinessTime = message("EC1", "set_business_time", Kind.TRANSACTION, Struct(
+    "business_date" / Text(8) * "Date YYYYMMDD (blank: keep the business date)",
+    "business_time" / Text(6) * "Time HHMMSS",
+    "reset" / Bool * "1: allow moving backwards (testing only)",
+    "follow_wall_clock" / Bool * "1: let time run on from there with the wall clock; 0: freeze it",
+), "Operator: set business time. Time only moves forward unless reset; what falls due (cut-offs, value "
+   "dates) runs as time passes.", answer="UR1", operator=True, section=O)
+
+AdvanceBusinessTime = message("EC2", "advance_business_time", Kind.TRANSACTION, Struct(
+    "seconds" / U32 * "Seconds to move business time forward",
+), "Operator: move business time forward.", answer="UR1", operator=True, section=O)
+
+SendClearingMessage = message("EC3", "send_clearing_message", Kind.TRANSACTION, Struct(
+    "lines" / Items(U16, MessageLine) * "1 to 10 lines",
+), "Operator: broadcast a clearing-house message (BI27) to every participant.", answer="UR1",
+    operator=True, section=O)
+
+RunEndOfDay = message("EC4", "run_end_of_day", Kind.TRANSACTION, Struct(
+    Filler(4),
+), "Operator: run end of day in every module and roll the business date (BI30).", answer="UR1",
+    operator=True, section=O)
+
+ResetEmulator = message("EC5", "reset_emulator", Kind.TRANSACTION, Struct(
+    "business_date" / Text(8) * "Business date to start (blank: the current one)",
+    "business_time" / Text(6) * "Business time HHMMSS (blank: 080000)",
+    Filler(2),
+), "Operator: discard all state and start again from the demo data on a fresh business day; every "
+   "other session is logged out and every stream restarts at 1.", answer="UR1", operator=True, section=O)
