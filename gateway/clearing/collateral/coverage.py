@@ -1,0 +1,145 @@
+"""Margin coverage of one collateral account: who covers what, the excess and the shortfall.
+
+Each settlement currency ``c`` has a requirement ``M`` and two floors derived from the rules:
+
+- ``A``: the part that only cash in the settlement currency may cover;
+- ``B`` (>= ``A``): the part that only cash (any acceptable currency) may cover, i.e. non-cash
+  covers at most ``M - B``.
+
+Rule -> floors (see :func:`floors`):
+
+- non-RMB, ``SETTLEMENT_CASH`` (seed): ``A = B = ceil(cash_ratio x M)``;
+- non-RMB, ``NON_CASH_CAP`` (SEOCH 2004): ``A = 0``, ``B = M - floor(non_cash_cap x M)``;
+- RMB with this account's share ``s`` of the participant's fixed limit: ``A = M - s`` (RMB cash
+  only beyond the limit); non-cash cap ``floor(0.5 x s)`` (``IN_LIMIT``) or
+  ``min(floor(0.5 x M), s)`` (``TOTAL``); ``B = M - cap``.
+
+Allocation follows the seed's priority, in three passes over the settlement currencies (in the
+``settlement_order`` parameter):
+
+1. cash in the settlement currency: ``own = min(cash, M)``;
+2. cash in other currencies (``cash_priority`` order), up to ``M - max(own, A)``;
+3. non-cash (``non_cash.priority`` order: EFBN, UST, stocks; by id inside a type), up to
+   ``M - own - other - gap`` where ``gap = max(0, A - own, B - own - other)``.
+
+``shortfall = M - own - other - noncash`` (never less than ``gap``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from .messages import Allocation, CoverageLine, UnusedHolding
+from .params import CoverageRule, Params
+from .valuation import CTX, Valuer, ceil_int, floor_int
+
+
+@dataclass(frozen=True, slots=True)
+class Need:
+    currency: str
+    requirement: int
+    settlement_cash_required: int
+    cash_required: int
+    rmb_limit_share: int = 0
+
+
+def floors(currency: str, requirement: int, rule: CoverageRule, rmb: str, rmb_share: int) -> Need:
+    m = max(0, requirement)
+    if m == 0:
+        return Need(currency, 0, 0, 0, 0)
+    if currency == rmb:
+        s = max(0, min(rmb_share, m))
+        a = m - s
+        if rule.rmb_cap_base == "TOTAL":
+            cap = min(floor_int(CTX.multiply(rule.rmb_non_cash_cap, Decimal(m))), s)
+        else:
+            cap = floor_int(CTX.multiply(rule.rmb_non_cash_cap, Decimal(s)))
+        return Need(currency, m, a, m - cap, s)
+    if rule.cash_ratio_mode == "NON_CASH_CAP":
+        cap = floor_int(CTX.multiply(rule.non_cash_cap, Decimal(m)))
+        return Need(currency, m, 0, m - cap)
+    a = ceil_int(CTX.multiply(rule.cash_ratio, Decimal(m)))
+    return Need(currency, m, a, a)
+
+
+def pool_order(params: Params, pool: dict[tuple[str, str], int]) -> list[tuple[str, str]]:
+    """Non-cash holdings in their order of use."""
+    prio = {t: i for i, t in enumerate(params.non_cash_priority)}
+    keys = [k for k in pool if k[0] != "CASH"]
+    return sorted(keys, key=lambda k: (prio.get(k[0], len(prio)), k[1]))
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    lines: tuple[CoverageLine, ...]
+    allocations: tuple[Allocation, ...]
+    unused: tuple[UnusedHolding, ...]
+    excess_hkd: int
+
+    @property
+    def shortfall(self) -> int:
+        return sum(l.shortfall for l in self.lines)
+
+
+EMPTY = Result((), (), (), 0)
+
+
+def allocate(needs: list[Need], pool: dict[tuple[str, str], int], valuer: Valuer, params: Params) -> Result:
+    """Cover ``needs`` from ``pool`` ({(asset_class, asset): quantity} of general collateral)."""
+    avail = {k: q for k, q in pool.items() if q > 0}
+    order = {c: i for i, c in enumerate(params.settlement_order)}
+    needs = sorted((n for n in needs if n.requirement > 0), key=lambda n: (order.get(n.currency, len(order)), n.currency))
+    own: dict[str, int] = {}
+    other: dict[str, int] = {}
+    noncash: dict[str, int] = {}
+    allocs: list[Allocation] = []
+
+    def use(c: str, key: tuple[str, str], need: int) -> int:
+        unit = valuer.unit_value(key[0], key[1], c)
+        held = avail.get(key, 0)
+        if not unit or need <= 0 or held <= 0:
+            return 0
+        q, v = valuer.units_for(need, unit, held)
+        if q <= 0 or v <= 0:
+            return 0
+        avail[key] = held - q
+        allocs.append(Allocation(c, key[0], key[1], q, v, valuer.haircut(key[0], key[1], c)))
+        return v
+
+    # 1. cash in the settlement currency
+    for n in needs:
+        own[n.currency] = use(n.currency, ("CASH", n.currency), n.requirement)
+    # 2. cash in other acceptable currencies
+    for n in needs:
+        c = n.currency
+        room = n.requirement - max(own[c], n.settlement_cash_required)
+        got = 0
+        for d in params.cash_priority:
+            if d == c or room - got <= 0:
+                continue
+            got += use(c, ("CASH", d), room - got)
+        other[c] = got
+    # 3. non-cash
+    keys = pool_order(params, avail)
+    for n in needs:
+        c = n.currency
+        gap = max(0, n.settlement_cash_required - own[c], n.cash_required - own[c] - other[c])
+        room = n.requirement - own[c] - other[c] - gap
+        got = 0
+        for key in keys:
+            if room - got <= 0:
+                break
+            got += use(c, key, room - got)
+        noncash[c] = got
+
+    lines = tuple(
+        CoverageLine(n.currency, n.requirement, n.settlement_cash_required, n.cash_required, n.rmb_limit_share,
+                     own[n.currency], other[n.currency], noncash[n.currency],
+                     n.requirement - own[n.currency] - other[n.currency] - noncash[n.currency])
+        for n in needs)
+    unused = []
+    for key in [("CASH", c) for c in params.cash_priority] + pool_order(params, avail):
+        q = avail.get(key, 0)
+        if q > 0:
+            unused.append(UnusedHolding(key[0], key[1], q, valuer.value(key[0], key[1], q, params.base)))
+    return Result(lines, tuple(allocs), tuple(unused), sum(u.value_hkd for u in unused))

@@ -1,0 +1,136 @@
+"""Valuation of collateral with haircuts, in the minor units of a settlement currency.
+
+A *unit value* is the haircut value, in cents of the settlement currency, of one unit of a holding
+(1 cent of cash, 1 cent of nominal of a debt instrument, 1 share). The value of ``q`` units is
+``floor(q x unit)``: values are rounded down to the cent (in favour of the clearing house).
+
+Haircuts (rates from the dated tables in ``data/collateral/parameters.toml``):
+- cash in the settlement currency: none; in another currency: the cash rate of its currency;
+- EFBN / UST: rate of the remaining-maturity bucket, combined with the cash rate of the
+  instrument's currency when that differs from the settlement currency (multiplicative by default:
+  ``(1 - h_asset) x (1 - h_fx)``; ``ADDITIVE``: ``1 - h_asset - h_fx``);
+- stock: ``max(floor, stock rate)``, combined with the FX rate likewise.
+"""
+from __future__ import annotations
+
+import decimal
+from datetime import date
+from decimal import Decimal
+
+from .params import Params
+
+CTX = decimal.Context(prec=50, rounding=decimal.ROUND_HALF_EVEN)
+ONE = Decimal(1)
+HUNDRED = Decimal(100)
+
+
+def floor_int(x: Decimal) -> int:
+    return int(x.to_integral_value(rounding=decimal.ROUND_FLOOR))
+
+
+def ceil_int(x: Decimal) -> int:
+    return int(x.to_integral_value(rounding=decimal.ROUND_CEILING))
+
+
+class Valuer:
+    """Valuation on one business date with the current FX rates, prices and stock rates."""
+
+    def __init__(self, params: Params, on: date, fx: dict[str, Decimal], prices: dict[str, Decimal],
+                 stock_rates: dict[str, Decimal]):
+        self.p = params
+        self.on = on
+        self.fx = fx
+        self.prices = prices
+        self.stock_rates = stock_rates
+        self.eligible = params.eligible_stocks(on)
+
+    # ------------------------------------------------------------ haircuts
+    def fx_haircut(self, currency: str, settlement: str) -> Decimal:
+        return Decimal(0) if currency == settlement else self.p.cash_haircut(currency, self.on)
+
+    def combine(self, h_asset: Decimal, h_fx: Decimal) -> Decimal:
+        """The combined haircut of a non-cash holding."""
+        if self.p.fx_haircut_combination == "ADDITIVE":
+            return min(ONE, h_asset + h_fx)
+        return CTX.subtract(ONE, CTX.multiply(ONE - h_asset, ONE - h_fx))
+
+    def stock_rate(self, code: str) -> Decimal:
+        own = self.stock_rates.get(code)
+        if own is None:
+            own = Decimal(self.eligible.get(code, {}).get("haircut", self.p.stock_default_rate(self.on)))
+        return max(self.p.stock_floor(self.on), own)
+
+    def asset_haircut(self, asset_class: str, asset: str) -> Decimal | None:
+        """Haircut of a holding against its own currency (None: not acceptable today)."""
+        if asset_class == "CASH":
+            return Decimal(0)
+        if asset_class == "STOCK":
+            return self.stock_rate(asset) if asset in self.eligible else None
+        inst = self.p.debt.get(asset)
+        return None if inst is None else self.p.debt_haircut(inst, self.on)
+
+    def currency_of(self, asset_class: str, asset: str) -> str:
+        if asset_class == "CASH":
+            return asset
+        if asset_class == "STOCK":
+            return self.eligible.get(asset, {}).get("currency", self.p.base)
+        return self.p.debt[asset].currency
+
+    def haircut(self, asset_class: str, asset: str, settlement: str) -> Decimal | None:
+        """Combined haircut of a holding used for a requirement in ``settlement``."""
+        h = self.asset_haircut(asset_class, asset)
+        if h is None:
+            return None
+        ccy = self.currency_of(asset_class, asset)
+        if ccy not in self.fx:
+            return None
+        h_fx = self.fx_haircut(ccy, settlement)
+        if asset_class == "CASH":
+            return h_fx
+        return self.combine(h, h_fx)
+
+    # ------------------------------------------------------------ prices
+    def price(self, asset_class: str, asset: str) -> Decimal | None:
+        if asset_class == "CASH":
+            return None
+        if asset_class == "STOCK":
+            return self.prices.get(asset)
+        return self.prices.get(asset, self.p.default_debt_price)
+
+    def unit_value(self, asset_class: str, asset: str, settlement: str) -> Decimal | None:
+        """Haircut value in settlement-currency cents of one unit (None or 0: not usable)."""
+        if settlement not in self.fx:
+            return None
+        h = self.haircut(asset_class, asset, settlement)
+        if h is None:
+            return None
+        ccy = self.currency_of(asset_class, asset)
+        conv = CTX.divide(self.fx[ccy], self.fx[settlement])
+        if asset_class == "CASH":
+            per_unit = conv
+        else:
+            price = self.price(asset_class, asset)
+            if price is None:
+                return None
+            if asset_class == "STOCK":
+                per_unit = CTX.multiply(CTX.multiply(price, HUNDRED), conv)   # cents per share
+            else:
+                per_unit = CTX.multiply(CTX.divide(price, HUNDRED), conv)     # per cent of nominal
+        return CTX.multiply(per_unit, ONE - h)
+
+    def value(self, asset_class: str, asset: str, quantity: int, settlement: str) -> int:
+        u = self.unit_value(asset_class, asset, settlement)
+        if not u or quantity <= 0:
+            return 0
+        return floor_int(CTX.multiply(Decimal(quantity), u))
+
+    def units_for(self, need: int, unit: Decimal, held: int) -> tuple[int, int]:
+        """Fewest units (<= held) covering ``need`` cents; returns (units, value covered <= need)."""
+        if need <= 0 or held <= 0 or unit <= 0:
+            return 0, 0
+        q = min(held, ceil_int(CTX.divide(Decimal(need), unit)))
+        while q < held and floor_int(CTX.multiply(Decimal(q), unit)) < need:
+            q += 1
+        while q > 1 and floor_int(CTX.multiply(Decimal(q - 1), unit)) >= need:
+            q -= 1
+        return q, min(need, floor_int(CTX.multiply(Decimal(q), unit)))
