@@ -136,6 +136,12 @@ class ItemsCon(cs.Adapter):
         self.rec = rec
         self.count = count
 
+    def _decode(self, obj, context, path):
+        return list(obj)
+
+    def _encode(self, obj, context, path):
+        return list(obj)
+
 
 def _rec(x) -> "Record":
     return x if isinstance(x, Record) else x.__record__

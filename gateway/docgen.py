@@ -1,0 +1,243 @@
+"""Generate docs/protocol.md from the declarations: ``python -m gateway.docgen [--check]``.
+
+It lives in gateway/ because it documents both layers: the wire (protocol/) and the business
+status codes declared by the clearing core.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from gateway.clearing.errors import REGISTRY
+from gateway.config import DEFAULT_PORT, Settings
+from protocol.codec import RECORDS, Record
+from protocol.framing import HEADER, HEADER_SIZE, MAX_FRAME_SIZE, VERSION
+from protocol.kinds import Flag, Kind
+from protocol.registry import all_specs
+from protocol.status import TEXTS, SessionStatus
+from protocol.streams import DEDICATED, Stream
+
+OUT = Path(__file__).resolve().parent.parent / "docs" / "protocol.md"
+
+SECTIONS = {
+    "session": "Session layer",
+    "general": "General stream (public broadcasts)",
+    "operator": "Operator controls",
+    "dcass": "DCASS: listed derivatives clearing",
+    "collateral": "CCMS: collateral",
+    "otc": "OTC Clear settlement",
+}
+
+RULES = """\
+## 3. Session rules
+
+3.1 **Connection.** One TCP connection is one session. The gateway listens on port {port} by default.
+Integers are big-endian; records are packed with explicit fillers; text is ASCII, space padded, never
+NUL terminated. Money is an integer number of cents, prices and strikes integers with the decimals of
+their instrument class, quantities integers. There are no floating-point fields.
+
+3.2 **Framing.** A frame that cannot be framed ends the connection: a length below {hdr} or above the
+maximum frame size ({maxf} bytes by default, announced at login), or a version other than {ver}. The
+gateway sends a REJECT with status -47, -45 or -46 and closes. Everything else that is wrong in a
+well-framed frame is answered with a REJECT frame (request id echoed) and changes nothing: an unknown
+message type (-17), a field that does not decode or a wrong length (-18, with `field_offset` the byte
+offset of the bad field from the start of the payload, and the field's name in the UR2 payload), a
+message sent in the wrong frame kind (-19).
+
+3.3 **Login.** The first frame of a connection must be a LOGIN (UL1); anything else is answered with
+REJECT -5 and the connection is closed. A connection that sends no login within {login_timeout:g} s is
+closed. Passwords are verified against salted scrypt hashes. Outcomes: UL2 in a REPLY (status 0, or
+2028 when the password expires within 7 days, or 2027 when it has expired: then only UC1 and UO1 are
+accepted, anything else gets -40); REJECT -2002 unknown user, -2001 wrong password (then the
+connection is closed); after {lock_n} failures within {lock_window:g} s the user is locked for
+{lock_s:g} s (-2033).
+
+3.4 **One live session per user.** A second login of the same user is refused with -2019 unless its
+`forced` flag is set: then the old session receives LOGOUT UO2 with reason -2036 and is closed, and
+the new one proceeds. A login on a connection that is already logged in gets -2020.
+
+3.5 **Heartbeats.** Each side sends UH1 (frame kind HEARTBEAT) after `heartbeat_interval_ms` of
+send-silence ({hb:g} s by default). A peer silent for `idle_heartbeats` intervals ({idle} by default)
+is dropped with LOGOUT reason -54.
+
+3.6 **Throttle.** At most `throttle_per_second` requests per one-second window ({thr} by default,
+per user in users.toml). Requests beyond it get REJECT -2050; a client that keeps sending so that the
+rejections in one window exceed the limit again is disconnected with -2051. At most `max_pending`
+({pending}) requests may be in flight (-49).
+
+3.7 **Requests and answers.** Every request carries a client-chosen request id, echoed in its answer.
+A TRANSACTION gets exactly one REPLY or REJECT. A QUERY gets one or more REPLY segments numbered from
+1, the last one flagged LAST_SEGMENT (0x0001); at most {page} items per segment, and never more than
+fits in a frame. A business refusal is a REJECT with session status -2100 and the business status in
+`business_status` (section 6), with `field_offset` when a request field is at fault.
+
+3.8 **Broadcast streams and sequence numbers.** Every broadcast belongs to a stream (section 4).
+Dedicated streams exist once per participant: a participant sees only its own instance. Each stream
+instance numbers its broadcasts from 1 per business date (header `sequence`, `business_date`). At the
+end of day BI30 is the last broadcast of the old date on the general stream; every stream then starts
+again at 1 for the new date.
+
+3.9 **Subscriptions.** UB1 subscribes by stream, optionally one broadcast type (e.g. BD6) and a filter
+key (an account id, series symbol, instrument class, currency or clearing house); each item is
+answered with a handle and a status: 0, -39 not authorised (a stream the user's role may not see),
+-2055 unknown stream or type, -2056 more than {subs} subscriptions. UB3 removes subscriptions by
+handle. A filtered subscriber sees gaps in the sequence numbers; only whole-stream subscribers can
+detect real gaps.
+
+3.10 **Resume.** UL1 names, per stream, the business date and last sequence number the client saw.
+The first subscription to that stream then first replays, in order, every broadcast of the stream
+instance after that point (including the tail of the previous business date when the client stopped
+before the roll), then goes live: no gap, no duplicate. A replay longer than `max_replay`
+({replay} by default) is refused for that item with status -2053 and the subscription goes live from
+the next sequence; the client recovers the gap with UQ20 in ranges of at most `max_replay`.
+
+3.11 **Recovery.** UQ20 asks for one stream's broadcasts from `first_sequence` to `last_sequence`
+(0: the latest), for the current or the previous business date. The answer is the original
+BROADCAST frames with the RECOVERY flag (0x0002) and the query's request id, then UA20. A range
+larger than `max_replay` is refused with -2053; an unknown date with -2054.
+
+3.12 **Slow readers.** Each session's output is bounded ({outbuf} bytes queued by default). A reader
+that falls that far behind receives LOGOUT -2052 and is disconnected; other sessions are not delayed.
+It reconnects and resumes by sequence number.
+
+3.13 **Shutdown and limits.** On SIGINT/SIGTERM every session receives LOGOUT -2060 and is closed. At
+most {maxconn} connections in total and {peraddr} per address (-42).
+"""
+
+
+def _layout_rows(rec: Record, base: int) -> list[str]:
+    rows = []
+    off = base
+    for f in rec.fields:
+        if f.kind == "items":
+            rows.append(f"| {off} | {f.size} | `{f.name}_count` | u16 | number of `{f.name}` items |")
+            rows.append(f"| {off + f.size} | {f.record.size} × n | `{f.name}` | {f.record.name} | {f.doc} |")
+        elif f.kind == "filler":
+            rows.append(f"| {off} | {f.size} | filler | zero bytes | |")
+        else:
+            rows.append(f"| {off} | {f.size} | `{f.name}` | {f.type_name} | {_enum_doc(f)}{f.doc} |")
+        off += f.size
+    return rows
+
+
+def _enum_doc(f) -> str:
+    if f.kind != "code":
+        return ""
+    return "(" + ", ".join(f"{m.value} {m.name}" for m in f.enum_cls) + ") "
+
+
+def _table(rec: Record, base: int) -> list[str]:
+    return ["| offset | size | field | type | meaning |", "|---:|---:|---|---|---|", *_layout_rows(rec, base)]
+
+
+def render() -> str:
+    import gateway.clearing.modules as modules
+    modules.module_factories()  # importing the modules declares their business codes
+    specs = all_specs()
+    s = Settings()
+    out: list[str] = [
+        "# Protocol reference",
+        "",
+        "Generated by `python -m gateway.docgen` from the message declarations in `protocol/` and the",
+        "status codes of `protocol/status.py` and the clearing core. Do not edit by hand: a test fails when",
+        "this file is stale. Golden byte vectors of every message: `tests/golden/vectors.json`.",
+        "",
+        "## 1. Frame",
+        "",
+        f"Every frame is a {HEADER_SIZE}-byte header followed by the payload. The payload starts with the",
+        "4-byte message type: two ASCII letters and a big-endian u16 number, written `UQ12` (bytes",
+        "`55 51 00 0c`). Queries `xQn` are answered by `xAn`. Offsets in the message tables below count from",
+        "the start of the payload, so the first field is at offset 4.",
+        "",
+        *_table(HEADER, 0),
+        "",
+        "### Frame kinds",
+        "",
+        "| value | kind | meaning |",
+        "|---:|---|---|",
+    ]
+    for k in Kind:
+        out.append(f"| {k.value} | {k.name} | {_kind_doc(k)} |")
+    out += ["", "### Flags", "", "| bit | flag |", "|---|---|"]
+    for f in Flag:
+        if f.value:
+            out.append(f"| 0x{f.value:04x} | {f.name} |")
+    out += ["", "## 2. Status codes", "", "### Session status (`session_status`)", "",
+            "| code | name | text |", "|---:|---|---|"]
+    for st in sorted(SessionStatus, key=lambda x: (x.value < 0, abs(x.value))):
+        out.append(f"| {st.value} | {st.name} | {TEXTS[st]} |")
+    out += ["", "Business status codes are listed in section 6.", ""]
+    out.append(RULES.format(port=DEFAULT_PORT, hdr=HEADER_SIZE, maxf=MAX_FRAME_SIZE, ver=VERSION,
+                            login_timeout=s.login_timeout, lock_n=s.login_failures_before_lock,
+                            lock_window=s.login_failure_window, lock_s=s.lock_seconds, hb=s.heartbeat_interval,
+                            idle=s.idle_heartbeats, thr=s.throttle_per_second, pending=s.max_pending,
+                            page=s.max_page_items, subs=s.max_subscriptions, replay=s.max_replay,
+                            outbuf=s.output_buffer_limit, maxconn=s.max_connections,
+                            peraddr=s.max_connections_per_address))
+    out += ["## 4. Streams", "", "| id | stream | scope |", "|---:|---|---|"]
+    for st in Stream:
+        out.append(f"| {st.value} | {st.name.lower()} | {'dedicated (one per participant)' if st in DEDICATED else 'public'} |")
+    out += ["", "## 5. Messages", ""]
+    out += ["| code | name | kind | answer | stream | operator | section |", "|---|---|---|---|---|---|---|"]
+    for sp in specs:
+        out.append(f"| [{sp.code}](#{sp.code.lower()}) | {sp.name} | {sp.kind.name} | {sp.answer or ''} | "
+                   f"{sp.stream or ''} | {'yes' if sp.operator else ''} | {sp.section} |")
+    out.append("")
+    current = None
+    for sp in specs:
+        if sp.section != current:
+            current = sp.section
+            out += [f"### {SECTIONS.get(current, current)}", ""]
+        rec = sp.record
+        size = f"{4 + rec.size} bytes" + (" + items" if rec.has_items else "")
+        meta = [f"kind {sp.kind.name}", size]
+        if sp.answer:
+            meta.append(f"answered by {sp.answer}")
+        if sp.stream:
+            meta.append(f"stream {sp.stream}")
+        if sp.operator:
+            meta.append("operator only")
+        out += [f"#### {sp.code}", "", f"**{sp.name}** ({', '.join(meta)}). {sp.doc}", "",
+                "| offset | size | field | type | meaning |", "|---:|---:|---|---|---|",
+                f"| 0 | 4 | `type` | 2 letters + u16 | `{sp.code}` |", *_layout_rows(rec, 4), ""]
+    out += ["### Records", "", "Records used as nested fields or as items; offsets from the record start.", ""]
+    for name in sorted(RECORDS):
+        rec = RECORDS[name]
+        out += [f"#### record {name}", "", f"{rec.doc} {rec.size} bytes.", "", *_table(rec, 0), ""]
+    out += ["## 6. Business status codes", "",
+            "Carried in `business_status` of a REJECT whose session status is -2100. Negative: rejection; positive: success or information.",
+            "", "| code | name | module | text |", "|---:|---|---|---|"]
+    for num in sorted(REGISTRY, key=lambda n: (n < 0, abs(n))):
+        e = REGISTRY[num]
+        out.append(f"| {e.number} | {e.name} | {e.module} | {e.text} |")
+    out.append("")
+    return "\n".join(out)
+
+
+def _kind_doc(k: Kind) -> str:
+    import protocol.kinds as kinds
+    src = Path(kinds.__file__).read_text()
+    for line in src.splitlines():
+        if line.strip().startswith(f"{k.name} =") and "#" in line:
+            return line.split("#", 1)[1].strip()
+    return ""
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--check", action="store_true", help="exit 1 when docs/protocol.md is stale")
+    a = p.parse_args(argv)
+    text = render()
+    if a.check:
+        if not OUT.exists() or OUT.read_text() != text:
+            print("docs/protocol.md is stale: run python -m gateway.docgen", file=sys.stderr)
+            return 1
+        return 0
+    OUT.write_text(text)
+    print(f"wrote {OUT}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
