@@ -132,8 +132,7 @@ def _table(rec: Record, base: int) -> list[str]:
 
 
 def render() -> str:
-    import gateway.clearing.modules as modules
-    modules.module_factories()  # importing the modules declares their business codes
+    _import_clearing()  # every clearing module declares its business codes when imported
     specs = all_specs()
     s = Settings()
     out: list[str] = [
@@ -213,6 +212,15 @@ def render() -> str:
         out.append(f"| {e.number} | {e.name} | {e.module} | {e.text} |")
     out.append("")
     return "\n".join(out)
+
+
+def _import_clearing() -> None:
+    import importlib
+    import pkgutil
+
+    import gateway.clearing as clearing
+    for m in pkgutil.walk_packages(clearing.__path__, "gateway.clearing."):
+        importlib.import_module(m.name)
 
 
 def _kind_doc(k: Kind) -> str:
