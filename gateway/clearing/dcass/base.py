@@ -1,0 +1,365 @@
+"""State of the DCASS module and the helpers every function uses: authorisation, cut-offs,
+position arithmetic, booking of deals, margin recomputation."""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
+from typing import Any
+
+from ..core import Context, Module
+from ..errors import ACTING_FOR_OTHER, INVALID_VALUE, UNKNOWN_PARTICIPANT, ClearingError, ErrorCode
+from . import errors as E
+from . import margin as M
+from . import refdata
+from .events import MarginChanged, PositionChanged, TradeChanged, TradeEvent
+from .model import (Account, AccountType, Deal, DealKind, OpenClose, Position, Side, Trade, TradeState)
+from .refdata import ReferenceData, Series
+
+
+@lru_cache(maxsize=1)
+def default_reference() -> ReferenceData:
+    return refdata.load()
+
+
+@dataclass(slots=True)
+class Leg:
+    """One trade to book: who, where, which side, how much, and whether it reverses a trade."""
+
+    participant: str
+    account_id: str
+    side: Side
+    quantity: int
+    open_close: OpenClose
+    reversal: bool = False
+    field: str = "quantity"
+
+
+class Batch:
+    """What one command changed: events so far, positions and accounts touched (ordered)."""
+
+    def __init__(self) -> None:
+        self.events: list = []
+        self.positions: dict[tuple, None] = {}
+        self.accounts: dict[tuple, None] = {}
+
+
+def cents(amount: Decimal) -> int:
+    """Money rounding: half up to the cent (amounts are exact with the shipped data)."""
+    return int(amount.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def value_cents(price_units: int, quantity: int, multiplier: int, decimals: int) -> Decimal:
+    """price (in ``decimals``) x quantity x multiplier, in cents, unrounded."""
+    return Decimal(price_units * quantity * multiplier * 100).scaleb(-decimals)
+
+
+class DcassBase(Module):
+    name = "dcass"
+
+    def __init__(self, core, reference: ReferenceData | None = None):
+        super().__init__(core)
+        self.ref = reference or default_reference()
+        self.accounts: dict[tuple[str, str], Account] = {}
+        for p in self.ref.participants.values():
+            for a in p.accounts:
+                self.accounts[(p.id, a.account_id)] = Account(p.id, a.account_id, a.account_type, a.clearing_house)
+        self.positions: dict[tuple[str, str, bytes], Position] = {}
+        self.account_positions: dict[tuple[str, str], dict[bytes, None]] = {}
+        self.trades: dict[int, Trade] = {}
+        self.deals: dict[int, Deal] = {}
+        self.trade_log: dict[tuple[str, date], list[int]] = {}   # (participant, date) -> trade nos by sequence
+        self.give_ups: dict = {}
+        self.exercises: dict = {}
+        self.deliveries: dict = {}
+        self.settlement: dict[bytes, int] = {}        # today's, operator-set
+        self.prev_settlement: dict[bytes, int] = {}   # previous business day's
+        self.last_price: dict[bytes, int] = {}        # last exchange trade price today
+        self.underlying_prices: dict[str, int] = {u.id: u.reference_price for u in self.ref.underlyings.values()}
+        self.expired: set[bytes] = set()
+        self.margins: dict[tuple[str, str], dict[str, int]] = {}  # (participant, account) -> {ccy: cents}
+        self.money: dict[tuple[date, str, str, str], Any] = {}  # (date, participant, account, ccy)
+        self.money_dates: list[date] = []
+        self.counters: dict[str, int] = {"trade": 0, "deal": 0, "give_up": 0, "exercise": 0, "delivery": 0}
+        self.sequences: dict[tuple[str, str, date], int] = {}
+        self.rng = random.Random(self.ref.params.assignment_seed)
+
+    # ------------------------------------------------------------ small helpers
+    @property
+    def business_date(self) -> date:
+        return self.core.business_date
+
+    def _next(self, counter: str) -> int:
+        self.counters[counter] += 1
+        return self.counters[counter]
+
+    def _seq(self, stream: str, participant: str) -> int:
+        k = (stream, participant, self.business_date)
+        self.sequences[k] = self.sequences.get(k, 0) + 1
+        return self.sequences[k]
+
+    @staticmethod
+    def _enum(enum_type, value, field: str):
+        try:
+            return value if isinstance(value, enum_type) else enum_type(value)
+        except (ValueError, KeyError):
+            raise ClearingError(INVALID_VALUE, f"{field}={value!r}", field=field) from None
+
+    def _acting(self, ctx: Context, participant: str, account_field: str | None = None) -> None:
+        """The caller may act for ``participant``? With ``account_field`` the command names an
+        account of ``participant``: a mismatch is then ACCOUNT_NOT_OWN, else ACTING_FOR_OTHER."""
+        if not ctx.operator and ctx.participant != participant:
+            if account_field:
+                raise ClearingError(E.ACCOUNT_NOT_OWN, f"{participant}/{account_field}", field="participant")
+            raise ClearingError(ACTING_FOR_OTHER, f"{ctx.participant} for {participant}", field="participant")
+        if participant not in self.ref.participants:
+            raise ClearingError(UNKNOWN_PARTICIPANT, participant, field="participant")
+
+    def _cutoff(self, ctx: Context, cutoff: time, error: ErrorCode) -> None:
+        deadline = datetime.combine(self.business_date, cutoff)
+        if ctx.now >= deadline:
+            raise ClearingError(error, f"{ctx.now:%Y-%m-%d %H:%M:%S} >= {deadline:%Y-%m-%d %H:%M:%S}")
+
+    def _input_cutoff(self, ctx: Context) -> None:
+        self._cutoff(ctx, self.ref.params.input_cutoff, E.AFTER_INPUT_CUTOFF)
+
+    def _give_up_cutoff(self, ctx: Context) -> None:
+        self._cutoff(ctx, self.ref.params.give_up_cutoff, E.AFTER_GIVE_UP_CUTOFF)
+
+    def _series(self, key: Any, field: str = "series_key", allow_expired: bool = False) -> Series:
+        s = self.ref.series.get(bytes(key)) if isinstance(key, (bytes, bytearray)) else None
+        if s is None:
+            raise ClearingError(E.UNKNOWN_SERIES, key.hex() if isinstance(key, (bytes, bytearray)) else repr(key),
+                                field=field)
+        if not allow_expired and self._is_expired(s):
+            raise ClearingError(E.SERIES_EXPIRED, s.name, field=field)
+        return s
+
+    def _is_expired(self, s: Series) -> bool:
+        return s.key in self.expired or s.expiry < self.business_date
+
+    def _account(self, participant: str, account_id: str, field: str = "account_id",
+                 series: Series | None = None) -> Account:
+        acct = self.accounts.get((participant, account_id))
+        if acct is None:
+            raise ClearingError(E.UNKNOWN_ACCOUNT, f"{participant}/{account_id}", field=field)
+        if series is not None and acct.clearing_house != series.cls.clearing_house:
+            raise ClearingError(E.WRONG_CLEARING_HOUSE, f"{account_id} is {acct.clearing_house}, "
+                                f"{series.name} is {series.cls.clearing_house}", field=field)
+        return acct
+
+    def _member(self, participant: str, clearing_house: str, field: str) -> None:
+        if participant not in self.ref.participants:
+            raise ClearingError(UNKNOWN_PARTICIPANT, participant, field=field)
+        if clearing_house not in self.ref.participants[participant].clearing_houses:
+            raise ClearingError(E.NOT_CLEARING_MEMBER, f"{participant} in {clearing_house}", field=field)
+
+    def _daily_account(self, participant: str, clearing_house: str) -> Account:
+        for a in self.accounts.values():
+            if a.participant == participant and a.clearing_house == clearing_house \
+                    and a.account_type is AccountType.DAILY:
+                return a
+        raise ClearingError(E.UNKNOWN_ACCOUNT, f"{participant} has no daily account in {clearing_house}")
+
+    @staticmethod
+    def _quantity(q: Any, field: str = "quantity") -> int:
+        if not isinstance(q, int) or isinstance(q, bool) or q <= 0:
+            raise ClearingError(E.INVALID_QUANTITY, repr(q), field=field)
+        return q
+
+    def _own_trade(self, participant: str, trade_no: int, field: str = "trade_no") -> Trade:
+        t = self.trades.get(trade_no)
+        if t is None or t.participant != participant:   # another's trade is not found either
+            raise ClearingError(E.TRADE_NOT_FOUND, str(trade_no), field=field)
+        return t
+
+    def _adjustable(self, t: Trade, quantity: int, field: str = "quantity") -> None:
+        if t.state is TradeState.REVERSAL or t.business_date != self.business_date:
+            raise ClearingError(E.TRADE_NOT_ADJUSTABLE, f"trade {t.trade_no}", field="trade_no")
+        if self._is_expired(self.ref.series[t.series_key]):
+            raise ClearingError(E.SERIES_EXPIRED, self.ref.series[t.series_key].name, field="trade_no")
+        if quantity > t.available:
+            raise ClearingError(E.QUANTITY_EXCEEDS_HELD, f"{quantity} > {t.available} available", field=field)
+
+    # ------------------------------------------------------------ prices
+    def _from_underlying(self, s: Series) -> int:
+        und = self.ref.underlyings[s.cls.underlying]
+        u = Decimal(self.underlying_prices[und.id]).scaleb(-und.price_decimals)
+        if s.is_option:
+            k = Decimal(s.strike).scaleb(-s.cls.strike_decimals)
+            u = max(Decimal(0), (u - k) if s.call_put.name == "CALL" else (k - u))
+        return int(u.scaleb(s.cls.price_decimals).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+    def price_of(self, s: Series) -> int:
+        """The price of the day: today's settlement price, else the last exchange trade price
+        today, else the previous settlement price, else derived from the underlying price
+        (futures: the underlying price; options: intrinsic value)."""
+        k = s.key
+        for table in (self.settlement, self.last_price, self.prev_settlement):
+            if k in table:
+                return table[k]
+        return self._from_underlying(s)
+
+    # ------------------------------------------------------------ positions
+    def _position(self, participant: str, account_id: str, key: bytes) -> Position:
+        k = (participant, account_id, key)
+        p = self.positions.get(k)
+        if p is None:
+            p = Position(participant, account_id, key)
+            self.positions[k] = p
+            self.account_positions.setdefault((participant, account_id), {})[key] = None
+        return p
+
+    @staticmethod
+    def _moved(long: int, short: int, side: Side, qty: int, oc: OpenClose, gross: bool,
+               strict: bool) -> tuple[int, int] | None:
+        """New (long, short) after a trade; ``None`` if ``strict`` and a close exceeds the
+        position of a gross account. Net accounts net buys against sells whatever the flag;
+        in gross accounts a close beyond the position (exchange trades only) opens the rest."""
+        if not gross:
+            if side is Side.BUY:
+                r = min(short, qty)
+                return long + qty - r, short - r
+            r = min(long, qty)
+            return long - r, short + qty - r
+        if oc is OpenClose.OPEN:
+            return (long + qty, short) if side is Side.BUY else (long, short + qty)
+        if side is Side.BUY:
+            if qty > short:
+                return None if strict else (long + qty - short, 0)
+            return long, short - qty
+        if qty > long:
+            return None if strict else (0, short + qty - long)
+        return long - qty, short
+
+    def _plan(self, key: bytes, legs: list[Leg]) -> None:
+        """Check that the legs can be booked in order without closing more than held (gross
+        accounts) or leaving less long than pending exercises. Changes nothing."""
+        work: dict[tuple, list[int]] = {}
+        for leg in legs:
+            k = (leg.participant, leg.account_id, key)
+            if k not in work:
+                p = self.positions.get(k)
+                work[k] = [p.long, p.short, p.exercise_pending] if p else [0, 0, 0]
+            w = work[k]
+            gross = self.accounts[(leg.participant, leg.account_id)].gross
+            r = self._moved(w[0], w[1], leg.side, leg.quantity, leg.open_close, gross, True)
+            if r is None or r[0] < w[2]:
+                raise ClearingError(E.QUANTITY_EXCEEDS_HELD,
+                                    f"{leg.participant}/{leg.account_id}: {leg.side.name} {leg.open_close.name} "
+                                    f"{leg.quantity} against long {w[0]} short {w[1]}", field=leg.field)
+            w[0], w[1] = r
+
+    def _apply(self, batch: Batch, leg: Leg, key: bytes) -> None:
+        p = self._position(leg.participant, leg.account_id, key)
+        gross = self.accounts[(leg.participant, leg.account_id)].gross
+        p.long, p.short = self._moved(p.long, p.short, leg.side, leg.quantity, leg.open_close, gross, False)
+        self._touch(batch, p)
+
+    def _touch(self, batch: Batch, p: Position) -> None:
+        p.covered = min(p.covered, p.short)
+        p.deny_exercise = min(p.deny_exercise, max(0, p.long - p.exercise_pending))
+        batch.positions[(p.participant, p.account_id, p.series_key)] = None
+        batch.accounts[(p.participant, p.account_id)] = None
+
+    # ------------------------------------------------------------ deals
+    def _book(self, batch: Batch, kind: DealKind, s: Series, price: int, legs: list[Leg], when: datetime,
+              orig: Trade | None = None) -> Deal:
+        """Create one deal with one trade per leg (positions already checked with _plan)."""
+        deal_no = self._next("deal")
+        nos = []
+        for leg in legs:
+            t = Trade(trade_no=self._next("trade"), deal_no=deal_no, participant=leg.participant,
+                      account_id=leg.account_id, series_key=s.key, side=leg.side, quantity=leg.quantity,
+                      price=price, open_close=leg.open_close, kind=kind, business_date=self.business_date,
+                      created=when, sequence=self._seq("trade", leg.participant),
+                      state=TradeState.REVERSAL if leg.reversal else TradeState.ACTIVE,
+                      orig_trade_no=orig.trade_no if orig else 0)
+            self.trades[t.trade_no] = t
+            self.trade_log.setdefault((t.participant, t.business_date), []).append(t.trade_no)
+            nos.append(t.trade_no)
+            self._apply(batch, leg, s.key)
+            batch.events.append(self._trade_event(t))
+        deal = Deal(deal_no, s.key, price, sum(l.quantity for l in legs if l.side is Side.BUY), kind,
+                    self.business_date, when, nos, orig.trade_no if orig else 0)
+        self.deals[deal_no] = deal
+        if orig is not None:
+            orig.children.extend(nos)
+        return deal
+
+    def _take_from(self, batch: Batch, t: Trade, quantity: int, reserved: bool = False) -> None:
+        """``quantity`` of trade ``t`` has been moved by a later deal."""
+        if reserved:
+            t.reserved -= quantity
+        t.moved += quantity
+        t.state = TradeState.ADJUSTED if t.moved >= t.quantity else TradeState.PARTLY_ADJUSTED
+        batch.events.append(self._trade_changed(t))
+
+    def _trade_event(self, t: Trade) -> TradeEvent:
+        return TradeEvent(owner=t.participant, sequence=t.sequence, business_date=t.business_date,
+                          trade_no=t.trade_no, deal_no=t.deal_no, created=t.created, account_id=t.account_id,
+                          series_key=t.series_key, series_name=self.ref.series[t.series_key].name, side=t.side,
+                          quantity=t.quantity, price=t.price, open_close=t.open_close, kind=t.kind, state=t.state,
+                          orig_trade_no=t.orig_trade_no)
+
+    @staticmethod
+    def _trade_changed(t: Trade) -> TradeChanged:
+        return TradeChanged(owner=t.participant, trade_no=t.trade_no, state=t.state, available=t.available,
+                            moved=t.moved, reserved=t.reserved)
+
+    # ------------------------------------------------------------ finishing a command
+    def _position_event(self, p: Position) -> PositionChanged:
+        acct = self.accounts[(p.participant, p.account_id)]
+        return PositionChanged(owner=p.participant, clearing_house=acct.clearing_house, account_id=p.account_id,
+                               account_type=acct.account_type, series_key=p.series_key,
+                               series_name=self.ref.series[p.series_key].name, long=p.long, short=p.short,
+                               exercise_pending=p.exercise_pending, exercised=p.exercised, assigned=p.assigned,
+                               covered=p.covered, deny_exercise=p.deny_exercise)
+
+    def _finish(self, batch: Batch) -> list:
+        for k in batch.positions:
+            batch.events.append(self._position_event(self.positions[k]))
+        batch.events += self._recompute(list(batch.accounts))
+        return batch.events
+
+    # ------------------------------------------------------------ margin
+    def account_margin(self, participant: str, account_id: str) -> dict[str, int]:
+        """Requirement per settlement currency (cents) of one account, from current positions."""
+        acct = self.accounts[(participant, account_id)]
+        rows = []
+        for key in self.account_positions.get((participant, account_id), {}):
+            p = self.positions[(participant, account_id, key)]
+            s = self.ref.series[key]
+            short = p.short - (p.covered if s.stock_call else 0)
+            if p.long or short:
+                rows.append((s, p.long, short))
+        und = self.ref.underlyings
+        prm = self.ref.params
+        return M.account_requirement(rows, acct.gross, self.ref.risk, self.price_of,
+                                     lambda u: self.underlying_prices[u], lambda u: und[u].price_decimals,
+                                     prm.scenarios, prm.scenario_divisor)
+
+    def _recompute(self, accounts: list[tuple[str, str]]) -> list:
+        events = []
+        for pa in accounts:
+            acct = self.accounts[pa]
+            new = self.account_margin(*pa)
+            old = self.margins.setdefault(pa, {})
+            for ccy in sorted(set(old) | set(new)):
+                value = new.get(ccy, 0)
+                if old.get(ccy) == value or (ccy not in old and value == 0):
+                    continue
+                old[ccy] = value
+                events.append(MarginChanged(owner=acct.participant, clearing_house=acct.clearing_house,
+                                            account_id=acct.account_id, account_type=acct.account_type,
+                                            currency=ccy, requirement=value))
+        return events
+
+    def _accounts_in(self, underlying: str) -> list[tuple[str, str]]:
+        out: dict[tuple[str, str], None] = {}
+        for (p, a, key), pos in self.positions.items():
+            if (pos.long or pos.short) and self.ref.series[key].cls.underlying == underlying:
+                out[(p, a)] = None
+        return list(out)

@@ -1,0 +1,202 @@
+"""DCASS events (what became true). ``owner`` is the participant whose dedicated stream carries
+the event; ``None`` means public. Streams: "trades" (trades, trade changes, give-ups),
+"clearing" (positions, margin, exercise/assignment, deliveries, money, accounts), "general"
+(prices)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import ClassVar
+
+from ..core import Event
+from .model import (AccountType, DealKind, DeliveryDirection, ExerciseState, GiveUpState, OpenClose, Side,
+                    TradeState)
+
+
+@dataclass(slots=True)
+class TradeEvent(Event):
+    """[BD6] A new trade in one of the owner's accounts; ``sequence`` is the owner's trade
+    sequence number of the business date (from 1), the key of the missing-trades query."""
+
+    STREAM: ClassVar[str] = "trades"
+    owner: str
+    sequence: int
+    business_date: date
+    trade_no: int
+    deal_no: int
+    created: datetime
+    account_id: str
+    series_key: bytes
+    series_name: str
+    side: Side
+    quantity: int
+    price: int
+    open_close: OpenClose
+    kind: DealKind
+    state: TradeState
+    orig_trade_no: int
+
+
+@dataclass(slots=True)
+class TradeChanged(Event):
+    """[BD39-like] A trade's adjustable quantity or state changed (give-up pending, moved...)."""
+
+    STREAM: ClassVar[str] = "trades"
+    owner: str
+    trade_no: int
+    state: TradeState
+    available: int
+    moved: int
+    reserved: int
+
+
+@dataclass(slots=True)
+class GiveUpEvent(Event):
+    """[BD29] A give-up was created or answered; sent to the giving and the receiving participant.
+    ``sequence`` numbers the owner's give-up events of the business date."""
+
+    STREAM: ClassVar[str] = "trades"
+    owner: str
+    sequence: int
+    give_up_no: int
+    state: GiveUpState
+    giver: str
+    receiver: str
+    trade_no: int
+    series_key: bytes
+    series_name: str
+    side: Side
+    price: int
+    quantity: int
+    text: str
+    reason: str
+    business_date: date
+    new_trade_nos: tuple[int, ...]
+
+
+@dataclass(slots=True)
+class PositionChanged(Event):
+    """[BD40] New state of one account's position in one series."""
+
+    STREAM: ClassVar[str] = "clearing"
+    owner: str
+    clearing_house: str
+    account_id: str
+    account_type: AccountType
+    series_key: bytes
+    series_name: str
+    long: int
+    short: int
+    exercise_pending: int
+    exercised: int
+    assigned: int
+    covered: int
+    deny_exercise: int
+
+
+@dataclass(slots=True)
+class MarginChanged(Event):
+    """An account's margin requirement in one settlement currency changed (int cents)."""
+
+    STREAM: ClassVar[str] = "clearing"
+    owner: str
+    clearing_house: str
+    account_id: str
+    account_type: AccountType
+    currency: str
+    requirement: int
+
+
+@dataclass(slots=True)
+class AccountOpened(Event):
+    STREAM: ClassVar[str] = "clearing"
+    owner: str
+    account_id: str
+    account_type: AccountType
+    clearing_house: str
+
+
+@dataclass(slots=True)
+class ExerciseEvent(Event):
+    """An exercise request was entered, annulled, processed or rejected (automatic ones too)."""
+
+    STREAM: ClassVar[str] = "clearing"
+    owner: str
+    exercise_no: int
+    state: ExerciseState
+    account_id: str
+    series_key: bytes
+    series_name: str
+    quantity: int
+    processed_quantity: int
+    automatic: bool
+    business_date: date
+
+
+@dataclass(slots=True)
+class AssignmentEvent(Event):
+    """Short contracts of the owner's account were assigned by the random draw."""
+
+    STREAM: ClassVar[str] = "clearing"
+    owner: str
+    account_id: str
+    series_key: bytes
+    series_name: str
+    quantity: int
+    business_date: date
+
+
+@dataclass(slots=True)
+class DeliveryObligationEvent(Event):
+    """A stock delivery obligation from exercise or assignment (settled in CCASS)."""
+
+    STREAM: ClassVar[str] = "clearing"
+    owner: str
+    obligation_no: int
+    account_id: str
+    series_key: bytes
+    stock_code: str
+    direction: DeliveryDirection
+    shares: int
+    amount: int
+    currency: str
+    exercise_date: date
+    settlement_date: date
+    origin: str
+    lots: int
+    covered_lots: int
+
+
+@dataclass(slots=True)
+class MoneyObligationEvent(Event):
+    """End of day: what the owner receives (+) or pays (-) for one clearing house and currency."""
+
+    STREAM: ClassVar[str] = "clearing"
+    owner: str
+    clearing_house: str
+    currency: str
+    business_date: date
+    variation: int
+    premium: int
+    fees: int
+    cash_settlement: int
+    net: int
+
+
+@dataclass(slots=True)
+class SettlementPriceSet(Event):
+    STREAM: ClassVar[str] = "general"
+    series_key: bytes
+    series_name: str
+    price: int
+    business_date: date
+    owner: str | None = None
+
+
+@dataclass(slots=True)
+class UnderlyingPriceSet(Event):
+    STREAM: ClassVar[str] = "general"
+    underlying: str
+    price: int
+    business_date: date
+    owner: str | None = None
