@@ -10,8 +10,8 @@ DEFAULT_PORT = 7600
 
 @dataclass
 class Settings:
-    host: str = "127.0.0.1"
-    port: int = DEFAULT_PORT
+    host: str = "127.0.0.1"                # listen address (0.0.0.0: every interface)
+    port: int = DEFAULT_PORT               # listen port (0: any free port)
     users_file: str | None = None          # None: the shipped demo users (gateway/data/users.toml)
     # session rules, announced in the login reply
     heartbeat_interval: float = 10.0       # seconds of send-silence before a heartbeat

@@ -114,5 +114,6 @@ def test_encode_rejects_what_does_not_fit():
 
 
 def test_docs_are_current():
-    from gateway.docgen import OUT, render as render_docs
+    from gateway.docgen import CONFIG_OUT, OUT, render as render_docs, render_configuration
     assert OUT.read_text() == render_docs(), "docs/protocol.md is stale: run python -m gateway.docgen"
+    assert CONFIG_OUT.read_text() == render_configuration(), "docs/configuration.md is stale"
