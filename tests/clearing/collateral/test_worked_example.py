@@ -44,7 +44,7 @@ def test_guide_worked_example():
     h.rejects(WithdrawCash("HKCC", "HOUSE", "HKD", 1_000_000), WITHDRAWAL_EXCEEDS_EXCESS, at=at(h, (10, 59, 59)))
     w1 = h.run(WithdrawCash("HKCC", "HOUSE", "USD", 1_000_000), at=at(h, (10, 59, 59))).reply
     assert (w1.value_date, w1.status) == (date(2025, 3, 3), "PENDING")
-    assert next(a for a in h.query(CoverageQuery("HKCC", "HOUSE")).allocations if a.asset == "00700").quantity == 534
+    assert next(a for a in h.query(CoverageQuery("HKCC", "HOUSE")).allocations if a.asset == "00700").quantity == 505
     out = h.run(WithdrawCash("HKCC", "HOUSE", "USD", 100_000), at=at(h, (11, 0, 0)))
     assert out.reply.value_date == date(2025, 3, 4)
     assert [e.instruction_id for e in out.events if isinstance(e, InstructionCompleted)] == [w1.instruction_id]
