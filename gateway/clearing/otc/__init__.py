@@ -14,7 +14,7 @@ from .events import (FxRateSet, GuaranteeFundRequirementSet, MarginRequirementSe
 from .model import (CollateralAccount, Direction, Fixing, PaymentInstruction, PaymentState, Pvp, PvpState,
                     SettlementItem, SettlementType, Trade)
 from .module import OtcClearModule
-from .queries import (CollateralAnswer, CollateralQuery, GuaranteeFundAnswer, GuaranteeFundQuery, OtcMembersQuery,
+from .queries import (CollateralAnswer, CollateralHolding, CollateralQuery, GuaranteeFundAnswer, GuaranteeFundQuery, OtcMembersQuery,
                       OtcRatesQuery, OtcTradesQuery, PaymentInstructionsQuery, PvpQuery, RatesAnswer, RoutingRow,
                       SettlementAccountsQuery, SettlementItemsQuery, TradeAnswer)
 
@@ -28,7 +28,7 @@ __all__ = [
     # queries and answers
     "OtcMembersQuery", "OtcTradesQuery", "SettlementItemsQuery", "PaymentInstructionsQuery", "PvpQuery",
     "CollateralQuery", "GuaranteeFundQuery", "SettlementAccountsQuery", "OtcRatesQuery", "TradeAnswer",
-    "CollateralAnswer", "GuaranteeFundAnswer", "RoutingRow", "RatesAnswer",
+    "CollateralAnswer", "CollateralHolding", "GuaranteeFundAnswer", "RoutingRow", "RatesAnswer",
     # events
     "OtcTradeRegistered", "RateFixingSet", "MtmSet", "SettlementItemCreated", "PaymentInstructionIssued",
     "PaymentSettled", "PaymentLate", "PvpStatusChanged", "MarginRequirementSet", "NonCashCollateralMoved",

@@ -1,5 +1,6 @@
-"""Events of OTC Clear settlement, all on the "settlement" stream. ``owner`` is the member whose
-dedicated stream carries the event (None = public: rate changes)."""
+"""Events of OTC Clear settlement, on the member's dedicated "settlement" stream (``owner``), except
+the public rate changes on the "general" stream. ``account`` and ``currency`` attributes (some
+derived from the nested record) are what subscription filters match."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -11,11 +12,34 @@ from ..core import Event
 from .model import Fixing, PaymentInstruction, Pvp, SettlementItem, Trade
 
 
+class _InstructionEvent(Event):
+    """Base of the payment instruction events (filter attributes from the instruction)."""
+
+    __slots__ = ()
+    instruction: PaymentInstruction
+
+    @property
+    def account(self) -> str:
+        return self.instruction.account
+
+    @property
+    def currency(self) -> str:
+        return self.instruction.currency
+
+
 @dataclass(slots=True)
 class OtcTradeRegistered(Event):
     STREAM: ClassVar[str] = "settlement"
     owner: str | None
     trade: Trade
+
+    @property
+    def account(self) -> str:
+        return self.trade.account
+
+    @property
+    def currency(self) -> str:
+        return self.trade.valuation_currency
 
 
 @dataclass(slots=True)
@@ -43,23 +67,31 @@ class SettlementItemCreated(Event):
     owner: str | None
     item: SettlementItem
 
+    @property
+    def account(self) -> str:
+        return self.item.account
+
+    @property
+    def currency(self) -> str:
+        return self.item.currency
+
 
 @dataclass(slots=True)
-class PaymentInstructionIssued(Event):
+class PaymentInstructionIssued(_InstructionEvent):
     STREAM: ClassVar[str] = "settlement"
     owner: str | None
     instruction: PaymentInstruction
 
 
 @dataclass(slots=True)
-class PaymentSettled(Event):
+class PaymentSettled(_InstructionEvent):
     STREAM: ClassVar[str] = "settlement"
     owner: str | None
     instruction: PaymentInstruction
 
 
 @dataclass(slots=True)
-class PaymentLate(Event):
+class PaymentLate(_InstructionEvent):
     """A payment due from the member missed its cut-off (or a PvP exchange had no instruction)."""
 
     STREAM: ClassVar[str] = "settlement"
@@ -72,6 +104,10 @@ class PvpStatusChanged(Event):
     STREAM: ClassVar[str] = "settlement"
     owner: str | None
     pvp: Pvp
+
+    @property
+    def account(self) -> str:
+        return self.pvp.account
 
 
 @dataclass(slots=True)
@@ -105,7 +141,9 @@ class GuaranteeFundRequirementSet(Event):
 
 @dataclass(slots=True)
 class PaiRateSet(Event):
-    STREAM: ClassVar[str] = "settlement"
+    """Public (general stream): OTC Clear's PAI rate of a currency changed."""
+
+    STREAM: ClassVar[str] = "general"
     currency: str
     rate: Decimal
     effective_from: date
@@ -114,7 +152,9 @@ class PaiRateSet(Event):
 
 @dataclass(slots=True)
 class FxRateSet(Event):
-    STREAM: ClassVar[str] = "settlement"
+    """Public (general stream): the FX rate used to value collateral changed."""
+
+    STREAM: ClassVar[str] = "general"
     currency: str
     rate: Decimal
     effective_from: date

@@ -28,7 +28,7 @@ from .events import (FxRateSet, GuaranteeFundRequirementSet, MarginRequirementSe
 from .model import (NETTED_TYPES, CollateralAccount, Direction, Fixing, PaymentInstruction, PaymentState, Pvp,
                     PvpState, SettlementItem, SettlementType as T, Trade)
 from .params import HOUSE, Account, Params, load
-from .queries import (CollateralAnswer, CollateralQuery, GuaranteeFundAnswer, GuaranteeFundQuery, OtcMembersQuery,
+from .queries import (CollateralAnswer, CollateralHolding, CollateralQuery, GuaranteeFundAnswer, GuaranteeFundQuery, OtcMembersQuery,
                       OtcRatesQuery, OtcTradesQuery, PaymentInstructionsQuery, PvpQuery, RatesAnswer, RoutingRow,
                       SettlementAccountsQuery, SettlementItemsQuery, TradeAnswer)
 
@@ -1010,12 +1010,20 @@ class OtcClearModule(Module):
                 acc = self._collateral(m, a.account_id)
                 cover = self._cover(acc, bd)
                 outstanding = sum(i.amount for i in self._pending(m, a.account_id, T.INITIAL_MARGIN, Direction.PAY))
+                pending = self._pending_withdrawals(m, a.account_id)
+                holdings = tuple(
+                    [CollateralHolding(c, "CASH", c, amt, pending.get(c, 0),
+                                       floor_minor(self._cash_value(c, amt - pending.get(c, 0), bd)))
+                     for c, amt in acc.cash]
+                    + [CollateralHolding(sec, "NON_CASH", self.p.securities[sec].currency, nominal, 0,
+                                         floor_minor(self._security_value(sec, nominal, bd)))
+                       for sec, nominal in acc.non_cash])
                 out.append(CollateralAnswer(
                     m, a.account_id, a.kind, self.p.base_currency, acc.cash, acc.non_cash,
                     tuple(sorted(self._pending_withdrawals(m, a.account_id).items())), floor_minor(cover),
                     acc.im_requirement, acc.holiday_margin,
                     floor_minor(cover - acc.im_requirement - acc.holiday_margin), outstanding,
-                    acc.participating_margin))
+                    acc.participating_margin, holdings))
         return tuple(out)
 
     def _q_gf(self, q: GuaranteeFundQuery, ctx: Context):

@@ -72,6 +72,18 @@ class TradeAnswer:
 
 
 @dataclass(frozen=True, slots=True)
+class CollateralHolding:
+    """One asset of a collateral account: cash in a currency or a CMU security."""
+
+    asset: str               # currency code (cash) or security code (CMU)
+    kind: str                # CASH or NON_CASH
+    currency: str
+    amount: int              # cash: minor units; non-cash: nominal
+    pending_withdrawal: int  # cash requested out, not yet paid
+    value: int               # base currency minor units after FX and haircut, net of pending (floor)
+
+
+@dataclass(frozen=True, slots=True)
 class CollateralAnswer:
     member: str
     account: str
@@ -86,6 +98,7 @@ class CollateralAnswer:
     excess: int                                  # cover - requirement - holiday margin (may be < 0)
     outstanding_calls: int                       # unpaid IM calls (base ccy)
     participating_margin: int
+    holdings: tuple[CollateralHolding, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

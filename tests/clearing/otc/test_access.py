@@ -112,3 +112,13 @@ def test_every_otc_code_is_unique_and_in_band():
     otc = [c for c in REGISTRY.values() if c.module == "otc"]
     assert otc and all(-900999 <= c.number <= -900001 for c in otc)
     assert len({c.name for c in otc}) == len(otc)
+
+
+def test_events_carry_subscription_filter_attributes(h):
+    from gateway.clearing.otc import PaiRateSet, PaymentInstructionIssued, SetPaiRate
+    from .harness import D
+    issued = [e for e in h.events if isinstance(e, PaymentInstructionIssued)]
+    assert issued and all(e.account == "H" and e.currency in ("USD", "CNH") for e in issued)
+    h.op(SetPaiRate("USD", D("0.02")))
+    [rate] = [e for e in h.events if isinstance(e, PaiRateSet)]
+    assert (rate.STREAM, rate.owner) == ("general", None)

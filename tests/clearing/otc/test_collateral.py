@@ -173,3 +173,15 @@ def test_participating_margin_when_enabled():
     h.do("OCM01", ConfirmPayment("OCM01", ins.instruction_id))
     assert coll(h, "C1").participating_margin == 250_000_00
     assert ins.state == PaymentState.PENDING  # the record handed out earlier is immutable
+
+
+def test_collateral_holdings_valued_one_by_one():
+    h = Harness()
+    deposit(h, "USD", 100_000_00)
+    h.do("OCM01", DepositNonCash("OCM01", "H", "HK0000EFBN01", 500_000_00))
+    h.do("OCM01", RequestCashWithdrawal("OCM01", "H", "USD", 10_000_00))
+    c = coll(h)
+    assert [(x.asset, x.kind, x.amount, x.pending_withdrawal, x.value) for x in c.holdings] == [
+        ("USD", "CASH", 100_000_00, 10_000_00, 697_086_00),          # 90,000 x 7.8 x 0.993
+        ("HK0000EFBN01", "NON_CASH", 500_000_00, 0, 495_012_50)]
+    assert c.cover == sum(x.value for x in c.holdings)
