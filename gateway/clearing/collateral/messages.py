@@ -271,6 +271,23 @@ class CoverageAnswer:
 
 
 @dataclass(frozen=True, slots=True)
+class MarginCallsQuery:
+    participant: str = ""
+    clearing_house: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class MarginCallInfo:
+    participant: str
+    clearing_house: str
+    account: str
+    currency: str
+    amount: int
+    called_at: datetime
+    due: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class InstructionsQuery:
     participant: str = ""
     pending_only: bool = True
@@ -379,7 +396,8 @@ class EligibleInstrument:
     price: Decimal | None
 
 
-# ====================================================================== events (STREAM "collateral")
+# ====================================================================== events
+# STREAM "collateral" (owner = the participant), except the public rate/price events: "general".
 
 
 @dataclass(slots=True)
@@ -501,7 +519,9 @@ class InterestPosted(Event):
 
 @dataclass(slots=True)
 class FxRateSet(Event):
-    STREAM: ClassVar[str] = "collateral"
+    """Public (owner None): on the general stream, seen by every participant."""
+
+    STREAM: ClassVar[str] = "general"
     currency: str
     rate: Decimal
     owner: str | None = None
@@ -509,7 +529,9 @@ class FxRateSet(Event):
 
 @dataclass(slots=True)
 class CollateralPriceSet(Event):
-    STREAM: ClassVar[str] = "collateral"
+    """Public (owner None): on the general stream, seen by every participant."""
+
+    STREAM: ClassVar[str] = "general"
     instrument: str
     price: Decimal
     owner: str | None = None
@@ -517,7 +539,9 @@ class CollateralPriceSet(Event):
 
 @dataclass(slots=True)
 class InterestRateSet(Event):
-    STREAM: ClassVar[str] = "collateral"
+    """Public (owner None): on the general stream, seen by every participant."""
+
+    STREAM: ClassVar[str] = "general"
     currency: str
     rate: Decimal
     owner: str | None = None
@@ -525,7 +549,9 @@ class InterestRateSet(Event):
 
 @dataclass(slots=True)
 class StockHaircutSet(Event):
-    STREAM: ClassVar[str] = "collateral"
+    """Public (owner None): on the general stream, seen by every participant."""
+
+    STREAM: ClassVar[str] = "general"
     stock: str
     rate: Decimal
     applied: Decimal

@@ -33,7 +33,8 @@ from .messages import (
     DcassAccountMapped, DepositCash, DepositSecurities, EligibleCollateralQuery, EligibleInstrument,
     FxRateSet, Holding, HoldingsAnswer, HoldingsQuery, Instruction, InstructionAccepted,
     InstructionCompleted, InstructionsQuery, InterestPosted, InterestQuery, InterestRateSet,
-    LodgeCoveredCall, MapDcassAccount, MappingEntry, MarginCall, MarginCallChanged, OpenCollateralAccount,
+    LodgeCoveredCall, MapDcassAccount, MappingEntry, MarginCall, MarginCallChanged, MarginCallInfo,
+    MarginCallsQuery, OpenCollateralAccount,
     ReleaseCoveredCall, ReserveFundContributed, ReserveFundHolding, ReserveFundQuery, SetCollateralPrice,
     SetFxRate, SetInterestRate, SetStockHaircut, StockHaircutSet, WithdrawCash, WithdrawSecurities,
 )
@@ -101,6 +102,7 @@ class CollateralModule(Module):
             AccountMappingQuery: self._q_mapping,
             HoldingsQuery: self._q_holdings,
             CoverageQuery: self._q_coverage,
+            MarginCallsQuery: self._q_margin_calls,
             InstructionsQuery: self._q_instructions,
             ReserveFundQuery: self._q_reserve_fund,
             CoveredCallsQuery: self._q_covered_calls,
@@ -890,6 +892,13 @@ class CollateralModule(Module):
         calls = tuple(MarginCall(k[3], c["amount"], c["called_at"], c["due"]) for k, c in sorted(self.calls.items())
                       if k[:3] == (p, ch, q.account))
         return CoverageAnswer(p, ch, q.account, kind, res.lines, res.allocations, res.unused, res.excess_hkd, calls)
+
+    def _q_margin_calls(self, q: MarginCallsQuery, ctx: Context) -> tuple[MarginCallInfo, ...]:
+        who = self._who_query(q.participant, ctx)
+        if q.clearing_house:
+            self._ch(q.clearing_house)
+        return tuple(MarginCallInfo(*k, c["amount"], c["called_at"], c["due"]) for k, c in sorted(self.calls.items())
+                     if (who is None or k[0] == who) and (not q.clearing_house or k[1] == q.clearing_house))
 
     def _q_instructions(self, q: InstructionsQuery, ctx: Context) -> tuple[Instruction, ...]:
         who = self._who_query(q.participant, ctx)

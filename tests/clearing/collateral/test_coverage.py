@@ -285,3 +285,14 @@ def test_margin_call_due_time_rolls_to_next_business_day_after_the_latest_due_ti
     out = h.margin("H1", 2_000, at=datetime(2025, 3, 7, 15, 45))
     call = next(e for e in out.events if isinstance(e, MarginCallChanged))
     assert (call.status, call.amount, call.due) == ("AMENDED", 2_000, datetime(2025, 3, 10, 9, 15))
+
+
+def test_margin_calls_query_lists_open_calls():
+    from gateway.clearing.collateral import MarginCallsQuery
+    h = harness()
+    h.margin("H1", 1_000)
+    h.margin("OC1", 2_000, currency="USD")
+    calls = h.query(MarginCallsQuery())
+    assert [(c.account, c.currency, c.amount) for c in calls] == [("CLIENT", "USD", 2_000), ("HOUSE", "HKD", 1_000)]
+    assert h.query(MarginCallsQuery(clearing_house="SEOCH")) == ()
+    assert h.query(MarginCallsQuery(), who="CP002") == ()
