@@ -135,3 +135,15 @@ def test_margin_function_breakdown_is_exact():
                     (-3, -2, -1, 0, 1, 2, 3), 3)
     assert (b.scan_risk, b.worst_scenario, b.spread_charge, b.short_option_minimum, b.requirement_cents) == (
         Decimal("124000.00"), -3, Decimal(10000), Decimal(0), 13_400_000)
+
+
+def test_guide_worked_example(env):
+    """docs/guides/dcass.md, "Worked example": keep the two in step."""
+    env.op(SetSettlementPrice(env.key("HSI NOV26"), 25000))
+    env.op(SetSettlementPrice(env.key("HSI DEC26"), 25200))
+    for acct in ("HKCC-HOUSE", "HKCC-OMNIBUS"):
+        env.deal("HSI NOV26", 25000, 2, "CPA01", "CPC03", acct, "HKCC-HOUSE")
+        env.deal("HSI DEC26", 25200, 1, "CPC03", "CPA01", "HKCC-HOUSE", acct)
+        env.deal("HSI NOV26 26000 C", 100, 1, "CPC03", "CPA01", "HKCC-HOUSE", acct)
+    assert req(env, "CPA01", "HKCC-HOUSE") == 13_400_000
+    assert req(env, "CPA01", "HKCC-OMNIBUS") == 45_100_000
