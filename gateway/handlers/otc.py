@@ -1,0 +1,389 @@
+"""OTC Clear settlement over the wire: SC/SQ requests, EC3xx operator controls, BS broadcasts.
+
+Only translation lives here (text dates, 8-decimal rates, wire enums by name); every rule and
+every rejection is the core's (gateway/clearing/otc)."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from gateway.clearing import otc as core
+from gateway.clearing.errors import INVALID_VALUE, ClearingError
+from gateway.handlers import RequestContext, broadcast, handler
+from protocol.messages import otc as m
+from protocol.messages.session import Ack
+
+SCALE = Decimal(10) ** m.RATE_DECIMALS
+
+
+# ------------------------------------------------------------------ conversions
+def ymd(d: date | None) -> str:
+    return d.strftime("%Y%m%d") if d else ""
+
+
+def hms(t: datetime | None) -> str:
+    return t.strftime("%H%M%S") if t else ""
+
+
+def parse_date(text: str, field: str, optional: bool = False) -> date | None:
+    if not text and optional:
+        return None
+    try:
+        return datetime.strptime(text, "%Y%m%d").date()
+    except ValueError:
+        raise ClearingError(INVALID_VALUE, f"date {text!r} is not YYYYMMDD", field=field) from None
+
+
+def rate_in(v: int) -> Decimal:
+    return Decimal(v) / SCALE
+
+
+def rate_out(r: Decimal | None) -> int:
+    return int((r * SCALE).quantize(Decimal(1), rounding=ROUND_HALF_UP)) if r is not None else 0
+
+
+def day_count(code: m.DayCount) -> str:
+    return "" if code == m.DayCount.DEFAULT else code.name.replace("_", "/")
+
+
+def kind(k: str) -> m.AccountKind:
+    """HOUSE / CLIENT; "" (member-level: guarantee fund, fees) is MEMBER."""
+    return m.AccountKind[k] if k else m.AccountKind.MEMBER
+
+
+def types_mask(types) -> int:
+    mask = 0
+    for t in types:
+        mask |= 1 << int(t)
+    return mask
+
+
+def coupons(items, field: str = "coupon_dates") -> tuple[date, ...]:
+    return tuple(parse_date(c.date, field) for c in items)
+
+
+# ------------------------------------------------------------------ rows
+def trade_row(t: core.Trade, mtm: int) -> m.TradeRow:
+    x = t.terms
+    if t.product == "NDF":
+        ccy, other, notional, other_notional, rate = (x.base_currency, x.quote_currency, x.notional, 0,
+                                                      x.contract_rate)
+        start, end = x.fixing_date, x.settlement_date
+    elif t.product == "IRS":
+        ccy, other, notional, other_notional, rate = x.currency, "", x.notional, 0, x.fixed_rate
+        start, end = x.effective_date, x.coupon_dates[-1]
+    else:
+        ccy, other, notional, other_notional, rate = (x.pay_currency, x.receive_currency, x.pay_notional,
+                                                      x.receive_notional, x.pay_fixed_rate)
+        start, end = x.effective_date, x.coupon_dates[-1]
+    return m.TradeRow(trade_id=t.trade_id, product=m.OtcProduct[t.product], member=t.member, account=t.account,
+                      valuation_currency=t.valuation_currency, currency=ccy, other_currency=other,
+                      notional=notional, other_notional=other_notional, rate_e8=rate_out(rate),
+                      start_date=ymd(start), end_date=ymd(end), mtm=mtm, registered_date=ymd(t.registered_at),
+                      registered_time=hms(t.registered_at))
+
+
+def item_row(i: core.SettlementItem) -> m.ItemRow:
+    return m.ItemRow(item_id=i.item_id, settlement_type=m.OtcSettlementType[i.type.name], member=i.member,
+                     account=i.account, currency=i.currency, amount=i.amount, settlement_date=ymd(i.settlement_date),
+                     trade_id=i.trade_id, description=i.description[:80], instruction_id=i.instruction_id,
+                     netted=i.netted, created_date=ymd(i.created_at), created_time=hms(i.created_at))
+
+
+def instruction_row(i: core.PaymentInstruction) -> m.InstructionRow:
+    return m.InstructionRow(
+        instruction_id=i.instruction_id, member=i.member, account=i.account, 
+        account_kind=kind(i.account_kind if i.account else ""),
+        direction=m.PaymentDirection[i.direction.value], status=m.PaymentStatus[i.state.value], late=i.late,
+        settlement_types=types_mask(i.types), currency=i.currency, amount=i.amount,
+        settlement_date=ymd(i.settlement_date), available_date=ymd(i.available_at), available_time=hms(i.available_at),
+        due_date=ymd(i.due_at), due_time=hms(i.due_at), bank_code=i.bank_code, bank=i.bank,
+        sub_account=i.sub_account, sub_account_name=i.sub_account_name, beneficiary=i.beneficiary,
+        settled_date=ymd(i.settled_at), settled_time=hms(i.settled_at), settled_by=i.settled_by, pvp_id=i.pvp_id)
+
+
+def pvp_row(p: core.Pvp) -> m.PvpRow:
+    return m.PvpRow(pvp_id=p.pvp_id, trade_id=p.trade_id, exchange=m.CcsExchange[p.exchange],
+                    status=m.PvpStatus[p.state.value], member=p.member, account=p.account,
+                    value_date=ymd(p.value_date), pay_currency=p.pay_currency, receive_currency=p.receive_currency,
+                    pay_amount=p.pay_amount, receive_amount=p.receive_amount,
+                    pay_instruction_id=p.pay_instruction_id, receive_instruction_id=p.receive_instruction_id,
+                    instructed_date=ymd(p.instructed_at), instructed_time=hms(p.instructed_at))
+
+
+# ------------------------------------------------------------------ member transactions
+@handler(m.ConfirmPayment)
+def confirm_payment(msg: m.ConfirmPayment, ctx: RequestContext):
+    out = ctx.execute(core.ConfirmPayment(msg.member, msg.instruction_id))
+    return Ack(reference=out.reply.instruction_id, text="settled late" if out.reply.late else "settled")
+
+
+@handler(m.SubmitPvpInstruction)
+def submit_pvp(msg: m.SubmitPvpInstruction, ctx: RequestContext):
+    out = ctx.execute(core.SubmitPvpInstruction(
+        msg.member, msg.trade_id, msg.exchange.name, parse_date(msg.value_date, "value_date"), msg.pay_currency,
+        msg.pay_amount, msg.receive_currency, msg.receive_amount))
+    return Ack(reference=out.reply.pvp_id, text="PvP instruction matched")
+
+
+@handler(m.RequestCashDeposit)
+def cash_deposit(msg: m.RequestCashDeposit, ctx: RequestContext):
+    out = ctx.execute(core.RequestCashDeposit(msg.member, msg.account, msg.currency, msg.amount))
+    return Ack(reference=out.reply.instruction_id, text=f"deposit settles {ymd(out.reply.settlement_date)}")
+
+
+@handler(m.RequestCashWithdrawal)
+def cash_withdrawal(msg: m.RequestCashWithdrawal, ctx: RequestContext):
+    out = ctx.execute(core.RequestCashWithdrawal(msg.member, msg.account, msg.currency, msg.amount))
+    return Ack(reference=out.reply.instruction_id, text=f"withdrawal paid {ymd(out.reply.settlement_date)}")
+
+
+@handler(m.DepositNonCash)
+def deposit_non_cash(msg: m.DepositNonCash, ctx: RequestContext):
+    out = ctx.execute(core.DepositNonCash(msg.member, msg.account, msg.security, msg.nominal))
+    return Ack(reference=out.reply, text="deposited to CMU")
+
+
+@handler(m.WithdrawNonCash)
+def withdraw_non_cash(msg: m.WithdrawNonCash, ctx: RequestContext):
+    out = ctx.execute(core.WithdrawNonCash(msg.member, msg.account, msg.security, msg.nominal))
+    return Ack(reference=out.reply, text="returned from CMU")
+
+
+# ------------------------------------------------------------------ queries
+@handler(m.TradesQuery)
+def trades(msg: m.TradesQuery, ctx: RequestContext):
+    return m.TradesAnswer(items=[trade_row(a.trade, a.mtm) for a in ctx.query(core.OtcTradesQuery(msg.member, msg.trade_id))])
+
+
+@handler(m.ItemsQuery)
+def items(msg: m.ItemsQuery, ctx: RequestContext):
+    rows = ctx.query(core.SettlementItemsQuery(msg.member, parse_date(msg.settlement_date, "settlement_date", True),
+                                               int(msg.settlement_type)))
+    return m.ItemsAnswer(items=[item_row(i) for i in rows])
+
+
+@handler(m.InstructionsQuery)
+def instructions(msg: m.InstructionsQuery, ctx: RequestContext):
+    state = "" if msg.status == m.PaymentStatus.ANY else msg.status.name
+    rows = ctx.query(core.PaymentInstructionsQuery(
+        msg.member, parse_date(msg.settlement_date, "settlement_date", True), state, msg.instruction_id))
+    return m.InstructionsAnswer(items=[instruction_row(i) for i in rows])
+
+
+@handler(m.PvpQuery)
+def pvps(msg: m.PvpQuery, ctx: RequestContext):
+    rows = ctx.query(core.PvpQuery(msg.member, parse_date(msg.value_date, "value_date", True)))
+    return m.PvpAnswer(items=[pvp_row(p) for p in rows])
+
+
+@handler(m.CollateralQuery)
+def collateral(msg: m.CollateralQuery, ctx: RequestContext):
+    rows = ctx.query(core.CollateralQuery(msg.member, msg.account))
+    return m.CollateralAnswer(items=[m.CollateralRow(
+        member=c.member, account=c.account, account_kind=kind(c.account_kind), base_currency=c.base_currency,
+        cover=c.cover, im_requirement=c.im_requirement, holiday_margin=c.holiday_margin, excess=c.excess,
+        outstanding_calls=c.outstanding_calls, participating_margin=c.participating_margin) for c in rows])
+
+
+@handler(m.HoldingsQuery)
+def holdings(msg: m.HoldingsQuery, ctx: RequestContext):
+    rows = ctx.query(core.CollateralQuery(msg.member, msg.account))
+    return m.HoldingsAnswer(items=[m.HoldingRow(
+        member=c.member, account=c.account, asset=h.asset, kind=m.HoldingKind[h.kind], currency=h.currency,
+        amount=h.amount, pending_withdrawal=h.pending_withdrawal, value=h.value) for c in rows for h in c.holdings])
+
+
+@handler(m.GuaranteeFundQuery)
+def guarantee_fund(msg: m.GuaranteeFundQuery, ctx: RequestContext):
+    rows = ctx.query(core.GuaranteeFundQuery(msg.member))
+    return m.GuaranteeFundAnswer(items=[m.GuaranteeFundRow(
+        member=g.member, currency=g.currency, requirement=g.requirement, balance=g.balance,
+        outstanding=g.outstanding) for g in rows])
+
+
+@handler(m.SettlementAccountsQuery)
+def settlement_accounts(msg, ctx: RequestContext):
+    return m.SettlementAccountsAnswer(items=[m.RoutingRow(
+        settlement_type=m.OtcSettlementType(r.settlement_type), account_kind=kind(r.account_kind),
+        currency=r.currency, bank_code=r.bank_code, bank=r.bank, sub_account=r.sub_account,
+        sub_account_name=r.sub_account_name, beneficiary=r.beneficiary)
+        for r in ctx.query(core.SettlementAccountsQuery())])
+
+
+@handler(m.RatesQuery)
+def rates(msg, ctx: RequestContext):
+    a = ctx.query(core.OtcRatesQuery())
+    fx, hc = dict(a.fx_rates), dict(a.cash_haircuts)
+    return m.RatesAnswer(business_date=ymd(a.business_date), items=[m.RateRow(
+        currency=c, pai_rate_e8=rate_out(r), fx_rate_e8=rate_out(fx[c]), cash_haircut_e8=rate_out(hc[c]))
+        for c, r in a.pai_rates])
+
+
+@handler(m.MembersQuery)
+def members(msg: m.MembersQuery, ctx: RequestContext):
+    return m.MembersAnswer(items=[m.MemberAccountRow(
+        member=mb.member_id, name=mb.name[:40], account=a.account_id, account_kind=kind(a.kind))
+        for mb in ctx.query(core.OtcMembersQuery(msg.member)) for a in mb.accounts])
+
+
+# ------------------------------------------------------------------ operator controls
+@handler(m.RegisterNdf)
+def register_ndf(msg: m.RegisterNdf, ctx: RequestContext):
+    ctx.execute(core.RegisterNdf(
+        msg.trade_id, msg.member, msg.account, msg.direction.name, msg.base_currency, msg.quote_currency,
+        msg.notional, rate_in(msg.contract_rate), parse_date(msg.fixing_date, "fixing_date"),
+        parse_date(msg.settlement_date, "settlement_date"), msg.settlement_currency))
+    return Ack(text=f"NDF {msg.trade_id} registered")
+
+
+@handler(m.RegisterIrs)
+def register_irs(msg: m.RegisterIrs, ctx: RequestContext):
+    ctx.execute(core.RegisterIrs(
+        msg.trade_id, msg.member, msg.account, msg.direction.name, msg.currency, msg.notional,
+        rate_in(msg.fixed_rate), parse_date(msg.effective_date, "effective_date"), coupons(msg.coupon_dates),
+        rate_in(msg.float_spread), day_count(msg.day_count)))
+    return Ack(text=f"IRS {msg.trade_id} registered")
+
+
+@handler(m.RegisterCcs)
+def register_ccs(msg: m.RegisterCcs, ctx: RequestContext):
+    ctx.execute(core.RegisterCcs(
+        msg.trade_id, msg.member, msg.account, msg.pay_currency, msg.pay_notional, msg.receive_currency,
+        msg.receive_notional, parse_date(msg.effective_date, "effective_date"), coupons(msg.coupon_dates),
+        msg.valuation_currency, rate_in(msg.pay_fixed_rate) if msg.pay_fixed else None, rate_in(msg.pay_spread),
+        rate_in(msg.receive_fixed_rate) if msg.receive_fixed else None, rate_in(msg.receive_spread),
+        msg.initial_exchange, msg.final_exchange, day_count(msg.pay_day_count), day_count(msg.receive_day_count)))
+    return Ack(text=f"CCS {msg.trade_id} registered")
+
+
+@handler(m.SetRateFixing)
+def set_rate_fixing(msg: m.SetRateFixing, ctx: RequestContext):
+    out = ctx.execute(core.SetRateFixing(msg.trade_id, parse_date(msg.fixing_date, "fixing_date"),
+                                         rate_in(msg.rate), "" if msg.leg == m.SwapLeg.NONE else msg.leg.name))
+    return Ack(reference=out.reply.item_id, text="fixing set")
+
+
+@handler(m.SetMtm)
+def set_mtm(msg: m.SetMtm, ctx: RequestContext):
+    ctx.execute(core.SetMtm(msg.trade_id, msg.mtm))
+    return Ack(text="MTM set")
+
+
+@handler(m.SetPaiRate)
+def set_pai_rate(msg: m.SetPaiRate, ctx: RequestContext):
+    ctx.execute(core.SetPaiRate(msg.currency, rate_in(msg.rate)))
+    return Ack(text="PAI rate set")
+
+
+@handler(m.SetFxRate)
+def set_fx_rate(msg: m.SetFxRate, ctx: RequestContext):
+    ctx.execute(core.SetFxRate(msg.currency, rate_in(msg.rate)))
+    return Ack(text="FX rate set")
+
+
+@handler(m.RunIntradayVmCall)
+def run_intraday_vm_call(msg, ctx: RequestContext):
+    out = ctx.execute(core.RunIntradayVmCall())
+    return Ack(reference=len(out.reply), text=f"{len(out.reply)} intraday VM calls")
+
+
+@handler(m.SetMarginRequirement)
+def set_margin_requirement(msg: m.SetMarginRequirement, ctx: RequestContext):
+    ctx.execute(core.SetMarginRequirement(msg.member, msg.account, msg.im_requirement, msg.holiday_margin))
+    return Ack(text="margin requirement set")
+
+
+@handler(m.SetGuaranteeFundRequirement)
+def set_guarantee_fund(msg: m.SetGuaranteeFundRequirement, ctx: RequestContext):
+    out = ctx.execute(core.SetGuaranteeFundRequirement(msg.member, msg.requirement,
+                                                       parse_date(msg.due_date, "due_date", True)))
+    return Ack(reference=out.reply.instruction_id if out.reply else 0, text="guarantee fund set")
+
+
+@handler(m.ChargeFee)
+def charge_fee(msg: m.ChargeFee, ctx: RequestContext):
+    out = ctx.execute(core.ChargeFee(msg.member, msg.currency, msg.amount, msg.description))
+    return Ack(reference=out.reply.item_id, text="fee charged")
+
+
+@handler(m.IssueParticipatingMarginCall)
+def participating_margin_call(msg: m.IssueParticipatingMarginCall, ctx: RequestContext):
+    out = ctx.execute(core.IssueParticipatingMarginCall(msg.member, msg.account, msg.amount))
+    return Ack(reference=out.reply.instruction_id, text="participating margin called")
+
+
+@handler(m.MarkPaymentSettled)
+def mark_payment_settled(msg: m.MarkPaymentSettled, ctx: RequestContext):
+    out = ctx.execute(core.MarkPaymentSettled(msg.instruction_id))
+    return Ack(reference=out.reply.instruction_id, text="settled")
+
+
+# ------------------------------------------------------------------ broadcasts
+@broadcast(core.OtcTradeRegistered)
+def trade_registered(e: core.OtcTradeRegistered):
+    return m.TradeRegistered(trade=trade_row(e.trade, 0))  # registered with MTM 0
+
+
+@broadcast(core.RateFixingSet)
+def rate_fixing_set(e: core.RateFixingSet):
+    f = e.fixing
+    return m.RateFixingSet(trade_id=f.trade_id, leg=m.SwapLeg[f.leg] if f.leg else m.SwapLeg.NONE,
+                           fixing_date=ymd(f.fixing_date), rate_e8=rate_out(f.rate))
+
+
+@broadcast(core.MtmSet)
+def mtm_set(e: core.MtmSet):
+    return m.MtmSet(trade_id=e.trade_id, currency=e.currency, mtm=e.mtm, business_time=hms(e.now))
+
+
+@broadcast(core.SettlementItemCreated)
+def settlement_item(e: core.SettlementItemCreated):
+    return m.SettlementItemBroadcast(item=item_row(e.item))
+
+
+@broadcast(core.PaymentInstructionIssued)
+def instruction_issued(e: core.PaymentInstructionIssued):
+    return m.PaymentInstructionIssued(instruction=instruction_row(e.instruction))
+
+
+@broadcast(core.PaymentSettled)
+def payment_settled(e: core.PaymentSettled):
+    return m.PaymentSettled(instruction=instruction_row(e.instruction))
+
+
+@broadcast(core.PaymentLate)
+def payment_late(e: core.PaymentLate):
+    return m.PaymentLate(instruction=instruction_row(e.instruction))
+
+
+@broadcast(core.PvpStatusChanged)
+def pvp_status(e: core.PvpStatusChanged):
+    return m.PvpStatusChanged(pvp=pvp_row(e.pvp))
+
+
+@broadcast(core.MarginRequirementSet)
+def margin_requirement_set(e: core.MarginRequirementSet):
+    return m.MarginRequirementSet(account=e.account, currency=e.currency, im_requirement=e.im_requirement,
+                                  holiday_margin=e.holiday_margin)
+
+
+@broadcast(core.NonCashCollateralMoved)
+def non_cash_moved(e: core.NonCashCollateralMoved):
+    return m.NonCashMoved(account=e.account, security=e.security, nominal=e.nominal, holding=e.holding,
+                          business_time=hms(e.now))
+
+
+@broadcast(core.GuaranteeFundRequirementSet)
+def guarantee_fund_requirement_set(e: core.GuaranteeFundRequirementSet):
+    return m.GuaranteeFundRequirementSet(currency=e.currency, requirement=e.requirement)
+
+
+@broadcast(core.PaiRateSet)
+def pai_rate_set(e: core.PaiRateSet):
+    return m.PaiRateSet(currency=e.currency, effective_date=ymd(e.effective_from), rate_e8=rate_out(e.rate))
+
+
+@broadcast(core.FxRateSet)
+def fx_rate_set(e: core.FxRateSet):
+    return m.FxRateSet(currency=e.currency, effective_date=ymd(e.effective_from), rate_e8=rate_out(e.rate))
