@@ -297,12 +297,20 @@ class DcassBase(Module):
         t.state = TradeState.ADJUSTED if t.moved >= t.quantity else TradeState.PARTLY_ADJUSTED
         batch.events.append(self._trade_changed(t))
 
+    def _tags(self, key: bytes, clearing_house: bool = True) -> dict:
+        """Subscription filter attributes of an event about ``key``."""
+        c = self.ref.series[key].cls
+        tags = {"instrument_class": c.id, "underlying": c.underlying}
+        if clearing_house:
+            tags["clearing_house"] = c.clearing_house
+        return tags
+
     def _trade_event(self, t: Trade) -> TradeEvent:
         return TradeEvent(owner=t.participant, sequence=t.sequence, business_date=t.business_date,
                           trade_no=t.trade_no, deal_no=t.deal_no, created=t.created, account_id=t.account_id,
                           series_key=t.series_key, series_name=self.ref.series[t.series_key].name, side=t.side,
                           quantity=t.quantity, price=t.price, open_close=t.open_close, kind=t.kind, state=t.state,
-                          orig_trade_no=t.orig_trade_no)
+                          orig_trade_no=t.orig_trade_no, **self._tags(t.series_key))
 
     @staticmethod
     def _trade_changed(t: Trade) -> TradeChanged:
@@ -316,7 +324,8 @@ class DcassBase(Module):
                                account_type=acct.account_type, series_key=p.series_key,
                                series_name=self.ref.series[p.series_key].name, long=p.long, short=p.short,
                                exercise_pending=p.exercise_pending, exercised=p.exercised, assigned=p.assigned,
-                               covered=p.covered, deny_exercise=p.deny_exercise)
+                               covered=p.covered, deny_exercise=p.deny_exercise,
+                               **self._tags(p.series_key, clearing_house=False))
 
     def _finish(self, batch: Batch) -> list:
         for k in batch.positions:

@@ -35,6 +35,13 @@ class TradeEvent(Event):
     kind: DealKind
     state: TradeState
     orig_trade_no: int
+    clearing_house: str = ""      # subscription filter keys
+    instrument_class: str = ""
+    underlying: str = ""
+
+    @property
+    def series_symbol(self) -> str:
+        return self.series_name
 
 
 @dataclass(slots=True)
@@ -72,6 +79,13 @@ class GiveUpEvent(Event):
     reason: str
     business_date: date
     new_trade_nos: tuple[int, ...]
+    clearing_house: str = ""      # subscription filter keys
+    instrument_class: str = ""
+    underlying: str = ""
+
+    @property
+    def series_symbol(self) -> str:
+        return self.series_name
 
 
 @dataclass(slots=True)
@@ -92,6 +106,12 @@ class PositionChanged(Event):
     assigned: int
     covered: int
     deny_exercise: int
+    instrument_class: str = ""     # subscription filter keys
+    underlying: str = ""
+
+    @property
+    def series_symbol(self) -> str:
+        return self.series_name
 
 
 @dataclass(slots=True)
@@ -131,6 +151,13 @@ class ExerciseEvent(Event):
     processed_quantity: int
     automatic: bool
     business_date: date
+    clearing_house: str = ""      # subscription filter keys
+    instrument_class: str = ""
+    underlying: str = ""
+
+    @property
+    def series_symbol(self) -> str:
+        return self.series_name
 
 
 @dataclass(slots=True)
@@ -144,6 +171,13 @@ class AssignmentEvent(Event):
     series_name: str
     quantity: int
     business_date: date
+    clearing_house: str = ""      # subscription filter keys
+    instrument_class: str = ""
+    underlying: str = ""
+
+    @property
+    def series_symbol(self) -> str:
+        return self.series_name
 
 
 @dataclass(slots=True)
@@ -165,6 +199,9 @@ class DeliveryObligationEvent(Event):
     origin: str
     lots: int
     covered_lots: int
+    clearing_house: str = ""      # subscription filter keys
+    instrument_class: str = ""
+    underlying: str = ""
 
 
 @dataclass(slots=True)

@@ -32,7 +32,7 @@ class ExerciseMixin(DcassBase):
         return ExerciseEvent(owner=r.participant, exercise_no=r.exercise_no, state=r.state, account_id=r.account_id,
                              series_key=r.series_key, series_name=self.ref.series[r.series_key].name,
                              quantity=r.quantity, processed_quantity=r.processed_quantity, automatic=r.automatic,
-                             business_date=r.business_date)
+                             business_date=r.business_date, **self._tags(r.series_key))
 
     def _long_position(self, participant: str, account_id: str, s: Series) -> Position:
         p = self.positions.get((participant, account_id, s.key))
@@ -179,7 +179,8 @@ class ExerciseMixin(DcassBase):
             p.assigned += a
             self._touch(batch, p)
             batch.events.append(AssignmentEvent(owner=p.participant, account_id=p.account_id, series_key=s.key,
-                                                series_name=s.name, quantity=a, business_date=today))
+                                                series_name=s.name, quantity=a, business_date=today,
+                                                **self._tags(s.key)))
             direction = DeliveryDirection.DELIVER if s.call_put is CallPut.CALL else DeliveryDirection.RECEIVE
             self._deliver(batch, p, s, direction, a, "ASSIGNMENT", covered_before - p.covered)
 
@@ -198,4 +199,4 @@ class ExerciseMixin(DcassBase):
             owner=d.participant, obligation_no=d.obligation_no, account_id=d.account_id, series_key=d.series_key,
             stock_code=d.stock_code, direction=d.direction, shares=d.shares, amount=d.amount, currency=d.currency,
             exercise_date=d.exercise_date, settlement_date=d.settlement_date, origin=d.origin, lots=d.lots,
-            covered_lots=d.covered_lots))
+            covered_lots=d.covered_lots, **self._tags(d.series_key)))

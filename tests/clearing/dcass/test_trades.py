@@ -91,3 +91,12 @@ def test_gross_close_beyond_position_opens_rest_for_exchange_trades(env):
     env.deal("HSI NOV26", 25000, 2, "CPA01", "CPB02", "HKCC-OMNIBUS")
     env.deal("HSI NOV26", 25000, 3, "CPB02", "CPA01", "", "HKCC-OMNIBUS", soc=OpenClose.CLOSE)
     assert env.ls("CPA01", "HKCC-OMNIBUS", "HSI NOV26") == (0, 1)
+
+
+def test_events_carry_subscription_filter_attributes(env):
+    out = env.op(InjectDeal(env.key("TCH DEC26 480.00 C"), 1500, 1, "CPA01", "CPD04", "SEOCH-HOUSE", "SEOCH-HOUSE"))
+    t = events_of(out, TradeEvent)[0]
+    assert (t.series_symbol, t.instrument_class, t.underlying, t.clearing_house, t.account_id) == (
+        "TCH DEC26 480.00 C", "TCH-O", "0700", "SEOCH", "SEOCH-HOUSE")
+    p = events_of(out, PositionChanged)[0]
+    assert (p.instrument_class, p.underlying, p.clearing_house) == ("TCH-O", "0700", "SEOCH")
