@@ -1,0 +1,572 @@
+"""CCMS (collateral): transactions FC2xx, queries FQ2xx / answers FA2xx, broadcasts BF2xx, operator EC2xx.
+
+Conventions of this section: money int64 cents (2 decimals for every currency, JPY included);
+nominal of debt securities int64 cents of their currency; stock quantities int64 shares; rates and
+haircuts int64 with 8 decimals (0.7% = 700000, FX rate 7.8 = 780000000); collateral prices int32
+with 4 decimals (debt per 100 nominal, stocks per share); dates YYYYMMDD, times HHMMSS (blank: none).
+Clearing houses "HKCC" / "SEOCH". Currencies "HKD", "EUR", "JPY", "RMB", "USD". Stock codes 5 digits.
+Rules and choices: docs/guides/collateral.md.
+"""
+from __future__ import annotations
+
+import enum
+import importlib.util
+
+from ..codec import I32, I64, U8, U16, U32, Bool, Code, Filler, Items, Nested, Struct, Text, record
+from ..kinds import Kind
+from ..registry import message
+
+SECTION = "collateral"
+
+# The 12-byte series key is DCASS's record: use its declaration when the DCASS messages exist
+# (one declaration of the layout); until then declare the same layout here under the same name.
+if importlib.util.find_spec(f"{__package__}.dcass") is not None:  # pragma: no cover - depends on the tree
+    from .dcass import SeriesKey  # noqa: F401
+else:
+    SeriesKey = record("series_key", Struct(
+        "country" / U8 * "Country code",
+        "market" / U8 * "Market code",
+        "instrument_group" / U8 * "Instrument group (1 call, 2 put, 3 future)",
+        "modifier" / U8 * "Modifier",
+        "commodity" / U16 * "Commodity (underlying) code",
+        "expiration_date" / U16 * "Expiry: days since 1990-01-01",
+        "strike_price" / I32 * "Strike price in the class's strike decimals (0 for futures)",
+    ), "12-byte series key (layout owned by DCASS).")
+
+
+class AccountKind(enum.IntEnum):
+    HOUSE = 1
+    MARKET_MAKER = 2
+    CLIENT = 3
+
+
+class AssetClass(enum.IntEnum):
+    CASH = 1
+    EFBN = 2
+    UST = 3
+    STOCK = 4
+
+
+class InstructionAction(enum.IntEnum):
+    DEPOSIT = 1
+    WITHDRAW = 2
+
+
+class InstructionStatus(enum.IntEnum):
+    PENDING = 1
+    COMPLETED = 2
+
+
+class Contribution(enum.IntEnum):
+    INITIAL = 1
+    ADDITIONAL = 2
+    VARIABLE = 3
+
+
+class CallStatus(enum.IntEnum):
+    ISSUED = 1
+    AMENDED = 2
+    MET = 3
+
+
+class CoverReason(enum.IntEnum):
+    LODGED = 1
+    RELEASED = 2
+    POSITION_CLOSED = 3
+
+
+class AccrualKind(enum.IntEnum):
+    INTEREST = 1
+    ACCOMMODATION = 2
+
+
+# ====================================================================== records
+CollateralAccountItem = record("collateral_account_item", Struct(
+    "participant" / Text(8) * "Participant",
+    "clearing_house" / Text(8) * "HKCC or SEOCH",
+    "account" / Text(12) * "Collateral account id (defaults HOUSE, MM, CLIENT)",
+    "kind" / Code(AccountKind) * "Collateral account kind",
+    Filler(1),
+    "dcass_accounts" / U16 * "Number of DCASS accounts mapped to it (see FQ201)",
+), "One collateral account.")
+
+MappingItem = record("mapping_item", Struct(
+    "participant" / Text(8) * "Participant",
+    "clearing_house" / Text(8) * "Clearing house of the DCASS account",
+    "dcass_account" / Text(16) * "DCASS account id",
+    "account_type" / Text(20) * "DCASS account type (HOUSE, MARKET_MAKER, OMNIBUS_CLIENT, INDIVIDUAL_CLIENT, DAILY, SINK)",
+    "account" / Text(12) * "Collateral account it maps to",
+    "explicit" / Bool * "1: set by the participant (FC201); 0: default from the account type",
+    Filler(3),
+), "One DCASS account and the collateral account it maps to.")
+
+HoldingItem = record("holding_item", Struct(
+    "asset_class" / Code(AssetClass) * "Cash, EFBN, UST or stock",
+    "specific" / Bool * "1: specific (covered call) stock collateral",
+    Filler(2),
+    "asset" / Text(12) * "Currency, debt instrument id or stock code",
+    "currency" / Text(4) * "Currency of the holding",
+    "quantity" / I64 * "Cash cents (negative: a debit owed), nominal cents or shares",
+    "earmarked" / I64 * "Shares earmarked for covered calls (specific stock)",
+    "maturity_date" / Text(8) * "Maturity YYYYMMDD (debt)",
+    "price" / I32 * "Price, 4 decimals (0: no price)",
+    "haircut" / I64 * "Haircut against its own currency, 8 decimals (-1: not acceptable today)",
+    "value_hkd" / I64 * "Value after haircuts for an HKD requirement, cents (0 for specific stock)",
+), "One holding of a collateral account.")
+
+CoverageLineItem = record("coverage_line_item", Struct(
+    "currency" / Text(4) * "Settlement currency of the requirement",
+    "requirement" / I64 * "Margin requirement of the mapped DCASS accounts, cents",
+    "settlement_cash_required" / I64 * "Part only settlement-currency cash may cover, cents",
+    "cash_required" / I64 * "Part only cash (any acceptable currency) may cover, cents",
+    "rmb_limit_share" / I64 * "RMB: share of the participant's fixed limit used by this account, cents",
+    "covered_settlement_cash" / I64 * "Covered by cash in the settlement currency, cents",
+    "covered_other_cash" / I64 * "Covered by cash in other currencies, cents",
+    "covered_non_cash" / I64 * "Covered by EFBN, UST and stocks, cents",
+    "shortfall" / I64 * "Uncovered: the margin call amount, cents",
+), "Coverage of one settlement currency's requirement.")
+
+UsageItem = record("usage_item", Struct(
+    "used" / Bool * "1: used for a requirement; 0: unused (excess)",
+    "asset_class" / Code(AssetClass) * "Asset class",
+    Filler(2),
+    "settlement_currency" / Text(4) * "Requirement it covers (blank when unused)",
+    "asset" / Text(12) * "Currency, debt instrument id or stock code",
+    "quantity" / I64 * "Quantity used (or unused)",
+    "value" / I64 * "Value after haircuts: settlement-currency cents (used) or HKD cents (unused)",
+    "haircut" / I64 * "Combined haircut applied, 8 decimals (0 when unused)",
+), "What one holding covers, or its unused excess.")
+
+MarginCallItem = record("margin_call_item", Struct(
+    "participant" / Text(8) * "Participant",
+    "clearing_house" / Text(8) * "Clearing house",
+    "account" / Text(12) * "Collateral account",
+    "currency" / Text(4) * "Currency of the call",
+    "amount" / I64 * "Amount called, cents",
+    "called_date" / Text(8) * "Date the call was issued",
+    "called_time" / Text(6) * "Time the call was issued",
+    Filler(2),
+    "due_date" / Text(8) * "Due date",
+    "due_time" / Text(6) * "Due time",
+    Filler(2),
+), "An open margin call.")
+
+InstructionItem = record("instruction_item", Struct(
+    "instruction_id" / U32 * "Instruction number",
+    "participant" / Text(8) * "Participant",
+    "clearing_house" / Text(8) * "Clearing house",
+    "account" / Text(12) * "Collateral account",
+    "action" / Code(InstructionAction) * "Deposit or withdrawal",
+    "asset_class" / Code(AssetClass) * "Asset class",
+    "status" / Code(InstructionStatus) * "Pending or completed",
+    "specific" / Bool * "1: specific stock",
+    "asset" / Text(12) * "Currency, debt instrument id or stock code",
+    "quantity" / I64 * "Cents, nominal cents or shares",
+    "requested_date" / Text(8) * "Date requested",
+    "requested_time" / Text(6) * "Time requested",
+    Filler(2),
+    "value_date" / Text(8) * "Value date",
+    "completed_date" / Text(8) * "Date completed (blank: pending)",
+    "completed_time" / Text(6) * "Time completed",
+    Filler(2),
+), "A deposit or withdrawal instruction.")
+
+ReserveFundItem = record("reserve_fund_item", Struct(
+    "participant" / Text(8) * "Participant",
+    "clearing_house" / Text(8) * "Clearing house",
+    "contribution" / Code(Contribution) * "Initial, additional or variable",
+    "asset_class" / Code(AssetClass) * "Cash or EFBN",
+    Filler(2),
+    "asset" / Text(12) * "HKD or EFBN instrument id",
+    "quantity" / I64 * "Cents or nominal cents",
+), "A reserve fund holding.")
+
+CoveredCallItem = record("covered_call_item", Struct(
+    "participant" / Text(8) * "Participant",
+    "clearing_house" / Text(8) * "SEOCH",
+    "dcass_account" / Text(16) * "DCASS account of the short calls",
+    "account" / Text(12) * "Collateral account holding the specific stock",
+    "series" / Nested(SeriesKey) * "Series covered",
+    "underlying" / Text(8) * "Stock code",
+    "contract_size" / U32 * "Shares per contract",
+    "contracts" / I64 * "Contracts covered",
+    "shares" / I64 * "Shares earmarked",
+), "A covered call.")
+
+AccrualItem = record("accrual_item", Struct(
+    "participant" / Text(8) * "Participant",
+    "business_date" / Text(8) * "Accrual date",
+    "clearing_house" / Text(8) * "Clearing house",
+    "account" / Text(12) * "Collateral account",
+    "currency" / Text(4) * "Currency",
+    "kind" / Code(AccrualKind) * "Interest or accommodation charge",
+    Filler(1),
+    "days" / U16 * "Calendar days accrued (actual/365)",
+    "base" / I64 * "Cash used (interest) or non-cash value used (accommodation), cents",
+    "rate" / I64 * "Annual rate, 8 decimals",
+    "amount" / I64 * "Cents: + rebated to the participant, - charged",
+    "posted_date" / Text(8) * "Date posted to the account (blank: not yet)",
+), "One day's interest or accommodation charge of one account and currency.")
+
+CurrencyParameterItem = record("currency_parameter_item", Struct(
+    "currency" / Text(4) * "Currency",
+    "fx_rate" / I64 * "HKD per 1 unit, 8 decimals",
+    "interest_rate" / I64 * "Annual bank savings deposit rate, 8 decimals (may be negative)",
+    "cash_haircut" / I64 * "Haircut on this cash against another settlement currency, 8 decimals",
+), "Rates of one currency.")
+
+EligibleItem = record("eligible_item", Struct(
+    "asset_class" / Code(AssetClass) * "EFBN, UST or stock",
+    Filler(3),
+    "asset" / Text(12) * "Instrument id or stock code",
+    "name" / Text(32) * "Name",
+    "currency" / Text(4) * "Currency",
+    "maturity_date" / Text(8) * "Maturity (debt)",
+    "price" / I32 * "Price, 4 decimals (0: no price)",
+    "haircut" / I64 * "Haircut today against its own currency, 8 decimals (-1: matured)",
+), "One acceptable non-cash collateral instrument.")
+
+# ====================================================================== participant transactions
+OpenCollateralAccountRequest = message("FC200", "open_collateral_account", Kind.TRANSACTION, Struct(
+    "clearing_house" / Text(8) * "HKCC or SEOCH",
+    "account" / Text(12) * "New collateral account id: 1-10 upper-case letters or digits",
+    "kind" / Code(AccountKind) * "Kind",
+    Filler(3),
+), "Open a collateral account in addition to the defaults (HOUSE, MM, CLIENT).", answer="UR1", section=SECTION)
+
+MapDcassAccountRequest = message("FC201", "map_dcass_account", Kind.TRANSACTION, Struct(
+    "dcass_account" / Text(16) * "DCASS account id",
+    "account" / Text(12) * "Collateral account of the same clearing house (blank: back to the default)",
+), "Map a DCASS account onto a collateral account. Only DCASS client accounts map to client "
+   "collateral accounts, and client accounts only there.", answer="UR1", section=SECTION)
+
+DepositCashRequest = message("FC202", "deposit_cash", Kind.TRANSACTION, Struct(
+    "clearing_house" / Text(8) * "HKCC or SEOCH",
+    "account" / Text(12) * "Collateral account",
+    "currency" / Text(4) * "HKD, EUR, JPY, RMB or USD",
+    "amount" / I64 * "Cents (> 0)",
+), "Deposit cash (credited at once). Ack reference: the instruction number.", answer="UR1", section=SECTION)
+
+WithdrawCashRequest = message("FC203", "withdraw_cash", Kind.TRANSACTION, Struct(
+    "clearing_house" / Text(8) * "HKCC or SEOCH",
+    "account" / Text(12) * "Collateral account",
+    "currency" / Text(4) * "Currency",
+    "amount" / I64 * "Cents (> 0)",
+), "Withdraw cash. Rejected if it would leave a shortfall. Before 11:00:00 business time: value date "
+   "today; at or after: the next business day; paid at 11:00:00 on the value date (BF203). Ack "
+   "reference: the instruction number.", answer="UR1", section=SECTION)
+
+DepositSecuritiesRequest = message("FC204", "deposit_securities", Kind.TRANSACTION, Struct(
+    "clearing_house" / Text(8) * "HKCC or SEOCH",
+    "account" / Text(12) * "Collateral account",
+    "instrument" / Text(12) * "EFBN / UST instrument id or stock code",
+    "quantity" / I64 * "Nominal cents (debt) or shares (> 0)",
+    "specific" / Bool * "1: stock as specific collateral for SEOCH covered calls",
+    Filler(3),
+), "Deposit non-cash collateral (credited at once). Stocks as general collateral: house accounts only.",
+    answer="UR1", section=SECTION)
+
+WithdrawSecuritiesRequest = message("FC205", "withdraw_securities", Kind.TRANSACTION, Struct(
+    "clearing_house" / Text(8) * "HKCC or SEOCH",
+    "account" / Text(12) * "Collateral account",
+    "instrument" / Text(12) * "EFBN / UST instrument id or stock code",
+    "quantity" / I64 * "Nominal cents or shares (> 0)",
+    "specific" / Bool * "1: specific stock (not earmarked for covered calls)",
+    Filler(3),
+), "Withdraw non-cash collateral (at once). Rejected if it would leave a shortfall.", answer="UR1",
+    section=SECTION)
+
+ContributeReserveFundRequest = message("FC206", "contribute_reserve_fund", Kind.TRANSACTION, Struct(
+    "clearing_house" / Text(8) * "HKCC or SEOCH",
+    "contribution" / Code(Contribution) * "Initial (HKD cash), additional or variable (HKD cash or EFBN)",
+    Filler(3),
+    "asset" / Text(12) * "HKD or an EFBN instrument id",
+    "quantity" / I64 * "Cents or nominal cents (> 0)",
+), "Reserve fund contribution, kept apart from margin collateral.", answer="UR1", section=SECTION)
+
+LodgeCoveredCallRequest = message("FC207", "lodge_covered_call", Kind.TRANSACTION, Struct(
+    "dcass_account" / Text(16) * "SEOCH DCASS account with the short calls",
+    "series" / Nested(SeriesKey) * "Stock call series",
+    Filler(4),
+    "contracts" / I64 * "Contracts to cover (> 0)",
+), "Cover short stock calls with specific stock (contract size x contracts free shares of the underlying "
+   "in the collateral account the DCASS account maps to). Accepted up to 18:45:00 business time; "
+   "effective at once. Ack reference: contracts now covered.", answer="UR1", section=SECTION)
+
+ReleaseCoveredCallRequest = message("FC208", "release_covered_call", Kind.TRANSACTION, Struct(
+    "dcass_account" / Text(16) * "DCASS account",
+    "series" / Nested(SeriesKey) * "Series",
+    Filler(4),
+    "contracts" / I64 * "Contracts to release (> 0)",
+), "Release covered calls (up to 18:45:00). Ack reference: contracts still covered.", answer="UR1",
+    section=SECTION)
+
+# ====================================================================== operator transactions
+SetFxRateRequest = message("EC200", "set_fx_rate", Kind.TRANSACTION, Struct(
+    "currency" / Text(4) * "EUR, JPY, RMB or USD (HKD is fixed at 1)",
+    "rate" / I64 * "HKD per 1 unit, 8 decimals (> 0)",
+), "Operator: set an FX rate used to value collateral (BF209).", answer="UR1", operator=True, section=SECTION)
+
+SetCollateralPriceRequest = message("EC201", "set_collateral_price", Kind.TRANSACTION, Struct(
+    "instrument" / Text(12) * "Debt instrument id or stock code",
+    "price" / I32 * "4 decimals: debt per 100 nominal, stocks per share (> 0)",
+), "Operator: set a collateral price (BF210).", answer="UR1", operator=True, section=SECTION)
+
+SetInterestRateRequest = message("EC202", "set_interest_rate", Kind.TRANSACTION, Struct(
+    "currency" / Text(4) * "Currency",
+    "rate" / I64 * "Annual bank savings deposit rate, 8 decimals (negative: charged)",
+), "Operator: set the daily bank savings deposit rate of a currency (BF211).", answer="UR1", operator=True,
+    section=SECTION)
+
+SetStockHaircutRequest = message("EC203", "set_stock_haircut", Kind.TRANSACTION, Struct(
+    "stock" / Text(8) * "Stock code",
+    "rate" / I64 * "The stock's haircut, 8 decimals (the applied rate is never below the 30% floor)",
+), "Operator: set a stock's haircut rate (BF212).", answer="UR1", operator=True, section=SECTION)
+
+# ====================================================================== queries
+CollateralAccountsQuery = message("FQ200", "collateral_accounts_query", Kind.QUERY, Struct(
+    "participant" / Text(8) * "Blank: the caller (the operator: every participant)",
+    "clearing_house" / Text(8) * "Blank: both",
+), "Collateral accounts.", answer="FA200", section=SECTION)
+
+CollateralAccountsAnswer = message("FA200", "collateral_accounts_answer", Kind.REPLY, Struct(
+    "items" / Items(U16, CollateralAccountItem) * "Accounts",
+), "Answer to FQ200.", section=SECTION)
+
+AccountMappingQuery = message("FQ201", "account_mapping_query", Kind.QUERY, Struct(
+    "participant" / Text(8) * "Blank: the caller (the operator: every participant)",
+    "clearing_house" / Text(8) * "Blank: both",
+), "DCASS account to collateral account mapping.", answer="FA201", section=SECTION)
+
+AccountMappingAnswer = message("FA201", "account_mapping_answer", Kind.REPLY, Struct(
+    "items" / Items(U16, MappingItem) * "One per DCASS account",
+), "Answer to FQ201.", section=SECTION)
+
+HoldingsQuery = message("FQ202", "holdings_query", Kind.QUERY, Struct(
+    "participant" / Text(8) * "Blank: the caller (the operator must name one)",
+    "clearing_house" / Text(8) * "HKCC or SEOCH",
+    "account" / Text(12) * "Collateral account",
+), "Holdings of a collateral account.", answer="FA202", section=SECTION)
+
+HoldingsAnswer = message("FA202", "holdings_answer", Kind.REPLY, Struct(
+    "participant" / Text(8) * "Participant",
+    "clearing_house" / Text(8) * "Clearing house",
+    "account" / Text(12) * "Collateral account",
+    "kind" / Code(AccountKind) * "Kind",
+    Filler(3),
+    "items" / Items(U16, HoldingItem) * "Holdings",
+), "Answer to FQ202.", section=SECTION)
+
+CoverageQuery = message("FQ203", "coverage_query", Kind.QUERY, Struct(
+    "participant" / Text(8) * "Blank: the caller (the operator must name one)",
+    "clearing_house" / Text(8) * "HKCC or SEOCH",
+    "account" / Text(12) * "Collateral account",
+), "Margin coverage of a collateral account per settlement currency.", answer="FA203", section=SECTION)
+
+CoverageAnswer = message("FA203", "coverage_answer", Kind.REPLY, Struct(
+    "participant" / Text(8) * "Participant",
+    "clearing_house" / Text(8) * "Clearing house",
+    "account" / Text(12) * "Collateral account",
+    "kind" / Code(AccountKind) * "Kind",
+    Filler(3),
+    "excess_hkd" / I64 * "Value after haircuts of the unused collateral, HKD cents",
+    "items" / Items(U16, CoverageLineItem) * "One per settlement currency with a requirement",
+), "Answer to FQ203.", section=SECTION)
+
+CollateralUsageQuery = message("FQ204", "collateral_usage_query", Kind.QUERY, Struct(
+    "participant" / Text(8) * "Blank: the caller (the operator must name one)",
+    "clearing_house" / Text(8) * "HKCC or SEOCH",
+    "account" / Text(12) * "Collateral account",
+), "What each holding covers, in the order of use, then the unused holdings.", answer="FA204", section=SECTION)
+
+CollateralUsageAnswer = message("FA204", "collateral_usage_answer", Kind.REPLY, Struct(
+    "items" / Items(U16, UsageItem) * "Used holdings in order of use, then unused ones",
+), "Answer to FQ204.", section=SECTION)
+
+MarginCallsQuery = message("FQ205", "margin_calls_query", Kind.QUERY, Struct(
+    "participant" / Text(8) * "Blank: the caller (the operator: every participant)",
+    "clearing_house" / Text(8) * "Blank: both",
+), "Open margin calls.", answer="FA205", section=SECTION)
+
+MarginCallsAnswer = message("FA205", "margin_calls_answer", Kind.REPLY, Struct(
+    "items" / Items(U16, MarginCallItem) * "Calls",
+), "Answer to FQ205.", section=SECTION)
+
+InstructionsQuery = message("FQ206", "instructions_query", Kind.QUERY, Struct(
+    "participant" / Text(8) * "Blank: the caller (the operator: every participant)",
+    "pending_only" / Bool * "1: pending instructions only",
+    Filler(3),
+), "Deposit and withdrawal instructions.", answer="FA206", section=SECTION)
+
+InstructionsAnswer = message("FA206", "instructions_answer", Kind.REPLY, Struct(
+    "items" / Items(U16, InstructionItem) * "Instructions",
+), "Answer to FQ206.", section=SECTION)
+
+ReserveFundQuery = message("FQ207", "reserve_fund_query", Kind.QUERY, Struct(
+    "participant" / Text(8) * "Blank: the caller (the operator: every participant)",
+    "clearing_house" / Text(8) * "Blank: both",
+), "Reserve fund contributions held.", answer="FA207", section=SECTION)
+
+ReserveFundAnswer = message("FA207", "reserve_fund_answer", Kind.REPLY, Struct(
+    "items" / Items(U16, ReserveFundItem) * "Holdings",
+), "Answer to FQ207.", section=SECTION)
+
+CoveredCallsQuery = message("FQ208", "covered_calls_query", Kind.QUERY, Struct(
+    "participant" / Text(8) * "Blank: the caller (the operator: every participant)",
+), "Covered calls in force.", answer="FA208", section=SECTION)
+
+CoveredCallsAnswer = message("FA208", "covered_calls_answer", Kind.REPLY, Struct(
+    "items" / Items(U16, CoveredCallItem) * "Covered calls",
+), "Answer to FQ208.", section=SECTION)
+
+InterestQuery = message("FQ209", "interest_query", Kind.QUERY, Struct(
+    "participant" / Text(8) * "Blank: the caller (the operator: every participant)",
+    "business_date" / Text(8) * "Accrual date YYYYMMDD (blank: every day)",
+), "Daily interest and accommodation charges.", answer="FA209", section=SECTION)
+
+InterestAnswer = message("FA209", "interest_answer", Kind.REPLY, Struct(
+    "items" / Items(U16, AccrualItem) * "Accrual lines",
+), "Answer to FQ209.", section=SECTION)
+
+CollateralParametersQuery = message("FQ210", "collateral_parameters_query", Kind.QUERY, Struct(
+    Filler(4),
+), "FX rates, interest rates and haircuts in force (like CCMIR02).", answer="FA210", section=SECTION)
+
+CollateralParametersAnswer = message("FA210", "collateral_parameters_answer", Kind.REPLY, Struct(
+    "business_date" / Text(8) * "Business date",
+    "accommodation_rate" / I64 * "Accommodation charge, annual, 8 decimals",
+    "stock_haircut_floor" / I64 * "Stock haircut floor, 8 decimals",
+    "items" / Items(U16, CurrencyParameterItem) * "One per acceptable currency",
+), "Answer to FQ210.", section=SECTION)
+
+EligibleCollateralQuery = message("FQ211", "eligible_collateral_query", Kind.QUERY, Struct(
+    Filler(4),
+), "Acceptable non-cash collateral with today's haircut and price.", answer="FA211", section=SECTION)
+
+EligibleCollateralAnswer = message("FA211", "eligible_collateral_answer", Kind.REPLY, Struct(
+    "items" / Items(U16, EligibleItem) * "Instruments",
+), "Answer to FQ211.", section=SECTION)
+
+# ====================================================================== broadcasts
+CollateralAccountOpenedBroadcast = message("BF200", "collateral_account_opened", Kind.BROADCAST, Struct(
+    "clearing_house" / Text(8) * "Clearing house",
+    "account" / Text(12) * "Collateral account",
+    "kind" / Code(AccountKind) * "Kind",
+    Filler(3),
+), "A collateral account was opened.", stream="collateral", section=SECTION)
+
+DcassAccountMappedBroadcast = message("BF201", "dcass_account_mapped", Kind.BROADCAST, Struct(
+    "clearing_house" / Text(8) * "Clearing house",
+    "dcass_account" / Text(16) * "DCASS account",
+    "account" / Text(12) * "Collateral account it maps to now",
+    "previous_account" / Text(12) * "Collateral account it mapped to before",
+    "explicit" / Bool * "1: explicit mapping; 0: default",
+    Filler(3),
+), "A DCASS account mapping changed.", stream="collateral", section=SECTION)
+
+InstructionAcceptedBroadcast = message("BF202", "instruction_accepted", Kind.BROADCAST, Struct(
+    "instruction_id" / U32 * "Instruction number",
+    "clearing_house" / Text(8) * "Clearing house",
+    "account" / Text(12) * "Collateral account",
+    "action" / Code(InstructionAction) * "Deposit or withdrawal",
+    "asset_class" / Code(AssetClass) * "Asset class",
+    "specific" / Bool * "1: specific stock",
+    Filler(1),
+    "asset" / Text(12) * "Currency, instrument id or stock code",
+    "quantity" / I64 * "Cents, nominal cents or shares",
+    "value_date" / Text(8) * "Value date",
+), "A deposit or withdrawal instruction was accepted.", stream="collateral", section=SECTION)
+
+InstructionCompletedBroadcast = message("BF203", "instruction_completed", Kind.BROADCAST, Struct(
+    "instruction_id" / U32 * "Instruction number",
+    "clearing_house" / Text(8) * "Clearing house",
+    "account" / Text(12) * "Collateral account",
+    "action" / Code(InstructionAction) * "Deposit or withdrawal",
+    "asset_class" / Code(AssetClass) * "Asset class",
+    "specific" / Bool * "1: specific stock",
+    Filler(1),
+    "asset" / Text(12) * "Currency, instrument id or stock code",
+    "quantity" / I64 * "Cents, nominal cents or shares",
+    "value_date" / Text(8) * "Value date",
+    "completed_date" / Text(8) * "Date completed",
+    "completed_time" / Text(6) * "Time completed",
+    Filler(2),
+), "An instruction was completed (a cash withdrawal: paid on its value date).", stream="collateral",
+    section=SECTION)
+
+CoverageChangedBroadcast = message("BF204", "coverage_changed", Kind.BROADCAST, Struct(
+    "clearing_house" / Text(8) * "Clearing house",
+    "account" / Text(12) * "Collateral account",
+    "excess_hkd" / I64 * "Value after haircuts of the unused collateral, HKD cents",
+    "items" / Items(U16, CoverageLineItem) * "One per settlement currency with a requirement (none: nothing to cover)",
+), "The coverage of a collateral account changed (margin, collateral, prices or rates).",
+    stream="collateral", section=SECTION)
+
+MarginCallBroadcast = message("BF205", "margin_call", Kind.BROADCAST, Struct(
+    "clearing_house" / Text(8) * "Clearing house",
+    "account" / Text(12) * "Collateral account",
+    "currency" / Text(4) * "Currency of the call",
+    "amount" / I64 * "Amount called, cents (0 when met)",
+    "status" / Code(CallStatus) * "Issued, amended (due time kept) or met",
+    Filler(3),
+    "called_date" / Text(8) * "Date issued",
+    "called_time" / Text(6) * "Time issued",
+    Filler(2),
+    "due_date" / Text(8) * "Due date",
+    "due_time" / Text(6) * "Due time",
+    Filler(2),
+), "A margin call was issued, amended or met.", stream="collateral", section=SECTION)
+
+CoveredCallChangedBroadcast = message("BF206", "covered_call_changed", Kind.BROADCAST, Struct(
+    "clearing_house" / Text(8) * "SEOCH",
+    "dcass_account" / Text(16) * "DCASS account",
+    "account" / Text(12) * "Collateral account holding the specific stock",
+    "series" / Nested(SeriesKey) * "Series",
+    "underlying" / Text(8) * "Stock code",
+    "contracts" / I64 * "Contracts covered now",
+    "shares" / I64 * "Shares earmarked now",
+    "reason" / Code(CoverReason) * "Lodged, released by request, or reduced because the position closed",
+    Filler(3),
+), "A covered call changed.", stream="collateral", section=SECTION)
+
+ReserveFundContributedBroadcast = message("BF207", "reserve_fund_contributed", Kind.BROADCAST, Struct(
+    "clearing_house" / Text(8) * "Clearing house",
+    "contribution" / Code(Contribution) * "Contribution type",
+    "asset_class" / Code(AssetClass) * "Cash or EFBN",
+    Filler(2),
+    "asset" / Text(12) * "HKD or EFBN instrument id",
+    "quantity" / I64 * "Cents or nominal cents",
+), "A reserve fund contribution was made.", stream="collateral", section=SECTION)
+
+InterestPostedBroadcast = message("BF208", "interest_posted", Kind.BROADCAST, Struct(
+    "clearing_house" / Text(8) * "Clearing house",
+    "account" / Text(12) * "Collateral account",
+    "currency" / Text(4) * "Currency",
+    "period_end" / Text(8) * "Last accrual date posted",
+    "interest" / I64 * "Net interest, cents (+ rebate, - charge)",
+    "accommodation" / I64 * "Accommodation charges, cents (<= 0)",
+    "net" / I64 * "Posted to the cash balance, cents",
+    "balance" / I64 * "Cash balance after posting, cents (negative: a debit owed)",
+), "Interest and accommodation charges posted (first business day of the next month).",
+    stream="collateral", section=SECTION)
+
+FxRateBroadcast = message("BF209", "fx_rate_set", Kind.BROADCAST, Struct(
+    "currency" / Text(4) * "Currency",
+    "rate" / I64 * "HKD per 1 unit, 8 decimals",
+), "Public: an FX rate used for collateral valuation changed.", stream="general", section=SECTION)
+
+CollateralPriceBroadcast = message("BF210", "collateral_price_set", Kind.BROADCAST, Struct(
+    "instrument" / Text(12) * "Instrument id or stock code",
+    "price" / I32 * "Price, 4 decimals",
+), "Public: a collateral price changed.", stream="general", section=SECTION)
+
+InterestRateBroadcast = message("BF211", "interest_rate_set", Kind.BROADCAST, Struct(
+    "currency" / Text(4) * "Currency",
+    "rate" / I64 * "Annual rate, 8 decimals",
+), "Public: a bank savings deposit rate changed.", stream="general", section=SECTION)
+
+StockHaircutBroadcast = message("BF212", "stock_haircut_set", Kind.BROADCAST, Struct(
+    "stock" / Text(8) * "Stock code",
+    "rate" / I64 * "The stock's own rate, 8 decimals",
+    "applied" / I64 * "Rate applied (never below the floor), 8 decimals",
+), "Public: a stock haircut changed.", stream="general", section=SECTION)
