@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import date, datetime, time
 from decimal import Decimal
 from functools import lru_cache
 from importlib import resources
@@ -154,6 +154,11 @@ class Params:
 
     def basis(self, day_count: str) -> int:
         return DAY_COUNTS[day_count]
+
+
+def at(d: date, t: time) -> datetime:
+    """The datetime of a cut-off time on a date."""
+    return datetime.combine(d, t)
 
 
 def _time(text: str) -> time:
