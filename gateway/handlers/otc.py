@@ -93,7 +93,7 @@ def item_row(i: core.SettlementItem) -> m.ItemRow:
 def instruction_row(i: core.PaymentInstruction) -> m.InstructionRow:
     return m.InstructionRow(
         instruction_id=i.instruction_id, member=i.member, account=i.account, 
-        account_kind=kind(i.account_kind if i.account else ""),
+        account_kind=kind(i.account_kind),
         direction=m.PaymentDirection[i.direction.value], status=m.PaymentStatus[i.state.value], late=i.late,
         settlement_types=types_mask(i.types), currency=i.currency, amount=i.amount,
         settlement_date=ymd(i.settlement_date), available_date=ymd(i.available_at), available_time=hms(i.available_at),

@@ -95,7 +95,7 @@ class PaymentInstruction:
     instruction_id: int
     member: str
     account: str
-    account_kind: str
+    account_kind: str        # HOUSE, CLIENT, or "" for member-level payments (types 8, 9)
     types: tuple[SettlementType, ...]
     currency: str
     amount: int              # > 0, minor units

@@ -245,8 +245,8 @@ class OtcClearModule(TradesMixin, MarginMixin, PaymentsMixin, DayMixin, QueriesM
                          settlement_date: date, now: datetime, available_at: datetime, due_at: datetime,
                          items: Iterable[int], pvp_id: int = 0) -> tuple[PaymentInstruction, list]:
         types = tuple(sorted(set(types)))
-        kind = self._kind(member, account)
-        route = self.p.routing(int(types[0]), kind, currency)
+        kind = self._kind(member, account) if account else ""  # "": member level (guarantee fund, fees)
+        route = self.p.routing(int(types[0]), kind or HOUSE, currency)
         ins = PaymentInstruction(
             self.next_instruction, member, account, kind, types, currency, abs(signed),
             Direction.RECEIVE if signed > 0 else Direction.PAY, settlement_date, available_at, due_at,

@@ -70,6 +70,7 @@ def test_sub_account_and_bank_by_type_and_account(type_, kind):
         else:
             assert ins.bank == BANKS[ins.currency]
         assert ins.beneficiary.startswith("OTC Clearing Hong Kong Limited")
+        assert ins.account_kind == (kind if account else "")  # types 8 and 9 are member level
 
 
 def test_ccs_exchange_in_hkd_and_eur_uses_the_currency_settlement_bank():
