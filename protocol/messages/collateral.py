@@ -10,18 +10,21 @@ Rules and choices: docs/guides/collateral.md.
 from __future__ import annotations
 
 import enum
+import importlib
 import importlib.util
 
-from ..codec import I32, I64, U8, U16, U32, Bool, Code, Filler, Items, Nested, Struct, Text, record
+from ..codec import I32, I64, RECORDS, U8, U16, U32, Bool, Code, Filler, Items, Nested, Struct, Text, record
 from ..kinds import Kind
 from ..registry import message
 
 SECTION = "collateral"
 
-# The 12-byte series key is DCASS's record: use its declaration when the DCASS messages exist
-# (one declaration of the layout); until then declare the same layout here under the same name.
+# The 12-byte series key is DCASS's record ("series_key"): use its declaration when the DCASS messages
+# declare it (one declaration of the layout); until then declare the same layout here, same name.
 if importlib.util.find_spec(f"{__package__}.dcass") is not None:  # pragma: no cover - depends on the tree
-    from .dcass import SeriesKey  # noqa: F401
+    importlib.import_module(f"{__package__}.dcass")
+if "series_key" in RECORDS:  # pragma: no cover - depends on the tree
+    SeriesKey = RECORDS["series_key"].cls
 else:
     SeriesKey = record("series_key", Struct(
         "country" / U8 * "Country code",
