@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 
 from gateway.config import DEFAULT_PORT, Settings
 from gateway.logs import configure
@@ -21,6 +22,13 @@ def parse_args(argv=None):
     p.add_argument("--log-format", choices=["json", "console"], default=None)
     p.add_argument("--no-uvloop", action="store_true", help="use the standard asyncio loop")
     p.add_argument("--port-file", default=None, help="write the bound port to this file once listening")
+    p.add_argument("--journal", default=None, metavar="PATH",
+                   help="durability: journal every command to PATH and recover from it on start (default: in memory)")
+    p.add_argument("--journal-flush", choices=["always", "group"], default=None,
+                   help="always (default): fsync each command before its reply; group: group commit every few ms")
+    p.add_argument("--snapshot-every", type=int, default=None, help="journal records between snapshots (0: none)")
+    p.add_argument("--tls-cert", default=None, help="PEM certificate: serve TLS only (with --tls-key)")
+    p.add_argument("--tls-key", default=None, help="PEM private key of --tls-cert")
     return p.parse_args(argv)
 
 
@@ -41,7 +49,10 @@ def main(argv=None) -> None:
     a = parse_args(argv)
     s = Settings.load(a.config, host=a.host, port=a.port, users_file=a.users, start_business_time=a.business_time,
                       freeze_clock=a.freeze_clock, heartbeat_interval=a.heartbeat, log_level=a.log_level,
-                      log_format=a.log_format)
+                      log_format=a.log_format, journal_path=a.journal, journal_flush=a.journal_flush,
+                      snapshot_every=a.snapshot_every, tls_cert=a.tls_cert, tls_key=a.tls_key)
+    if bool(s.tls_cert) != bool(s.tls_key):
+        raise SystemExit("hkpost-gateway: TLS needs both a certificate (tls_cert) and a key (tls_key)")
     configure(s.log_level, s.log_format)
     if not a.no_uvloop:
         try:
@@ -49,7 +60,14 @@ def main(argv=None) -> None:
             uvloop.install()
         except ImportError:  # pragma: no cover - plain asyncio when uvloop is not available
             pass
-    asyncio.run(serve(s, a.port_file))
+    from gateway.journal import JournalError
+    try:
+        asyncio.run(serve(s, a.port_file))
+    except JournalError as e:
+        import structlog
+        structlog.get_logger("gateway").critical("journal_unusable", error=str(e))
+        print(f"hkpost-gateway: {e}", file=sys.stderr)
+        raise SystemExit(3) from None
 
 
 if __name__ == "__main__":

@@ -32,6 +32,14 @@ class Settings:
     login_timeout: float = 10.0            # a connection must log in within this time
     # the general stream
     stream_heartbeat_seconds: int = 10     # BI9 on the general stream (0: none)
+    # durability (docs/guides/reliability.md)
+    journal_path: str | None = None        # None: in memory only; a file path: journal every command there
+    journal_flush: str = "always"          # always: fsync each command before its reply; group: fsync every journal_group_ms
+    journal_group_ms: float = 2.0          # group commit window in milliseconds (journal_flush = "group")
+    snapshot_every: int = 10000            # journal records between snapshots (0: no snapshots)
+    # TLS for the listener (both set: TLS only; None: plain TCP)
+    tls_cert: str | None = None            # PEM certificate chain file
+    tls_key: str | None = None             # PEM private key file
     # business time at start: None = the wall clock in Hong Kong
     start_business_time: str | None = None  # "YYYY-MM-DDTHH:MM:SS"
     freeze_clock: bool = False

@@ -176,6 +176,8 @@ class Connection(asyncio.Protocol):
         if status is not None:
             self.machine._out.append(encode_frame(Kind.LOGOUT, encode_message(ms.LogoutNotice(reason=status, text=text[:80])),
                                                   request_id, session_status=status))
+        if self.gw.journal is not None:
+            self.gw.journal.sync()  # what is queued may depend on records not yet on disk
         data = self.machine.data_to_send()
         self.closing = True
         self._unregister()
@@ -229,12 +231,23 @@ class Gateway:
         self._timers: list[asyncio.TimerHandle] = []
         self.journal = None  # set by the durability layer (issue 8)
         H.load_all()
+        if s.journal_path:  # rebuild the state from the journal (gateway/journal/durability.py)
+            from gateway.journal import attach
+            attach(self)
 
     # ------------------------------------------------------------ lifecycle
     async def start(self) -> None:
         self.loop = asyncio.get_running_loop()
+        tls = None
+        if self.settings.tls_cert:
+            import ssl
+            tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            tls.minimum_version = ssl.TLSVersion.TLSv1_2
+            tls.load_cert_chain(self.settings.tls_cert, self.settings.tls_key)
+        if self.journal is not None:
+            self.journal.start(self.loop)
         self.server = await self.loop.create_server(lambda: Connection(self), self.settings.host, self.settings.port,
-                                                    reuse_address=True, backlog=1024)
+                                                    reuse_address=True, backlog=1024, ssl=tls)
         sock = self.server.sockets[0]
         self.port = sock.getsockname()[1]
         self._schedule_tick()
@@ -253,6 +266,8 @@ class Gateway:
         if self.server is not None:
             await self.server.wait_closed()
         await asyncio.sleep(0)
+        if self.journal is not None:
+            self.journal.close()  # sync, final snapshot
         log.info("stopped")
 
     def install_signal_handlers(self, stop_event: asyncio.Event) -> None:
@@ -296,6 +311,8 @@ class Gateway:
         self._timers.append(self.loop.call_later(self.settings.stream_heartbeat_seconds, beat))
 
     def flush(self) -> None:
+        if self.journal is not None and self.journal.holding():
+            return  # group commit: output waits until its journal records are on disk (the sync flushes)
         dirty = self.dirty
         while dirty:
             conn = dirty.pop()
@@ -356,6 +373,8 @@ class Gateway:
 
     def reset(self, when: datetime, rctx: H.RequestContext) -> None:
         """Operator reset: fresh core from the demo data, streams from 1, other sessions logged out."""
+        if self.journal is not None:
+            self.journal.reset(when)
         self.clock.set(when, follow_wall_clock=not self.clock.frozen)
         self.core = ClearingCore(when, module_factories=self.module_factories)
         self.streams.reset(ymd_int(self.core.business_date))
@@ -366,8 +385,6 @@ class Gateway:
         if me is not None:
             me._unregister()
             self.sessions[rctx.user] = me
-        if self.journal is not None:
-            self.journal.reset(when)
         log.info("reset", business_date=str(self.core.business_date))
 
     # ------------------------------------------------------------ dispatch
@@ -543,7 +560,10 @@ class Gateway:
             self._reject(conn, rid, "UC1", St.INVALID_CREDENTIALS, "old password does not match", field_offset=4,
                          field="old_password")
             return
-        user.password_hash = hash_password(msg.new_password)
+        new_hash = hash_password(msg.new_password)
+        if self.journal is not None:
+            self.journal.password(user.user, new_hash, self.core.business_date)
+        user.password_hash = new_hash
         user.password_changed = self.core.business_date
         conn.restricted = False
         conn.log.info("password_changed", request_id=rid)

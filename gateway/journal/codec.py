@@ -1,0 +1,283 @@
+"""Generic, deterministic serialisation of core commands (and their contexts) to plain JSON data.
+
+A command is a frozen dataclass of ``str``, ``int``, ``bool``, ``None``, ``Decimal``, ``date``,
+``datetime``, ``time``, ``timedelta``, ``bytes``, ``Enum``, tuples, lists, dicts, sets and other
+such dataclasses. Nothing here knows any module: classes are named ``module:QualName`` and found
+again through a :class:`Registry` filled by walking the ``gateway.clearing`` packages (every
+DCASS, CCMS, OTC Clear or future module's commands, enums and nested records), plus the command
+classes of the core actually composed.
+
+Plain forms (JSON): ``str``/``int``/``bool``/``None`` as themselves, a list as a list, and tagged
+objects for everything else: ``{"$d": "1.25"}`` Decimal, ``{"$date": "2026-11-23"}``,
+``{"$dt": "2026-11-23T09:00:00"}``, ``{"$time": ...}``, ``{"$td": [days, seconds, us]}``,
+``{"$b": "hex"}`` bytes, ``{"$t": [...]}`` tuple, ``{"$s": [...]}``/``{"$fs": [...]}`` (frozen)set
+(sorted), ``{"$m": [[k, v], ...]}`` dict (insertion order), ``{"$e": "mod:Cls", "v": "MEMBER"}``
+enum, ``{"$c": "mod:Cls", "f": {field: value}}`` dataclass, ``{"$f": "repr"}`` float (lossless;
+the core should not use floats). The text is canonical (sorted keys, no spaces, ASCII), so the
+same command always gives the same bytes.
+"""
+from __future__ import annotations
+
+import dataclasses
+import enum
+import importlib
+import json
+import pkgutil
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any, Iterable
+
+from gateway.clearing.core import Context
+
+
+class CodecError(ValueError):
+    """A value cannot be journaled, or a journaled value cannot be rebuilt."""
+
+
+def class_name(cls: type) -> str:
+    return f"{cls.__module__}:{cls.__qualname__}"
+
+
+class Registry:
+    """Classes a journal may name, by ``module:QualName``.
+
+    Filled from every module under ``packages`` (default ``gateway.clearing``): each dataclass and
+    enum defined there. ``add_core`` adds the command classes of a composed core (so modules that
+    live elsewhere, e.g. test fakes, work too), and modules that define a known class may be
+    consulted for the others they define. A name outside these is refused: a journal never makes
+    the gateway import or build arbitrary things."""
+
+    def __init__(self, packages: Iterable[str] = ("gateway.clearing",)):
+        self.by_name: dict[str, type] = {}
+        self.modules: set[str] = set()
+        for pkg in packages:
+            self._walk(pkg)
+
+    def _walk(self, package: str) -> None:
+        root = importlib.import_module(package)
+        self._add_module(root)
+        for info in pkgutil.walk_packages(getattr(root, "__path__", []), prefix=package + "."):
+            try:
+                mod = importlib.import_module(info.name)
+            except Exception:  # noqa: BLE001 - a module under construction must not break the journal
+                continue
+            self._add_module(mod)
+
+    def _add_module(self, mod) -> None:
+        self.modules.add(mod.__name__)
+        for obj in list(vars(mod).values()):
+            if isinstance(obj, type) and obj.__module__ == mod.__name__:
+                self._add_class(obj)
+
+    def _add_class(self, cls: type) -> None:
+        if dataclasses.is_dataclass(cls) or issubclass(cls, enum.Enum):
+            self.by_name.setdefault(class_name(cls), cls)
+            # nested classes (QualName with dots)
+            for obj in vars(cls).values():
+                if isinstance(obj, type) and obj.__module__ == cls.__module__ and obj.__qualname__.startswith(cls.__qualname__ + "."):
+                    self._add_class(obj)
+
+    def add_core(self, core) -> None:
+        for t in list(getattr(core, "_commands", {})):
+            self._add_class(t)
+            if t.__module__ not in self.modules:
+                mod = importlib.import_module(t.__module__)
+                self._add_module(mod)
+
+    def add(self, cls: type) -> None:
+        self._add_class(cls)
+
+    def resolve(self, name: str) -> type:
+        cls = self.by_name.get(name)
+        if cls is not None:
+            return cls
+        module, _, qual = name.partition(":")
+        if module in self.modules:
+            obj: Any = importlib.import_module(module)
+            try:
+                for part in qual.split("."):
+                    obj = getattr(obj, part)
+            except AttributeError:
+                obj = None
+            if isinstance(obj, type) and (dataclasses.is_dataclass(obj) or issubclass(obj, enum.Enum)):
+                self.by_name[name] = obj
+                return obj
+        raise CodecError(f"class {name} is not a known command, record or enum of the clearing core")
+
+    def known(self, cls: type) -> bool:
+        try:
+            return self.resolve(class_name(cls)) is cls
+        except CodecError:
+            return False
+
+
+_REGISTRY: Registry | None = None
+
+
+def registry() -> Registry:
+    global _REGISTRY
+    if _REGISTRY is None:
+        _REGISTRY = Registry()
+    return _REGISTRY
+
+
+# ---------------------------------------------------------------- to plain
+def to_plain(o: Any, reg: Registry | None = None) -> Any:
+    reg = reg or registry()
+    return _to(o, reg)
+
+
+def _to(o: Any, reg: Registry) -> Any:
+    if o is None or isinstance(o, str):
+        return o
+    if isinstance(o, enum.Enum):  # before int: IntEnum is an int
+        cls = type(o)
+        if not reg.known(cls):
+            reg.add(cls)
+            if not reg.known(cls):
+                raise CodecError(f"enum {class_name(cls)} cannot be found again by name")
+        return {"$e": class_name(cls), "v": o.name}
+    if isinstance(o, bool):
+        return o
+    if isinstance(o, int):
+        return int(o)
+    if isinstance(o, Decimal):
+        return {"$d": str(o)}
+    if isinstance(o, datetime):  # before date: a datetime is a date
+        if o.tzinfo is not None:
+            raise CodecError("aware datetimes are not journaled (business time is naive Hong Kong time)")
+        return {"$dt": o.isoformat()}
+    if isinstance(o, date):
+        return {"$date": o.isoformat()}
+    if isinstance(o, time):
+        return {"$time": o.isoformat()}
+    if isinstance(o, timedelta):
+        return {"$td": [o.days, o.seconds, o.microseconds]}
+    if isinstance(o, (bytes, bytearray, memoryview)):
+        return {"$b": bytes(o).hex()}
+    if isinstance(o, float):
+        return {"$f": repr(o)}
+    if dataclasses.is_dataclass(o) and not isinstance(o, type):
+        cls = type(o)
+        if not reg.known(cls):
+            reg.add(cls)
+            if not reg.known(cls):
+                raise CodecError(f"class {class_name(cls)} cannot be found again by name")
+        return {"$c": class_name(cls), "f": {f.name: _to(getattr(o, f.name), reg) for f in dataclasses.fields(o)}}
+    if isinstance(o, tuple):
+        return {"$t": [_to(v, reg) for v in o]}
+    if isinstance(o, list):
+        return [_to(v, reg) for v in o]
+    if isinstance(o, dict):
+        return {"$m": [[_to(k, reg), _to(v, reg)] for k, v in o.items()]}
+    if isinstance(o, (set, frozenset)):
+        items = sorted((_to(v, reg) for v in o), key=lambda p: json.dumps(p, sort_keys=True))
+        return {"$fs" if isinstance(o, frozenset) else "$s": items}
+    raise CodecError(f"cannot journal a value of type {type(o).__name__}")
+
+
+# ---------------------------------------------------------------- from plain
+def from_plain(p: Any, reg: Registry | None = None) -> Any:
+    reg = reg or registry()
+    return _from(p, reg)
+
+
+def _from(p: Any, reg: Registry) -> Any:
+    if p is None or isinstance(p, (str, bool, int)):
+        return p
+    if isinstance(p, list):
+        return [_from(v, reg) for v in p]
+    if not isinstance(p, dict) or len(p) not in (1, 2):
+        raise CodecError(f"not a journal value: {str(p)[:80]}")
+    try:
+        if "$c" in p:
+            cls = reg.resolve(p["$c"])
+            if not dataclasses.is_dataclass(cls):
+                raise CodecError(f"{p['$c']} is not a dataclass")
+            values = {k: _from(v, reg) for k, v in p["f"].items()}
+            init = {f.name for f in dataclasses.fields(cls) if f.init}
+            obj = cls(**{k: v for k, v in values.items() if k in init})
+            for k, v in values.items():
+                if k not in init:
+                    object.__setattr__(obj, k, v)
+            return obj
+        if "$e" in p:
+            cls = reg.resolve(p["$e"])
+            return cls[p["v"]]
+        (tag, v), = p.items()
+    except CodecError:
+        raise
+    except Exception as e:  # noqa: BLE001
+        raise CodecError(f"cannot rebuild {str(p)[:80]}: {e}") from None
+    try:
+        if tag == "$d":
+            return Decimal(v)
+        if tag == "$dt":
+            return datetime.fromisoformat(v)
+        if tag == "$date":
+            return date.fromisoformat(v)
+        if tag == "$time":
+            return time.fromisoformat(v)
+        if tag == "$td":
+            return timedelta(days=v[0], seconds=v[1], microseconds=v[2])
+        if tag == "$b":
+            return bytes.fromhex(v)
+        if tag == "$f":
+            return float(v)
+        if tag == "$t":
+            return tuple(_from(x, reg) for x in v)
+        if tag == "$s":
+            return {_from(x, reg) for x in v}
+        if tag == "$fs":
+            return frozenset(_from(x, reg) for x in v)
+        if tag == "$m":
+            return {_from(k, reg): _from(x, reg) for k, x in v}
+    except Exception as e:  # noqa: BLE001
+        raise CodecError(f"cannot rebuild {tag} {str(v)[:80]}: {e}") from None
+    raise CodecError(f"unknown journal tag {tag!r}")
+
+
+# ---------------------------------------------------------------- contexts and text
+def context_to_plain(ctx: Context) -> dict:
+    return {"now": ctx.now.isoformat(), "participant": ctx.participant, "user": ctx.user, "operator": ctx.operator}
+
+
+def context_from_plain(p: dict) -> Context:
+    return Context(datetime.fromisoformat(p["now"]), p["participant"], p["user"], bool(p["operator"]))
+
+
+def dumps(obj: Any) -> bytes:
+    """Canonical JSON bytes (sorted keys, compact, ASCII only)."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False).encode("ascii")
+
+
+def loads(data: bytes) -> Any:
+    return json.loads(data)
+
+
+def readable(p: Any) -> str:
+    """A short human form of a plain value: ``SendClearingMessage(lines=('hello',))``."""
+    if isinstance(p, list):
+        return "[" + ", ".join(readable(v) for v in p) + "]"
+    if not isinstance(p, dict):
+        return repr(p)
+    if "$c" in p:
+        name = p["$c"].rpartition(":")[2]
+        return f"{name}(" + ", ".join(f"{k}={readable(v)}" for k, v in p["f"].items()) + ")"
+    if "$e" in p:
+        return f"{p['$e'].rpartition(':')[2]}.{p['v']}"
+    if len(p) == 1:
+        (tag, v), = p.items()
+        if tag in ("$d", "$dt", "$date", "$time", "$f"):
+            return str(v)
+        if tag == "$b":
+            return f"0x{v}"
+        if tag == "$t":
+            return "(" + ", ".join(readable(x) for x in v) + ("," if len(v) == 1 else "") + ")"
+        if tag in ("$s", "$fs"):
+            return "{" + ", ".join(readable(x) for x in v) + "}"
+        if tag == "$m":
+            return "{" + ", ".join(f"{readable(k)}: {readable(x)}" for k, x in v) + "}"
+        if tag == "$td":
+            return str(timedelta(days=v[0], seconds=v[1], microseconds=v[2]))
+    return json.dumps(p)

@@ -1,0 +1,413 @@
+"""The gateway's side of the journal: recovery on start, journaling hooks, group commit, snapshots.
+
+``attach(gateway)`` is called when ``journal_path`` is set. It opens (or creates) the journal,
+rebuilds the state (snapshot when a valid one exists, then the records after it; else every
+record), re-publishes every replayed event into the broadcast logs without sending anything (so
+every stream's sequence numbers resume exactly where they stopped), cuts a torn tail, and sets
+``gateway.journal`` to a :class:`Durability`, which the gateway calls:
+
+- ``append(command, ctx)`` in ``Gateway.execute`` before the core runs the command (write-ahead);
+- ``reset(when)`` on an operator reset, ``password(...)`` when a user changes their password;
+- ``holding()`` in ``Gateway.flush``: with the ``group`` policy, output waits until the records
+  it depends on are on disk (a timer syncs every ``journal_group_ms`` and flushes);
+- ``sync()`` before a connection is closed with data still queued;
+- ``start(loop)`` once listening, ``close()`` on a clean stop (final snapshot).
+
+Commands are journaled before they run, whether the core then accepts or rejects them: the core
+rejects *before* changing anything and is deterministic, so a rejected command replays to the same
+rejection and changes nothing (while the business time it carried still moves the clock exactly as
+it did live). This keeps the write in front of every state change: a command that cannot be
+written is refused and nothing changes; nothing runs that is not on disk.
+"""
+from __future__ import annotations
+
+import os
+import pickle
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import structlog
+
+from gateway.clearing.core import ClearingCore, Context
+from gateway.clearing.errors import ClearingError
+
+from . import snapshot as snap
+from .codec import CodecError, context_from_plain, from_plain, registry
+from .format import JournalCorrupt, JournalError, Reader
+from .writer import FORMAT, Journal, truncate
+
+log = structlog.get_logger("journal")
+
+
+def _ymd_int(d: date) -> int:
+    return d.year * 10000 + d.month * 100 + d.day
+
+
+# ================================================================== replay
+@dataclass
+class ReplayStats:
+    records: int = 0
+    commands: int = 0
+    rejected: int = 0
+    failed: int = 0
+    resets: int = 0
+    passwords: int = 0
+    first: int = 0      # first record number applied (after the snapshot, if any)
+    last: int = 0       # last record number
+    snapshot_seq: int = 0
+    torn_bytes: int = 0
+    seconds: float = 0.0
+    rejections: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {k: v for k, v in vars(self).items() if k != "rejections"}
+
+
+class Replayer:
+    """Applies journal records to a gateway's core, broadcast logs and users (nothing is sent:
+    there are no subscribers while recovering)."""
+
+    def __init__(self, gw, stats: ReplayStats | None = None):
+        self.gw = gw
+        self.reg = registry()
+        self.reg.add_core(gw.core)
+        self.stats = stats or ReplayStats()
+        self.passwords: dict[str, tuple[str, str]] = {}
+
+    def apply(self, p: dict) -> None:
+        k = p["k"]
+        st = self.stats
+        st.records += 1
+        st.last = p["n"]
+        if k == "cmd":
+            st.commands += 1
+            try:
+                cmd = from_plain(p["cmd"], self.reg)
+                ctx = context_from_plain(p["ctx"])
+            except (CodecError, KeyError, ValueError) as e:
+                raise JournalError(f"record {p['n']}: cannot rebuild the command: {e}") from None
+            gw = self.gw
+            try:
+                out = gw.core.execute(cmd, ctx)
+            except ClearingError as e:
+                st.rejected += 1
+                st.rejections[e.error.name] = st.rejections.get(e.error.name, 0) + 1
+                return
+            except Exception as e:  # noqa: BLE001 - it failed the same way live (answered INTERNAL_ERROR)
+                st.failed += 1
+                log.warning("replay_command_failed", record=p["n"], command=type(cmd).__name__, error=repr(e))
+                return
+            gw.publish(out.events)
+        elif k == "reset":
+            st.resets += 1
+            self.reset(datetime.fromisoformat(p["when"]))
+        elif k == "password":
+            st.passwords += 1
+            self.passwords[p["user"]] = (p["hash"], p["changed"])
+            self.apply_password(p["user"], p["hash"], p["changed"])
+        elif k == "open":
+            raise JournalError(f"record {p['n']}: a second 'open' record")
+        else:
+            raise JournalError(f"record {p['n']}: unknown record kind {k!r}")
+
+    def reset(self, when: datetime) -> None:
+        gw = self.gw
+        gw.core = ClearingCore(when, module_factories=gw.module_factories)
+        gw.streams.reset(_ymd_int(gw.core.business_date))
+
+    def apply_password(self, user: str, password_hash: str, changed: str) -> None:
+        u = self.gw.users.get(user)
+        if u is not None:
+            u.password_hash = password_hash
+            u.password_changed = date.fromisoformat(changed)
+
+
+def module_names(core: ClearingCore) -> list[str]:
+    return [m.name for m in core.modules]
+
+
+@dataclass
+class Recovered:
+    journal_id: str
+    start: datetime
+    next_n: int
+    end_offset: int
+    last_offset: int
+    last_crc: int
+    stats: ReplayStats
+    passwords: dict
+    snapshot_note: str = ""
+    created: bool = False
+
+
+def recover(gw, path: str | Path, *, fd: int | None = None, use_snapshot: bool = True,
+            policy: str = "always") -> Recovered:
+    """Rebuild ``gw.core``, ``gw.streams`` and password changes from the journal at ``path``.
+
+    With ``fd`` (the locked, writable journal) a torn tail is cut off and a missing or unusable
+    journal is created; without it (the command-line tool) nothing is written and a torn tail is
+    only reported."""
+    t0 = time.perf_counter()
+    path = Path(path)
+    names = module_names(gw.core)
+    if not path.exists() or path.stat().st_size == 0:
+        if fd is None:
+            raise JournalError(f"{path}: no journal there")
+        return _create(gw, path, fd, names, t0, "")
+    with Reader(path) as reader:
+        records = reader.records()
+        first = next(records, None)
+        if first is None or first.kind != "open":
+            d = reader.damage
+            if d is not None and d.next_valid >= 0:
+                raise JournalCorrupt(path, d.offset, 0, d.reason, d.next_valid)
+            if fd is None:
+                raise JournalError(f"{path}: no whole first record ({d.reason if d else 'empty'})")
+            return _create(gw, path, fd, names, t0, d.reason if d else "no open record")
+        head = first.payload
+        if head.get("format") != FORMAT:
+            raise JournalError(f"{path}: journal format {head.get('format')}, this gateway writes {FORMAT}")
+        if head.get("modules") != names:
+            raise JournalError(f"{path} was written by a gateway composed of modules {head.get('modules')}; this one "
+                               f"has {names}. Replaying it would not rebuild the same state: start with another "
+                               f"journal path, or with the gateway version that wrote it")
+        start = datetime.fromisoformat(head["start"])
+        stats = ReplayStats()
+        rp = Replayer(gw, stats)
+        note = ""
+        last = first
+        loaded = _load_snapshot(gw, path, reader, head, start, rp) if use_snapshot else None
+        if loaded is not None:
+            body, rec = loaded
+            stats.snapshot_seq = body["seq"]
+            last = rec
+            records = reader.records(body["end_offset"])
+            note = f"snapshot at record {body['seq']}"
+        else:
+            gw.core = ClearingCore(start, module_factories=gw.module_factories)
+            gw.streams.reset(_ymd_int(gw.core.business_date))
+            rp.reg.add_core(gw.core)
+        expected = last.n + 1
+        stats.first = expected
+        for rec in records:
+            if rec.n != expected:
+                raise JournalError(f"{path}: record number {rec.n} at byte {rec.offset} where {expected} was expected "
+                                   f"(records missing or repeated); refusing to guess")
+            rp.apply(rec.payload)
+            last = rec
+            expected += 1
+        d = reader.damage
+        end = last.end
+        if d is not None:
+            if d.next_valid >= 0:
+                raise JournalCorrupt(path, d.offset, last.n, d.reason, d.next_valid)
+            stats.torn_bytes = d.size
+            log.warning("journal_torn_tail", path=str(path), offset=d.offset, bytes=d.size, reason=d.reason,
+                        last_record=last.n, action="truncated" if fd is not None else "ignored (read-only)")
+    if d is not None and fd is not None:
+        truncate(fd, end)
+    stats.seconds = round(time.perf_counter() - t0, 6)
+    passwords = dict(rp.passwords)
+    return Recovered(head["journal_id"], start, expected, end, last.offset, last.crc, stats, passwords, note)
+
+
+def _create(gw, path: Path, fd: int, names: list[str], t0: float, why: str) -> Recovered:
+    if why:
+        log.warning("journal_reinitialised", path=str(path), reason=why)
+    return Recovered("", gw.core.now, 1, 0, 0, 0, ReplayStats(seconds=round(time.perf_counter() - t0, 6)), {},
+                     "", created=True)
+
+
+def _load_snapshot(gw, path: Path, reader: Reader, head: dict, start: datetime, rp: Replayer):
+    sp = snap.snapshot_path(path)
+    try:
+        body = snap.read(sp)
+        if body is None:
+            return None
+        if body["journal_id"] != head["journal_id"]:
+            raise snap.SnapshotError("it belongs to another journal")
+        if body["modules"] != module_names(gw.core):
+            raise snap.SnapshotError(f"modules {body['modules']} differ")
+        rec = reader.record_at(body["record_offset"])
+        if rec is None or rec.n != body["seq"] or rec.crc != body["record_crc"] or rec.end != body["end_offset"]:
+            raise snap.SnapshotError(f"the journal does not hold record {body['seq']} where the snapshot says")
+        core = snap.restore_core(body["core"], start, gw.module_factories)
+        got = core.state_hash()
+        if got != body["state_hash"]:
+            raise snap.SnapshotError(f"state hash {got[:16]} differs from the recorded {body['state_hash'][:16]}")
+        streams = pickle.loads(body["streams"])
+    except (snap.SnapshotError, KeyError, TypeError, ValueError, pickle.UnpicklingError, AttributeError) as e:
+        log.warning("snapshot_rejected", path=str(sp), reason=str(e), action="replaying the whole journal")
+        return None
+    gw.core = core
+    gw.streams = streams
+    rp.reg.add_core(core)
+    for user, (h, changed) in body.get("passwords", {}).items():
+        rp.passwords[user] = (h, changed)
+        rp.apply_password(user, h, changed)
+    log.info("snapshot_loaded", path=str(sp), record=body["seq"], taken_at=body.get("taken_at"))
+    return body, rec
+
+
+# ================================================================== the gateway's hooks
+class Durability:
+    def __init__(self, gw, journal: Journal, passwords: dict, snapshot_every: int):
+        self.gw = gw
+        self.journal = journal
+        self.passwords = passwords
+        self.snapshot_every = snapshot_every
+        self.since_snapshot = 0
+        self.snapshot_seq = 0
+        self._snapshot_scheduled = False
+        self._write_lock = threading.Lock()
+        self._written_seq = 0
+        self.loop = None
+
+    # ------------------------------------------------------------ hooks
+    def append(self, command: Any, ctx: Context) -> int:
+        n = self.journal.append(command, ctx)
+        self._count()
+        return n
+
+    def reset(self, when: datetime) -> int:
+        n = self.journal.reset(when)
+        self._count()
+        return n
+
+    def password(self, user: str, password_hash: str, changed: date) -> int:
+        n = self.journal.password(user, password_hash, changed)
+        self.passwords[user] = (password_hash, changed.isoformat())
+        self._count()
+        return n
+
+    def holding(self) -> bool:
+        return self.journal.holding()
+
+    def sync(self) -> None:
+        try:
+            self.journal.sync()
+        except JournalError:
+            pass  # already failed: every connection was aborted with its output dropped (fail-stop)
+
+    def start(self, loop) -> None:
+        self.loop = loop
+        j = self.journal
+        j.loop = loop
+        j.on_group_synced = self.gw.flush
+        j.on_failure = self._failed
+
+    def close(self) -> None:
+        if self.journal.failed is None and self.snapshot_every and self.journal.next_n - 1 > self.snapshot_seq:
+            try:
+                self.take_snapshot(background=False)
+            except Exception as e:  # noqa: BLE001
+                log.warning("snapshot_failed", error=str(e))
+        self.journal.close()
+
+    # ------------------------------------------------------------ snapshots
+    def _count(self) -> None:
+        self.since_snapshot += 1
+        if self.snapshot_every and self.since_snapshot >= self.snapshot_every and not self._snapshot_scheduled \
+                and self.loop is not None:
+            self._snapshot_scheduled = True
+            self.loop.call_soon(self._scheduled_snapshot)
+
+    def _scheduled_snapshot(self) -> None:
+        self._snapshot_scheduled = False
+        try:
+            self.take_snapshot(background=True)
+        except Exception as e:  # noqa: BLE001 - a snapshot is an optimisation; recovery replays instead
+            log.warning("snapshot_failed", error=str(e))
+
+    def take_snapshot(self, background: bool = True) -> int:
+        """Snapshot the state now (at a callback boundary: every journaled command has run).
+        Returns the record number it covers (0 when snapshots are unavailable)."""
+        gw, j = self.gw, self.journal
+        j.sync()
+        seq = j.next_n - 1
+        t0 = time.perf_counter()
+        try:
+            core_blob = snap.core_state(gw.core)
+        except snap.SnapshotError as e:
+            log.warning("snapshot_unavailable", reason=str(e), action="recovery will replay the whole journal")
+            self.snapshot_every = 0
+            return 0
+        body = {"format": snap.FORMAT, "journal_id": j.journal_id, "seq": seq, "record_offset": j.last_offset,
+                "record_crc": j.last_crc, "end_offset": j.offset, "state_hash": gw.core.state_hash(),
+                "modules": module_names(gw.core), "core": core_blob,
+                "streams": pickle.dumps(gw.streams, protocol=pickle.HIGHEST_PROTOCOL),
+                "passwords": dict(self.passwords),
+                "taken_at": datetime.now().astimezone().isoformat(timespec="seconds")}
+        data = snap.encode(body)
+        self.since_snapshot = 0
+        self.snapshot_seq = seq
+        path = snap.snapshot_path(j.path)
+        built = time.perf_counter() - t0
+
+        def write() -> None:
+            with self._write_lock:
+                if seq <= self._written_seq:
+                    return
+                snap.write(path, data)
+                self._written_seq = seq
+            log.info("snapshot_written", record=seq, bytes=len(data), build_seconds=round(built, 4))
+
+        if background and self.loop is not None:
+            fut = self.loop.run_in_executor(None, write)
+            fut.add_done_callback(lambda f: f.exception() and log.warning("snapshot_failed", error=str(f.exception())))
+        else:
+            write()
+        return seq
+
+    # ------------------------------------------------------------ failure
+    def _failed(self, exc: BaseException) -> None:
+        """The disk refused a write or a sync: stop serving (fail-stop). Held output is dropped,
+        so nothing that may not be on disk is acknowledged; restart once the disk is fixed."""
+        gw = self.gw
+        log.critical("journal_failed", error=str(exc), action="closing every connection and the listener")
+        for conn in list(gw.connections):
+            conn.machine._out.clear()
+            conn.closing = True
+            if conn.transport is not None:
+                conn.transport.abort()
+        if gw.server is not None:
+            gw.server.close()
+
+
+def attach(gw) -> Durability:
+    """Open the journal named by ``gw.settings.journal_path``, recover, and hook it to ``gw``."""
+    s = gw.settings
+    path = Path(s.journal_path)
+    policy = getattr(s, "journal_flush", "always")
+    group_ms = getattr(s, "journal_group_ms", 2.0)
+    fd = Journal.lock(path)
+    try:
+        rec = recover(gw, path, fd=fd, policy=policy)
+        if rec.created:
+            journal = Journal.create(path, fd, gw.core.now, module_names(gw.core), policy=policy, group_ms=group_ms)
+            log.info("journal_created", path=str(path), policy=policy, start=str(gw.core.now))
+        else:
+            journal = Journal(path, fd, rec.next_n, rec.journal_id, policy=policy, group_ms=group_ms)
+            journal.last_offset, journal.last_crc = rec.last_offset, rec.last_crc
+    except BaseException:
+        os.close(fd)
+        raise
+    d = Durability(gw, journal, rec.passwords, getattr(s, "snapshot_every", 10000))
+    d.snapshot_seq = rec.stats.snapshot_seq
+    d.since_snapshot = rec.stats.records
+    gw.journal = d
+    if gw.core.now > gw.clock.now():
+        gw.clock.set(gw.core.now, follow_wall_clock=not gw.clock.frozen)
+    if not rec.created:
+        log.info("journal_recovered", path=str(path), policy=policy, via=rec.snapshot_note or "full replay",
+                 state_hash=gw.core.state_hash(), business_date=str(gw.core.business_date),
+                 business_time=str(gw.core.now), streams=stream_positions(gw), **rec.stats.as_dict())
+    return d
+
+
+def stream_positions(gw) -> dict:
+    return {f"{k[0]}{'/' + k[1] if k[1] else ''}": lg.last for k, lg in sorted(gw.streams.logs.items())}
