@@ -21,7 +21,7 @@ WITHDRAWAL_EXCEEDS_EXCESS = code(-900006, "OTC_WITHDRAWAL_EXCEEDS_EXCESS",
                                  "The withdrawal exceeds the excess collateral over the margin requirement", M)
 WITHDRAWAL_EXCEEDS_BALANCE = code(-900007, "OTC_WITHDRAWAL_EXCEEDS_BALANCE",
                                   "The withdrawal exceeds the cash collateral balance in this currency", M)
-PVP_AFTER_CUTOFF = code(-900008, "OTC_PVP_AFTER_CUTOFF", "PvP instructions must be submitted before 12:00 on the value date", M)
+PVP_AFTER_CUTOFF = code(-900008, "OTC_PVP_AFTER_CUTOFF", "PvP instruction after the PvP cut-off of the value date", M)
 PVP_NOT_MATCHING = code(-900009, "OTC_PVP_NOT_MATCHING", "The PvP instruction does not match OTC Clear's exchange amounts", M)
 PVP_UNKNOWN_EXCHANGE = code(-900010, "OTC_PVP_UNKNOWN_EXCHANGE", "The trade has no such CCS notional exchange", M)
 PVP_ALREADY_INSTRUCTED = code(-900011, "OTC_PVP_ALREADY_INSTRUCTED", "A PvP instruction was already accepted for this exchange", M)
@@ -31,7 +31,7 @@ NOT_MEMBER_PAYMENT = code(-900014, "OTC_NOT_MEMBER_PAYMENT",
                           "OTC Clear pays this instruction; a member confirms only payments due from it", M)
 SETTLES_BY_PVP = code(-900015, "OTC_SETTLES_BY_PVP", "CCS notional exchanges settle only by PvP instruction", M)
 INTRADAY_CALL_CLOSED = code(-900016, "OTC_INTRADAY_CALL_CLOSED",
-                            "Intraday VM calls must be run before their 14:15 publication time", M)
+                            "Intraday VM calls must be run before their publication time", M)
 NOT_A_FIXING_DATE = code(-900017, "OTC_NOT_A_FIXING_DATE", "The date is not a fixing or coupon date of the trade", M)
 LEG_NOT_FLOATING = code(-900018, "OTC_LEG_NOT_FLOATING", "The leg is not a floating leg of the trade", M)
 FIXING_ALREADY_SET = code(-900019, "OTC_FIXING_ALREADY_SET", "The rate fixing is already set", M)
