@@ -350,7 +350,7 @@ class Gateway:
         for e in events:
             mapper = H.BROADCASTS.get(type(e))
             if mapper is None:
-                log.error("unmapped_event", event=type(e).__name__)
+                log.error("unmapped_event", event_class=type(e).__name__)
                 continue
             msg = mapper(e)
             spec = msg.__message__
