@@ -1,0 +1,1 @@
+"""Benchmark suite of the emulator: ``python -m benchmarks`` (see docs/performance.md)."""

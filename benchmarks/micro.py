@@ -1,0 +1,146 @@
+"""In-process cost of the gateway's hot paths, without sockets: ``python -m benchmarks.micro``.
+
+A real ``Gateway`` and logged-in ``Connection`` objects with a transport that only counts bytes;
+request frames are fed to ``data_received`` in batches as the event loop would. It isolates the
+server's CPU per operation from the machine's scheduling noise (use it to judge an optimisation
+before the socket benchmarks) and it is what ``--profile`` style tools should look at first.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import statistics
+import time
+
+from gateway.config import Settings
+from protocol.framing import encode_frame
+from protocol.kinds import Kind
+from protocol.messages import session as ms
+from protocol.messages import system as msys
+from protocol.registry import encode_message
+from protocol.streams import Stream
+
+from .loadgen import TEXT
+
+
+class NullTransport:
+    def __init__(self):
+        self.bytes = 0
+        self.writes = 0
+
+    def write(self, data) -> None:
+        self.bytes += len(data)
+        self.writes += 1
+
+    def get_write_buffer_size(self) -> int:
+        return 0
+
+    def get_extra_info(self, name, default=None):
+        return ("127.0.0.1", 1) if name == "peername" else default
+
+    def is_closing(self) -> bool:
+        return False
+
+    def close(self) -> None:
+        pass
+
+    def pause_reading(self) -> None:
+        pass
+
+    def resume_reading(self) -> None:
+        pass
+
+
+def _gateway():
+    from gateway.server import Gateway
+    from gateway.auth import User, UserDirectory
+    s = Settings(host="127.0.0.1", port=0, stream_heartbeat_seconds=0, start_business_time="2026-11-23T09:00:00",
+                 freeze_clock=True, throttle_per_second=10**9, max_pending=100000)
+    users = UserDirectory({})
+    return Gateway(s, users), User
+
+
+def _connect(gw, User, name: str, role: str):
+    from gateway.server import Connection
+    c = Connection(gw)
+    c.connection_made(NullTransport())
+    user = User(user=name, password_hash="", role=role, participant=name if role == "participant" else "")
+    c.user, c.role, c.participant = user, role, user.participant
+    gw.sessions[name] = c
+    c.machine.login_accepted()
+    return c
+
+
+def _time(fn, repeat: int) -> list[float]:
+    out = []
+    for _ in range(repeat):
+        gc.collect()
+        t = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - t)
+    return out
+
+
+async def _main(n: int, batch: int, subs: int, repeat: int) -> dict:
+    gw, User = _gateway()
+    gw.loop = asyncio.get_running_loop()
+    res = {}
+    # queries: UQ12, batch frames per data_received
+    c = _connect(gw, User, "Q1", "participant")
+    q = encode_frame(Kind.QUERY, encode_message(ms.BusinessDateQuery()), 1)
+    chunk = q * batch
+
+    def queries():
+        for _ in range(n // batch):
+            c.data_received(chunk)
+    t = _time(queries, repeat)
+    res["query_us"] = round(statistics.median(t) * 1e6 / n, 2)
+    # fan-out: EC3 from the operator to subs subscribers of BI27
+    op = _connect(gw, User, "OP", "operator")
+    for i in range(subs):
+        s = _connect(gw, User, f"S{i}", "participant")
+        s.data_received(encode_frame(Kind.SUBSCRIBE, encode_message(ms.SubscribeRequest(items=[
+            ms.SubscriptionItem(stream=int(Stream.GENERAL), broadcast="BI27")])), 1))
+    e = encode_frame(Kind.TRANSACTION, encode_message(msys.SendClearingMessage(lines=[msys.MessageLine(text=TEXT)])), 1)
+    echunk = e * batch
+    m = max(batch, n // 4)
+
+    def publish():
+        for _ in range(m // batch):
+            op.data_received(echunk)
+    t = _time(publish, repeat)
+    res["publish_us"] = round(statistics.median(t) * 1e6 / m, 2)
+    res["per_delivery_us"] = round(statistics.median(t) * 1e6 / (m * max(1, subs)), 3)
+    # replay: a resuming subscriber of the whole general stream
+    last = gw.streams.last_sequence(Stream.GENERAL, None)
+    r = _connect(gw, User, "R", "participant")
+    sub = encode_frame(Kind.SUBSCRIBE, encode_message(ms.SubscribeRequest(items=[
+        ms.SubscriptionItem(stream=int(Stream.GENERAL))])), 1)
+    gw.settings.max_replay = 10**9
+
+    def replay():
+        r.resume = {int(Stream.GENERAL): (gw.streams.business_date, 0)}
+        r.subs.clear()
+        r.by_stream.clear()
+        r.data_received(sub)
+    t = _time(replay, repeat)
+    res["replay_msgs_per_s"] = round(last / statistics.median(t))
+    res["replayed"] = last
+    return res
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.micro")
+    ap.add_argument("-n", type=int, default=50000)
+    ap.add_argument("--batch", type=int, default=100)
+    ap.add_argument("--subs", type=int, default=100)
+    ap.add_argument("--repeat", type=int, default=3)
+    a = ap.parse_args(argv)
+    from gateway.logs import configure
+    configure("warning", "console")
+    print(asyncio.run(_main(a.n, a.batch, a.subs, a.repeat)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,110 @@
+"""CPU time and memory of a process, read from /proc/<pid> (Linux)."""
+from __future__ import annotations
+
+import os
+
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds the process has used so far (None when it cannot be read)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            data = f.read()
+    except OSError:
+        return None
+    fields = data[data.rindex(")") + 2:].split()
+    return (int(fields[11]) + int(fields[12])) / _TICKS  # utime, stime (fields 14 and 15)
+
+
+def memory(pid: int) -> dict | None:
+    """Resident set size now and its peak (VmRSS, VmHWM), in MiB."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return None
+    out = {}
+    for line in lines:
+        if line.startswith(("VmRSS:", "VmHWM:")):
+            k, v = line.split(":", 1)
+            out["rss_mib" if k == "VmRSS" else "peak_rss_mib"] = round(int(v.split()[0]) / 1024, 1)
+    return out
+
+
+def reset_peak(pid: int) -> bool:
+    """Reset the peak RSS (VmHWM) to the current RSS, so the next peak is the scenario's own."""
+    try:
+        with open(f"/proc/{pid}/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def machine_busy_seconds() -> float | None:
+    """CPU seconds spent busy by the whole machine (all CPUs) since boot, from /proc/stat."""
+    try:
+        with open("/proc/stat") as f:
+            parts = f.readline().split()
+    except OSError:
+        return None
+    user, nice, system, idle, iowait, irq, softirq, steal = (int(x) for x in parts[1:9])
+    return (user + nice + system + irq + softirq + steal) / _TICKS
+
+
+class Sampler:
+    """CPU used by ``pid`` between ``start()`` and ``stop()``; peak RSS over that window. Also the
+    CPU the rest of the machine used meanwhile (not the server, not this load generator): other
+    work on a shared machine shows up there and explains a noisy run."""
+
+    def __init__(self, pid: int | None):
+        self.pid = pid
+        self.cpu0 = None
+        self.me0 = self.all0 = None
+
+    def start(self) -> None:
+        self.me0 = cpu_seconds(os.getpid())
+        self.all0 = machine_busy_seconds()
+        if self.pid:
+            reset_peak(self.pid)
+            self.cpu0 = cpu_seconds(self.pid)
+
+    def stop(self, elapsed: float, ops: int) -> dict:
+        out: dict = {}
+        me = cpu_seconds(os.getpid())
+        busy = machine_busy_seconds()
+        used = None
+        if self.pid and self.cpu0 is not None:
+            cpu = cpu_seconds(self.pid)
+            if cpu is not None:
+                used = cpu - self.cpu0
+                mem = memory(self.pid) or {}
+                out = {"server_cpu_s": round(used, 3),
+                       "server_cpu_util": round(used / elapsed, 3) if elapsed else None,
+                       "server_cpu_us_per_op": round(used * 1e6 / ops, 2) if ops else None,
+                       "server_peak_rss_mib": mem.get("peak_rss_mib"), "server_rss_mib": mem.get("rss_mib")}
+        if me is not None and self.me0 is not None and elapsed:
+            out["loadgen_cpu_util"] = round((me - self.me0) / elapsed, 3)
+            if busy is not None and self.all0 is not None:
+                other = (busy - self.all0) - (me - self.me0) - (used or 0)
+                out["other_cpu_util"] = round(max(0.0, other) / elapsed, 3)
+        return out
+
+
+def wait_quiet(threshold: float = 0.3, max_wait: float = 60.0, window: float = 0.5) -> dict:
+    """Wait until the machine is nearly idle (busy CPUs < ``threshold`` over ``window`` seconds),
+    at most ``max_wait`` seconds: on a shared machine, other work would be measured as ours.
+    Returns how long it waited and the last busy figure."""
+    import time
+    t0 = time.monotonic()
+    busy = None
+    while True:
+        a = machine_busy_seconds()
+        time.sleep(window)
+        b = machine_busy_seconds()
+        if a is None or b is None:
+            return {"waited_s": 0.0, "busy_cpus": None}
+        busy = (b - a) / window
+        if busy < threshold or time.monotonic() - t0 >= max_wait:
+            return {"waited_s": round(time.monotonic() - t0, 1), "busy_cpus": round(busy, 2)}

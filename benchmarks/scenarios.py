@@ -1,0 +1,77 @@
+"""The scenarios: what each one runs, what it counts, and the target it is judged against.
+
+A scenario names a load generator function (``benchmarks.loadgen.SCENARIOS``) and its parameters.
+Scenarios that need messages another part of the project provides (the DCASS transactions and
+trade injection) declare ``requires``: a module that must exist; when it does not, the scenario is
+reported as "not available" with the reason instead of being run.
+"""
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Scenario:
+    name: str
+    kind: str                    # loadgen function
+    title: str
+    unit: str                    # what the throughput counts, per second
+    params: dict
+    target: float | None = None  # minimum throughput
+    target_text: str = ""
+    p99_target_us: float | None = None
+    requires: tuple = ()         # modules that must exist
+    scale: dict = field(default_factory=dict)  # parameters that shrink in a quick run
+
+    def available(self) -> str | None:
+        """None when it can run, else why not."""
+        for mod in self.requires:
+            if importlib.util.find_spec(mod) is None:
+                return f"needs {mod} (not written yet)"
+        return None
+
+
+def _q(name, title, conns, window, rate, target=None, target_text="", p99=None):
+    return Scenario(name, "query", title, "replies/s", {"conns": conns, "window": window, "rate": rate},
+                    target, target_text, p99)
+
+
+ALL: list[Scenario] = [
+    _q("query_pipelined_max", "UQ12 round trips, 4 pipelining clients (window 200), closed loop: capacity",
+       4, 200, 0, 50_000, ">= 50,000/s"),
+    _q("query_pipelined_50k", "UQ12 round trips, 4 pipelining clients, offered 50,000/s", 4, 200, 50_000,
+       50_000, ">= 50,000/s at the offered rate"),
+    _q("query_inflight1_max", "UQ12 round trips, 20 clients with 1 request in flight, closed loop: capacity",
+       20, 1, 0, 30_000, ">= 30,000/s"),
+    _q("query_inflight1_30k", "UQ12 round trips, 20 clients with 1 request in flight, offered 30,000/s",
+       20, 1, 30_000, 30_000, ">= 30,000/s at the offered rate"),
+    _q("query_inflight1_10k", "UQ12 round trips, 20 clients with 1 request in flight, offered 10,000/s",
+       20, 1, 10_000, None, "latency at light load", None),
+    Scenario("fanout_1", "fanout", "EC3 -> BI27 broadcast fan-out to 1 subscriber, publisher window 200 (capacity)",
+             "deliveries/s", {"subs": 1, "window": 200, "rate": 0}),
+    Scenario("fanout_10", "fanout", "Broadcast fan-out to 10 subscribers (capacity)", "deliveries/s",
+             {"subs": 10, "window": 200, "rate": 0}),
+    Scenario("fanout_100", "fanout", "Broadcast fan-out to 100 subscribers (capacity)", "deliveries/s",
+             {"subs": 100, "window": 200, "rate": 0}, 2_000_000, ">= 2,000,000 deliveries/s"),
+    Scenario("fanout_100_20k", "fanout", "Broadcast fan-out to 100 subscribers, offered 20,000 broadcasts/s "
+             "(2,000,000 deliveries/s)", "deliveries/s", {"subs": 100, "window": 500, "rate": 20_000},
+             2_000_000, ">= 2,000,000 deliveries/s at the offered rate"),
+    Scenario("replay_resume", "replay", "Reconnect with a resume point and replay the whole day's general stream "
+             "(100,000 broadcasts) in one subscription", "msgs/s", {"messages": 100_000, "mode": "resume"},
+             1_000_000, ">= 1,000,000 msgs/s", scale={"messages": 5_000}),
+    Scenario("replay_recovery", "replay", "Replay the same day by recovery queries (UQ20) of 10,000 broadcasts, "
+             "2 in flight", "msgs/s", {"messages": 100_000, "mode": "recovery", "range": 10_000, "window": 2},
+             1_000_000, ">= 1,000,000 msgs/s", scale={"messages": 5_000, "range": 1_000}),
+    Scenario("posttrade", "dcass_posttrade", "DCASS post-trade transactions (give-up, transfer, exercise)",
+             "transactions/s", {}, 20_000, ">= 20,000/s; p99 < 2 ms at 10,000/s", 2000.0,
+             requires=("protocol.messages.dcass", "gateway.handlers.dcass")),
+    Scenario("trade_injection", "dcass_trades", "Exchange trade injection by the operator, broadcasts to both "
+             "participants, positions and margin", "trades/s", {}, 20_000, ">= 20,000/s; p99 < 2 ms at 10,000/s",
+             2000.0, requires=("protocol.messages.dcass", "gateway.handlers.dcass")),
+    Scenario("full_day", "dcass_day", "A full trading day: 500,000 trades among 200 participants, each with a "
+             "subscribed back office", "trades/s", {}, None, "<= 60 s, <= 1 GiB",
+             requires=("protocol.messages.dcass", "gateway.handlers.dcass")),
+]
+
+BY_NAME = {s.name: s for s in ALL}
