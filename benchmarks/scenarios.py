@@ -29,6 +29,9 @@ class Scenario:
         for mod in self.requires:
             if importlib.util.find_spec(mod) is None:
                 return f"needs {mod} (not written yet)"
+        from .loadgen import SCENARIOS
+        if self.kind not in SCENARIOS:
+            return f"load generator {self.kind!r} not written yet"
         return None
 
 

@@ -1,0 +1,55 @@
+"""Smoke run of the benchmark suite: seconds, not minutes. Checks the figures are produced, not
+how fast they are."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from benchmarks.hist import Histogram, index, lower, upper
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_histogram_buckets_and_percentiles():
+    for v in (0, 1, 127, 128, 129, 255, 256, 1000, 123456789):
+        assert lower(index(v)) <= v <= upper(index(v))
+    h, g = Histogram(), Histogram()
+    for v in range(100_000):
+        h.record(v)
+    g.record_linear(0, 99_999, 100_000)
+    for p in (50, 99, 99.9):
+        assert abs(h.percentile(p) - p * 1000) <= p * 1000 / 64 + 1
+        assert abs(g.percentile(p) - h.percentile(p)) <= h.percentile(p) / 32
+    m = Histogram.from_dict(json.loads(json.dumps(h.to_dict())))
+    m.merge(g)
+    assert m.total == 200_000 and m.percentile(50) == h.percentile(50)
+
+
+def test_quick_run_produces_every_figure(tmp_path):
+    out = tmp_path / "results"
+    cmd = [sys.executable, "-m", "benchmarks", "--quick", "--runs", "3", "--duration", "0.15", "--warmup", "0.05",
+           "--scenarios", "query_pipelined_max,fanout_10,replay_resume,posttrade",
+           "--out", str(out)]
+    p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=240)
+    assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
+    res = json.loads((out / "results.json").read_text())
+    assert res["machine"]["cpus"]
+    for name in ("query_pipelined_max", "fanout_10", "replay_resume"):
+        e = res["scenarios"][name]
+        assert e["status"] == "measured", e
+        for target in ("gateway", "codec", "bytes"):
+            r = e["results"][target]
+            assert "error" not in r, (name, target, r)
+            assert r["runs"] == 3
+            assert r["throughput"] > 0, (name, target, r)
+            assert set(r["latency_us"]) >= {"p50", "p99", "p99_9"}
+            assert r["latency_us"]["p50"] is not None
+            assert r["server_cpu_util"] is not None and r["server_peak_rss_mib"] > 0
+        assert set(e["ratios"]) == {"codec", "bytes"}
+        assert e["ratios"]["codec"]["throughput"] > 0
+        assert e["met"] in (True, False, None)
+    assert res["scenarios"]["posttrade"]["status"] in ("measured", "not available")
+    md = (out / "results.md").read_text()
+    assert "| query_pipelined_max |" in md and "| fanout_10 |" in md
