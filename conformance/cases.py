@@ -30,7 +30,7 @@ ACTIONS: dict[str, set[str]] = {
     "subscribe": {"streams", "expect"},
     "operator": {"msg", "fields", "expect"},
     "expect": EXPECT_KEYS,
-    "expect_none": {"kind", "code", "stream", "request_id", "within"},
+    "expect_none": {"kind", "code", "stream", "request_id", "sequence", "within"},
     "expect_closed": {"within"},
     "expect_sequence": {"stream", "first", "last", "business_date"},
     "wait": {"seconds"},

@@ -609,10 +609,17 @@ class CaseRun:
         if pos < len(data):
             chunks.append(data[pos:])
         pause = float(p.get("pause", 0.05))
+        # automatic heartbeats must not land inside a frame being written in pieces, nor after a
+        # frame left incomplete: they pause during the step, and stop for good when the bytes sent
+        # may not end on a frame boundary (hex, truncate, a length override)
+        hb = c.heartbeats
+        c.heartbeats = False
         for i, ch in enumerate(chunks):
             if i and pause:
                 await asyncio.sleep(pause)
             await c.write(ch)
+        if hb and not ("hex" in p or "truncate" in p or "length" in p.get("header", {})):
+            c.heartbeats = True
         self.log(f"{c.name}: -> raw {len(data)} bytes in {len(chunks)} write(s): {short_hex(data, 96)}")
         self.sync_vars(c)
         if step.get("expect") is not None:
@@ -676,7 +683,16 @@ class CaseRun:
         c = self.conn(p.get("on", "main"))
         within = float(p.get("within", 0.5))
         kind = _kind(p.get("kind"), Kind.BROADCAST)
-        sel = self.selector(c, {**p, "kind": kind.name.lower()}, kind)
+        base = self.selector(c, {**p, "kind": kind.name.lower()}, kind)
+        seq = p.get("sequence")
+
+        def sel(r: Received) -> bool:
+            if not base(r):
+                return False
+            problems: list[str] = []
+            if seq is not None:
+                check_value(seq, r.frame.sequence, "sequence", problems)
+            return not problems
         deadline = time.monotonic() + within
         start_hb = len(c.heartbeats_received())
         while True:

@@ -1,0 +1,145 @@
+"""Proof that the suite can fail: deliberately broken variants of our gateway, each with one
+fault, and the cases that must catch it. Each test runs a selection that contains the catching
+cases and cases that must still pass, and asserts the exact set of failures."""
+from __future__ import annotations
+
+import pytest
+
+from gateway import server as srv
+from gateway.server import Gateway
+from gateway.streams import Entry, StreamStore
+from protocol.session import ServerSession, Violation
+from protocol.status import SessionStatus as St
+from tests.conformance.conftest import explain, outcome, run_cases, serving
+
+
+async def failures(gateway_cls=None, include=None, **settings) -> tuple[set[str], object]:
+    async with serving(gateway_cls, **settings) as gw:
+        run = await run_cases(gw.port, include=include, timeout=0.6)  # local answers take milliseconds
+    got = outcome(run)
+    assert not got["error"], explain(run)
+    return got["fail"], run
+
+
+# ------------------------------------------------------------------ a sequence number skipped
+class _GappyStore(StreamStore):
+    """Broadcast number 3 of every stream instance and date is numbered but never sent."""
+
+    def publish(self, stream, owner, payload, code, keys):
+        lg = self.log(self.instance(stream, owner))
+        if lg.last == 2:
+            lg.entries.append(Entry(b"", "", frozenset()))
+        return super().publish(stream, owner, payload, code, keys)
+
+    def range(self, *a, **kw):
+        entries, first, last = super().range(*a, **kw)
+        return [e for e in entries if e.code], first, last
+
+
+class SkipsASequenceNumber(Gateway):
+    def __init__(self, settings):
+        super().__init__(settings)
+        self.streams = _GappyStore(self.streams.business_date)
+
+
+async def test_a_skipped_sequence_number_is_caught():
+    fail, run = await failures(SkipsASequenceNumber, ["session.3.3.login", "session.3.8.*", "session.3.9.*",
+                                                     "session.3.10.*", "session.3.11.*"])
+    assert fail == {
+        "session.3.8.sequence-restarts-each-day",   # BI30 is number 4 after 1, 2
+        "session.3.9.subscribe",                    # live 1, 2, 4
+        "session.3.10.reconnect-resume",            # a gap across the reconnect
+        "session.3.10.resume-across-roll",          # the previous date's tail has a gap
+        "session.3.10.resume-at-login",             # replay from 3 starts at 4
+        "session.3.11.recovery-range",              # 2, 4: number 3 missing
+        "session.3.11.recovery-limit",              # a range of max_replay comes short
+    }, explain(run)
+
+
+# ------------------------------------------------------------------ a bad password accepted
+async def test_accepting_a_bad_password_is_caught(monkeypatch):
+    monkeypatch.setattr(srv, "verify_password", lambda password, stored: True)
+    fail, run = await failures(None, ["session.3.3.*", "session.3.4.*"])
+    assert fail == {"session.3.3.bad-password"}, explain(run)
+
+
+# ------------------------------------------------------------------ wrong error codes
+class UnknownUserAsBadPassword(Gateway):
+    def _login_failed(self, conn, rid, user, status, count=True):
+        if status == St.UNKNOWN_USER:
+            status = St.INVALID_CREDENTIALS
+        super()._login_failed(conn, rid, user, status, count)
+
+
+async def test_a_wrong_error_code_for_an_unknown_user_is_caught():
+    fail, run = await failures(UnknownUserAsBadPassword, ["session.3.3.*"])
+    assert fail == {"session.3.3.unknown-user"}, explain(run)
+    r = next(r for r in run.results if r.case.id == "session.3.3.unknown-user")
+    assert "expected -2002" in r.failure.message and "got -2001" in r.failure.message
+    assert r.failure.hex  # the bytes of the offending frame
+
+
+class DuplicateLoginWrongCode(Gateway):
+    def _login_failed(self, conn, rid, user, status, count=True):
+        if status == St.SESSION_IN_USE:
+            status = St.ALREADY_LOGGED_IN
+        super()._login_failed(conn, rid, user, status, count)
+
+
+async def test_a_wrong_error_code_for_a_duplicate_login_is_caught():
+    fail, run = await failures(DuplicateLoginWrongCode, ["session.3.3.login", "session.3.4.*"])
+    assert fail == {"session.3.4.duplicate-login"}, explain(run)
+
+
+# ------------------------------------------------------------------ a takeover without notice
+async def test_a_forced_takeover_without_logout_notice_is_caught(monkeypatch):
+    close_with = srv.Connection.close_with
+
+    def silent(self, status, text, *a, **kw):
+        close_with(self, None if status == St.FORCED_LOGOUT else status, text, *a, **kw)
+    monkeypatch.setattr(srv.Connection, "close_with", silent)
+    fail, run = await failures(None, ["session.3.4.*"])
+    assert fail == {"session.3.4.forced-login"}, explain(run)
+
+
+# ------------------------------------------------------------------ resume that replays nothing
+class ResumeReplaysNothing(Gateway):
+    def _replay(self, conn, stream, resume, last):
+        return [], last + 1, St.OK
+
+
+async def test_resume_without_replay_is_caught():
+    fail, run = await failures(ResumeReplaysNothing, ["session.3.9.subscribe", "session.3.10.*", "session.3.11.*"])
+    assert fail == {
+        "session.3.10.reconnect-resume", "session.3.10.resume-at-login", "session.3.10.resume-across-roll",
+        "session.3.10.replay-limit",
+    }, explain(run)
+
+
+# ------------------------------------------------------------------ hostile: other sessions hurt
+async def test_dropping_every_session_on_a_framing_error_is_caught(monkeypatch):
+    """A gateway that answers each hostile frame correctly but then drops every other session:
+    only the witness session notices."""
+    handle = srv.Connection._handle
+
+    def handle_and_panic(self, events):
+        handle(self, events)
+        if any(isinstance(e, Violation) and e.fatal for e in events):
+            for other in list(self.gw.connections):
+                other.close_with(St.SERVER_SHUTDOWN, "panic")
+    monkeypatch.setattr(srv.Connection, "_handle", handle_and_panic)
+    fail, run = await failures(None, ["hostile.*"])
+    assert fail == {
+        "hostile.3.2.oversize-frame", "hostile.3.2.length-below-header", "hostile.3.2.bad-version",
+        "hostile.3.2.garbage", "hostile.3.3.non-login-first-frame", "hostile.3.3.heartbeat-first",
+        "hostile.3.6.throttle-burst",
+    }, explain(run)
+    for r in run.results:
+        if r.status == "fail":
+            assert r.failure.step == -1 and "another" in r.failure.message, r.failure.text()
+
+
+async def test_a_throttle_that_is_announced_but_not_enforced_is_caught(monkeypatch):
+    monkeypatch.setattr(ServerSession, "_throttle", lambda self, fr, now: None)
+    fail, run = await failures(None, ["hostile.3.6.*", "hostile.3.2.merged-frames"])
+    assert fail == {"hostile.3.6.throttle-burst"}, explain(run)
