@@ -79,6 +79,8 @@ class GiveUpEvent(Event):
     reason: str
     business_date: date
     new_trade_nos: tuple[int, ...]
+    created: datetime | None = None
+    answered: datetime | None = None
     clearing_house: str = ""      # subscription filter keys
     instrument_class: str = ""
     underlying: str = ""
@@ -199,6 +201,7 @@ class DeliveryObligationEvent(Event):
     origin: str
     lots: int
     covered_lots: int
+    series_name: str = ""
     clearing_house: str = ""      # subscription filter keys
     instrument_class: str = ""
     underlying: str = ""

@@ -199,4 +199,4 @@ class ExerciseMixin(DcassBase):
             owner=d.participant, obligation_no=d.obligation_no, account_id=d.account_id, series_key=d.series_key,
             stock_code=d.stock_code, direction=d.direction, shares=d.shares, amount=d.amount, currency=d.currency,
             exercise_date=d.exercise_date, settlement_date=d.settlement_date, origin=d.origin, lots=d.lots,
-            covered_lots=d.covered_lots, **self._tags(d.series_key)))
+            covered_lots=d.covered_lots, series_name=s.name, **self._tags(d.series_key)))

@@ -96,7 +96,7 @@ class PostTradeMixin(DcassBase):
                            series_key=g.series_key, series_name=self.ref.series[g.series_key].name, side=t.side,
                            price=t.price, quantity=g.quantity, text=g.text, reason=g.reason,
                            business_date=g.business_date, new_trade_nos=tuple(g.new_trade_nos),
-                           **self._tags(g.series_key))
+                           created=g.created, answered=g.answered, **self._tags(g.series_key))
 
     def _give_up(self, cmd: GiveUpTrade, ctx: Context) -> Outcome:
         self._acting(ctx, cmd.participant)

@@ -1,0 +1,451 @@
+"""DCASS requests and broadcasts: wire messages (protocol/messages/dcass.py) <-> core commands,
+queries and events (gateway/clearing/dcass). Validation lives in the core; this module only
+converts (series keys, enums by name, dates and times)."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from gateway.clearing import dcass as dc
+from gateway.clearing.errors import INVALID_VALUE, ClearingError
+from gateway.handlers import RequestContext, broadcast, handler
+from protocol.messages import dcass as m
+from protocol.messages.session import Ack
+
+_KEY = m.SeriesKey.__record__
+_ZERO_KEY = bytes(12)
+
+
+# ------------------------------------------------------------------ conversions
+def key_in(series) -> bytes:
+    return _KEY.encode(series)
+
+
+def key_or_none(series) -> bytes | None:
+    k = key_in(series)
+    return None if k == _ZERO_KEY else k
+
+
+def key_out(key: bytes):
+    return _KEY.decode(bytes(key), 0)[0]
+
+
+def ymd(d: date | None) -> str:
+    return d.strftime("%Y%m%d") if d else ""
+
+
+def hms(t: datetime | None) -> str:
+    return t.strftime("%H%M%S") if t else ""
+
+
+def date_in(text: str, field: str) -> date | None:
+    if not text:
+        return None
+    try:
+        return datetime.strptime(text, "%Y%m%d").date()
+    except ValueError:
+        raise ClearingError(INVALID_VALUE, f"date {text!r} is not YYYYMMDD", field=field) from None
+
+
+def time_in(text: str, on: date, field: str) -> datetime | None:
+    if not text:
+        return None
+    try:
+        return datetime.combine(on, datetime.strptime(text, "%H%M%S").time())
+    except ValueError:
+        raise ClearingError(INVALID_VALUE, f"time {text!r} is not HHMMSS", field=field) from None
+
+
+def enum_to(target, value):
+    """Map an enum member to the member of the same name in ``target``."""
+    return target[value.name]
+
+
+# core field names -> request field names (for the byte offset of a rejected field)
+_FIELDS = {"give_up_no": "give_up_number", "trade_no": "trade_number", "exercise_no": "exercise_number",
+           "series_key": "series", "allocations": "items"}
+
+
+def _mapped(e: ClearingError) -> ClearingError:
+    if e.field:
+        head, dot, rest = e.field.partition(".")
+        e.field = _FIELDS.get(head, head) + dot + rest
+    return e
+
+
+def _exec(ctx: RequestContext, command):
+    try:
+        return ctx.execute(command)
+    except ClearingError as e:
+        raise _mapped(e) from None
+
+
+def _ask(ctx: RequestContext, query):
+    try:
+        return ctx.query(query)
+    except ClearingError as e:
+        raise _mapped(e) from None
+
+
+def _who(msg, ctx: RequestContext) -> str | None:
+    return msg.participant or ctx.participant
+
+
+def _allocations(items) -> tuple:
+    return tuple(dc.Allocation(i.account_id, i.quantity, enum_to(dc.OpenClose, i.open_close)) for i in items)
+
+
+def _booked(out, ctx: RequestContext) -> m.DealBookedReply:
+    trades = ctx.core.module("dcass").trades
+    return m.DealBookedReply(trades=[m.TradeNumberItem(deal_number=trades[n].deal_no, trade_number=n)
+                                     for n in out.reply.trade_nos])
+
+
+# ------------------------------------------------------------------ records
+def trade_item(t) -> m.TradeItem:
+    """From a TradeInfo (query) or a TradeEvent (broadcast)."""
+    available = getattr(t, "available", None)
+    if available is None:
+        available = 0 if t.state is dc.TradeState.REVERSAL else t.quantity
+    return m.TradeItem(
+        trade_number=t.trade_no, deal_number=t.deal_no, sequence_number=t.sequence, orig_trade_number=t.orig_trade_no,
+        series=key_out(t.series_key), series_symbol=t.series_name, account_id=t.account_id, deal_price=t.price,
+        quantity=t.quantity, side=enum_to(m.Side, t.side), open_close=enum_to(m.OpenClose, t.open_close),
+        deal_source=enum_to(m.DealSource, t.kind), state=enum_to(m.TradeState, t.state),
+        available_quantity=available, business_date=ymd(t.business_date), created_date=ymd(t.created),
+        created_time=hms(t.created))
+
+
+def give_up_item(g, sequence: int = 0) -> m.GiveUpItem:
+    return m.GiveUpItem(
+        give_up_number=g.give_up_no, trade_number=g.trade_no, sequence_number=sequence,
+        state=enum_to(m.GiveUpState, g.state), side=enum_to(m.Side, g.side), series=key_out(g.series_key),
+        series_symbol=g.series_name, giver=g.giver, receiver=g.receiver, deal_price=g.price, quantity=g.quantity,
+        text=g.text[:32], reason=g.reason[:32], business_date=ymd(g.business_date), created_time=hms(g.created),
+        answered_time=hms(g.answered))
+
+
+def position_item(p) -> m.PositionItem:
+    return m.PositionItem(
+        account_id=p.account_id, account_type=enum_to(m.AccountType, p.account_type), clearing_house=p.clearing_house,
+        series=key_out(p.series_key), series_symbol=p.series_name, long=p.long, short=p.short,
+        exercise_pending=p.exercise_pending, exercised=p.exercised, assigned=p.assigned, covered=p.covered,
+        deny_exercise=p.deny_exercise)
+
+
+def margin_item(r) -> m.MarginItem:
+    return m.MarginItem(account_id=r.account_id, account_type=enum_to(m.AccountType, r.account_type),
+                        clearing_house=r.clearing_house, currency=r.currency, requirement=r.requirement)
+
+
+def exercise_item(r) -> m.ExerciseItem:
+    return m.ExerciseItem(
+        exercise_number=r.exercise_no, state=enum_to(m.ExerciseState, r.state), automatic=r.automatic,
+        account_id=r.account_id, series=key_out(r.series_key), series_symbol=r.series_name, quantity=r.quantity,
+        processed_quantity=r.processed_quantity, business_date=ymd(r.business_date))
+
+
+def delivery_item(d) -> m.DeliveryItem:
+    return m.DeliveryItem(
+        obligation_number=d.obligation_no, direction=enum_to(m.DeliveryDirection, d.direction),
+        account_id=d.account_id, series=key_out(d.series_key), series_symbol=d.series_name,
+        stock_code=d.stock_code, shares=d.shares, amount=d.amount, currency=d.currency, origin=d.origin,
+        lots=d.lots, covered_lots=d.covered_lots, exercise_date=ymd(d.exercise_date),
+        settlement_date=ymd(d.settlement_date))
+
+
+def money_item(r) -> m.MoneyItem:
+    return m.MoneyItem(account_id=getattr(r, "account_id", ""), clearing_house=r.clearing_house, currency=r.currency,
+                       business_date=ymd(r.business_date), variation=r.variation, premium=r.premium, fees=r.fees,
+                       cash_settlement=r.cash_settlement, net=r.net)
+
+
+def account_item(a) -> m.AccountItem:
+    return m.AccountItem(account_id=a.account_id, account_type=enum_to(m.AccountType, a.account_type),
+                         gross=dc.AccountType[a.account_type.name].gross, clearing_house=a.clearing_house)
+
+
+# ------------------------------------------------------------------ participant transactions
+@handler(m.OpenAccountRequest)
+def open_account(msg: m.OpenAccountRequest, ctx: RequestContext):
+    _exec(ctx, dc.OpenAccount(ctx.participant, msg.account_id, enum_to(dc.AccountType, msg.account_type),
+                               msg.clearing_house))
+    return Ack(text=f"account {msg.account_id} opened"[:40])
+
+
+@handler(m.GiveUpRequest)
+def give_up(msg: m.GiveUpRequest, ctx: RequestContext):
+    out = _exec(ctx, dc.GiveUpTrade(ctx.participant, msg.trade_number, msg.quantity, msg.to_participant, msg.text))
+    return Ack(reference=out.reply, text=f"give-up {out.reply} pending")
+
+
+@handler(m.ConfirmGiveUpRequest)
+def confirm_give_up(msg: m.ConfirmGiveUpRequest, ctx: RequestContext):
+    if len(msg.items) > 50:
+        raise ClearingError(dc.errors.TOO_MANY_ITEMS, f"{len(msg.items)} > 50", field="items")
+    out = _exec(ctx, dc.ConfirmGiveUp(ctx.participant, msg.give_up_number, _allocations(msg.items)))
+    return _booked(out, ctx)
+
+
+@handler(m.RejectGiveUpRequest)
+def reject_give_up(msg: m.RejectGiveUpRequest, ctx: RequestContext):
+    out = _exec(ctx, dc.RejectGiveUp(ctx.participant, msg.give_up_number, msg.reason))
+    return Ack(reference=out.reply, text=f"give-up {out.reply} rejected")
+
+
+@handler(m.RectifyTradeRequest)
+def rectify_trade(msg: m.RectifyTradeRequest, ctx: RequestContext):
+    return _booked(_exec(ctx, dc.RectifyTrade(ctx.participant, msg.trade_number, _allocations(msg.items))), ctx)
+
+
+@handler(m.TransferFromTransitoryRequest)
+def transfer_from_transitory(msg: m.TransferFromTransitoryRequest, ctx: RequestContext):
+    out = _exec(ctx, dc.TransferFromTransitory(ctx.participant, msg.trade_number, msg.account_id, msg.quantity,
+                                                enum_to(dc.OpenClose, msg.open_close)))
+    return _booked(out, ctx)
+
+
+@handler(m.TransferPositionRequest)
+def transfer_position(msg: m.TransferPositionRequest, ctx: RequestContext):
+    out = _exec(ctx, dc.TransferPosition(ctx.participant, key_in(msg.series), msg.from_account, msg.to_account,
+                                          msg.long_quantity, msg.short_quantity,
+                                          msg.price if msg.use_price else None))
+    return _booked(out, ctx)
+
+
+@handler(m.OpenCloseAdjustmentRequest)
+def open_close_adjustment(msg: m.OpenCloseAdjustmentRequest, ctx: RequestContext):
+    out = _exec(ctx, dc.OpenCloseAdjustment(ctx.participant, msg.trade_number, msg.quantity,
+                                             enum_to(dc.OpenClose, msg.open_close)))
+    return _booked(out, ctx)
+
+
+@handler(m.CloseOutRequest)
+def close_out(msg: m.CloseOutRequest, ctx: RequestContext):
+    out = _exec(ctx, dc.CloseOut(ctx.participant, msg.account_id, key_in(msg.series), msg.quantity))
+    return _booked(out, ctx)
+
+
+@handler(m.ExerciseRequest)
+def exercise(msg: m.ExerciseRequest, ctx: RequestContext):
+    out = _exec(ctx, dc.RequestExercise(ctx.participant, msg.account_id, key_in(msg.series), msg.quantity))
+    return Ack(reference=out.reply, text=f"exercise {out.reply} pending")
+
+
+@handler(m.AnnulExerciseRequest)
+def annul_exercise(msg: m.AnnulExerciseRequest, ctx: RequestContext):
+    out = _exec(ctx, dc.AnnulExercise(ctx.participant, msg.exercise_number))
+    return Ack(reference=out.reply, text=f"exercise {out.reply} annulled")
+
+
+@handler(m.DenyExerciseRequest)
+def deny_exercise(msg: m.DenyExerciseRequest, ctx: RequestContext):
+    out = _exec(ctx, dc.DenyExercise(ctx.participant, msg.account_id, key_in(msg.series), msg.quantity))
+    return Ack(reference=out.reply, text=f"deny exercise {out.reply}")
+
+
+# ------------------------------------------------------------------ operator transactions
+@handler(m.InjectDealRequest)
+def inject_deal(msg: m.InjectDealRequest, ctx: RequestContext):
+    out = _exec(ctx, dc.InjectDeal(key_in(msg.series), msg.price, msg.quantity, msg.buyer, msg.seller,
+                                    msg.buyer_account, msg.seller_account,
+                                    enum_to(dc.OpenClose, msg.buyer_open_close),
+                                    enum_to(dc.OpenClose, msg.seller_open_close)))
+    return _booked(out, ctx)
+
+
+@handler(m.SetSettlementPriceRequest)
+def set_settlement_price(msg: m.SetSettlementPriceRequest, ctx: RequestContext):
+    _exec(ctx, dc.SetSettlementPrice(key_in(msg.series), msg.price))
+    return Ack(text=f"settlement price {msg.price}")
+
+
+@handler(m.SetUnderlyingPriceRequest)
+def set_underlying_price(msg: m.SetUnderlyingPriceRequest, ctx: RequestContext):
+    _exec(ctx, dc.SetUnderlyingPrice(msg.underlying, msg.price))
+    return Ack(text=f"{msg.underlying} {msg.price}")
+
+
+# ------------------------------------------------------------------ queries
+@handler(m.PositionsQuery)
+def positions(msg: m.PositionsQuery, ctx: RequestContext):
+    rows = _ask(ctx, dc.PositionsQuery(_who(msg, ctx), msg.account_id, key_or_none(msg.series)))
+    return m.PositionsAnswer(items=[position_item(p) for p in rows])
+
+
+@handler(m.MissingTradesQuery)
+def missing_trades(msg: m.MissingTradesQuery, ctx: RequestContext):
+    rows = _ask(ctx, dc.MissingTradesQuery(_who(msg, ctx), msg.first_sequence, msg.last_sequence,
+                                           date_in(msg.business_date, "business_date")))
+    return m.MissingTradesAnswer(items=[trade_item(t) for t in rows])
+
+
+@handler(m.TradesQuery)
+def trades(msg: m.TradesQuery, ctx: RequestContext):
+    bdate = date_in(msg.business_date, "business_date")
+    on = bdate or ctx.core.business_date
+    rows = _ask(ctx, dc.TradesQuery(_who(msg, ctx), msg.account_id, key_or_none(msg.series),
+                                    time_in(msg.from_time, on, "from_time"), time_in(msg.to_time, on, "to_time"),
+                                    bdate))
+    return m.TradesAnswer(items=[trade_item(t) for t in rows])
+
+
+@handler(m.TradeHistoryQuery)
+def trade_history(msg: m.TradeHistoryQuery, ctx: RequestContext):
+    rows = _ask(ctx, dc.TradeHistoryQuery(_who(msg, ctx), msg.trade_number))
+    return m.TradeHistoryAnswer(items=[trade_item(t) for t in rows])
+
+
+@handler(m.GiveUpsQuery)
+def give_ups(msg: m.GiveUpsQuery, ctx: RequestContext):
+    state = None
+    if msg.state:
+        try:
+            state = dc.GiveUpState(msg.state)
+        except ValueError:
+            raise ClearingError(INVALID_VALUE, f"state {msg.state}", field="state") from None
+    rows = _ask(ctx, dc.GiveUpsQuery(_who(msg, ctx), state, date_in(msg.business_date, "business_date")))
+    return m.GiveUpsAnswer(items=[give_up_item(g) for g in rows])
+
+
+@handler(m.ExercisesQuery)
+def exercises(msg: m.ExercisesQuery, ctx: RequestContext):
+    rows = _ask(ctx, dc.ExercisesQuery(_who(msg, ctx), date_in(msg.business_date, "business_date")))
+    return m.ExercisesAnswer(items=[exercise_item(r) for r in rows])
+
+
+@handler(m.AccountsQuery)
+def accounts(msg: m.AccountsQuery, ctx: RequestContext):
+    rows = _ask(ctx, dc.AccountsQuery(_who(msg, ctx)))
+    return m.AccountsAnswer(items=[account_item(a) for a in rows])
+
+
+@handler(m.MarginQuery)
+def margin(msg: m.MarginQuery, ctx: RequestContext):
+    rows = _ask(ctx, dc.MarginQuery(_who(msg, ctx), msg.account_id))
+    return m.MarginAnswer(items=[margin_item(r) for r in rows])
+
+
+@handler(m.MoneyObligationsQuery)
+def money_obligations(msg: m.MoneyObligationsQuery, ctx: RequestContext):
+    rows = _ask(ctx, dc.MoneyObligationsQuery(_who(msg, ctx), date_in(msg.business_date, "business_date"),
+                                              msg.by_account))
+    return m.MoneyObligationsAnswer(items=[money_item(r) for r in rows])
+
+
+@handler(m.DeliveryObligationsQuery)
+def delivery_obligations(msg: m.DeliveryObligationsQuery, ctx: RequestContext):
+    rows = _ask(ctx, dc.DeliveryObligationsQuery(_who(msg, ctx), date_in(msg.business_date, "business_date")))
+    return m.DeliveryObligationsAnswer(items=[delivery_item(d) for d in rows])
+
+
+@handler(m.SettlementPricesQuery)
+def settlement_prices(msg: m.SettlementPricesQuery, ctx: RequestContext):
+    rows = _ask(ctx, dc.SettlementPricesQuery(key_or_none(msg.series)))
+    return m.SettlementPricesAnswer(items=[m.SettlementPriceItem(
+        series=key_out(r.series_key), series_symbol=r.series_name, price=r.price or 0, previous=r.previous or 0,
+        last_trade=r.last_trade or 0, has_price=r.price is not None, has_previous=r.previous is not None,
+        has_last_trade=r.last_trade is not None) for r in rows])
+
+
+@handler(m.ClassesQuery)
+def classes(msg: m.ClassesQuery, ctx: RequestContext):
+    d = ctx.core.module("dcass")
+    out = []
+    for c in _ask(ctx, dc.InstrumentClassesQuery(msg.clearing_house)):
+        und = d.ref.underlyings[c.underlying]
+        out.append(m.ClassItem(
+            class_id=c.class_id, symbol=c.symbol, name=c.name[:64], kind=enum_to(m.InstrumentKind, c.kind),
+            market=d.ref.clearing_houses[c.clearing_house].market, commodity=und.commodity,
+            exercise_style=c.exercise_style, settlement=c.settlement, clearing_house=c.clearing_house,
+            currency=c.currency, underlying=c.underlying, stock_code=c.stock_code, asset=c.asset[:16],
+            multiplier=c.multiplier, price_decimals=c.price_decimals, strike_decimals=c.strike_decimals,
+            underlying_price_decimals=c.underlying_price_decimals, money_decimals=c.money_decimals))
+    return m.ClassesAnswer(items=out)
+
+
+@handler(m.SeriesQuery)
+def series(msg: m.SeriesQuery, ctx: RequestContext):
+    rows = _ask(ctx, dc.SeriesQuery(msg.class_id, None, msg.include_expired))
+    return m.SeriesAnswer(items=[m.SeriesItem(
+        series=key_out(s.series_key), series_symbol=s.name, class_id=s.class_id, expiry_date=ymd(s.expiry),
+        strike_price=s.strike, call_put=enum_to(m.CallPut, s.call_put), price_decimals=s.price_decimals,
+        strike_decimals=s.strike_decimals, expired=s.expired) for s in rows])
+
+
+@handler(m.UnderlyingsQuery)
+def underlyings(msg: m.UnderlyingsQuery, ctx: RequestContext):
+    return m.UnderlyingsAnswer(items=[m.UnderlyingItem(
+        underlying=u.underlying, name=u.name[:48], kind=u.kind, stock_code=u.stock_code, commodity=u.commodity,
+        price_decimals=u.price_decimals, price=u.price) for u in _ask(ctx, dc.UnderlyingsQuery())])
+
+
+@handler(m.ParticipantsQuery)
+def participants(msg: m.ParticipantsQuery, ctx: RequestContext):
+    return m.ParticipantsAnswer(items=[m.ParticipantItem(
+        participant=p.participant, name=p.name[:40], hkcc="HKCC" in p.clearing_houses,
+        seoch="SEOCH" in p.clearing_houses) for p in _ask(ctx, dc.ParticipantsQuery())])
+
+
+# ------------------------------------------------------------------ broadcasts
+@broadcast(dc.TradeEvent)
+def trade_broadcast(e: dc.TradeEvent):
+    return m.TradeBroadcast(trade=trade_item(e))
+
+
+@broadcast(dc.TradeChanged)
+def trade_change_broadcast(e: dc.TradeChanged):
+    return m.TradeChangeBroadcast(trade_number=e.trade_no, state=enum_to(m.TradeState, e.state),
+                                  available_quantity=e.available, moved_quantity=e.moved,
+                                  reserved_quantity=e.reserved)
+
+
+@broadcast(dc.GiveUpEvent)
+def give_up_broadcast(e: dc.GiveUpEvent):
+    return m.GiveUpBroadcast(give_up=give_up_item(e, e.sequence))
+
+
+@broadcast(dc.PositionChanged)
+def position_broadcast(e: dc.PositionChanged):
+    return m.PositionBroadcast(position=position_item(e))
+
+
+@broadcast(dc.MarginChanged)
+def margin_broadcast(e: dc.MarginChanged):
+    return m.MarginBroadcast(margin=margin_item(e))
+
+
+@broadcast(dc.ExerciseEvent)
+def exercise_broadcast(e: dc.ExerciseEvent):
+    return m.ExerciseBroadcast(exercise=exercise_item(e))
+
+
+@broadcast(dc.AssignmentEvent)
+def assignment_broadcast(e: dc.AssignmentEvent):
+    return m.AssignmentBroadcast(account_id=e.account_id, series=key_out(e.series_key), series_symbol=e.series_name,
+                                 quantity=e.quantity, business_date=ymd(e.business_date))
+
+
+@broadcast(dc.DeliveryObligationEvent)
+def delivery_broadcast(e: dc.DeliveryObligationEvent):
+    return m.DeliveryBroadcast(delivery=delivery_item(e))
+
+
+@broadcast(dc.MoneyObligationEvent)
+def money_broadcast(e: dc.MoneyObligationEvent):
+    return m.MoneyBroadcast(money=money_item(e))
+
+
+@broadcast(dc.AccountOpened)
+def account_opened_broadcast(e: dc.AccountOpened):
+    return m.AccountOpenedBroadcast(account=account_item(e))
+
+
+@broadcast(dc.SettlementPriceSet)
+def settlement_price_broadcast(e: dc.SettlementPriceSet):
+    return m.SettlementPriceBroadcast(series=key_out(e.series_key), series_symbol=e.series_name, price=e.price,
+                                      business_date=ymd(e.business_date))
+
+
+@broadcast(dc.UnderlyingPriceSet)
+def underlying_price_broadcast(e: dc.UnderlyingPriceSet):
+    return m.UnderlyingPriceBroadcast(underlying=e.underlying, price=e.price, business_date=ymd(e.business_date))
