@@ -133,9 +133,7 @@ def _to(o: Any, reg: Registry) -> Any:
     if isinstance(o, enum.Enum):  # before int: IntEnum is an int
         cls = type(o)
         if not reg.known(cls):
-            reg.add(cls)
-            if not reg.known(cls):
-                raise CodecError(f"enum {class_name(cls)} cannot be found again by name")
+            raise CodecError(f"enum {class_name(cls)} is not defined where a replay can find it again")
         return {"$e": class_name(cls), "v": o.name}
     if isinstance(o, bool):
         return o
@@ -160,9 +158,8 @@ def _to(o: Any, reg: Registry) -> Any:
     if dataclasses.is_dataclass(o) and not isinstance(o, type):
         cls = type(o)
         if not reg.known(cls):
-            reg.add(cls)
-            if not reg.known(cls):
-                raise CodecError(f"class {class_name(cls)} cannot be found again by name")
+            raise CodecError(f"class {class_name(cls)} is not defined where a replay can find it again "
+                             f"(a module of gateway.clearing, or the module of a command of the composed core)")
         return {"$c": class_name(cls), "f": {f.name: _to(getattr(o, f.name), reg) for f in dataclasses.fields(o)}}
     if isinstance(o, tuple):
         return {"$t": [_to(v, reg) for v in o]}

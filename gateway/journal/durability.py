@@ -176,14 +176,14 @@ def recover(gw, path: str | Path, *, fd: int | None = None, use_snapshot: bool =
                                f"has {names}. Replaying it would not rebuild the same state: start with another "
                                f"journal path, or with the gateway version that wrote it")
         start = datetime.fromisoformat(head["start"])
-        stats = ReplayStats()
+        stats = ReplayStats(last=first.n)
         rp = Replayer(gw, stats)
         note = ""
         last = first
         loaded = _load_snapshot(gw, path, reader, head, start, rp) if use_snapshot else None
         if loaded is not None:
             body, rec = loaded
-            stats.snapshot_seq = body["seq"]
+            stats.snapshot_seq = stats.last = body["seq"]
             last = rec
             records = reader.records(body["end_offset"])
             note = f"snapshot at record {body['seq']}"
@@ -384,6 +384,7 @@ def attach(gw) -> Durability:
     path = Path(s.journal_path)
     policy = getattr(s, "journal_flush", "always")
     group_ms = getattr(s, "journal_group_ms", 2.0)
+    registry().add_core(gw.core)  # commands of modules composed from outside gateway.clearing
     fd = Journal.lock(path)
     try:
         rec = recover(gw, path, fd=fd, policy=policy)
