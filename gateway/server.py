@@ -159,14 +159,18 @@ class Connection(asyncio.Protocol):
         self.machine._out.append(frame)
         self.gw.dirty.add(self)
 
-    def write_now(self) -> None:
-        data = self.machine.data_to_send()
-        if not data or self.transport is None:
+    def write_now(self, now: float | None = None) -> None:
+        m = self.machine
+        out = m._out
+        tr = self.transport
+        if not out or tr is None:
             return
-        self.machine.last_sent = self.gw.loop.time()
-        self.transport.write(data)
-        if self.transport.get_write_buffer_size() > self.gw.settings.output_buffer_limit and not self.closing:
-            self.log.warning("slow_consumer", buffered=self.transport.get_write_buffer_size())
+        data = b"".join(out) if len(out) > 1 else out[0]
+        out.clear()
+        m.last_sent = self.gw.loop.time() if now is None else now
+        tr.write(data)
+        if tr.get_write_buffer_size() > self.gw.settings.output_buffer_limit and not self.closing:
+            self.log.warning("slow_consumer", buffered=tr.get_write_buffer_size())
             self.close_with(St.SLOW_CONSUMER, status_text(St.SLOW_CONSUMER), abort_after=2.0)
 
     def close_with(self, status: int | None, text: str, request_id: int = 0, abort_after: float = 2.0) -> None:
@@ -194,6 +198,7 @@ class Connection(asyncio.Protocol):
         gw = self.gw
         if self.user is not None and gw.sessions.get(self.user.user) is self:
             del gw.sessions[self.user.user]
+        gw._routes.clear()
         for key in list(self.by_stream):
             subs = gw.subscribers.get(key)
             if subs is not None:
@@ -223,6 +228,7 @@ class Gateway:
         self.per_address: dict[str, int] = {}
         self.sessions: dict[str, Connection] = {}
         self.subscribers: dict[tuple, dict[Connection, list[Sub]]] = {}
+        self._routes: dict[tuple, tuple] = {}  # fan-out cache of publish(); cleared on any subscription change
         self.dirty: set[Connection] = set()
         self.session_ids = itertools.count(1)
         self.handles = itertools.count(1)
@@ -314,10 +320,13 @@ class Gateway:
         if self.journal is not None and self.journal.holding():
             return  # group commit: output waits until its journal records are on disk (the sync flushes)
         dirty = self.dirty
+        if not dirty:
+            return
+        now = self.loop.time()
         while dirty:
             conn = dirty.pop()
             if not conn.closing:
-                conn.write_now()
+                conn.write_now(now)
 
     # ------------------------------------------------------------ core access
     def now(self) -> datetime:
@@ -347,6 +356,7 @@ class Gateway:
     def publish(self, events: list) -> None:
         streams = self.streams
         subscribers = self.subscribers
+        routes = self._routes
         for e in events:
             mapper = H.BROADCASTS.get(type(e))
             if mapper is None:
@@ -360,16 +370,28 @@ class Gateway:
             key, entry, _ = streams.publish(stream, e.owner, payload, spec.code, keys)
             subs = subscribers.get(key)
             if subs:
+                rk = (key, spec.code, keys)
+                route = routes.get(rk)
+                if route is None:
+                    route = self._route(rk, subs)
                 frame = entry.frame
-                code = spec.code
-                for conn, lst in subs.items():
-                    for sub in lst:
-                        if sub.matches(code, keys):
-                            conn.machine._out.append(frame)
-                            self.dirty.add(conn)
-                            break
+                for out in route[0]:
+                    out.append(frame)
+                self.dirty.update(route[1])
             if isinstance(e, BusinessDateChanged):
                 streams.roll(ymd_int(e.business_date))
+
+    def _route(self, rk: tuple, subs: dict) -> tuple:
+        """Where a broadcast goes: (output lists, connections) of the subscribers whose subscription
+        matches its type and filter keys. Cached per (stream instance, type, keys) until any
+        subscription changes (``self._routes`` is cleared then)."""
+        _, code, keys = rk
+        conns = tuple(conn for conn, lst in subs.items() if any(sub.matches(code, keys) for sub in lst))
+        route = (tuple(conn.machine._out for conn in conns), conns)
+        if len(self._routes) >= 65536:
+            self._routes.clear()
+        self._routes[rk] = route
+        return route
 
     def reset(self, when: datetime, rctx: H.RequestContext) -> None:
         """Operator reset: fresh core from the demo data, streams from 1, other sessions logged out."""
@@ -598,6 +620,7 @@ class Gateway:
             conn.subs[handle] = sub
             conn.by_stream.setdefault(key, []).append(sub)
             self.subscribers.setdefault(key, {})[conn] = conn.by_stream[key]
+            self._routes.clear()
             last = self.streams.last_sequence(stream, conn.participant)
             first = last + 1
             resume = conn.resume.pop(stream, None)
@@ -608,8 +631,9 @@ class Gateway:
                                                       last_sequence=last))
         conn.log.info("subscribe", request_id=rid, items=len(msg.items), replayed=len(replays))
         self.reply(conn, rid, ms.SubscribeReply(items=statuses))
-        for f in replays:
-            conn.queue(f)
+        if replays and not conn.closing:
+            conn.machine._out.extend(replays)  # the stored frames as they are: one join at the write
+            self.dirty.add(conn)
 
     def _replay(self, conn: Connection, stream: int, resume: tuple[int, int], last: int) -> tuple[list, int, int]:
         """Frames a resuming subscriber missed (the whole stream instance), bounded by max_replay."""
@@ -641,6 +665,7 @@ class Gateway:
             if not lst:
                 conn.by_stream.pop(key, None)
                 self.subscribers.get(key, {}).pop(conn, None)
+            self._routes.clear()
             statuses.append(ms.SubscriptionStatusItem(handle=sub.handle, status=St.OK, stream=sub.stream,
                                                       last_sequence=self.streams.last_sequence(sub.stream, conn.participant)))
         self.reply(conn, frame.request_id, ms.SubscribeReply(items=statuses))
@@ -676,13 +701,13 @@ class Gateway:
                          field="last_sequence")
             return
         subs = [s for s in conn.subs.values() if s.stream == stream]
-        from protocol.framing import with_request
-        count = 0
-        for e in entries:
-            if subs and not any(s.matches(e.code, e.keys) for s in subs):
-                continue
-            conn.machine._out.append(with_request(e.frame, rid, Flag.RECOVERY))
-            count += 1
+        if any(not s.broadcast and not s.filter for s in subs):
+            subs = []  # a whole-stream subscription: every entry matches
+        from protocol.framing import with_request_many
+        frames = [e.frame for e in entries if not subs or any(s.matches(e.code, e.keys) for s in subs)]
+        count = len(frames)
+        if frames:
+            conn.machine._out.append(with_request_many(frames, rid, Flag.RECOVERY))
         self.dirty.add(conn)
         bdate = msg.business_date or self.streams.business_date
         self.reply(conn, rid, ms.RecoveryAnswer(stream=stream, business_date=bdate, first_sequence=first,

@@ -6,6 +6,7 @@ connection ends with an error. Everything else that is wrong is answered with a 
 """
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
 
 from .codec import I32, U8, U16, U32, U64, Code, Filler, Record, Struct
@@ -34,6 +35,12 @@ HEADER_SIZE = HEADER.size
 _pack = HEADER.struct.pack
 _unpack = HEADER.struct.unpack_from
 assert HEADER_SIZE == 40
+
+
+_OFFSETS = HEADER.offsets()
+_FLAGS_OFF = _OFFSETS["flags"]
+assert _OFFSETS["request_id"] == _FLAGS_OFF + 2  # flags then request id: patched together below
+_FLAGS_RID = struct.Struct(">" + HEADER.field_types["flags"].fmt + HEADER.field_types["request_id"].fmt)
 
 
 class FramingError(Exception):
@@ -76,6 +83,19 @@ def with_request(frame: bytes, request_id: int, add_flags: int) -> bytes:
     """A copy of an encoded frame with another request id and extra flags (recovery answers)."""
     flags = int.from_bytes(frame[6:8], "big") | add_flags
     return frame[:6] + flags.to_bytes(2, "big") + request_id.to_bytes(8, "big") + frame[16:]
+
+
+def with_request_many(frames: list, request_id: int, add_flags: int) -> bytes:
+    """``with_request`` applied to many encoded frames at once, returned joined (one copy of the
+    whole, then the two header fields patched in place: replays of thousands of broadcasts)."""
+    buf = bytearray().join(frames)
+    unpack, pack = _FLAGS_RID.unpack_from, _FLAGS_RID.pack_into
+    add = int(add_flags)  # a plain int: IntFlag arithmetic would cost more than the rest
+    off = _FLAGS_OFF
+    for f in frames:
+        pack(buf, off, unpack(buf, off)[0] | add, request_id)
+        off += len(f)
+    return bytes(buf)
 
 
 class FrameDecoder:
