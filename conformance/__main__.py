@@ -49,6 +49,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--business-time", default="090000", metavar="HHMMSS", help="business time every case starts at")
     p.add_argument("--max-drive", type=int, default=20000,
                    help="most messages a case may generate to reach a limit (replay); beyond: skipped (default 20000)")
+    p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", dest="variables",
+                   help="set a case variable (overrides the [vars] defaults of the case files)")
+    p.add_argument("--tls", action="store_true", help="connect with TLS")
+    p.add_argument("--tls-ca", metavar="FILE", help="CA certificates to verify the server with (default: the system's)")
+    p.add_argument("--tls-no-verify", action="store_true", help="do not verify the server's certificate")
     p.add_argument("--verbose", "-v", action="store_true", help="print every case's transcript")
     p.add_argument("--quiet", "-q", action="store_true", help="only the summary")
     return p
@@ -76,7 +81,15 @@ def config_from(args: argparse.Namespace) -> Config:
     return Config(host=args.host, port=args.port, users=users, passwords=passwords, strict=args.strict,
                   slow=args.slow, destructive=args.destructive, timeout=args.timeout, case_timeout=args.case_timeout,
                   business_date=args.business_date, business_time=args.business_time, max_drive=args.max_drive,
-                  verbose=args.verbose)
+                  verbose=args.verbose, variables=_variables(args.variables), tls=args.tls or bool(args.tls_ca),
+                  tls_ca=args.tls_ca, tls_verify=not args.tls_no_verify)
+
+
+def _variables(items: list[str]) -> dict:
+    out = {}
+    for k, v in _pairs(items, "--set").items():
+        out[k] = int(v) if v.strip().lstrip("-").isdigit() else v
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:

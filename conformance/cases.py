@@ -59,6 +59,7 @@ class Case:
     timeout: float | None = None
     doc: str = ""
     source: str = ""
+    defaults: dict = field(default_factory=dict)  # the file's [vars], overridable with --set
 
     @property
     def suite(self) -> str:
@@ -137,10 +138,17 @@ def parse_file(text: str, source: str) -> list[Case]:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise CaseError(f"{source}: {e}") from None
-    unknown = set(data) - {"case"}
+    unknown = set(data) - {"case", "vars"}
     if unknown:
-        raise CaseError(f"{source}: top-level key(s) {', '.join(sorted(unknown))}: use [[case]] tables")
-    return [parse_case(c, source) for c in data.get("case", [])]
+        raise CaseError(f"{source}: top-level key(s) {', '.join(sorted(unknown))}: use [[case]] tables "
+                        "(and [vars] for defaults shared by the file's cases)")
+    defaults = data.get("vars", {})
+    if not isinstance(defaults, dict):
+        raise CaseError(f"{source}: [vars] is a table of name = value")
+    cases = [parse_case(c, source) for c in data.get("case", [])]
+    for c in cases:
+        c.defaults = dict(defaults)
+    return cases
 
 
 def _walk_resources(root) -> Iterable[tuple[str, str]]:

@@ -31,6 +31,7 @@ class Received:
     at: float
     message: Any = None
     error: str = ""
+    segments: int = 1          # a query answer joined from this many REPLY segments
 
     @property
     def kind(self) -> int:
@@ -59,6 +60,7 @@ class Received:
             d.setdefault(k, h[k])
         d.setdefault("message", self.code)
         d.setdefault("hex", self.raw.hex())
+        d.setdefault("segments", self.segments)
         return d
 
     def summary(self) -> str:
@@ -74,6 +76,8 @@ class Received:
             parts.append(f"stream={f.stream} seq={f.sequence} date={f.business_date}")
         if f.flags:
             parts.append(f"flags=0x{f.flags:04x}")
+        if self.segments > 1:
+            parts.append(f"({self.segments} segments)")
         if self.message is not None:
             d = to_dict(self.message)
             short = {k: v for k, v in d.items() if not isinstance(v, list)}
@@ -86,9 +90,10 @@ class Received:
 
 
 class Connection:
-    def __init__(self, name: str, host: str, port: int):
+    def __init__(self, name: str, host: str, port: int, ssl=None):
         self.name = name
         self.host, self.port = host, port
+        self.ssl = ssl
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
         self.decoder = FrameDecoder(CLIENT_MAX_FRAME)
@@ -116,7 +121,8 @@ class Connection:
 
     # ------------------------------------------------------------ lifecycle
     async def open(self, timeout: float) -> None:
-        self.reader, self.writer = await asyncio.wait_for(asyncio.open_connection(self.host, self.port), timeout)
+        self.reader, self.writer = await asyncio.wait_for(
+            asyncio.open_connection(self.host, self.port, ssl=self.ssl), timeout)
         self.last_sent = self.last_received = time.monotonic()
         self._reader_task = asyncio.create_task(self._read_loop())
 

@@ -3,8 +3,10 @@
 ``${...}`` in any string of a step is replaced when the step runs. What is inside is a small,
 safe expression: dotted names (``last.reply.max_replay``, ``a.login.heartbeat_interval_ms``,
 ``business_date``), integer and string literals, ``+ - * / // %``, comparisons, ``and or not``,
-``x if c else y`` and a few functions (``min max int str len hex``, and the byte helpers
-``u8 u16 u32 u64 i8 i16 i32 i64 text code`` that return hex text for raw frames). A string that
+``x if c else y`` and a few functions (``min max int str len hex abs sum sorted``; ``find(items,
+key, value)`` the first table of a list with that value, ``where(items, key, value)`` all of them,
+``pluck(items, key)`` one field of each; and the byte helpers ``u8 u16 u32 u64 i8 i16 i32 i64
+text code`` that return hex text for raw frames). A string that
 is exactly one placeholder keeps the value's type (``"${a.login.max_replay}"`` is an int);
 placeholders inside longer text are replaced by their text. A leading ``=`` (``${= x + 1}``) is
 accepted and means the same.
@@ -46,7 +48,24 @@ def _code_hex(code: str) -> str:
     return (m.group(1).encode("ascii") + struct.pack(">H", int(m.group(2)))).hex()
 
 
+def _find(items, key, value):
+    """The first item (a table) whose ``key`` equals ``value``."""
+    for it in items or []:
+        if isinstance(it, dict) and it.get(key) == value:
+            return it
+    raise ExprError(f"no item with {key} = {value!r} among {len(items or [])}")
+
+
+def _where(items, key, value) -> list:
+    return [it for it in items or [] if isinstance(it, dict) and it.get(key) == value]
+
+
+def _pluck(items, key) -> list:
+    return [it.get(key) for it in items or [] if isinstance(it, dict)]
+
+
 FUNCTIONS = {
+    "find": _find, "where": _where, "pluck": _pluck, "sum": sum, "sorted": sorted,
     "min": min, "max": max, "int": int, "str": str, "len": len, "hex": hex, "abs": abs,
     "u8": _int_hex("B"), "u16": _int_hex("H"), "u32": _int_hex("I"), "u64": _int_hex("Q"),
     "i8": _int_hex("b"), "i16": _int_hex("h"), "i32": _int_hex("i"), "i64": _int_hex("q"),

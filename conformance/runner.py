@@ -7,6 +7,7 @@ that does not get what it expects fails the case with what was expected, what ca
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from typing import Any, Callable
 import protocol.messages  # noqa: F401 - registers every message declaration
 from protocol.codec import EncodeError
 from protocol.framing import HEADER_SIZE, encode_frame
-from protocol.kinds import Kind
+from protocol.kinds import Flag, Kind
 from protocol.messages import session as ms
 from protocol.messages import system as sy
 from protocol.registry import BY_CODE, encode_message
@@ -58,6 +59,20 @@ class Config:
     business_time: str = "090000"   # EC5 time of every case
     max_drive: int = 20000          # most messages a case may generate to reach a server limit
     verbose: bool = False
+    variables: dict = field(default_factory=dict)  # --set NAME=VALUE: overrides the case files' [vars]
+    tls: bool = False
+    tls_ca: str | None = None       # CA file to verify the server ("": system CAs)
+    tls_verify: bool = True
+
+    def ssl_context(self):
+        if not self.tls:
+            return None
+        import ssl
+        ctx = ssl.create_default_context(cafile=self.tls_ca or None)
+        if not self.tls_verify:
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+        return ctx
 
     def password(self, user: str) -> str:
         return self.passwords.get(user, f"pass-{user}")
@@ -292,7 +307,7 @@ class Runner:
         if self.op is not None:
             await self.op.close()
         user = self.config.users["operator"]
-        op = Connection("op", self.config.host, self.config.port)
+        op = Connection("op", self.config.host, self.config.port, self.config.ssl_context())
         await op.open(self.config.timeout)
         op.use_request_id(op.next_request_id())
         login = ms.LoginRequest(user=user, password=self.config.password(user), application_id="hkpost-conformance",
@@ -346,6 +361,10 @@ class CaseRun:
 
     # ------------------------------------------------------------ flow
     async def run(self) -> None:
+        for k, v in {**self.case.defaults, **self.config.variables}.items():
+            if k in self.vars or k in RESERVED:
+                raise CaseBroken(f"variable {k!r} is reserved")
+            self.vars[k] = v
         await self.setup()
         if self.case.witness:
             self.action = "witness login"
@@ -442,7 +461,7 @@ class CaseRun:
         old = self.conns.get(name)
         if old is not None:
             await old.close()
-        c = Connection(name, self.config.host, self.config.port)
+        c = Connection(name, self.config.host, self.config.port, self.config.ssl_context())
         c.heartbeats = heartbeat
         try:
             await c.open(self.config.timeout)
@@ -893,6 +912,7 @@ class CaseRun:
             if c.closed:
                 # the last frames may have come with the close: one more pass
                 continue
+        matched = [await self.join_segments(c, r, deadline) for r in matched]
         for r in matched:
             self.assert_frame(r, exp)
             self.log(f"{c.name}: <- {r.summary()}")
@@ -909,6 +929,35 @@ class CaseRun:
             self.vars[exp["save"]]["all"] = [r.as_vars() for r in matched]
         self.sync_vars(c)
         return matched
+
+    async def join_segments(self, c: Connection, first: Received, deadline: float) -> Received:
+        """A query answer in several REPLY segments (the last flagged LAST_SEGMENT) as one answer
+        whose items are all the segments' items; the header is the first segment's."""
+        if first.kind != Kind.REPLY or first.frame.flags & Flag.LAST_SEGMENT or not first.frame.segment:
+            return first
+        parts = [first]
+        rid = first.frame.request_id
+        while not parts[-1].frame.flags & Flag.LAST_SEGMENT:
+            nxt = next((r for r in c.pending if r.kind == Kind.REPLY and r.frame.request_id == rid), None)
+            if nxt is not None:
+                c.pending.remove(nxt)
+                parts.append(nxt)
+                continue
+            if c.closed or not await c.wait_change(deadline):
+                raise StepFailed(f"answer segments stopped at {len(parts)} without LAST_SEGMENT",
+                                 f"REPLY segments of request {rid} up to one flagged LAST_SEGMENT (0x0001)",
+                                 "; ".join(p.summary() for p in parts), [short_hex(p.raw) for p in parts[-2:]])
+        segs = [p.frame.segment for p in parts]
+        if segs != list(range(1, len(parts) + 1)):
+            raise StepFailed("answer segments are not numbered 1..n in order", "segments 1..n",
+                             f"segments {segs}", [short_hex(p.raw) for p in parts])
+        msg = first.message
+        rec = getattr(type(msg), "__record__", None)
+        if msg is not None and rec is not None and rec.has_items:
+            name = rec.items.name
+            items = [x for p in parts if p.message is not None for x in getattr(p.message, name)]
+            msg = dataclasses.replace(msg, **{name: items})
+        return Received(first.frame, b"".join(p.raw for p in parts), first.at, msg, first.error, len(parts))
 
     def _pending_summary(self, c: Connection) -> str:
         if not c.pending:

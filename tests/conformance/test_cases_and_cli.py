@@ -1,0 +1,143 @@
+"""The case files (valid, traceable to docs/protocol.md), selection, and the command line end to end."""
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from conformance.cases import ACTIONS, CaseError, load_cases, parse_file, select
+from tests.conformance.conftest import serving
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def doc_sections() -> set[str]:
+    """Section numbers of docs/protocol.md: '## 3. Session rules' and paragraphs '3.4 **One live...**'."""
+    text = (ROOT / "docs" / "protocol.md").read_text()
+    out = set(re.findall(r"^## (\d+)\.", text, re.M))
+    out |= set(re.findall(r"^(\d+\.\d+) \*\*", text, re.M))
+    return out
+
+
+def test_every_case_loads_and_traces_to_a_section_of_the_protocol_reference():
+    cases = load_cases()
+    assert len(cases) >= 40
+    sections = doc_sections()
+    for c in cases:
+        assert c.section in sections, f"{c.id}: docs/protocol.md has no section {c.section}"
+        assert c.rule and "\n" not in c.rule
+    assert {c.suite for c in cases} >= {"session", "hostile"}
+    assert all(c.witness for c in cases if c.suite == "hostile"), "every hostile case checks another session"
+
+
+def test_case_files_are_checked_strictly():
+    good = '[[case]]\nid = "session.3.3.x"\nrule = "r"\n[[case.step]]\ndo = "login"\n'
+    assert parse_file(good, "t")[0].id == "session.3.3.x"
+    bad = {
+        "bad id": good.replace("session.3.3.x", "session-x"),
+        "no rule": good.replace('rule = "r"\n', ""),
+        "unknown action": good.replace('do = "login"', 'do = "logon"'),
+        "unknown step key": good + 'passwrd = "x"\n',
+        "unknown case key": good.replace('rule = "r"', 'rule = "r"\nstrict = true'),
+        "unknown expect key": good + 'expect = { kind = "reply", sesion_status = 0 }\n',
+        "unknown tag": good.replace('rule = "r"', 'rule = "r"\ntags = ["fast"]'),
+        "send without msg": good.replace('do = "login"', 'do = "send"'),
+    }
+    for what, text in bad.items():
+        with pytest.raises(CaseError):
+            parse_file(text, what)
+
+
+def test_selection_by_glob():
+    cases = load_cases()
+    ids = [c.id for c in select(cases, ["session.3.4.*"])]
+    assert ids and all(i.startswith("session.3.4.") for i in ids)
+    assert {c.suite for c in select(cases, ["hostile"])} == {"hostile"}  # a bare prefix selects below it
+    ids = [c.id for c in select(cases, ["session.*"], ["session.3.1*"])]
+    assert ids and not any(i.startswith(("session.3.10", "session.3.11")) for i in ids)
+    # sections sort numerically: 3.9 before 3.10
+    order = [c.section for c in cases if c.suite == "session"]
+    assert order.index("3.9") < order.index("3.10")
+
+
+def test_the_runner_never_imports_the_gateway():
+    for path in (ROOT / "conformance").rglob("*.py"):
+        src = path.read_text()
+        assert not re.search(r"^\s*(from|import)\s+gateway\b", src, re.M), path
+    code = "import sys, conformance.__main__, conformance.runner; sys.exit('gateway' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], cwd=ROOT).returncode == 0
+
+
+def test_list_does_not_connect():
+    p = subprocess.run([sys.executable, "-m", "conformance", "--list", "--include", "hostile.*", "--port", "1"],
+                       cwd=ROOT, capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    assert "hostile.3.2.oversize-frame" in p.stdout and "session.3.3.login" not in p.stdout
+
+
+def test_actions_are_documented():
+    guide = (ROOT / "docs" / "guides" / "conformance.md").read_text()
+    for action in ACTIONS:
+        assert f"`{action}`" in guide, f"action {action} is not described in docs/guides/conformance.md"
+
+
+async def _cli(*args: str) -> tuple[int, str]:
+    p = await asyncio.create_subprocess_exec(sys.executable, "-m", "conformance", *args, cwd=ROOT,
+                                             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    out, _ = await p.communicate()
+    return p.returncode, out.decode()
+
+
+async def test_command_line_reports_and_exit_codes(tmp_path):
+    junit, js = tmp_path / "r.xml", tmp_path / "r.json"
+    async with serving() as gw:
+        rc, out = await _cli("--port", str(gw.port), "--include", "session.3.3.*", "--include", "hostile.3.3.*",
+                             "--junit", str(junit), "--json", str(js))
+    assert rc == 0, out
+    assert "PASS:" in out and "session.3.3.login" in out
+    report = json.loads(js.read_text())
+    assert report["ok"] and report["summary"]["fail"] == 0 and report["summary"]["pass"] >= 5
+    case = next(c for c in report["cases"] if c["id"] == "session.3.3.login")
+    assert case["status"] == "pass" and case["section"] == "3.3" and case["rule"] and case["transcript"]
+    suites = ET.parse(junit).getroot()
+    assert suites.tag == "testsuites" and {s.get("name") for s in suites} == {"session", "hostile"}
+    names = [tc.get("name") for tc in suites.iter("testcase")]
+    assert "session.3.3.login" in names
+    assert any(tc.find("skipped") is not None for tc in suites.iter("testcase"))
+
+
+async def test_command_line_failure_says_expected_got_and_bytes(tmp_path):
+    from tests.conformance.test_broken_variants import UnknownUserAsBadPassword
+    junit, js = tmp_path / "r.xml", tmp_path / "r.json"
+    async with serving(UnknownUserAsBadPassword) as gw:
+        rc, out = await _cli("--port", str(gw.port), "--include", "session.3.3.unknown-user", "--junit", str(junit),
+                             "--json", str(js), "--timeout", "1")
+    assert rc == 1, out
+    assert "FAIL session.3.3.unknown-user" in out
+    assert "expected: REJECT" in out and "got:      REJECT" in out and "bytes:" in out
+    failure = json.loads(js.read_text())["cases"][0]["failure"]
+    assert failure["expected"] and failure["got"] and failure["hex"]
+    tc = next(ET.parse(junit).getroot().iter("testcase"))
+    assert tc.find("failure") is not None and "-2002" in tc.find("failure").text
+
+
+async def test_unreachable_target_is_an_error_not_a_pass():
+    rc, out = await _cli("--port", "1", "--include", "session.3.3.login", "--timeout", "0.5")
+    assert rc == 1
+    assert "ERROR" in out and "cannot reach" in out
+
+
+async def test_user_map_overrides_credentials(tmp_path):
+    umap = tmp_path / "users.toml"
+    umap.write_text('[users]\nparticipant = "CPB02"\n[passwords]\nCPB02 = "wrong-on-purpose"\n')
+    async with serving() as gw:
+        rc, out = await _cli("--port", str(gw.port), "--include", "session.3.3.login", "--user-map", str(umap))
+        assert rc == 1 and "-2001" in out, out
+        rc, out = await _cli("--port", str(gw.port), "--include", "session.3.3.login", "--user", "participant=CPC03")
+        assert rc == 0, out
