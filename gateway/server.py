@@ -45,6 +45,8 @@ ROLE_CODE = {"participant": Role.PARTICIPANT, "operator": Role.OPERATOR, "cleari
 FILTER_FIELDS = ("account_id", "account", "to_account_id", "series_symbol", "instrument_class", "currency",
                  "clearing_house", "underlying")
 SESSION_ONLY_WHEN_RESTRICTED = {"UC1", "UO1"}
+# hot-path constants: an attribute lookup on an Enum class costs ~0.16 us
+_REPLY, _LAST_SEGMENT, _LOGGING_IN = int(Kind.REPLY), int(Flag.LAST_SEGMENT), State.LOGGING_IN
 
 
 def ymd_int(d: date) -> int:
@@ -112,7 +114,7 @@ class Connection(asyncio.Protocol):
         if self.closing:
             return
         gw = self.gw
-        if self.machine.state is State.LOGGING_IN:
+        if self.machine.state is _LOGGING_IN:
             self.held.append(data)
             return
         events = self.machine.receive_data(data, gw.loop.time())
@@ -463,7 +465,7 @@ class Gateway:
                     conn.queue(encode_frame(Kind.REPLY, encode_message(part), rid, segment=i + 1,
                                             flags=Flag.LAST_SEGMENT if i == n - 1 else 0, business_date=bdate))
                 return
-        conn.queue(encode_frame(Kind.REPLY, encode_message(answer), rid, segment=1, flags=Flag.LAST_SEGMENT,
+        conn.queue(encode_frame(_REPLY, encode_message(answer), rid, segment=1, flags=_LAST_SEGMENT,
                                 business_date=bdate))
 
     def _reject(self, conn: Connection, rid: int, code: str, status: int, text: str, *, business: int = 0,
