@@ -10,31 +10,16 @@ Rules and choices: docs/guides/collateral.md.
 from __future__ import annotations
 
 import enum
-import importlib
-import importlib.util
 
-from ..codec import I32, I64, RECORDS, U8, U16, U32, Bool, Code, Filler, Items, Nested, Struct, Text, record
+from ..codec import I32, I64, U16, U32, Bool, Code, Filler, Items, Nested, Struct, Text, record
 from ..kinds import Kind
 from ..registry import message
 
 SECTION = "collateral"
 
-# The 12-byte series key is DCASS's record ("series_key"): use its declaration when the DCASS messages
-# declare it (one declaration of the layout); until then declare the same layout here, same name.
-if importlib.util.find_spec(f"{__package__}.dcass") is not None:  # pragma: no cover - depends on the tree
-    importlib.import_module(f"{__package__}.dcass")
-if "series_key" in RECORDS:  # pragma: no cover - depends on the tree
-    SeriesKey = RECORDS["series_key"].cls
-else:
-    SeriesKey = record("series_key", Struct(
-        "country" / U8 * "Country code",
-        "market" / U8 * "Market code",
-        "instrument_group" / U8 * "Instrument group (1 call, 2 put, 3 future)",
-        "modifier" / U8 * "Modifier",
-        "commodity" / U16 * "Commodity (underlying) code",
-        "expiration_date" / U16 * "Expiry: days since 1990-01-01",
-        "strike_price" / I32 * "Strike price in the class's strike decimals (0 for futures)",
-    ), "12-byte series key (layout owned by DCASS).")
+# The 12-byte series key is declared once, by the DCASS messages.
+from .dcass import SeriesKey  # noqa: E402
+
 
 
 class AccountKind(enum.IntEnum):
