@@ -38,12 +38,21 @@ class Leg:
 
 
 class Batch:
-    """What one command changed: events so far, positions and accounts touched (ordered)."""
+    """What one command changed: events so far, positions touched (ordered) and, per account
+    touched, the combined commodities (underlyings) whose margin must be recomputed (None: all)."""
 
     def __init__(self) -> None:
         self.events: list = []
         self.positions: dict[tuple, None] = {}
-        self.accounts: dict[tuple, None] = {}
+        self.accounts: dict[tuple, dict[str, None] | None] = {}
+
+    def touch(self, account: tuple, underlying: str | None) -> None:
+        if underlying is None:
+            self.accounts[account] = None
+        elif account not in self.accounts:
+            self.accounts[account] = {underlying: None}
+        elif self.accounts[account] is not None:
+            self.accounts[account][underlying] = None
 
 
 def cents(amount: Decimal) -> int:
@@ -68,6 +77,7 @@ class DcassBase(Module):
                 self.accounts[(p.id, a.account_id)] = Account(p.id, a.account_id, a.account_type, a.clearing_house)
         self.positions: dict[tuple[str, str, bytes], Position] = {}
         self.account_positions: dict[tuple[str, str], dict[bytes, None]] = {}
+        self.series_positions: dict[bytes, dict[tuple[str, str, bytes], None]] = {}   # index by series
         self.trades: dict[int, Trade] = {}
         self.deals: dict[int, Deal] = {}
         self.trade_log: dict[tuple[str, date], list[int]] = {}   # (participant, date) -> trade nos by sequence
@@ -80,6 +90,17 @@ class DcassBase(Module):
         self.underlying_prices: dict[str, int] = {u.id: u.reference_price for u in self.ref.underlyings.values()}
         self.expired: set[bytes] = set()
         self.margins: dict[tuple[str, str], dict[str, int]] = {}  # (participant, account) -> {ccy: cents}
+        # derived from the state above (rebuilt when missing): per account and underlying its
+        # (currency, cents) and margin books; per series its unit scenario losses
+        self._margin_parts: dict[tuple[str, str], dict[str, tuple[str, int]]] = {}
+        self._aggs: dict[tuple[tuple[str, str], str], list] = {}
+        self._unit_losses: dict[bytes, tuple[tuple, tuple]] = {}
+        self._currency_of = {c.underlying: c.currency for c in self.ref.classes.values()}
+        self._scale = {}
+        for u in self.ref.underlyings.values():
+            decimals = max([u.price_decimals] + [max(c.price_decimals, c.strike_decimals)
+                                                 for c in self.ref.classes.values() if c.underlying == u.id])
+            self._scale[u.id] = M.scale(self.ref.risk[u.id], decimals, self.ref.params.scenario_divisor)
         self.money: dict[tuple[date, str, str, str], Any] = {}  # (date, participant, account, ccy)
         self.money_dates: list[date] = []
         self.counters: dict[str, int] = {"trade": 0, "deal": 0, "give_up": 0, "exercise": 0, "delivery": 0}
@@ -210,6 +231,7 @@ class DcassBase(Module):
             p = Position(participant, account_id, key)
             self.positions[k] = p
             self.account_positions.setdefault((participant, account_id), {})[key] = None
+            self.series_positions.setdefault(key, {})[k] = None
         return p
 
     @staticmethod
@@ -262,7 +284,7 @@ class DcassBase(Module):
         p.covered = min(p.covered, p.short)
         p.deny_exercise = min(p.deny_exercise, max(0, p.long - p.exercise_pending))
         batch.positions[(p.participant, p.account_id, p.series_key)] = None
-        batch.accounts[(p.participant, p.account_id)] = None
+        batch.touch((p.participant, p.account_id), self.ref.series[p.series_key].cls.underlying)
 
     # ------------------------------------------------------------ deals
     def _book(self, batch: Batch, kind: DealKind, s: Series, price: int, legs: list[Leg], when: datetime,
@@ -329,32 +351,102 @@ class DcassBase(Module):
 
     def _finish(self, batch: Batch) -> list:
         for k in batch.positions:
-            batch.events.append(self._position_event(self.positions[k]))
-        batch.events += self._recompute(list(batch.accounts))
+            p = self.positions[k]
+            batch.events.append(self._position_event(p))
+            self._margin_position(p)
+        batch.events += self._recompute(list(batch.accounts.items()))
         return batch.events
 
     # ------------------------------------------------------------ margin
-    def account_margin(self, participant: str, account_id: str) -> dict[str, int]:
-        """Requirement per settlement currency (cents) of one account, from current positions."""
-        acct = self.accounts[(participant, account_id)]
-        rows = []
-        for key in self.account_positions.get((participant, account_id), {}):
-            p = self.positions[(participant, account_id, key)]
-            s = self.ref.series[key]
-            short = p.short - (p.covered if s.stock_call else 0)
-            if p.long or short:
-                rows.append((s, p.long, short))
-        und = self.ref.underlyings
-        prm = self.ref.params
-        return M.account_requirement(rows, acct.gross, self.ref.risk, self.price_of,
-                                     lambda u: self.underlying_prices[u], lambda u: und[u].price_decimals,
-                                     prm.scenarios, prm.scenario_divisor)
+    def margin_price(self, s: Series) -> int:
+        """Reference price for margin: today's settlement price, else the previous settlement
+        price, else derived from the underlying price. Not the last trade price: a trade between
+        two participants must not move a third participant's margin."""
+        k = s.key
+        if k in self.settlement:
+            return self.settlement[k]
+        if k in self.prev_settlement:
+            return self.prev_settlement[k]
+        return self._from_underlying(s)
 
-    def _recompute(self, accounts: list[tuple[str, str]]) -> list:
+    def _price_changed(self, underlying: str | None) -> None:
+        """Margin inputs of ``underlying`` (None: every underlying) changed: books are rebuilt."""
+        if underlying is None:
+            self._aggs.clear()
+        else:
+            for k in [k for k in self._aggs if k[1] == underlying]:
+                del self._aggs[k]
+
+    def _losses(self, s: Series) -> tuple:
+        """Unit scenario losses of a series at the current margin prices (cached while they stay)."""
+        und = self.ref.underlyings[s.cls.underlying]
+        inputs = (self.margin_price(s), self.underlying_prices[und.id])
+        hit = self._unit_losses.get(s.key)
+        if hit is not None and hit[0] == inputs:
+            return hit[1]
+        prm = self.ref.params
+        vec = M.unit_losses(s, inputs[0], inputs[1], und.price_decimals, self.ref.risk[und.id], prm.scenarios,
+                            prm.scenario_divisor, self._scale[und.id])
+        self._unit_losses[s.key] = (inputs, vec)
+        return vec
+
+    def _uncovered_short(self, p: Position, s: Series) -> int:
+        return p.short - (p.covered if s.stock_call else 0)
+
+    def _fresh_books(self, pa: tuple[str, str], underlying: str) -> list:
+        rows = []
+        for key in self.account_positions.get(pa, {}):
+            s = self.ref.series[key]
+            if s.cls.underlying == underlying:
+                p = self.positions[(pa[0], pa[1], key)]
+                rows.append((s, p.long, self._uncovered_short(p, s), self._losses(s)))
+        return M.books_for(rows, self.accounts[pa].gross, len(self.ref.params.scenarios), self._scale[underlying])
+
+    def _books(self, pa: tuple[str, str], underlying: str) -> list:
+        books = self._aggs.get((pa, underlying))
+        if books is None:
+            books = self._aggs[(pa, underlying)] = self._fresh_books(pa, underlying)
+        return books
+
+    def _margin_position(self, p: Position) -> None:
+        """Bring the margin books up to date with one position (incremental)."""
+        s = self.ref.series[p.series_key]
+        key = ((p.participant, p.account_id), s.cls.underlying)
+        books = self._aggs.get(key)
+        if books is None:
+            self._books(*key)       # built from the current positions, this one included
+        else:
+            M.apply(books, s, self._losses(s), p.long, self._uncovered_short(p, s))
+
+    def account_margin(self, participant: str, account_id: str) -> dict[str, int]:
+        """Requirement per settlement currency (cents) of one account, computed afresh."""
+        pa = (participant, account_id)
+        out: dict[str, int] = {}
+        for u in sorted({self.ref.series[k].cls.underlying for k in self.account_positions.get(pa, {})}):
+            cents = M.books_requirement(self._fresh_books(pa, u), self.ref.risk[u])
+            if cents:
+                out[self._currency_of[u]] = out.get(self._currency_of[u], 0) + cents
+        return out
+
+    def _recompute(self, items: list) -> list:
+        """Requirements of (account, underlyings or None for all) items from the books;
+        MarginChanged for each account and currency whose requirement changed."""
         events = []
-        for pa in accounts:
+        for pa, unds in items:
             acct = self.accounts[pa]
-            new = self.account_margin(*pa)
+            parts = self._margin_parts.setdefault(pa, {})
+            if unds is None:
+                unds = {self.ref.series[k].cls.underlying: None for k in self.account_positions.get(pa, {})}
+                unds.update(dict.fromkeys(parts))
+            for u in unds:
+                cents = M.books_requirement(self._books(pa, u), self.ref.risk[u])
+                if cents:
+                    parts[u] = (self._currency_of[u], cents)
+                else:
+                    parts.pop(u, None)
+            new: dict[str, int] = {}
+            for ccy, cents in parts.values():
+                new[ccy] = new.get(ccy, 0) + cents
             old = self.margins.setdefault(pa, {})
             for ccy in sorted(set(old) | set(new)):
                 value = new.get(ccy, 0)
@@ -368,7 +460,10 @@ class DcassBase(Module):
 
     def _accounts_in(self, underlying: str) -> list[tuple[str, str]]:
         out: dict[tuple[str, str], None] = {}
-        for (p, a, key), pos in self.positions.items():
-            if (pos.long or pos.short) and self.ref.series[key].cls.underlying == underlying:
-                out[(p, a)] = None
+        for key, ks in self.series_positions.items():
+            if self.ref.series[key].cls.underlying == underlying:
+                for k in ks:
+                    pos = self.positions[k]
+                    if pos.long or pos.short:
+                        out[(k[0], k[1])] = None
         return list(out)

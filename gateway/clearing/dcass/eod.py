@@ -38,16 +38,17 @@ class EndOfDayMixin(DcassBase):
         self.last_price.clear()
         for p in self.positions.values():
             p.carried = p.long - p.short
+        self._price_changed(None)
         for pa, pos in self.account_positions.items():
             if any(self.positions[(pa[0], pa[1], k)].long or self.positions[(pa[0], pa[1], k)].short for k in pos):
-                batch.accounts[pa] = None
+                batch.touch(pa, None)
         for pa, m in self.margins.items():
             if any(m.values()):
-                batch.accounts[pa] = None
+                batch.touch(pa, None)
         return self._finish(batch)
 
     def _held(self, key: bytes) -> bool:
-        return any(p.long or p.short for (_, _, k), p in self.positions.items() if k == key)
+        return any(self.positions[k].long or self.positions[k].short for k in self.series_positions.get(key, {}))
 
     # ------------------------------------------------------------ daily -> sink
     def _sweep_daily(self, batch: Batch, ctx: Context) -> None:

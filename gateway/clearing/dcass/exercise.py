@@ -103,7 +103,7 @@ class ExerciseMixin(DcassBase):
         return ((u - k) if s.call_put is CallPut.CALL else (k - u)) / k
 
     def _series_positions(self, key: bytes) -> list[Position]:
-        return sorted((p for (_, _, k), p in self.positions.items() if k == key),
+        return sorted((self.positions[k] for k in self.series_positions.get(key, {})),
                       key=lambda p: (p.participant, p.account_id))
 
     def process_exercises(self, batch: Batch, when: datetime) -> None:

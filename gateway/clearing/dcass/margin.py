@@ -1,4 +1,4 @@
-"""SPAN-style margin (a simplified PRiME): pure functions, Decimal arithmetic, no floats.
+"""SPAN-style margin (a simplified PRiME): pure functions, exact arithmetic, no floats.
 
 Per account and *combined commodity* (every class on one underlying, so HSI futures and HSI
 options offset each other):
@@ -19,17 +19,27 @@ Requirement = max(scanning risk + spread charge, short option minimum), rounded 
 A gross account (omnibus client, daily, sink) is margined as two portfolios, its long positions
 and its short positions, so no client's long offsets another client's short; a net account as one.
 Covered short calls are left out before margining (the caller passes uncovered shorts).
+
+A portfolio's loss in a scenario is linear in its quantities: sum of quantity x the loss of one
+long contract. Those unit losses are computed exactly (``fractions.Fraction``: a third of a scan
+range is not a finite decimal) once per series and prices, then held as integers in units of
+1/D of the currency, D = divisor x 10^(scan range decimals + price/strike decimals + 2) of the
+combined commodity, which makes every one of them whole. A :class:`Book` keeps the running integer
+sums, so a position change costs a few integer additions, not a revaluation. Only the final
+requirement becomes money: int cents, rounded up.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from decimal import ROUND_CEILING, Decimal
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
 from typing import Callable, Iterable
 
 from .model import CallPut
 from .refdata import RiskParams, Series
 
-_ONE_CENT = Decimal(1)
+_ZERO = Fraction(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,89 +50,156 @@ class MarginLeg:
 
 @dataclass(frozen=True, slots=True)
 class Breakdown:
-    """How one portfolio's requirement was reached (currency units, Decimal)."""
+    """How one portfolio's requirement was reached (currency units)."""
 
-    scan_risk: Decimal
+    scan_risk: Decimal          # rounded to 1e-20 for display; the requirement uses the exact value
     worst_scenario: int
     spread_charge: Decimal
     short_option_minimum: Decimal
     requirement_cents: int
 
 
-def _units(value: int, decimals: int) -> Decimal:
-    return Decimal(value).scaleb(-decimals)
+def _units(value: int, decimals: int) -> Fraction:
+    return Fraction(value, 10 ** decimals)
 
 
-def _intrinsic(cp: CallPut, underlying: Decimal, strike: Decimal) -> Decimal:
+def _intrinsic(cp: CallPut, underlying: Fraction, strike: Fraction) -> Fraction:
     if cp is CallPut.CALL:
-        return max(Decimal(0), underlying - strike)
-    return max(Decimal(0), strike - underlying)
+        return max(_ZERO, underlying - strike)
+    return max(_ZERO, strike - underlying)
+
+
+def scale(risk: RiskParams, decimals: int, divisor: int) -> int:
+    """D of a combined commodity whose prices, strikes and underlying use at most ``decimals``."""
+    exponent = -risk.scan_range.normalize().as_tuple().exponent
+    return divisor * 10 ** (max(0, exponent) + decimals + 2)
+
+
+def unit_losses(series: Series, price: int, underlying_price: int, underlying_decimals: int, risk: RiskParams,
+                scenarios: tuple[int, ...], divisor: int, d: int) -> tuple[int, ...]:
+    """Loss of ONE long contract in each scenario, in 1/``d`` currency units (negative = gain)."""
+    cls = series.cls
+    p_now = _units(price, cls.price_decimals)
+    u_now = _units(underlying_price, underlying_decimals)
+    scan = Fraction(str(risk.scan_range))
+    out = []
+    for s in scenarios:
+        move = Fraction(s, divisor) * scan
+        if cls.is_option:
+            k = _units(series.strike, cls.strike_decimals)
+            time_value = max(_ZERO, p_now - _intrinsic(series.call_put, u_now, k))
+            v_s = _intrinsic(series.call_put, u_now * (1 + move), k) + time_value
+        else:
+            v_s = p_now * (1 + move)
+        x = (p_now - v_s) * cls.multiplier * d
+        if x.denominator != 1:
+            raise ValueError(f"{series.name}: scale {d} does not make the unit loss whole")
+        out.append(x.numerator)
+    return tuple(out)
+
+
+@dataclass(slots=True)
+class Book:
+    """Running sums of one portfolio (one combined commodity, one side for gross accounts)."""
+
+    size: int
+    d: int                                           # the scale: amounts are in 1/d currency units
+    vec: list = field(default_factory=list)          # loss per scenario
+    futures: dict[date, int] = field(default_factory=dict)   # net futures per expiry
+    short_options: int = 0
+    contrib: dict[bytes, int] = field(default_factory=dict)  # series key -> signed quantity held here
+
+    def __post_init__(self) -> None:
+        if not self.vec:
+            self.vec = [0] * self.size
+
+    def set(self, series: Series, unit: tuple[int, ...], quantity: int) -> None:
+        """The portfolio now holds ``quantity`` (signed) of ``series``."""
+        old = self.contrib.get(series.key, 0)
+        dq = quantity - old
+        if not dq:
+            return
+        vec = self.vec
+        for i, u in enumerate(unit):
+            vec[i] += dq * u
+        if series.is_option:
+            self.short_options += max(0, -quantity) - max(0, -old)
+        else:
+            n = self.futures.get(series.expiry, 0) + dq
+            if n:
+                self.futures[series.expiry] = n
+            else:
+                del self.futures[series.expiry]
+        if quantity:
+            self.contrib[series.key] = quantity
+        else:
+            del self.contrib[series.key]
+
+    def requirement(self, risk: RiskParams, scenarios: tuple[int, ...]) -> Breakdown:
+        if not self.contrib:
+            return Breakdown(Decimal(0), 0, Decimal(0), Decimal(0), 0)
+        d = self.d
+        worst = max(self.vec)
+        scan = max(0, worst)
+        longs = sum(q for q in self.futures.values() if q > 0)
+        shorts = -sum(q for q in self.futures.values() if q < 0)
+        spread = min(longs, shorts) * risk.intermonth_spread_charge * d // 100     # d is a multiple of 100
+        som = self.short_options * risk.short_option_minimum * d // 100
+        req = max(scan + spread, som)
+        worst_s = scenarios[self.vec.index(worst)] if scan else 0
+        return Breakdown(_dec(scan, d), worst_s, _dec(spread, d), _dec(som, d), -((-req * 100) // d))
+
+    def requirement_cents(self, risk: RiskParams) -> int:
+        """Same as ``requirement(...).requirement_cents``, faster (the hot path)."""
+        if not self.contrib:
+            return 0
+        d = self.d
+        scan = max(0, max(self.vec))
+        if self.futures:
+            longs = sum(q for q in self.futures.values() if q > 0)
+            shorts = -sum(q for q in self.futures.values() if q < 0)
+            scan += min(longs, shorts) * risk.intermonth_spread_charge * d // 100
+        req = max(scan, self.short_options * risk.short_option_minimum * d // 100)
+        return -((-req * 100) // d)
+
+
+def _dec(x: int, d: int) -> Decimal:
+    q = Decimal(x) / Decimal(d)
+    return q.quantize(Decimal("1e-20")).normalize() if q != q.to_integral_value() else q.quantize(Decimal(1))
+
+
+def books_for(rows: Iterable[tuple[Series, int, int, tuple[int, ...]]], gross: bool, size: int, d: int) -> list[Book]:
+    """The books of one account and combined commodity from (series, long, uncovered short, unit
+    losses) rows: gross accounts keep a long book and a short book, net accounts one book."""
+    books = [Book(size, d), Book(size, d)] if gross else [Book(size, d)]
+    for s, lg, sh, unit in rows:
+        apply(books, s, unit, lg, sh)
+    return books
+
+
+def apply(books: list[Book], series: Series, unit: tuple[int, ...], long: int, short: int) -> None:
+    """Record that the account now holds ``long`` and (uncovered) ``short`` of ``series``."""
+    if len(books) == 2:
+        books[0].set(series, unit, long)
+        books[1].set(series, unit, -short)
+    else:
+        books[0].set(series, unit, long - short)
+
+
+def books_requirement(books: list[Book], risk: RiskParams) -> int:
+    return sum(b.requirement_cents(risk) for b in books)
 
 
 def portfolio(legs: Iterable[MarginLeg], risk: RiskParams, series_price: Callable[[Series], int],
               underlying_price: int, underlying_decimals: int, scenarios: tuple[int, ...],
               divisor: int) -> Breakdown:
-    """Requirement of one portfolio of one combined commodity."""
+    """Requirement (with its breakdown) of one portfolio of one combined commodity."""
     legs = [leg for leg in legs if leg.quantity]
-    if not legs:
-        return Breakdown(Decimal(0), 0, Decimal(0), Decimal(0), 0)
-    u_now = _units(underlying_price, underlying_decimals)
-    losses = []
-    for s in scenarios:
-        move = Decimal(s) * risk.scan_range / Decimal(divisor)
-        loss = Decimal(0)
-        for leg in legs:
-            cls = leg.series.cls
-            p_now = _units(series_price(leg.series), cls.price_decimals)
-            if cls.is_option:
-                k = _units(leg.series.strike, cls.strike_decimals)
-                intr_now = _intrinsic(leg.series.call_put, u_now, k)
-                time_value = max(Decimal(0), p_now - intr_now)
-                v_s = _intrinsic(leg.series.call_put, u_now * (1 + move), k) + time_value
-            else:
-                v_s = p_now * (1 + move)
-            loss += (p_now - v_s) * leg.quantity * cls.multiplier
-        losses.append((loss, s))
-    worst_loss, worst_s = max(losses, key=lambda t: (t[0], -abs(t[1]), t[1]))
-    scan = max(Decimal(0), worst_loss)
-    per_expiry: dict = {}
+    decimals = max([underlying_decimals] + [max(leg.series.cls.price_decimals, leg.series.cls.strike_decimals)
+                                            for leg in legs])
+    d = scale(risk, decimals, divisor)
+    book = Book(len(scenarios), d)
     for leg in legs:
-        if not leg.series.is_option:
-            per_expiry[leg.series.expiry] = per_expiry.get(leg.series.expiry, 0) + leg.quantity
-    longs = sum(q for q in per_expiry.values() if q > 0)
-    shorts = -sum(q for q in per_expiry.values() if q < 0)
-    spread = Decimal(min(longs, shorts) * risk.intermonth_spread_charge) / 100
-    short_options = sum(-leg.quantity for leg in legs if leg.series.is_option and leg.quantity < 0)
-    som = Decimal(short_options * risk.short_option_minimum) / 100
-    req = max(scan + spread, som)
-    cents = int((req * 100).quantize(_ONE_CENT, rounding=ROUND_CEILING))
-    return Breakdown(scan, worst_s if scan else 0, spread, som, cents)
-
-
-def account_requirement(positions: Iterable[tuple[Series, int, int]], gross: bool,
-                        risk: dict[str, RiskParams], series_price: Callable[[Series], int],
-                        underlying_price: Callable[[str], int], underlying_decimals: Callable[[str], int],
-                        scenarios: tuple[int, ...], divisor: int) -> dict[str, int]:
-    """Requirement per settlement currency (cents) of one account.
-
-    ``positions``: (series, long, uncovered short). Gross accounts margin longs and shorts as two
-    portfolios; net accounts margin ``long - short`` as one.
-    """
-    by_und: dict[str, list[tuple[Series, int, int]]] = {}
-    for s, lg, sh in positions:
-        if lg or sh:
-            by_und.setdefault(s.cls.underlying, []).append((s, lg, sh))
-    out: dict[str, int] = {}
-    for und in sorted(by_und):
-        rows = by_und[und]
-        currency = rows[0][0].cls.currency
-        if gross:
-            books = [[MarginLeg(s, lg) for s, lg, _ in rows], [MarginLeg(s, -sh) for s, _, sh in rows]]
-        else:
-            books = [[MarginLeg(s, lg - sh) for s, lg, sh in rows]]
-        total = 0
-        for legs in books:
-            total += portfolio(legs, risk[und], series_price, underlying_price(und),
-                               underlying_decimals(und), scenarios, divisor).requirement_cents
-        out[currency] = out.get(currency, 0) + total
-    return out
+        book.set(leg.series, unit_losses(leg.series, series_price(leg.series), underlying_price,
+                                         underlying_decimals, risk, scenarios, divisor, d), leg.quantity)
+    return book.requirement(risk, scenarios)
