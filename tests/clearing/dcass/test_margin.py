@@ -147,3 +147,40 @@ def test_guide_worked_example(env):
         env.deal("HSI NOV26 26000 C", 100, 1, "CPC03", "CPA01", "HKCC-HOUSE", acct)
     assert req(env, "CPA01", "HKCC-HOUSE") == 13_400_000
     assert req(env, "CPA01", "HKCC-OMNIBUS") == 45_100_000
+
+
+def test_incremental_margin_equals_a_fresh_computation(env):
+    """Running sums after many random changes == margin computed from scratch, for every account."""
+    import random
+    from datetime import date as _date
+    rnd = random.Random(7)
+    d = env.d
+    names = [s.name for s in d.ref.series.values() if s.expiry > _date(2026, 11, 2) and s.cls.underlying in
+             ("HSI", "0700", "USDCNH")]
+    hk = ["HKCC-HOUSE", "HKCC-OMNIBUS", "HKCC-CLIENT01", ""]
+    so = ["SEOCH-HOUSE", "SEOCH-OMNIBUS", ""]
+    ctx = Context(env.now, None, "ccms", True)
+    for i in range(300):
+        name = rnd.choice(names)
+        accts = so if d.ref.by_name[name].cls.clearing_house == "SEOCH" else hk
+        r = rnd.random()
+        if r < 0.8:
+            env.deal(name, rnd.randint(1, 300) * 10, rnd.randint(1, 4), "CPA01", "CPB02", rnd.choice(accts),
+                     rnd.choice(accts), rnd.choice([1, 2]), rnd.choice([1, 2]))
+        elif r < 0.9:
+            s = d.ref.by_name[name]
+            env.op(SetSettlementPrice(s.key, rnd.randint(1, 300) * 10) if s.is_option else
+                   SetSettlementPrice(s.key, rnd.randint(20000, 30000)))
+        elif r < 0.95:
+            env.op(SetUnderlyingPrice("0700", rnd.randint(40000, 56000)))
+        else:
+            for sc in d.short_call_positions("CPB02", "SEOCH-HOUSE"):
+                d.set_covered("CPB02", "SEOCH-HOUSE", sc.series_key, rnd.randint(0, sc.short), ctx)
+    checked = 0
+    for _ in range(2):          # after the incremental updates, then after end of day
+        for (p, a) in d.accounts:
+            stored = {c: v for c, v in d.margins.get((p, a), {}).items() if v}
+            assert stored == d.account_margin(p, a), (p, a)
+            checked += bool(stored)
+        env.eod()
+    assert checked > 6
