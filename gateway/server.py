@@ -344,7 +344,12 @@ class Gateway:
         ctx = self.context(rctx)
         if self.journal is not None:
             self.journal.append(command, ctx)
-        out = self.core.execute(command, ctx)
+        try:
+            out = self.core.execute(command, ctx)
+        except ClearingError as e:
+            if e.events:
+                self.publish(e.events)
+            raise
         self.publish(out.events)
         return out
 

@@ -44,6 +44,7 @@ class ClearingError(Exception):
         self.error = error
         self.detail = detail
         self.field = field
+        self.events: list = []  # events of business time passing before the rejected command ran
         super().__init__(f"{error.name} ({error.number}): {error.text}" + (f": {detail}" if detail else ""))
 
 
