@@ -17,7 +17,7 @@ from typing import Any, Iterable
 ID = re.compile(r"^(?P<suite>[a-z][a-z0-9]*)\.(?P<section>\d+(?:\.\d+)*)\.(?P<name>[a-z0-9][a-z0-9-]*)$")
 
 CASE_KEYS = {"id", "rule", "recommendation", "tags", "setup", "witness", "timeout", "doc", "step"}
-SETUP_KEYS = {"reset", "time"}
+SETUP_KEYS = {"reset", "time", "date"}
 COMMON_STEP_KEYS = {"do", "on", "repeat", "note"}
 EXPECT_KEYS = {"kind", "code", "request_id", "session_status", "business_status", "field_offset", "flags", "stream",
                "sequence", "segment", "header", "fields", "count", "within", "save"}

@@ -86,7 +86,8 @@ class Received:
                 parts.append(txt)
         elif self.error:
             parts.append(f"(does not decode: {self.error})")
-        return " ".join(parts)
+        text = " ".join(parts)
+        return text if len(text) <= 500 else text[:500] + "..."
 
 
 class Connection:

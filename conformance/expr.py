@@ -164,6 +164,10 @@ def _eval(node: ast.AST, v: dict, text: str) -> Any:
         return [_eval(x, v, text) for x in node.elts]
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in FUNCTIONS and not node.keywords:
         return FUNCTIONS[node.func.id](*[_eval(a, v, text) for a in node.args])
+    if isinstance(node, ast.Attribute):      # a field of a computed value: find(...).series
+        return lookup(_eval(node.value, v, text), [node.attr])
+    if isinstance(node, ast.Subscript):
+        return lookup(_eval(node.value, v, text), [str(_eval(node.slice, v, text))])
     raise ExprError(f"not allowed in an expression: {ast.dump(node)[:60]} (in {text!r})")
 
 

@@ -298,6 +298,9 @@ class Runner:
             return "slow: runs with --slow"
         if "destructive" in case.tags and not self.config.destructive:
             return "changes server state a reset does not restore: runs with --destructive"
+        unknown = sorted(c for c in message_codes(case) if c not in BY_CODE)
+        if unknown:
+            return f"this runner's protocol/ declares no {', '.join(unknown)}"
         return ""
 
     # ------------------------------------------------------------ the operator session (setup)
@@ -324,6 +327,24 @@ class Runner:
         self.op = op
         self.info.setdefault("operator_login", {k: v for k, v in op.login.items() if k not in ("hex", "header")})
         return op
+
+
+def message_codes(case: Case) -> set[str]:
+    """The literal message codes a case sends or expects."""
+    codes: set[str] = set()
+
+    def add(v):
+        if isinstance(v, str) and "${" not in v:
+            codes.add(v)
+    for step in case.steps:
+        if step["do"] in ("send", "operator", "raw"):
+            add(step.get("msg"))
+        if step["do"] == "expect":
+            add(step.get("code"))
+        if isinstance(step.get("expect"), dict):
+            add(step["expect"].get("code"))
+    codes.discard(None)
+    return codes
 
 
 async def wait_answer(conn: Connection, rid: int, timeout: float) -> Received | None:
@@ -399,9 +420,10 @@ class CaseRun:
             a = await self.op_request(ms.BusinessDateQuery())
             self.runner.start_date = a.message.business_date
         if self.case.setup.get("reset", True):
-            when = self.case.setup.get("time") or self.config.business_time
-            await self.op_request(sy.ResetEmulator(business_date=self.runner.start_date, business_time=when))
-            self.log(f"setup: EC5 reset to {self.runner.start_date} {when}")
+            when = str(self.sub(self.case.setup.get("time") or self.config.business_time))
+            day = str(self.sub(self.case.setup.get("date") or self.runner.start_date))
+            await self.op_request(sy.ResetEmulator(business_date=day, business_time=when))
+            self.log(f"setup: EC5 reset to {day} {when}")
         a = await self.op_request(ms.BusinessDateQuery())
         self.vars["business_date"] = a.message.business_date
         self.vars["business_date_int"] = int(a.message.business_date)
@@ -551,6 +573,8 @@ class CaseRun:
         code = ""
         for i in range(n):
             self.vars["i"] = i
+            if i % 200 == 199:
+                await asyncio.sleep(0)
             p = self.params(step)
             c = self.conn(p.get("on", "main"), must_be_open=True)
             msg = build_message(p["msg"], p.get("fields"))
@@ -662,6 +686,7 @@ class CaseRun:
         code = ""
         for i in range(n):
             self.vars["i"] = i
+            await asyncio.sleep(0)  # let heartbeats and readers run during long drives
             p = self.params({k: v for k, v in step.items() if k != "repeat"})
             msg = build_message(p["msg"], p.get("fields"))
             code = msg.CODE
@@ -691,7 +716,7 @@ class CaseRun:
                 inflight.clear()
         self.log(f"op: -> {n} x {code}, all answered ({time.monotonic() - t0:.3f}s)")
         if last is not None:
-            self.remember(op, last, None)
+            self.remember(op, last, self.sub(exp).get("save") if exp else None)
 
     async def do_expect(self, step: dict) -> None:
         c = self.conn(step.get("on", "main"))

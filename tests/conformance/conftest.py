@@ -12,10 +12,36 @@ from conformance import Config, Runner, RunResult, load_cases, select
 from tests.conftest import settings
 
 FAST = dict(heartbeat_interval=0.2, idle_heartbeats=3, max_replay=4, throttle_per_second=50, max_subscriptions=4)
+_USERS: list[str] = []
+
+
+def cheap_users_file() -> str:
+    """The demo users with the same passwords hashed at a tiny scrypt cost: the suite logs in a
+    hundred times, and the default cost (tens of ms each) would dominate the run."""
+    if not _USERS:
+        import re
+        import tempfile
+        from importlib import resources
+
+        from gateway.auth import hash_password
+        text = resources.files("gateway").joinpath("data/users.toml").read_text()
+        out, user = [], None
+        for line in text.splitlines():
+            m = re.match(r"\[users\.(\w+)\]", line)
+            if m:
+                user = m.group(1)
+            if line.startswith("password_hash") and user:
+                line = f'password_hash = "{hash_password("pass-" + user, n=16)}"'
+            out.append(line)
+        f = tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False)
+        f.write("\n".join(out) + "\n")
+        f.close()
+        _USERS.append(f.name)
+    return _USERS[0]
 
 
 def fast_settings(**kw):
-    return settings(**{**FAST, **kw})
+    return settings(**{**FAST, "users_file": cheap_users_file(), **kw})
 
 
 @contextlib.asynccontextmanager

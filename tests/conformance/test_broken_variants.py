@@ -6,11 +6,14 @@ from __future__ import annotations
 import pytest
 
 from gateway import server as srv
+from protocol.registry import BY_CODE
 from gateway.server import Gateway
 from gateway.streams import Entry, StreamStore
 from protocol.session import ServerSession, Violation
 from protocol.status import SessionStatus as St
 from tests.conformance.conftest import explain, outcome, run_cases, serving
+
+HAVE_DCASS = "CD35" in BY_CODE
 
 
 async def failures(gateway_cls=None, include=None, **settings) -> tuple[set[str], object]:
@@ -143,3 +146,40 @@ async def test_a_throttle_that_is_announced_but_not_enforced_is_caught(monkeypat
     monkeypatch.setattr(ServerSession, "_throttle", lambda self, fr, now: None)
     fail, run = await failures(None, ["hostile.3.6.*", "hostile.3.2.merged-frames"])
     assert fail == {"hostile.3.6.throttle-burst"}, explain(run)
+
+
+# ------------------------------------------------------------------ certification: DCASS faults
+needs_dcass = pytest.mark.skipif(not HAVE_DCASS, reason="protocol/messages/dcass.py not there yet")
+
+
+@needs_dcass
+async def test_dedicated_streams_shared_between_participants_is_caught(monkeypatch):
+    """Every participant's trades on one shared instance: others' trades leak and numbers run on."""
+    monkeypatch.setattr(StreamStore, "instance", staticmethod(lambda stream, owner: (stream, "")))
+    fail, run = await failures(None, ["certification.*"])
+    # every case where another participant's trade broadcast comes first: the leak is seen as
+    # a BD6 of the wrong side, account or source; cases on one participant's clearing stream pass
+    assert fail == {
+        "certification.3.8.dedicated-streams",        # a sees b's trades
+        "certification.3.8.sustained-load",           # each sees both sides: twice the broadcasts
+        "certification.3.10.forced-disconnection",    # the counterparty's BUY among the missed trades
+        "certification.5.trade-information",          # b takes a's BUY for its SELL
+        "certification.5.give-up-confirmed",          # b takes a's exchange trade for its take-up
+        "certification.5.give-up-rejected",           # a sees b's PENDING copy before the rejection
+        "certification.5.transfer-from-transitory",   # the counterparty's trade comes first
+        "certification.5.rectify-trade",              # the counterparty's trade comes first
+    }, explain(run)
+
+
+class GiveUpNotToldToGiver(Gateway):
+    """The giver is not told that its give-up was confirmed or rejected (BD29 only to the receiver)."""
+
+    def publish(self, events):
+        super().publish([e for e in events if not (type(e).__name__ == "GiveUpEvent" and e.owner == e.giver
+                                                    and e.state.name != "PENDING")])
+
+
+@needs_dcass
+async def test_a_give_up_answer_not_told_to_the_giver_is_caught():
+    fail, run = await failures(GiveUpNotToldToGiver, ["certification.5.*"])
+    assert fail == {"certification.5.give-up-confirmed", "certification.5.give-up-rejected"}, explain(run)

@@ -141,3 +141,10 @@ async def test_user_map_overrides_credentials(tmp_path):
         assert rc == 1 and "-2001" in out, out
         rc, out = await _cli("--port", str(gw.port), "--include", "session.3.3.login", "--user", "participant=CPC03")
         assert rc == 0, out
+
+
+def test_a_case_needing_messages_this_runner_does_not_declare_is_skipped():
+    from conformance.runner import Config, Runner
+    case = parse_file('[[case]]\nid = "certification.5.x"\nrule = "r"\n[[case.step]]\ndo = "send"\nmsg = "ZZ77"\n',
+                      "t")[0]
+    assert Runner(Config())._skip_reason(case) == "this runner's protocol/ declares no ZZ77"
