@@ -423,6 +423,18 @@ async def replay(spec: dict) -> dict:
 SCENARIOS = {"query": query, "fanout": fanout, "replay": replay}
 
 
+def _dcass() -> None:
+    """The DCASS scenarios, when the DCASS messages exist."""
+    import importlib.util
+    if importlib.util.find_spec("protocol.messages.dcass") is None:
+        return
+    from . import dcass
+    SCENARIOS.update({"dcass_trades": dcass.trades, "dcass_posttrade": dcass.posttrade})
+
+
+_dcass()
+
+
 def run_scenario(spec: dict) -> dict:
     """Entry point of the load generator process."""
     try:

@@ -51,17 +51,31 @@ def generate(path: Path = DEFAULT, participants: int = PARTICIPANTS, operators: 
     for i in range(1, participants + 1):
         p = participant_id(i)
         user(p, "participant", p)
+    for p in dcass_participants():  # one back office per DCASS participant of the reference data
+        user(f"BO{p}", "participant", p)
+        lines.insert(-1, 'bench_group = "dcass"')
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines))
     return path
 
 
-def load(path: Path | str = DEFAULT) -> dict[str, list[tuple[str, str]]]:
-    """Users by role ("participant", "operator"), sorted, with their passwords."""
+def dcass_participants() -> list[str]:
+    """Participant ids of the DCASS reference data shipped with the gateway."""
+    from importlib import resources
+    ref = tomllib.loads(resources.files("gateway.clearing").joinpath("data/dcass/reference.toml").read_text())
+    return [p["id"] for p in ref.get("participants", [])]
+
+
+def load(path: Path | str = DEFAULT) -> dict[str, list]:
+    """Users by role ("participant", "operator"), sorted, with their passwords; "dcass": the back
+    offices of the DCASS participants as (user, password, participant)."""
     data = tomllib.loads(Path(path).read_text())
-    out: dict[str, list[tuple[str, str]]] = {"participant": [], "operator": []}
+    out: dict[str, list] = {"participant": [], "operator": [], "dcass": []}
     for name, u in sorted(data["users"].items()):
-        out.setdefault(u.get("role", "participant"), []).append((name, password(name)))
+        if u.get("bench_group") == "dcass":
+            out["dcass"].append((name, password(name), u.get("participant", "")))
+        else:
+            out.setdefault(u.get("role", "participant"), []).append((name, password(name)))
     return out
 
 

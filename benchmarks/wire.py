@@ -30,6 +30,8 @@ _len = _FMT["length"].unpack_from
 _rid = _FMT["request_id"].unpack_from
 _seq = _FMT["sequence"].unpack_from
 _ss = _FMT["session_status"].unpack_from
+_stream = _FMT["stream"].unpack_from
+O_STREAM = _OFF["stream"]
 _rid_pack = _FMT["request_id"].pack
 _seq_pack = _FMT["sequence"].pack
 
@@ -56,6 +58,17 @@ class Template:
         return self.head + _rid_pack(rid) + self.mid + _seq_pack(seq) + self.tail
 
 
+class Cycle:
+    """Several templates used in turn: request id ``rid`` uses template ``(rid - 1) % n``."""
+
+    def __init__(self, templates: list[Template]):
+        self.templates = templates
+        self.n = len(templates)
+
+    def frame(self, rid: int, seq: int = 0) -> bytes:
+        return self.templates[(rid - 1) % self.n].frame(rid, seq)
+
+
 class Conn(asyncio.Protocol):
     """One connection of the load generator.
 
@@ -72,6 +85,7 @@ class Conn(asyncio.Protocol):
         self.waiters: dict[int, asyncio.Future] = {}
         self.on_reply = None
         self.on_bcast = None
+        self.on_bcast_frame = None
         self.after_chunk = None
         self.lost = None
         self.logout: tuple | None = None
@@ -109,6 +123,11 @@ class Conn(asyncio.Protocol):
             kind = buf[pos + O_KIND]
             if kind == bkind:
                 seq = _seq(buf, pos + O_SEQ)[0]
+                if self.on_bcast_frame is not None:  # frame by frame, with the stream (several streams)
+                    self.broadcasts += 1
+                    self.on_bcast_frame(_stream(buf, pos + O_STREAM)[0], seq, t)
+                    pos += length
+                    continue
                 if length == size:
                     k = (n - pos) // size
                     if k > 1:
