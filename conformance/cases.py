@@ -20,7 +20,7 @@ CASE_KEYS = {"id", "rule", "recommendation", "tags", "setup", "witness", "timeou
 SETUP_KEYS = {"reset", "time", "date"}
 COMMON_STEP_KEYS = {"do", "on", "repeat", "note"}
 EXPECT_KEYS = {"kind", "code", "request_id", "session_status", "business_status", "field_offset", "flags", "stream",
-               "sequence", "segment", "header", "fields", "count", "within", "save"}
+               "sequence", "segment", "header", "fields", "where", "count", "within", "save"}
 ACTIONS: dict[str, set[str]] = {
     "connect": {"heartbeat"},
     "login": {"as", "user", "password", "forced", "resume", "heartbeat", "application_id", "expect"},
@@ -30,7 +30,7 @@ ACTIONS: dict[str, set[str]] = {
     "subscribe": {"streams", "expect"},
     "operator": {"msg", "fields", "expect"},
     "expect": EXPECT_KEYS,
-    "expect_none": {"kind", "code", "stream", "request_id", "sequence", "within"},
+    "expect_none": {"kind", "code", "stream", "request_id", "sequence", "where", "within"},
     "expect_closed": {"within"},
     "expect_sequence": {"stream", "first", "last", "business_date"},
     "wait": {"seconds"},

@@ -38,9 +38,10 @@ DEFAULT_USERS = {
     "operator": "OPER1",        # the operator role: setup, clearing messages, end of day
     "expired": "EXPIRED1",      # a user whose password has expired
     "member": "OCM01",          # an OTC Clear clearing member
+    "member2": "OCM02",         # another clearing member (isolation)
 }
-RESERVED = {"last", "user", "password", "business_date", "business_date_int", "business_time", "i", "op", "options",
-            "witness_conn"}
+RESERVED = {"last", "user", "password", "business_date", "business_date_int", "business_time", "next_business_date",
+            "previous_business_date", "i", "op", "options", "witness_conn"}
 ANSWER_KINDS = (Kind.REPLY, Kind.REJECT)
 
 
@@ -428,6 +429,8 @@ class CaseRun:
         self.vars["business_date"] = a.message.business_date
         self.vars["business_date_int"] = int(a.message.business_date)
         self.vars["business_time"] = a.message.business_time
+        self.vars["next_business_date"] = a.message.next_business_date
+        self.vars["previous_business_date"] = a.message.previous_business_date
         self.vars["op"] = {"login": op.login}
 
     async def op_request(self, msg) -> Received:
@@ -869,6 +872,25 @@ class CaseRun:
 
     # ------------------------------------------------------------ expectations
     def selector(self, c: Connection, exp: dict, kind: Kind):
+        base = self._selector(c, exp, kind)
+        where = exp.get("where") or {}
+        if not where:
+            return base
+
+        def chosen(r: Received) -> bool:
+            if not base(r) or r.message is None:
+                return False
+            d = r.as_vars()
+            problems: list[str] = []
+            for k, v in where.items():
+                try:
+                    check_value(v, get_path(d, k), k, problems)
+                except KeyError:
+                    return False
+            return not problems
+        return chosen
+
+    def _selector(self, c: Connection, exp: dict, kind: Kind):
         code = exp.get("code")
         stream = exp.get("stream")
         stream = _stream_id(stream) if stream is not None else None
@@ -1047,6 +1069,8 @@ def describe_expectation(exp: dict, kind: Kind, c: Connection | None) -> str:
             parts.append(f"{k}={exp[k]!r}")
     if exp.get("header"):
         parts.append(f"header={exp['header']!r}")
+    if exp.get("where"):
+        parts.append(f"where={exp['where']!r}")
     if exp.get("fields"):
         parts.append(f"fields={exp['fields']!r}")
     if int(exp.get("count", 1)) != 1:

@@ -156,7 +156,7 @@ needs_dcass = pytest.mark.skipif(not HAVE_DCASS, reason="protocol/messages/dcass
 async def test_dedicated_streams_shared_between_participants_is_caught(monkeypatch):
     """Every participant's trades on one shared instance: others' trades leak and numbers run on."""
     monkeypatch.setattr(StreamStore, "instance", staticmethod(lambda stream, owner: (stream, "")))
-    fail, run = await failures(None, ["certification.*"])
+    fail, run = await failures(None, ["certification.*", "collateral.3.8.*", "otc.3.8.*"])
     # every case where another participant's trade broadcast comes first: the leak is seen as
     # a BD6 of the wrong side, account or source; cases on one participant's clearing stream pass
     assert fail == {
@@ -168,6 +168,8 @@ async def test_dedicated_streams_shared_between_participants_is_caught(monkeypat
         "certification.5.give-up-rejected",           # a sees b's PENDING copy before the rejection
         "certification.5.transfer-from-transitory",   # the counterparty's trade comes first
         "certification.5.rectify-trade",              # the counterparty's trade comes first
+        "collateral.3.8.dedicated-stream",            # b sees a's deposit
+        "otc.3.8.dedicated-stream",                   # another member sees the trade registration
     }, explain(run)
 
 
@@ -183,3 +185,18 @@ class GiveUpNotToldToGiver(Gateway):
 async def test_a_give_up_answer_not_told_to_the_giver_is_caught():
     fail, run = await failures(GiveUpNotToldToGiver, ["certification.5.*"])
     assert fail == {"certification.5.give-up-confirmed", "certification.5.give-up-rejected"}, explain(run)
+
+
+class CollateralCurrencyAsGenericCode(Gateway):
+    """An unknown currency answered with the generic INVALID_VALUE instead of CCMS's own code."""
+
+    def _reject(self, conn, rid, code, status, text, *, business=0, field_offset=0, field=""):
+        if business == -800001:
+            business = -600004
+        super()._reject(conn, rid, code, status, text, business=business, field_offset=field_offset, field=field)
+
+
+@pytest.mark.skipif("FC202" not in BY_CODE, reason="protocol/messages/collateral.py not there yet")
+async def test_a_generic_code_instead_of_the_collateral_code_is_caught():
+    fail, run = await failures(CollateralCurrencyAsGenericCode, ["collateral.*"])
+    assert fail == {"collateral.5.rejects"}, explain(run)
