@@ -67,6 +67,9 @@ def summarise(runs: list[dict]) -> dict:
     peaks = [r.get("server_peak_rss_mib") for r in runs if r.get("server_peak_rss_mib") is not None]
     if peaks:
         out["server_peak_rss_mib"] = max(peaks)
+    for k in ("finished", "projected_500k_trades_s", "deliveries", "participants"):
+        if k in runs[0]:
+            out[k] = runs[0][k] if len(runs) == 1 else [r.get(k) for r in runs]
     for k in ("unanswered", "missing"):
         if any(r.get(k) for r in runs):
             out[k] = sum(r.get(k) or 0 for r in runs)
@@ -151,7 +154,7 @@ def run(a) -> dict:
             params.update(sc.scale)
         entry["params"] = params
         entry["results"] = {}
-        for tname in targets:
+        for tname in [t for t in targets if t in sc.targets]:
             quiet = wait_quiet(a.quiet, a.max_wait) if a.quiet else {}
             t0 = time.monotonic()
             target = _start(tname, a, out_dir, pin)

@@ -6,6 +6,7 @@ participants, each with a back office (``BO<participant>`` in the benchmark user
 from __future__ import annotations
 
 import asyncio
+import time
 
 from protocol.kinds import Kind
 from protocol.messages import dcass as m
@@ -173,3 +174,78 @@ async def posttrade(spec: dict) -> dict:
     runs = [(await drv.measure(p["rate"], p["duration"], sampler, drain=30.0)).result() for _ in range(p["runs"])]
     _close([conn, op])
     return {"runs": runs}
+
+
+async def day(spec: dict) -> dict:
+    """A trading day: ``trades`` trades (``trades / 2`` injected deals) among the HKCC members of
+    the DCASS reference data, each with a back office subscribed to its trades and clearing
+    streams, injected as fast as the gateway takes them (``window`` in flight). Measured from the
+    first injection to the last BD6 delivered, with the server's peak memory; bounded by
+    ``max_seconds`` (then the day is reported unfinished, with the rate reached)."""
+    p = spec["params"]
+    if spec["target"] != "gateway":
+        raise RuntimeError("the trading day runs against the gateway only")
+    op = (await _login_all(spec, _users(spec, "operator", 1), "pub"))[0]
+    fr, body = await op.request(int(Kind.QUERY), m.ParticipantsQuery())
+    members = {it.participant for it in getattr(body, "items", []) if it.hkcc}
+    bos = [b for b in spec["users"]["dcass"] if b[2] in members]
+    n = len(bos)
+    if n < 2:
+        raise RuntimeError("the trading day needs 2 HKCC participants with back-office users")
+    parts = [b[2] for b in bos]
+    conns = [await login(spec["host"], spec["port"], u, pw, "sub") for u, pw, _ in bos]
+    for c in conns:
+        await _subscribe(c, (TRADES, CLEARING))
+        c.bd6 = c.other = 0
+
+        def on_frame(stream: int, seq: int, t: int, c=c) -> None:
+            if stream == TRADES:
+                c.bd6 += 1
+                c.t_last = t
+            else:
+                c.other += 1
+        c.on_bcast_frame = on_frame
+    series = (await _series(op, p.get("class_id", "HSI-F"))).series
+    tpl = Cycle([Template(int(Kind.TRANSACTION), encode_message(m.InjectDealRequest(
+        series=series, price=p.get("price", 25000), quantity=1, buyer=parts[i], seller=parts[(i + 1) % n])))
+        for i in range(n)])
+    deals = p.get("trades", 500_000) // 2
+    window = p.get("window", 200)
+    st = {"sent": 0, "acked": 0, "rejects": 0}
+
+    def on_reply(rid: int, kind: int, t: int) -> None:
+        st["acked"] += 1
+        if kind == REJECT:
+            st["rejects"] += 1
+    op.on_reply = on_reply
+
+    def top_up(t: int) -> None:
+        room = min(window - (st["sent"] - st["acked"]), deals - st["sent"])
+        if room > 0:
+            a = st["sent"] + 1
+            op.write(b"".join([tpl.frame(rid) for rid in range(a, a + room)]))
+            st["sent"] += room
+    op.after_chunk = top_up
+    sampler = Sampler(spec.get("server_pid"))
+    max_s = p.get("max_seconds", 120.0)
+    sampler.start()
+    t0 = time.monotonic()
+    top_up(0)
+    while time.monotonic() - t0 < max_s:
+        if st["acked"] >= deals and sum(c.bd6 for c in conns) >= 2 * (deals - st["rejects"]):
+            break
+        await asyncio.sleep(0.01)
+    elapsed = time.monotonic() - t0
+    trades_done = sum(c.bd6 for c in conns)
+    finished = st["acked"] >= deals and trades_done >= 2 * (deals - st["rejects"])
+    server = sampler.stop(elapsed, trades_done)
+    h = Histogram()
+    h.record(int(elapsed * 1e9))
+    run = {"duration_s": round(elapsed, 3), "ops": trades_done, "throughput": round(trades_done / elapsed, 1),
+           "errors": st["rejects"], "issued": st["sent"], "latency_us": h.summary(), "hist": h.to_dict(),
+           "finished": finished, "trades_wanted": 2 * deals, "participants": n,
+           "deliveries": trades_done + sum(c.other for c in conns),
+           "projected_500k_trades_s": round(500_000 / (trades_done / elapsed), 1) if trades_done else None}
+    run.update(server)
+    _close(conns + [op])
+    return {"runs": [run]}

@@ -429,7 +429,7 @@ def _dcass() -> None:
     if importlib.util.find_spec("protocol.messages.dcass") is None:
         return
     from . import dcass
-    SCENARIOS.update({"dcass_trades": dcass.trades, "dcass_posttrade": dcass.posttrade})
+    SCENARIOS.update({"dcass_trades": dcass.trades, "dcass_posttrade": dcass.posttrade, "dcass_day": dcass.day})
 
 
 _dcass()

@@ -55,6 +55,12 @@ def judge(entry: dict, sc) -> None:
         if not ok:
             why.append(f"p99 {p99} us >= {sc.p99_target_us} us")
         verdict = ok if verdict is None else verdict and ok
+    if sc.max_rss_mib is not None:
+        rss = gw.get("server_peak_rss_mib")
+        ok = rss is not None and rss <= sc.max_rss_mib
+        if not ok:
+            why.append(f"peak RSS {rss} MiB > {sc.max_rss_mib} MiB")
+        verdict = ok if verdict is None else verdict and ok
     if gw.get("errors"):
         why.append(f"{gw['errors']} rejects")
     if gw.get("unanswered") or gw.get("missing"):
