@@ -27,6 +27,8 @@ def parser() -> argparse.ArgumentParser:
                    help="run only cases whose id matches (repeatable; 'session' means session.*)")
     p.add_argument("--exclude", "-x", action="append", default=[], metavar="GLOB", help="skip matching cases (repeatable)")
     p.add_argument("--list", action="store_true", help="list the selected cases and exit")
+    p.add_argument("--lint", action="store_true",
+                   help="check the selected cases against this runner's message declarations and exit")
     p.add_argument("--strict", action="store_true", help="also run the cases that check recommendations")
     p.add_argument("--slow", action="store_true", help="also run cases that wait long on this server (heartbeats, idle)")
     p.add_argument("--destructive", action="store_true",
@@ -103,6 +105,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.list:
         list_cases(cases)
         return 0
+    if args.lint:
+        from .runner import lint
+        problems = [p for c in cases for p in lint(c)]
+        for p in problems:
+            print(p)
+        print(f"{len(cases)} case(s), {len(problems)} problem(s)")
+        return 1 if problems else 0
     if not cases:
         print("hkpost-conformance: no case selected", file=sys.stderr)
         return 2

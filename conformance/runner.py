@@ -348,6 +348,47 @@ def message_codes(case: Case) -> set[str]:
     return codes
 
 
+def lint(case: Case) -> list[str]:
+    """Problems a case has against this runner's protocol declarations, found without a target:
+    unknown message codes, field names the message does not have (through nested records and
+    items), and the kind of each frame a step expects."""
+    problems: list[str] = []
+
+    def fields_of(rec, data: Any, where: str) -> None:
+        if not isinstance(data, dict):
+            return
+        for name, value in data.items():
+            f = rec.field_types.get(name)
+            if f is None:
+                problems.append(f"{where}: {rec.name} has no field {name!r} (fields: {', '.join(rec.field_types)})")
+            elif f.kind == "record":
+                fields_of(f.record, value, f"{where}.{name}")
+            elif f.kind == "items" and isinstance(value, list):
+                for i, it in enumerate(value):
+                    fields_of(f.record, it, f"{where}.{name}[{i}]")
+
+    for n, step in enumerate(case.steps, 1):
+        where = f"{case.id} step {n} ({step['do']})"
+        code = step.get("msg")
+        if step["do"] in ("send", "operator", "raw") and isinstance(code, str) and "${" not in code:
+            spec = BY_CODE.get(code)
+            if spec is None:
+                problems.append(f"{where}: unknown message {code}")
+            else:
+                fields_of(spec.record, step.get("fields"), where)
+                if step["do"] == "operator" and not spec.operator and spec.kind != Kind.QUERY:
+                    problems.append(f"{where}: {code} is not an operator request")
+        exps = [step] if step["do"] == "expect" else ([step["expect"]] if isinstance(step.get("expect"), dict) else [])
+        for e in exps:
+            c = e.get("code")
+            if isinstance(c, str) and "${" not in c and c not in BY_CODE:
+                problems.append(f"{where}: expects unknown message {c}")
+            k = e.get("kind")
+            if k is not None and not isinstance(k, int) and str(k).upper() not in Kind.__members__:
+                problems.append(f"{where}: unknown kind {k!r}")
+    return problems
+
+
 async def wait_answer(conn: Connection, rid: int, timeout: float) -> Received | None:
     deadline = time.monotonic() + timeout
     while True:

@@ -148,3 +148,14 @@ def test_a_case_needing_messages_this_runner_does_not_declare_is_skipped():
     case = parse_file('[[case]]\nid = "certification.5.x"\nrule = "r"\n[[case.step]]\ndo = "send"\nmsg = "ZZ77"\n',
                       "t")[0]
     assert Runner(Config())._skip_reason(case) == "this runner's protocol/ declares no ZZ77"
+
+
+def test_shipped_cases_lint_clean_and_lint_finds_field_typos():
+    from conformance.runner import lint
+    assert [p for c in load_cases() for p in lint(c)] == []
+    bad = parse_file('[[case]]\nid = "session.3.11.x"\nrule = "r"\n'
+                     '[[case.step]]\ndo = "send"\nmsg = "UB1"\nfields = { items = [{ strem = 1 }] }\n'
+                     '[[case.step]]\ndo = "operator"\nmsg = "UQ20"\n'
+                     '[[case.step]]\ndo = "expect"\ncode = "UA99"\n', "t")[0]
+    problems = lint(bad)
+    assert len(problems) == 2 and "no field 'strem'" in problems[0] and "UA99" in problems[1]
