@@ -87,8 +87,10 @@ class Client:
     def __init__(self, host: str, port: int, user: str, password: str, *, application_id: str = "hkpost-sdk/0.1",
                  forced: bool = False, auto_reconnect: bool = True, reconnect_delay: float = 0.1,
                  max_reconnect_delay: float = 5.0, request_timeout: float = 30.0, max_reconnect_attempts: int = 50,
-                 heartbeats: bool = True):
+                 heartbeats: bool = True, ssl=None, server_hostname: str | None = None):
         self.host, self.port, self.user, self.password = host, port, user, password
+        self.ssl = ssl                          # an ssl.SSLContext (or True) to connect with TLS
+        self.server_hostname = server_hostname  # name checked against the certificate (default: host)
         self.application_id = application_id
         self.forced = forced
         self.auto_reconnect = auto_reconnect
@@ -129,7 +131,8 @@ class Client:
             c.recovering, c.held = 0, type(c.held)()
         self.machine._internal.clear()
         self.machine.pending.clear()
-        _, proto = await loop.create_connection(lambda: _Proto(self), self.host, self.port)
+        tls = {"ssl": self.ssl, "server_hostname": self.server_hostname} if self.ssl else {}
+        _, proto = await loop.create_connection(lambda: _Proto(self), self.host, self.port, **tls)
         self._proto = proto
         now = loop.time()
         self._last_sent = self._last_received = now
