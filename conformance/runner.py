@@ -271,9 +271,10 @@ class Runner:
             await asyncio.wait_for(ctx.run(), case.timeout or self.config.case_timeout)
             status, failure, why = "pass", None, ""
         except StepFailed as e:
-            status = "fail"
+            # a setup that fails (operator login or reset refused) means the case could not run
+            status = "error" if ctx.step_no == 0 else "fail"
             failure = Failure(ctx.step_no, ctx.action, e.message, e.expected, e.got, e.hex)
-            why = e.message
+            why = e.message if status == "fail" else f"setup failed: {e.message}"
         except CaseSkipped as e:
             status, failure, why = "skip", None, str(e)
         except CaseBroken as e:
@@ -993,13 +994,10 @@ class CaseRun:
                     i += 1
             if len(matched) >= count:
                 break
-            if c.closed and not c.pending:
-                break
+            if c.closed:
+                break  # frames that came before the close were all scanned above
             if not await c.wait_change(deadline):
                 break
-            if c.closed:
-                # the last frames may have come with the close: one more pass
-                continue
         matched = [await self.join_segments(c, r, deadline) for r in matched]
         for r in matched:
             self.assert_frame(r, exp)

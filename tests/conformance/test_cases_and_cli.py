@@ -159,3 +159,9 @@ def test_shipped_cases_lint_clean_and_lint_finds_field_typos():
                      '[[case.step]]\ndo = "expect"\ncode = "UA99"\n', "t")[0]
     problems = lint(bad)
     assert len(problems) == 2 and "no field 'strem'" in problems[0] and "UA99" in problems[1]
+
+
+async def test_a_setup_the_target_refuses_is_an_error():
+    async with serving() as gw:
+        rc, out = await _cli("--port", str(gw.port), "--include", "session.3.3.login", "--password", "OPER1=wrong-1")
+    assert rc == 1 and "ERROR session.3.3.login" in out and "setup failed: operator login as OPER1 failed" in out, out
