@@ -94,8 +94,13 @@ class Replayer:
             try:
                 out = gw.core.execute(cmd, ctx)
             except ClearingError as e:
+                # rejected live too (the core is deterministic): what fell due as time passed was
+                # broadcast then, so it is re-published now (Gateway.execute does the same)
                 st.rejected += 1
                 st.rejections[e.error.name] = st.rejections.get(e.error.name, 0) + 1
+                events = getattr(e, "events", None)
+                if events:
+                    gw.publish(events)
                 return
             except Exception as e:  # noqa: BLE001 - it failed the same way live (answered INTERNAL_ERROR)
                 st.failed += 1

@@ -375,3 +375,59 @@ async def test_resume_after_restart_has_no_gap_and_no_duplicate(tmp_path):
         raw.close()
     finally:
         await gw2.stop()
+
+
+class Ticker:
+    """A test module: every business hour that passes is announced (a general-stream heartbeat)."""
+
+    name = "ticker"
+
+    def __init__(self, core):
+        self.core = core
+        self.hours = 0
+
+    def commands(self):
+        return {}
+
+    def queries(self):
+        return {}
+
+    def on_time(self, now):
+        from gateway.clearing.core import Heartbeat
+        h = now.hour
+        out = [Heartbeat(interval=h, now=now)] if h != self.hours else []
+        self.hours = h
+        return out
+
+    def on_events(self, events, ctx):
+        return []
+
+    def end_of_day(self, ctx):
+        return []
+
+    def start_of_day(self, ctx, d):
+        return []
+
+    def snapshot(self):
+        return {"hours": self.hours}
+
+
+def test_rejected_command_replays_the_time_that_passed(tmp_path):
+    """A rejected command still moved business time: what fell due was broadcast live, and the replay
+    of the (journaled) rejected command publishes it again at the same sequence numbers."""
+    path = tmp_path / "j"
+
+    def mk():
+        from gateway.clearing.modules import module_factories
+        return Gateway(settings(journal_path=str(path), snapshot_every=0), module_factories=module_factories() + [Ticker])
+    gw = mk()
+    gw.clock.set(datetime(2026, 11, 23, 11, 30))
+    cpa = RequestContext(gw, "CPA01", "CPA01", False, "participant", gw.now())
+    with pytest.raises(ClearingError):
+        gw.execute(SendClearingMessage(("not yours",)), cpa)   # OPERATOR_ONLY, after time passed to 11:30
+    assert gw.streams.last_sequence(Stream.GENERAL, None) >= 1
+    before = state(gw)
+    gw.journal.close()
+    gw2 = mk()
+    assert state(gw2) == before
+    gw2.journal.close()
