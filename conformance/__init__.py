@@ -6,7 +6,7 @@ imports the gateway. See docs/guides/conformance.md.
 """
 from __future__ import annotations
 
-from .cases import Case, CaseError, load_cases, select
+from .casefiles import Case, CaseError, load_cases, select
 from .runner import Config, RunResult, Runner
 
 __all__ = ["Case", "CaseError", "Config", "RunResult", "Runner", "load_cases", "select"]

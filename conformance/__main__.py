@@ -11,7 +11,7 @@ import sys
 import tomllib
 from pathlib import Path
 
-from .cases import CaseError, load_cases, select
+from .casefiles import CaseError, load_cases, select
 from .report import Console, list_cases, write_json, write_junit
 from .runner import DEFAULT_USERS, Config, Runner
 

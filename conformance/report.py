@@ -7,7 +7,7 @@ import time
 import xml.etree.ElementTree as ET
 from typing import TextIO
 
-from .cases import Case
+from .casefiles import Case
 from .runner import CaseResult, RunResult
 
 MARK = {"pass": "PASS", "fail": "FAIL", "skip": "SKIP", "error": "ERROR"}

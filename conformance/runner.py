@@ -23,7 +23,7 @@ from protocol.registry import BY_CODE, encode_message
 from protocol.streams import BY_NAME as STREAMS_BY_NAME
 from protocol.values import from_dict
 
-from .cases import Case
+from .casefiles import Case
 from .driver import Connection, Received, header_bytes
 from .expr import ExprError, evaluate, substitute
 from .matching import check as check_value

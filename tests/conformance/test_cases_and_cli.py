@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance.cases import ACTIONS, CaseError, load_cases, parse_file, select
+from conformance.casefiles import ACTIONS, CaseError, load_cases, parse_file, select
 from tests.conformance.conftest import serving
 
 ROOT = Path(__file__).resolve().parents[2]
