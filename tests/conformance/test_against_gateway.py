@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from conformance import load_cases
 from protocol.registry import BY_CODE
-from tests.conformance.conftest import explain, outcome, run_cases, serving
+from tests.conformance.harness import explain, outcome, run_cases, serving
 
 HAVE_DCASS = "CD35" in BY_CODE
 

@@ -11,7 +11,7 @@ from gateway.server import Gateway
 from gateway.streams import Entry, StreamStore
 from protocol.session import ServerSession, Violation
 from protocol.status import SessionStatus as St
-from tests.conformance.conftest import explain, outcome, run_cases, serving
+from tests.conformance.harness import explain, outcome, run_cases, serving
 
 HAVE_DCASS = "CD35" in BY_CODE
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from conformance.casefiles import ACTIONS, CaseError, load_cases, parse_file, select
-from tests.conformance.conftest import serving
+from tests.conformance.harness import serving
 
 ROOT = Path(__file__).resolve().parents[2]
 
