@@ -154,11 +154,63 @@ def cmd_bench(a) -> int:
         path.unlink(missing_ok=True)
     results["group"]["batch"] = a.batch
     results["disk"] = str(base)
+    if a.gateway:
+        import asyncio
+        results["gateway"] = asyncio.run(_bench_gateway(base, a.gateway, a.concurrency))
     text = json.dumps(results, indent=2, sort_keys=True)
     print(text)
     if a.out:
         Path(a.out).write_text(text + "\n")
     return 0
+
+
+async def _bench_gateway(base: Path, n: int, concurrency: int) -> dict:
+    """End to end: acknowledged EC3 transactions per second through the SDK, in memory and with
+    each flush policy (in-process gateway, loopback, ``concurrency`` requests in flight)."""
+    import asyncio
+
+    from clients import Client
+    from gateway.config import Settings
+    from gateway.server import Gateway
+    from protocol.messages import system as sy
+    out = {}
+    for mode in ("memory", "always", "group"):
+        path = base / f"bench-gw-{mode}.journal"
+        for p in (path, path.with_name(path.name + ".snapshot")):
+            p.unlink(missing_ok=True)
+        s = Settings(port=0, stream_heartbeat_seconds=0, start_business_time="2026-11-23T09:00:00", freeze_clock=True,
+                     journal_path=None if mode == "memory" else str(path), journal_flush="group" if mode == "group"
+                     else "always", snapshot_every=0, throttle_per_second=10**6)
+        gw = Gateway(s)
+        await gw.start()
+        c = Client("127.0.0.1", gw.port, "OPER1", "pass-OPER1")
+        await c.connect()
+        msg = sy.SendClearingMessage(lines=[sy.MessageLine(text="benchmark")])
+        loop = asyncio.get_running_loop()
+        latencies: list[float] = []
+
+        async def worker(k: int) -> None:
+            for _ in range(k):
+                t = loop.time()
+                await c.transact(msg)
+                latencies.append(loop.time() - t)
+        per = max(1, n // concurrency)
+        t0 = loop.time()
+        await asyncio.gather(*(worker(per) for _ in range(concurrency)))
+        dt = loop.time() - t0
+        latencies.sort()
+        out[mode] = {"transactions": len(latencies), "per_second": round(len(latencies) / dt),
+                     "p50_ms": round(1000 * latencies[len(latencies) // 2], 3),
+                     "p99_ms": round(1000 * latencies[int(len(latencies) * 0.99)], 3)}
+        if gw.journal is not None:
+            j = gw.journal.journal
+            out[mode]["fsyncs"] = j.syncs
+        await c.close()
+        await gw.stop()
+        for p in (path, path.with_name(path.name + ".snapshot")):
+            p.unlink(missing_ok=True)
+    out["concurrency"] = concurrency
+    return out
 
 
 def main(argv=None) -> int:
@@ -181,6 +233,9 @@ def main(argv=None) -> int:
     bn.add_argument("--records", type=int, default=2000)
     bn.add_argument("--batch", type=int, default=50, help="records per group sync")
     bn.add_argument("--out", default=None, help="write the figures to this JSON file")
+    bn.add_argument("--gateway", type=int, default=0, metavar="N",
+                    help="also measure N acknowledged transactions end to end through an in-process gateway")
+    bn.add_argument("--concurrency", type=int, default=16, help="requests in flight for --gateway")
     a = p.parse_args(argv)
     from gateway.logs import configure
     configure("warning", "console")
