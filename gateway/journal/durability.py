@@ -120,9 +120,14 @@ class Replayer:
             raise JournalError(f"record {p['n']}: unknown record kind {k!r}")
 
     def reset(self, when: datetime) -> None:
+        """As ``Gateway.reset``: a fresh core, streams from 1, the users as shipped (password changes
+        made before the reset are gone)."""
+        from gateway.auth import UserDirectory
         gw = self.gw
         gw.core = ClearingCore(when, module_factories=gw.module_factories)
         gw.streams.reset(_ymd_int(gw.core.business_date))
+        gw.users = UserDirectory.load(gw.settings.users_file)
+        self.passwords.clear()
 
     def apply_password(self, user: str, password_hash: str, changed: str) -> None:
         u = self.gw.users.get(user)
@@ -280,6 +285,7 @@ class Durability:
 
     def reset(self, when: datetime) -> int:
         n = self.journal.reset(when)
+        self.passwords.clear()   # the reset restores the shipped users
         self._count()
         return n
 

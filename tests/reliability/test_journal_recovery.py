@@ -431,3 +431,28 @@ def test_rejected_command_replays_the_time_that_passed(tmp_path):
     gw2 = mk()
     assert state(gw2) == before
     gw2.journal.close()
+
+
+async def test_users_after_a_reset_recover_as_they_were_live(tmp_path):
+    """A password change, then an operator reset (EC5): the recovered users are the live users."""
+    from clients import Client
+    path = tmp_path / "j"
+    gw = Gateway(settings(journal_path=str(path)))
+    await gw.start()
+    c = Client("127.0.0.1", gw.port, "CPB02", "pass-CPB02", auto_reconnect=False)
+    await c.connect()
+    await c.request(ms.ChangePassword(old_password="pass-CPB02", new_password="before-reset-1"))
+    await c.close()
+    opc = Client("127.0.0.1", gw.port, "OPER1", "pass-OPER1", auto_reconnect=False)
+    await opc.connect()
+    await opc.transact(m.ResetEmulator(business_date="20261124", business_time="090000"))
+    await opc.close()
+    live = {u: (x.password_hash, x.password_changed) for u, x in gw.users.users.items()}
+    await gw.stop()
+    for snapshot in (True, False):   # from the final snapshot, then by a full replay
+        if not snapshot:
+            snap.snapshot_path(path).unlink()
+        gw2 = make(path)
+        assert {u: (x.password_hash, x.password_changed) for u, x in gw2.users.users.items()} == live
+        assert str(gw2.core.business_date) == "2026-11-24"
+        gw2.journal.close()
