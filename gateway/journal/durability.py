@@ -342,18 +342,17 @@ class Durability:
         seq = j.next_n - 1
         t0 = time.perf_counter()
         try:
-            core_blob = snap.core_state(gw.core)
-        except snap.SnapshotError as e:
-            log.warning("snapshot_unavailable", reason=str(e), action="recovery will replay the whole journal")
+            body = {"format": snap.FORMAT, "journal_id": j.journal_id, "seq": seq, "record_offset": j.last_offset,
+                    "record_crc": j.last_crc, "end_offset": j.offset, "state_hash": gw.core.state_hash(),
+                    "modules": module_names(gw.core), "core": snap.core_state(gw.core),
+                    "streams": pickle.dumps(gw.streams, protocol=pickle.HIGHEST_PROTOCOL),
+                    "passwords": dict(self.passwords),
+                    "taken_at": datetime.now().astimezone().isoformat(timespec="seconds")}
+            data = snap.encode(body)
+        except Exception as e:  # noqa: BLE001 - unpicklable state somewhere: snapshots off, replay still works
+            log.warning("snapshot_unavailable", reason=str(e), action="snapshots off; recovery replays the whole journal")
             self.snapshot_every = 0
             return 0
-        body = {"format": snap.FORMAT, "journal_id": j.journal_id, "seq": seq, "record_offset": j.last_offset,
-                "record_crc": j.last_crc, "end_offset": j.offset, "state_hash": gw.core.state_hash(),
-                "modules": module_names(gw.core), "core": core_blob,
-                "streams": pickle.dumps(gw.streams, protocol=pickle.HIGHEST_PROTOCOL),
-                "passwords": dict(self.passwords),
-                "taken_at": datetime.now().astimezone().isoformat(timespec="seconds")}
-        data = snap.encode(body)
         self.since_snapshot = 0
         self.snapshot_seq = seq
         path = snap.snapshot_path(j.path)
