@@ -46,7 +46,7 @@ offset of the bad field from the start of the payload, and the field's name in t
 message sent in the wrong frame kind (-19).
 
 3.3 **Login.** The first frame of a connection must be a LOGIN (UL1); anything else is answered with
-REJECT -5 and the connection is closed. A connection that sends no login within {login_timeout:g} s is
+REJECT -5 and the connection is closed; so is a first frame that does not decode (-18) or has an unknown type (-17). A connection that sends no login within {login_timeout:g} s is
 closed. Passwords are verified against salted scrypt hashes. Outcomes: UL2 in a REPLY (status 0, or
 2028 when the password expires within 7 days, or 2027 when it has expired: then only UC1 and UO1 are
 accepted, anything else gets -40); REJECT -2002 unknown user, -2001 wrong password (then the
@@ -70,7 +70,10 @@ rejections in one window exceed the limit again is disconnected with -2051. At m
 A TRANSACTION gets exactly one REPLY or REJECT. A QUERY gets one or more REPLY segments numbered from
 1, the last one flagged LAST_SEGMENT (0x0001); at most {page} items per segment, and never more than
 fits in a frame. A business refusal is a REJECT with session status -2100 and the business status in
-`business_status` (section 6), with `field_offset` when a request field is at fault.
+`business_status` (section 6), with `field_offset` when a request field is at fault. A participant
+naming another participant's data is refused: -600003 ACTING_FOR_OTHER when it names another
+participant, or the owning module's code when it names an account that is not its own (DCASS
+-700005, CCMS -800006); an OTC Clear member acting for another member gets -600003.
 
 3.8 **Broadcast streams and sequence numbers.** Every broadcast belongs to a stream (section 4).
 Dedicated streams exist once per participant: a participant sees only its own instance. Each stream
@@ -88,7 +91,7 @@ detect real gaps.
 3.10 **Resume.** UL1 names, per stream, the business date and last sequence number the client saw.
 The first subscription to that stream then first replays, in order, every broadcast of the stream
 instance after that point (including the tail of the previous business date when the client stopped
-before the roll), then goes live: no gap, no duplicate. A replay longer than `max_replay`
+before the roll), marked with the REPLAY flag (0x0004), then goes live: no gap, no duplicate. A replay longer than `max_replay`
 ({replay} by default) is refused for that item with status -2053 and the subscription goes live from
 the next sequence; the client recovers the gap with UQ20 in ranges of at most `max_replay`.
 

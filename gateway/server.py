@@ -23,7 +23,7 @@ from gateway.clock import BusinessClock
 from gateway.config import Settings
 from gateway.streams import StreamStore, stream_name
 from protocol.enums import Role
-from protocol.framing import encode_frame
+from protocol.framing import encode_frame, with_request_many
 from protocol.kinds import Flag, Kind
 from protocol.messages import session as ms
 from protocol.registry import encode_message
@@ -31,7 +31,7 @@ from protocol.session import (HeartbeatReceived, IdleTimeout, Limits, RequestRec
                               Violation, reject_frame)
 from protocol.status import SessionStatus as St
 from protocol.status import text as status_text
-from protocol.streams import DEDICATED, Stream
+from protocol.streams import Stream
 from protocol.streams import BY_NAME as STREAM_BY_NAME
 
 log = structlog.get_logger("gateway")
@@ -407,6 +407,10 @@ class Gateway:
         self.clock.set(when, follow_wall_clock=not self.clock.frozen)
         self.core = ClearingCore(when, module_factories=self.module_factories)
         self.streams.reset(ymd_int(self.core.business_date))
+        # a fresh start also for the users: shipped passwords and no lockout counts
+        self.users = UserDirectory.load(self.settings.users_file)
+        self.lockout = Lockout(self.settings.login_failures_before_lock, self.settings.login_failure_window,
+                               self.settings.lock_seconds)
         me = self.sessions.get(rctx.user)
         for conn in list(self.connections):
             if conn is not me:
@@ -639,7 +643,8 @@ class Gateway:
         conn.log.info("subscribe", request_id=rid, items=len(msg.items), replayed=len(replays))
         self.reply(conn, rid, ms.SubscribeReply(items=statuses))
         if replays and not conn.closing:
-            conn.machine._out.extend(replays)  # the stored frames as they are: one join at the write
+            # the stored frames, marked REPLAY (0x0004): one copy of the whole, flags patched in place
+            conn.machine._out.append(with_request_many(replays, 0, Flag.REPLAY))
             self.dirty.add(conn)
 
     def _replay(self, conn: Connection, stream: int, resume: tuple[int, int], last: int) -> tuple[list, int, int]:

@@ -423,6 +423,8 @@ class Record:
         pos = off
         for f in self.fields:
             if f.kind == "filler":
+                if pos + f.size > len(buf):
+                    return pos, "filler", "message too short"
                 pos += f.size
                 continue
             if pos + f.size > len(buf):

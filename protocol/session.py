@@ -19,7 +19,7 @@ from typing import Any
 from .codec import DecodeError
 from .framing import Frame, FrameDecoder, FramingError, MAX_FRAME_SIZE, encode_frame
 from .kinds import REQUEST_KINDS, Flag, Kind
-from .registry import BY_TYPE, UnknownMessageType, code_of, decode_message, encode_message
+from .registry import UnknownMessageType, code_of, decode_message, encode_message
 from .status import SessionStatus as St
 from .status import text as status_text
 
@@ -279,6 +279,10 @@ def reject_frame(v: Violation | Rejected, business_status: int = 0) -> bytes:
 
 
 # ================================================================== client side
+# answers the client machine reads itself, so their type is checked
+_EXPECTED_ANSWER = {"UL1": "UL2", "UB1": "UB2", "UB3": "UB2", "UQ20": "UA20"}
+
+
 @dataclass
 class _Sub:
     stream: int
@@ -406,6 +410,15 @@ class ClientSession:
                 return
             last = bool(fr.flags & Flag.LAST_SEGMENT) or fr.segment == 0
             code = self.pending.get(rid)
+            expected = _EXPECTED_ANSWER.get(code)
+            if expected is not None and msg.__message__.code != expected:
+                # the machine reads these answers itself: a reply of another type is a protocol error
+                self.pending.pop(rid, None)
+                if code == "UL1":
+                    self.state = State.CLOSED
+                events.append(ProtocolError(St.INVALID_MESSAGE_TYPE,
+                                            f"{code} answered with {msg.__message__.code}, expected {expected}"))
+                return
             if last:
                 self.pending.pop(rid, None)
             if code == "UL1":
@@ -444,9 +457,12 @@ class ClientSession:
             rid = b.frame.request_id
             if rid in self._internal:
                 self._deliver(b, events, from_recovery=True)
-            else:
+            elif self.pending.get(rid) == "UQ20":
                 b.recovered_for = rid
                 events.append(b)
+            else:
+                events.append(ProtocolError(St.INVALID_MESSAGE_TYPE,
+                                            f"recovery broadcast for request {rid}, which is no pending recovery query"))
             return
         c = self.cursors.setdefault(b.stream, _StreamCursor())
         if c.recovering:

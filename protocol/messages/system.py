@@ -64,4 +64,5 @@ ResetEmulator = message("EC5", "reset_emulator", Kind.TRANSACTION, Struct(
     "business_time" / Text(6) * "Business time HHMMSS (blank: 080000)",
     Filler(2),
 ), "Operator: discard all state and start again from the demo data on a fresh business day; every "
-   "other session is logged out and every stream restarts at 1.", answer="UR1", operator=True, section=O)
+   "other session is logged out, every stream restarts at 1, and users' passwords and login lockouts return to "
+   "the shipped state.", answer="UR1", operator=True, section=O)

@@ -160,10 +160,8 @@ def test_unknown_types_and_short_payloads(payload):
     _decode_ok_or_documented(payload)
 
 
-@pytest.mark.xfail(strict=True, reason="protocol/codec.py Record.locate_error skips fillers without a length check: a "
-                   "payload cut inside a trailing filler is reported as 'bytes after the end' at an offset past "
-                   "the payload (reported to the protocol owner)")
 def test_truncated_in_trailing_filler_reports_the_cut():
+    """A payload cut inside a trailing filler is reported as too short, at an offset inside the payload."""
     spec = next(s for s in SPECS if s.code == "BF200")
     payload = VALID["BF200"][:-3]
     with pytest.raises(DecodeError) as e:
