@@ -7,12 +7,9 @@ from tests.conformance.harness import explain, outcome, run_cases, serving
 
 HAVE_DCASS = "CD35" in BY_CODE
 
-# Recommendations (--strict) our gateway does not follow yet; each is reported, none hidden.
-KNOWN_STRICT_DEVIATIONS = {
-    # docs/protocol.md defines flag 0x0004 REPLAY ("re-sent at resume") but the gateway replays the
-    # stored frames unchanged (gateway/server.py _replay): a client cannot tell replayed from live.
-    "session.3.10.replay-flag",
-}
+# Recommendations (--strict) our gateway does not follow; each is reported, none hidden. (None now:
+# the REPLAY flag on resume replays, once missing, is set.)
+KNOWN_STRICT_DEVIATIONS: set[str] = set()
 
 
 async def test_every_case_passes_against_our_gateway():
@@ -34,6 +31,7 @@ async def test_every_case_passes_against_our_gateway():
 
 async def test_strict_and_destructive_cases():
     ids = [c.id for c in load_cases() if c.recommendation or "destructive" in c.tags]
+    ids += ["session.3.3.lockout", "session.3.3.password-change"]
     async with serving() as gw:
         run = await run_cases(gw.port, include=ids, strict=True, destructive=True)
     got = outcome(run)
