@@ -117,7 +117,7 @@ async def trades(spec: dict) -> dict:
         warm = p.get("warmup") and r_i == 0
         state.update(first=len(dues), hist=None if warm else Histogram(), t_end=1 << 62, bd6=0, other=0)
         task = asyncio.ensure_future(drv.measure(p["rate"], p["warmup"] if warm else p["duration"],
-                                                 None if warm else sampler, drain=30.0, wait_for=delivered))
+                                                 None if warm else sampler, drain=p.get("drain", 10.0), wait_for=delivered))
         await asyncio.sleep(0)
         state["t_end"] = drv.t_end
         r = await task
@@ -170,8 +170,8 @@ async def posttrade(spec: dict) -> dict:
     drv = Driver([conn], tpl, p["window"], p.get("tick_us", 100))
     sampler = Sampler(spec.get("server_pid"))
     if p.get("warmup"):
-        await drv.measure(p["rate"], p["warmup"], None, drain=30.0)
-    runs = [(await drv.measure(p["rate"], p["duration"], sampler, drain=30.0)).result() for _ in range(p["runs"])]
+        await drv.measure(p["rate"], p["warmup"], None, drain=p.get("drain", 10.0))
+    runs = [(await drv.measure(p["rate"], p["duration"], sampler, drain=p.get("drain", 10.0))).result() for _ in range(p["runs"])]
     _close([conn, op])
     return {"runs": runs}
 

@@ -60,7 +60,7 @@ class Driver:
         self.run: Run | None = None
         self.t_end = 0
         self.issuing = False
-        self.spin = True
+        self.spin = False  # closed loop: spinning the loop (to keep the CPU awake) only competes for it
         for c in conns:
             c.inflight = 0
             c.backlog = []
