@@ -36,6 +36,24 @@ def verify_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(got, base64.b64decode(dk))
 
 
+_DUMMY_HASH: list[str] = []
+
+
+def verify_unknown_user(password: str) -> bool:
+    """Spend the same time as a real check, then fail: an unknown user is not answered faster."""
+    if not _DUMMY_HASH:
+        _DUMMY_HASH.append(hash_password("not-a-user-password"))
+    verify_password(password, _DUMMY_HASH[0])
+    return False
+
+
+def change_password(old: str, new: str, stored: str) -> str | None:
+    """The new hash when ``old`` matches ``stored`` (slow: run it off the event loop), else None."""
+    if not verify_password(old, stored):
+        return None
+    return hash_password(new)
+
+
 def password_policy_error(old: str, new: str) -> str | None:
     if not PASSWORD_MIN <= len(new) <= PASSWORD_MAX:
         return f"length must be {PASSWORD_MIN} to {PASSWORD_MAX}"

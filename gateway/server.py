@@ -16,7 +16,8 @@ from typing import Any
 import structlog
 
 from gateway import handlers as H
-from gateway.auth import EXPIRY_WARNING_DAYS, Lockout, User, UserDirectory, hash_password, password_policy_error, verify_password
+from gateway.auth import (EXPIRY_WARNING_DAYS, Lockout, User, UserDirectory, change_password, password_policy_error,
+                          verify_password, verify_unknown_user)
 from gateway.clearing.core import BusinessDateChanged, ClearingCore, Context, Outcome, Tick
 from gateway.clearing.errors import OPERATOR_ONLY, REGISTRY as BUSINESS_CODES, ClearingError
 from gateway.clock import BusinessClock
@@ -504,12 +505,17 @@ class Gateway:
         if self.lockout.is_locked(msg.user, now):
             self._login_failed(conn, rid, msg.user, St.ACCOUNT_LOCKED, count=False)
             return
-        if user is None:
-            self._login_failed(conn, rid, msg.user, St.UNKNOWN_USER)
-            return
         conn.transport.pause_reading()
+        if user is None:
+            fut = self.loop.run_in_executor(None, verify_unknown_user, msg.password)
+            fut.add_done_callback(lambda f: self._unknown_user_checked(conn, rid, msg.user))
+            return
         fut = self.loop.run_in_executor(None, verify_password, msg.password, user.password_hash)
         fut.add_done_callback(lambda f: self._login_verified(conn, rid, msg, user, f))
+
+    def _unknown_user_checked(self, conn: Connection, rid: int, user: str) -> None:
+        if not conn.closing:
+            self._login_failed(conn, rid, user, St.UNKNOWN_USER)
 
     def _login_failed(self, conn: Connection, rid: int, user: str, status: int, count: bool = True) -> None:
         if count and self.lockout.failed(user, self.loop.time()):
@@ -573,6 +579,7 @@ class Gateway:
         conn.log.info("login", request_id=rid, role=user.role, participant=user.participant,
                       application=msg.application_id, forced=msg.forced, resume=len(msg.resume),
                       status=int(status))
+        conn._handle(conn.machine.process_held(self.loop.time()))
         held, conn.held = conn.held, []
         for data in held:
             if conn.closing:
@@ -601,11 +608,25 @@ class Gateway:
             self._reject(conn, rid, "UC1", St.PASSWORD_POLICY, f"{status_text(St.PASSWORD_POLICY)}: {err}",
                          field_offset=4 + 32, field="new_password")
             return
-        if not verify_password(msg.old_password, user.password_hash):
+        # scrypt twice: off the event loop, with this connection's reading paused meanwhile
+        conn.transport.pause_reading()
+        fut = self.loop.run_in_executor(None, change_password, msg.old_password, msg.new_password, user.password_hash)
+        fut.add_done_callback(lambda f: self._password_checked(conn, rid, user, f))
+
+    def _password_checked(self, conn: Connection, rid: int, user: User, fut) -> None:
+        if conn.closing:
+            return
+        if conn.transport is not None and not conn.transport.is_closing():
+            conn.transport.resume_reading()
+        try:
+            new_hash = fut.result()
+        except Exception:  # noqa: BLE001
+            new_hash = None
+        if new_hash is None:
             self._reject(conn, rid, "UC1", St.INVALID_CREDENTIALS, "old password does not match", field_offset=4,
                          field="old_password")
+            self.flush()
             return
-        new_hash = hash_password(msg.new_password)
         if self.journal is not None:
             self.journal.password(user.user, new_hash, self.core.business_date)
         user.password_hash = new_hash
@@ -613,6 +634,7 @@ class Gateway:
         conn.restricted = False
         conn.log.info("password_changed", request_id=rid)
         self.reply(conn, rid, ms.Ack(text="password changed"))
+        self.flush()
 
     def _subscribe(self, conn: Connection, frame, msg: ms.SubscribeRequest) -> None:
         from protocol.registry import BY_CODE

@@ -141,6 +141,7 @@ class ServerSession:
         self._window_rejects = 0
         self.pending = 0
         self._out: list[bytes] = []
+        self._held_frames: list[Frame] = []
 
     # ------------------------------------------------------------ input
     def receive_data(self, data: bytes, now: float) -> list:
@@ -151,7 +152,24 @@ class ServerSession:
             self.state = State.CLOSED
             return [Violation(e.status, 0, str(e), fatal=True, raw=e.raw)]
         events: list = []
-        for fr in frames:
+        for i, fr in enumerate(frames):
+            if self.state is _LOGGING_IN:
+                # frames pipelined behind the login wait for its outcome, however TCP split them
+                self._held_frames += frames[i:]
+                break
+            ev = self._frame(fr, now)
+            if ev is not None:
+                events.append(ev)
+                if isinstance(ev, Violation) and ev.fatal:
+                    self.state = State.CLOSED
+                    break
+        return events
+
+    def process_held(self, now: float) -> list:
+        """After ``login_accepted``: the events of the frames that arrived behind the login."""
+        held, self._held_frames = self._held_frames, []
+        events: list = []
+        for fr in held:
             ev = self._frame(fr, now)
             if ev is not None:
                 events.append(ev)
@@ -175,8 +193,6 @@ class ServerSession:
         if state is _AWAIT_LOGIN:
             if kind != _LOGIN:
                 return self._not_logged_in(fr)
-        elif state is _LOGGING_IN:
-            return Violation(St.NOT_LOGGED_IN, fr.request_id, "login in progress", code_of(fr.payload[:4]))
         elif kind == _LOGIN:
             return Violation(St.ALREADY_LOGGED_IN, fr.request_id, status_text(St.ALREADY_LOGGED_IN),
                              code_of(fr.payload[:4]))
@@ -235,6 +251,7 @@ class ServerSession:
 
     def login_refused(self) -> None:
         self.state = State.CLOSED
+        self._held_frames = []
 
     def answered(self) -> None:
         if self.pending:

@@ -29,11 +29,13 @@ def test_server_first_frame_must_be_login():
 def test_server_holds_frames_after_login_until_accepted():
     s = ServerSession(Limits(), 0.0)
     evs = s.receive_data(login() + req(ms.BusinessDateQuery(), 2), 0.0)
-    assert [type(e) for e in evs] == [RequestReceived, Violation]  # "login in progress"
+    assert [type(e) for e in evs] == [RequestReceived]  # the query waits behind the login
     assert s.state is State.LOGGING_IN
+    assert s.receive_data(req(ms.BusinessDateQuery(), 3), 0.05) == []  # so does a later read
     s.login_accepted()
-    (e,) = s.receive_data(req(ms.BusinessDateQuery(), 3), 0.1)
-    assert isinstance(e, RequestReceived) and e.frame.request_id == 3
+    assert [e.frame.request_id for e in s.process_held(0.1)] == [2, 3]
+    (e,) = s.receive_data(req(ms.BusinessDateQuery(), 4), 0.1)
+    assert isinstance(e, RequestReceived) and e.frame.request_id == 4
     (v,) = s.receive_data(login(), 0.2)
     assert v.status == St.ALREADY_LOGGED_IN and not v.fatal
 
