@@ -57,7 +57,8 @@ def summarise(runs: list[dict]) -> dict:
            "errors": sum(r.get("errors", 0) for r in runs)}
     lat = {}
     for k in ("p50", "p99", "p99_9", "max", "mean"):
-        lat[k] = _median([r["latency_us"][k] for r in runs if r["latency_us"]["count"]])
+        v = _median([r["latency_us"][k] for r in runs if r["latency_us"]["count"]])
+        lat[k] = round(v, 1) if v is not None else None
     out["latency_us"] = lat
     for k in ("server_cpu_util", "server_cpu_us_per_op", "server_cpu_us_per_publish", "publish_rate",
               "loadgen_cpu_util", "other_cpu_util"):

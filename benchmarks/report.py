@@ -80,12 +80,13 @@ def markdown(results: dict) -> str:
              f"{s['runs']} runs of {s['duration_s']} s per figure (median), pinned: {s['pinned']}"
              + (" (QUICK: figures not meaningful)" if s.get("quick") else "") + ".", "",
              f"Command: `{results['command']}`", "",
-             "| scenario | unit | gateway | codec ceiling | bytes ceiling | ratio codec / bytes | "
-             "gateway p50 / p99 / p99.9 us | codec p50 / p99 us | server CPU (us/op) | peak RSS MiB | target | met |",
-             "|---|---|---:|---:|---:|---:|---|---|---:|---:|---|---|"]
+             "| scenario | unit | gateway | codec ceiling | bytes ceiling | ratio to codec / bytes | "
+             "gateway p50 / p99 / p99.9 us | codec p50 / p99 us | server CPU us/op | peak RSS MiB | other CPU | "
+             "target | met |",
+             "|---|---|---:|---:|---:|---:|---|---|---:|---:|---:|---|---|"]
     for name, e in results["scenarios"].items():
         if e.get("status") == "not available":
-            lines.append(f"| {name} | {e['unit']} | not available: {e['reason']} | | | | | | | | {e['target']} | - |")
+            lines.append(f"| {name} | {e['unit']} | not available: {e['reason']} | | | | | | | | | {e['target']} | - |")
             continue
         res = e.get("results", {})
         gw, cc, bc = res.get("gateway", {}), res.get("codec", {}), res.get("bytes", {})
@@ -97,15 +98,18 @@ def markdown(results: dict) -> str:
         if e.get("why") and e.get("met") is False:
             met += f" ({e['why']})"
         if "error" in gw:
-            lines.append(f"| {name} | {e['unit']} | ERROR {gw['error']} | | | | | | | | {e['target']} | - |")
+            lines.append(f"| {name} | {e['unit']} | ERROR {gw['error']} | | | | | | | | | {e['target']} | - |")
             continue
         lines.append(
             f"| {name} | {e['unit']} | {_fmt(gw.get('throughput'))} | {_fmt(cc.get('throughput'))} | "
             f"{_fmt(bc.get('throughput'))} | {_fmt(rc, 2) if rc is not None else '-'} / "
             f"{_fmt(rb, 3) if rb is not None else '-'} | {gl.get('p50', '-')} / {gl.get('p99', '-')} / "
             f"{gl.get('p99_9', '-')} | {cl.get('p50', '-')} / {cl.get('p99', '-')} | "
-            f"{_fmt(gw.get('server_cpu_us_per_op'), 2)} | {_fmt(gw.get('server_peak_rss_mib'), 1)} | "
-            f"{e['target'] or '-'} | {met} |")
+            f"{_fmt(gw.get('server_cpu_us_per_op'), 1)} | {_fmt(gw.get('server_peak_rss_mib'), 1)} | "
+            f"{gw.get('other_cpu_util', '-')} | {e['target'] or '-'} | {met} |")
     lines += ["", "Latency is measured from when each request was due (open loop at the offered rate); in the "
-              "closed-loop (capacity) scenarios, from when it was sent. Replay latency is the whole replay."]
+              "closed-loop (capacity) scenarios, from when it was sent. Replay latency is the whole replay; "
+              "full_day's is the whole day (bounded). Other CPU: cores busy with neither the server nor the load "
+              "generator during the gateway's runs (a shared machine; high values make the figure a lower "
+              "bound)."]
     return "\n".join(lines) + "\n"
