@@ -53,7 +53,7 @@ def judge(entry: dict, sc) -> None:
         p99 = gw["latency_us"].get("p99")
         ok = p99 is not None and p99 < sc.p99_target_us
         if not ok:
-            why.append(f"p99 {p99} us >= {sc.p99_target_us} us")
+            why.append(f"p99 {p99 if p99 is None else round(p99, 1)} us >= {sc.p99_target_us:g} us")
         verdict = ok if verdict is None else verdict and ok
     if sc.max_rss_mib is not None:
         rss = gw.get("server_peak_rss_mib")
