@@ -222,6 +222,9 @@ async def query(spec: dict) -> dict:
     sampler = Sampler(spec.get("server_pid"))
     drv = Driver(conns, Template(int(Kind.QUERY), encode_message(ms.BusinessDateQuery())), p["window"],
                  p.get("tick_us", 100))
+    # with one request in flight per client the round trip is two wake-ups: a spinning generator
+    # does not add its own (on its own CPU); a pipelining one needs the CPU for its work instead
+    drv.spin = p.get("spin", p["window"] == 1)
     if p.get("warmup"):
         await drv.measure(p["rate"], p["warmup"], None)
     runs = [(await drv.measure(p["rate"], p["duration"], sampler)).result() for _ in range(p["runs"])]
