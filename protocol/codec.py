@@ -305,7 +305,10 @@ class _Gen:
             if f.kind == "record":
                 exprs += self.encode(f.record.fields, e)
             elif f.kind == "text":
-                exprs.append(f"_text({e}, {f.length})")
+                # inline for the common case (a call per text field cost more than the padding);
+                # too long or not text: _text raises as before
+                n = f.length
+                exprs.append(f"({e}.encode('ascii').ljust({n}) if len({e}) <= {n} else _text({e}, {n}))")
             elif f.kind == "code":
                 exprs.append(f"{self.sym(f.enum_cls, 'E')}({e})")
             elif f.kind == "bool":
