@@ -103,6 +103,7 @@ class Connection(asyncio.Protocol):
         self.closing = False
         self.held: list[bytes] = []
         self.log = log
+        self.rctx: H.RequestContext | None = None  # one per session (dispatch updates its time)
 
     # ------------------------------------------------------------ asyncio callbacks
     def connection_made(self, transport) -> None:
@@ -349,9 +350,14 @@ class Gateway:
         return n if n > self.core.now else self.core.now
 
     def context(self, rctx: H.RequestContext | None) -> Context:
+        now = self.now()
         if rctx is None:
-            return Context(self.now(), None, "gateway", True)
-        return Context(self.now(), rctx.participant, rctx.user, rctx.operator)
+            return Context(now, None, "gateway", True)
+        # the core's Context is frozen: the session's one is reused while business time stands
+        ctx = rctx.__dict__.get("_core_context")
+        if ctx is None or ctx.now != now:
+            ctx = rctx._core_context = Context(now, rctx.participant, rctx.user, rctx.operator)
+        return ctx
 
     def execute(self, command: Any, rctx: H.RequestContext | None) -> Outcome:
         ctx = self.context(rctx)
@@ -457,7 +463,12 @@ class Gateway:
             e = BUSINESS_CODES[OPERATOR_ONLY.number]
             self._reject(conn, rid, code, St.BUSINESS_REJECT, e.text, business=e.number)
             return
-        rctx = H.RequestContext(self, conn.user.user, conn.participant or None, operator, conn.role, self.now())
+        rctx = conn.rctx  # handlers use it during the call only: one per session, its time set per request
+        if rctx is None or rctx.user != conn.user.user:
+            rctx = conn.rctx = H.RequestContext(self, conn.user.user, conn.participant or None, operator, conn.role,
+                                                self.now())
+        else:
+            rctx.now = self.now()
         try:
             answer = fn(msg, rctx)
         except ClearingError as e:
