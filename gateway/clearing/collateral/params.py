@@ -108,6 +108,7 @@ class Params:
             d["id"]: DebtInstrument(d["id"], d["type"], d["currency"], d["maturity"]) for d in instruments.get("debt", [])
         }
         self._stock_lists = instruments.get("stock_list", [])
+        self._eligible_cache: dict[int, tuple[dict, dict]] = {}
 
     @classmethod
     def load(cls, directory: str | Path | None = None) -> "Params":
@@ -146,8 +147,15 @@ class Params:
         return Decimal(dated(self._stock_haircut, on)["default"])
 
     def eligible_stocks(self, on: date) -> dict[str, dict]:
+        """Eligible stocks on ``on`` (normalised code -> row). Built once per row of the dated
+        list and shared: callers must not modify it."""
         row = dated(self._stock_lists, on)
-        return {normalise_stock(s["code"]): dict(s, currency=row.get("currency", self.base)) for s in row["stocks"]}
+        hit = self._eligible_cache.get(id(row))
+        if hit is None or hit[0] is not row:
+            hit = (row, {normalise_stock(s["code"]): dict(s, currency=row.get("currency", self.base))
+                         for s in row["stocks"]})
+            self._eligible_cache[id(row)] = hit
+        return hit[1]
 
     def coverage_rule(self, clearing_house: str, on: date) -> CoverageRule:
         r = dated(self._coverage[clearing_house], on)
