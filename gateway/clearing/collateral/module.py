@@ -77,6 +77,9 @@ class CollateralModule(Module):
         self.covers: dict[tuple[str, str, bytes], dict] = {}  # (p, dcass acc, series key) -> record
         self.reserve: dict[tuple[str, str, str, str, str], int] = {}
         self.accruals: list[dict] = []
+        # derived, not state (not in the snapshot): last allocation per collateral account
+        self._alloc_cache: dict[AccKey, tuple[tuple, Result]] = {}
+        self._val_gen = 0   # bumped on every change of fx, prices or stock_rates
 
     # ================================================================== registration
     def commands(self):
@@ -275,7 +278,7 @@ class CollateralModule(Module):
         """Coverage of every collateral account of (p, ch). Pure."""
         bd = self.core.business_date
         rule = self.p.coverage_rule(ch, bd)
-        valuer = self._valuer()
+        valuer = None
         by_acc: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         for (_, _, dacc, ccy), amt in reqs.items():
             by_acc[self._mapped(p, ch, dacc, types.get((p, ch, dacc)))][ccy] += amt
@@ -295,7 +298,18 @@ class CollateralModule(Module):
                         limit_left -= share
                 needs.append(floors(ccy, m, rule, self.p.rmb, share))
             account = (override or {}).get(acc) or self._view(p, ch, acc)
-            out[acc] = allocate(needs, self._pool(account, valuer), valuer, self.p)
+            pool = self._pool(account, None)
+            # the allocation is a pure function of the needs, the pool and the valuation inputs
+            # (business date, FX rates, prices, stock rates: _val_gen counts their changes)
+            key = (tuple(needs), tuple(pool.items()), bd, self._val_gen)
+            hit = self._alloc_cache.get((p, ch, acc))
+            if hit is not None and hit[0] == key:
+                out[acc] = hit[1]
+                continue
+            if valuer is None:
+                valuer = self._valuer()
+            res = out[acc] = allocate(needs, pool, valuer, self.p)
+            self._alloc_cache[(p, ch, acc)] = (key, res)
         return out
 
     def _refresh(self, p: str, ch: str, now: datetime) -> list:
@@ -693,6 +707,7 @@ class CollateralModule(Module):
         if not rate.is_finite() or rate <= 0:
             raise ClearingError(C.INVALID_RATE, str(cmd.rate), field="rate")
         self.fx[ccy] = rate
+        self._val_gen += 1
         return Outcome(None, [FxRateSet(ccy, rate)] + self._refresh_all(ctx.now))
 
     def _set_price(self, cmd: SetCollateralPrice, ctx: Context) -> Outcome:
@@ -704,6 +719,7 @@ class CollateralModule(Module):
         if not price.is_finite() or price <= 0:
             raise ClearingError(C.INVALID_RATE, str(cmd.price), field="price")
         self.prices[asset] = price
+        self._val_gen += 1
         return Outcome(None, [CollateralPriceSet(asset, price)] + self._refresh_all(ctx.now))
 
     def _set_interest_rate(self, cmd: SetInterestRate, ctx: Context) -> Outcome:
@@ -724,6 +740,7 @@ class CollateralModule(Module):
         if not rate.is_finite() or rate < 0 or rate > 1:
             raise ClearingError(C.INVALID_RATE, str(cmd.rate), field="rate")
         self.stock_rates[code] = rate
+        self._val_gen += 1
         applied = max(rate, self.p.stock_floor(self.core.business_date))
         return Outcome(applied, [StockHaircutSet(code, rate, applied)] + self._refresh_all(ctx.now))
 
