@@ -80,6 +80,9 @@ class CollateralModule(Module):
         # derived, not state (not in the snapshot): last allocation per collateral account
         self._alloc_cache: dict[AccKey, tuple[tuple, Result]] = {}
         self._val_gen = 0   # bumped on every change of fx, prices or stock_rates
+        self._valuer_cache: tuple | None = None
+        self._defaults = {acc: kind for kind, acc in self.p.default_accounts.items()}
+        self._kind_rank = {k: i for i, k in enumerate(self.p.account_kinds)}
 
     # ================================================================== registration
     def commands(self):
@@ -141,8 +144,8 @@ class CollateralModule(Module):
         return clearing_house
 
     def _default_ids(self) -> dict[str, str]:
-        """Default account id -> kind."""
-        return {acc: kind for kind, acc in self.p.default_accounts.items()}
+        """Default account id -> kind (shared: do not modify)."""
+        return self._defaults
 
     def _kind(self, p: str, ch: str, acc: str) -> str:
         """Kind of an existing collateral account, else CCMS_UNKNOWN_ACCOUNT (or mismatch)."""
@@ -192,7 +195,12 @@ class CollateralModule(Module):
         return fx
 
     def _valuer(self) -> Valuer:
-        return Valuer(self.p, self.core.business_date, self._fx_rates(), self.prices, self.stock_rates)
+        """The valuer of the current inputs, shared while they stay (read-only, memoising)."""
+        key = (self.core.business_date, self._val_gen)
+        v = self._valuer_cache
+        if v is None or v[0] != key:
+            v = self._valuer_cache = (key, Valuer(self.p, key[0], self._fx_rates(), self.prices, self.stock_rates))
+        return v[1]
 
     def _positive(self, quantity: int, field: str) -> None:
         if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity <= 0:
@@ -256,7 +264,7 @@ class CollateralModule(Module):
         return ({k: v for k, v in reqs.items() if k[1] == ch}, {k: v for k, v in types.items() if k[1] == ch})
 
     def _account_order(self, p: str, ch: str, accs) -> list[str]:
-        kinds = {k: i for i, k in enumerate(self.p.account_kinds)}
+        kinds = self._kind_rank
         return sorted(accs, key=lambda a: (kinds.get(self._view(p, ch, a)["kind"], 99), a))
 
     def _pool(self, account: dict, valuer: Valuer) -> dict[tuple[str, str], int]:

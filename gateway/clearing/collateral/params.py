@@ -109,6 +109,7 @@ class Params:
         }
         self._stock_lists = instruments.get("stock_list", [])
         self._eligible_cache: dict[int, tuple[dict, dict]] = {}
+        self._rule_cache: dict[int, tuple[dict, CoverageRule]] = {}
 
     @classmethod
     def load(cls, directory: str | Path | None = None) -> "Params":
@@ -159,6 +160,13 @@ class Params:
 
     def coverage_rule(self, clearing_house: str, on: date) -> CoverageRule:
         r = dated(self._coverage[clearing_house], on)
+        hit = self._rule_cache.get(id(r))
+        if hit is None or hit[0] is not r:
+            hit = self._rule_cache[id(r)] = (r, self._rule(r))
+        return hit[1]
+
+    @staticmethod
+    def _rule(r: dict) -> CoverageRule:
         return CoverageRule(r["cash_ratio_mode"], Decimal(r["cash_ratio"]), Decimal(r["non_cash_cap"]),
                             int(r["rmb_fixed_limit"]), Decimal(r["rmb_non_cash_cap"]), r["rmb_cap_base"],
                             r["rmb_limit_scope"])

@@ -43,6 +43,8 @@ class Valuer:
         self.prices = prices
         self.stock_rates = stock_rates
         self.eligible = params.eligible_stocks(on)
+        self._units: dict[tuple[str, str, str], Decimal | None] = {}   # memo: the inputs do not change
+        self._haircuts: dict[tuple[str, str, str], Decimal | None] = {}
 
     # ------------------------------------------------------------ haircuts
     def fx_haircut(self, currency: str, settlement: str) -> Decimal:
@@ -78,6 +80,14 @@ class Valuer:
 
     def haircut(self, asset_class: str, asset: str, settlement: str) -> Decimal | None:
         """Combined haircut of a holding used for a requirement in ``settlement``."""
+        k = (asset_class, asset, settlement)
+        try:
+            return self._haircuts[k]
+        except KeyError:
+            h = self._haircuts[k] = self._haircut(asset_class, asset, settlement)
+            return h
+
+    def _haircut(self, asset_class: str, asset: str, settlement: str) -> Decimal | None:
         h = self.asset_haircut(asset_class, asset)
         if h is None:
             return None
@@ -99,6 +109,14 @@ class Valuer:
 
     def unit_value(self, asset_class: str, asset: str, settlement: str) -> Decimal | None:
         """Haircut value in settlement-currency cents of one unit (None or 0: not usable)."""
+        k = (asset_class, asset, settlement)
+        try:
+            return self._units[k]
+        except KeyError:
+            u = self._units[k] = self._unit_value(asset_class, asset, settlement)
+            return u
+
+    def _unit_value(self, asset_class: str, asset: str, settlement: str) -> Decimal | None:
         if settlement not in self.fx:
             return None
         h = self.haircut(asset_class, asset, settlement)
