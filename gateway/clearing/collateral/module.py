@@ -346,7 +346,9 @@ class CollateralModule(Module):
                 else:
                     self.results[key] = res
                 events.append(CoverageChanged(p, ch, acc, res.lines, res.excess_hkd))
-            events += self._update_calls(key, res, now)
+                # margin calls follow the shortfalls of the stored result (only _update_calls
+                # changes them): an unchanged result leaves them as they are
+                events += self._update_calls(key, res, now)
         return events
 
     def _pairs(self) -> list[tuple[str, str]]:

@@ -90,6 +90,7 @@ class DcassBase(Module):
         self.underlying_prices: dict[str, int] = {u.id: u.reference_price for u in self.ref.underlyings.values()}
         self.expired: set[bytes] = set()
         self.margins: dict[tuple[str, str], dict[str, int]] = {}  # (participant, account) -> {ccy: cents}
+        self._margin_index: dict[str, dict[tuple[str, str], None]] = {}  # participant -> its keys of margins
         # derived from the state above (rebuilt when missing): per account and underlying its
         # (currency, cents) and margin books; per series its unit scenario losses
         self._margin_parts: dict[tuple[str, str], dict[str, tuple[str, int]]] = {}
@@ -447,7 +448,10 @@ class DcassBase(Module):
             new: dict[str, int] = {}
             for ccy, cents in parts.values():
                 new[ccy] = new.get(ccy, 0) + cents
-            old = self.margins.setdefault(pa, {})
+            old = self.margins.get(pa)
+            if old is None:
+                old = self.margins[pa] = {}
+                self._margin_index.setdefault(pa[0], {})[pa] = None
             for ccy in sorted(set(old) | set(new)):
                 value = new.get(ccy, 0)
                 if old.get(ccy) == value or (ccy not in old and value == 0):

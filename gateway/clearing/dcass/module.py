@@ -83,9 +83,9 @@ class DcassModule(PostTradeMixin, ExerciseMixin, EndOfDayMixin):
         """Current requirement of every account of ``participant`` per currency (zero once an
         account's requirement has fallen back to zero)."""
         out = []
-        for (p, a), by_ccy in sorted(self.margins.items()):
-            if p != participant:
-                continue
+        margins = self.margins
+        for p, a in sorted(self._margin_index.get(participant, ())):
+            by_ccy = margins[(p, a)]
             acct = self.accounts[(p, a)]
             for ccy, value in sorted(by_ccy.items()):
                 out.append(MarginChanged(owner=p, clearing_house=acct.clearing_house, account_id=a,
