@@ -81,6 +81,7 @@ class CollateralModule(Module):
         self._alloc_cache: dict[AccKey, tuple[tuple, Result]] = {}
         self._val_gen = 0   # bumped on every change of fx, prices or stock_rates
         self._valuer_cache: tuple | None = None
+        self._acc_ids: dict[tuple[str, str], dict[str, None]] = {}   # (p, ch) -> ids in self.accounts
         self._defaults = {acc: kind for kind, acc in self.p.default_accounts.items()}
         self._kind_rank = {k: i for i, k in enumerate(self.p.account_kinds)}
 
@@ -162,11 +163,17 @@ class CollateralModule(Module):
 
     def _ensure(self, p: str, ch: str, acc: str) -> dict:
         for did, kind in self._default_ids().items():
-            self.accounts.setdefault((p, ch, did), _new_account(kind))
+            if (p, ch, did) not in self.accounts:
+                self._add_account((p, ch, did), _new_account(kind))
         a = self.accounts.get((p, ch, acc))
         if a is None:
-            a = self.accounts[(p, ch, acc)] = _new_account(self._kind(p, ch, acc))
+            a = self._add_account((p, ch, acc), _new_account(self._kind(p, ch, acc)))
         return a
+
+    def _add_account(self, key: AccKey, account: dict) -> dict:
+        self.accounts[key] = account
+        self._acc_ids.setdefault(key[:2], {})[key[2]] = None
+        return account
 
     def _view(self, p: str, ch: str, acc: str) -> dict:
         """Read-only view of an account (a fresh empty one for a default account not yet used)."""
@@ -290,27 +297,32 @@ class CollateralModule(Module):
         by_acc: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         for (_, _, dacc, ccy), amt in reqs.items():
             by_acc[self._mapped(p, ch, dacc, types.get((p, ch, dacc)))][ccy] += amt
-        accs = {k[2] for k in self.accounts if k[0] == p and k[1] == ch} | set(by_acc) | set(override or {})
+        accs = set(self._acc_ids.get((p, ch), ())) | set(by_acc) | set(override or {})
         limit_left = rule.rmb_fixed_limit
+        rmb = self.p.rmb
         out: dict[str, Result] = {}
+        cache = self._alloc_cache
+        gen = self._val_gen
         for acc in self._account_order(p, ch, accs):
             needs: list[Need] = []
-            for ccy in sorted(by_acc.get(acc, {})):
-                m = max(0, by_acc[acc][ccy])
-                share = 0
-                if ccy == self.p.rmb:
-                    if rule.rmb_limit_scope == "ACCOUNT":
-                        share = min(m, rule.rmb_fixed_limit)
-                    else:
-                        share = min(m, limit_left)
-                        limit_left -= share
-                needs.append(floors(ccy, m, rule, self.p.rmb, share))
+            acc_reqs = by_acc.get(acc)
+            if acc_reqs:
+                for ccy in sorted(acc_reqs):
+                    m = max(0, acc_reqs[ccy])
+                    share = 0
+                    if ccy == rmb:
+                        if rule.rmb_limit_scope == "ACCOUNT":
+                            share = min(m, rule.rmb_fixed_limit)
+                        else:
+                            share = min(m, limit_left)
+                            limit_left -= share
+                    needs.append(floors(ccy, m, rule, rmb, share))
             account = (override or {}).get(acc) or self._view(p, ch, acc)
             pool = self._pool(account, None)
             # the allocation is a pure function of the needs, the pool and the valuation inputs
             # (business date, FX rates, prices, stock rates: _val_gen counts their changes)
-            key = (tuple(needs), tuple(pool.items()), bd, self._val_gen)
-            hit = self._alloc_cache.get((p, ch, acc))
+            key = (tuple(needs), tuple(pool.items()), bd, gen)
+            hit = cache.get((p, ch, acc))
             if hit is not None and hit[0] == key:
                 out[acc] = hit[1]
                 continue
@@ -450,7 +462,7 @@ class CollateralModule(Module):
         if (p, ch, cmd.account) in self.accounts or cmd.account in self._default_ids():
             raise ClearingError(C.ACCOUNT_EXISTS, cmd.account, field="account")
         self._ensure(p, ch, self.p.default_accounts[self.p.account_kinds[0]])
-        self.accounts[(p, ch, cmd.account)] = _new_account(cmd.kind)
+        self._add_account((p, ch, cmd.account), _new_account(cmd.kind))
         info = CollateralAccountInfo(p, ch, cmd.account, cmd.kind, ())
         return Outcome(info, [CollateralAccountOpened(p, ch, cmd.account, cmd.kind)])
 
