@@ -252,6 +252,12 @@ class CollateralModule(Module):
             return None
         reqs: dict[tuple[str, str, str, str], int] = defaultdict(int)
         types: dict[AccKey, str] = {}
+        rows = getattr(d, "margin_rows", None)
+        if rows is not None:
+            for ch, acc, atype, ccy, value in rows(p):
+                reqs[(p, ch, acc, ccy)] += int(value)
+                types[(p, ch, acc)] = atype
+            return dict(reqs), types
         for r in d.margin_requirements(p):
             reqs[(p, r.clearing_house, r.account_id, r.currency)] += int(r.requirement)
             types[(p, r.clearing_house, r.account_id)] = _type_name(r.account_type)

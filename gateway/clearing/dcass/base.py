@@ -91,6 +91,7 @@ class DcassBase(Module):
         self.expired: set[bytes] = set()
         self.margins: dict[tuple[str, str], dict[str, int]] = {}  # (participant, account) -> {ccy: cents}
         self._margin_index: dict[str, dict[tuple[str, str], None]] = {}  # participant -> its keys of margins
+        self._derived_prices: dict[bytes, tuple[int, int]] = {}   # series -> (underlying price, derived price)
         # derived from the state above (rebuilt when missing): per account and underlying its
         # (currency, cents) and margin books; per series its unit scenario losses
         self._margin_parts: dict[tuple[str, str], dict[str, tuple[str, int]]] = {}
@@ -207,6 +208,15 @@ class DcassBase(Module):
 
     # ------------------------------------------------------------ prices
     def _from_underlying(self, s: Series) -> int:
+        und_price = self.underlying_prices[s.cls.underlying]
+        hit = self._derived_prices.get(s.key)
+        if hit is not None and hit[0] == und_price:
+            return hit[1]
+        value = self._derive_price(s)
+        self._derived_prices[s.key] = (und_price, value)
+        return value
+
+    def _derive_price(self, s: Series) -> int:
         und = self.ref.underlyings[s.cls.underlying]
         u = Decimal(self.underlying_prices[und.id]).scaleb(-und.price_decimals)
         if s.is_option:
