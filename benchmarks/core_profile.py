@@ -18,6 +18,7 @@ import time
 from datetime import datetime, timedelta
 
 from gateway.clearing import dcass as dc
+from gateway.clearing.collateral.messages import DepositCash
 from gateway.clearing.core import ClearingCore, Context
 from gateway.clearing.modules import module_factories
 
@@ -44,6 +45,13 @@ class Run:
         out = self.core.execute(cmd, self.ctx(participant))
         self.log.append(out.events)
         return out
+
+    def setup(self) -> None:
+        """Some collateral, so coverage allocates (partly covered, then short as positions grow)."""
+        for p, acc, ccy, amount in (("CPA01", "HOUSE", "HKD", 50_000_000), ("CPA01", "HOUSE", "USD", 2_000_000),
+                                    ("CPA01", "CLIENT", "HKD", 30_000_000), ("CPB02", "HOUSE", "HKD", 40_000_000),
+                                    ("CPB02", "CLIENT", "EUR", 10_000_000)):
+            self.run(DepositCash("HKCC", acc, ccy, amount, p), None)
 
     def deal_cmds(self, n: int) -> list:
         keys = [self.d.ref.by_name[s].key for s in SERIES]
@@ -112,6 +120,7 @@ def main(argv=None) -> None:
     a = ap.parse_args(argv)
 
     r = Run()
+    r.setup()
     cmds = r.deal_cmds(a.deals)
     prof = cProfile.Profile() if a.profile else None
     if prof:

@@ -95,9 +95,11 @@ def allocate(needs: list[Need], pool: dict[tuple[str, str], int], valuer: Valuer
     allocs: list[Allocation] = []
 
     def use(c: str, key: tuple[str, str], need: int) -> int:
-        unit = valuer.unit_value(key[0], key[1], c)
         held = avail.get(key, 0)
-        if not unit or need <= 0 or held <= 0:
+        if need <= 0 or held <= 0:
+            return 0
+        unit = valuer.unit_value(key[0], key[1], c)
+        if not unit:
             return 0
         q, v = valuer.units_for(need, unit, held)
         if q <= 0 or v <= 0:
