@@ -82,6 +82,8 @@ class CollateralModule(Module):
         self._val_gen = 0   # bumped on every change of fx, prices or stock_rates
         self._valuer_cache: tuple | None = None
         self._acc_ids: dict[tuple[str, str], dict[str, None]] = {}   # (p, ch) -> ids in self.accounts
+        self._req_keys: dict[tuple[str, str], dict[tuple, None]] = {}   # (p, ch) -> keys in requirements
+        self._type_keys: dict[tuple[str, str], dict[tuple, None]] = {}  # (p, ch) -> keys in dcass_types
         self._defaults = {acc: kind for kind, acc in self.p.default_accounts.items()}
         self._kind_rank = {k: i for i, k in enumerate(self.p.account_kinds)}
 
@@ -169,6 +171,14 @@ class CollateralModule(Module):
         if a is None:
             a = self._add_account((p, ch, acc), _new_account(self._kind(p, ch, acc)))
         return a
+
+    def _set_requirement(self, key: tuple[str, str, str, str], cents: int) -> None:
+        self.requirements[key] = cents
+        self._req_keys.setdefault(key[:2], {})[key] = None
+
+    def _set_type(self, key: AccKey, account_type: str) -> None:
+        self.dcass_types[key] = account_type
+        self._type_keys.setdefault(key[:2], {})[key] = None
 
     def _add_account(self, key: AccKey, account: dict) -> dict:
         self.accounts[key] = account
@@ -345,16 +355,18 @@ class CollateralModule(Module):
         pulled = self._pull(p)
         if pulled is not None:
             reqs, types = pulled
-            for k in [k for k in self.requirements if k[0] == p and k[1] == ch]:
+            idx = self._req_keys.pop((p, ch), None)
+            for k in idx or ():
                 del self.requirements[k]
             for k, v in reqs.items():
                 if k[1] == ch:
-                    self.requirements[k] = v
+                    self._set_requirement(k, v)
             for k, v in types.items():
                 if k[1] == ch:
-                    self.dcass_types[k] = v
-        reqs = {k: v for k, v in self.requirements.items() if k[0] == p and k[1] == ch}
-        types = {k: v for k, v in self.dcass_types.items() if k[0] == p and k[1] == ch}
+                    self._set_type(k, v)
+        requirements, dcass_types = self.requirements, self.dcass_types
+        reqs = {k: requirements[k] for k in self._req_keys.get((p, ch), ())}
+        types = {k: dcass_types[k] for k in self._type_keys.get((p, ch), ())}
         events: list = []
         for acc, res in self._compute(p, ch, reqs, types).items():
             key = (p, ch, acc)
@@ -488,7 +500,7 @@ class CollateralModule(Module):
                                     field="account")
         key = (p, ch, cmd.dcass_account)
         previous = self._mapped(p, ch, cmd.dcass_account, atype)
-        self.dcass_types[key] = atype
+        self._set_type(key, atype)
         if cmd.account:
             self._ensure(p, ch, cmd.account)
             self.mapping[key] = cmd.account
@@ -783,8 +795,8 @@ class CollateralModule(Module):
                 continue
             if not e.owner or e.clearing_house not in self.p.clearing_houses:
                 continue
-            self.requirements[(e.owner, e.clearing_house, e.account_id, e.currency)] = int(e.requirement)
-            self.dcass_types[(e.owner, e.clearing_house, e.account_id)] = _type_name(e.account_type)
+            self._set_requirement((e.owner, e.clearing_house, e.account_id, e.currency), int(e.requirement))
+            self._set_type((e.owner, e.clearing_house, e.account_id), _type_name(e.account_type))
             touched.add((e.owner, e.clearing_house))
         out: list = []
         for p, ch in sorted(touched):
