@@ -30,11 +30,17 @@ def key_out(key: bytes):
 
 
 def ymd(d: date | None) -> str:
-    return d.strftime("%Y%m%d") if d else ""
+    """YYYYMMDD (f-string: strftime costs ~3.7 us a call; years before 1000 keep strftime's form)."""
+    if not d:
+        return ""
+    if d.year >= 1000:
+        return f"{d.year}{d.month:02d}{d.day:02d}"
+    return d.strftime("%Y%m%d")
 
 
 def hms(t: datetime | None) -> str:
-    return t.strftime("%H%M%S") if t else ""
+    """HHMMSS."""
+    return f"{t.hour:02d}{t.minute:02d}{t.second:02d}" if t else ""
 
 
 def date_in(text: str, field: str) -> date | None:
