@@ -10,6 +10,8 @@ from pathlib import Path
 class Calendar:
     def __init__(self, holidays: set[date]):
         self.holidays = frozenset(holidays)
+        self._next: dict[date, date] = {}
+        self._previous: dict[date, date] = {}
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> "Calendar":
@@ -25,16 +27,22 @@ class Calendar:
         return d.weekday() < 5 and d not in self.holidays
 
     def next_business_day(self, d: date) -> date:
-        d += timedelta(days=1)
-        while not self.is_business_day(d):
-            d += timedelta(days=1)
-        return d
+        n = self._next.get(d)
+        if n is None:
+            n = d + timedelta(days=1)
+            while not self.is_business_day(n):
+                n += timedelta(days=1)
+            self._next[d] = n  # derived from the immutable holiday set: safe to keep
+        return n
 
     def previous_business_day(self, d: date) -> date:
-        d -= timedelta(days=1)
-        while not self.is_business_day(d):
-            d -= timedelta(days=1)
-        return d
+        p = self._previous.get(d)
+        if p is None:
+            p = d - timedelta(days=1)
+            while not self.is_business_day(p):
+                p -= timedelta(days=1)
+            self._previous[d] = p
+        return p
 
     def on_or_after(self, d: date) -> date:
         """``d`` if it is a business day, else the next business day."""
