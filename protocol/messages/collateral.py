@@ -278,15 +278,15 @@ LodgeCoveredCallRequest = message("FC207", "lodge_covered_call", Kind.TRANSACTIO
     Filler(4),
     "contracts" / I64 * "Contracts to cover (> 0)",
 ), "Cover short stock calls with specific stock (contract size x contracts free shares of the underlying "
-   "in the collateral account the DCASS account maps to). Accepted up to 18:45:00 business time; "
-   "effective at once. Ack reference: contracts now covered.", answer="UR1", section=SECTION)
+   "in the collateral account the DCASS account maps to). Accepted before the DCASS input cut-off (18:45; "
+   "18:45:00 is late); effective at once. Ack reference: contracts now covered.", answer="UR1", section=SECTION)
 
 ReleaseCoveredCallRequest = message("FC208", "release_covered_call", Kind.TRANSACTION, Struct(
     "dcass_account" / Text(16) * "DCASS account",
     "series" / Nested(SeriesKey) * "Series",
     Filler(4),
     "contracts" / I64 * "Contracts to release (> 0)",
-), "Release covered calls (up to 18:45:00). Ack reference: contracts still covered.", answer="UR1",
+), "Release covered calls (before the DCASS input cut-off, 18:45). Ack reference: contracts still covered.", answer="UR1",
     section=SECTION)
 
 # ====================================================================== operator transactions

@@ -78,11 +78,11 @@ async def test_covered_call_cutoff_and_stock_check(gateway, connect, operator):
     await d.transact(m.DepositSecuritiesRequest(clearing_house="SEOCH", account="HOUSE", instrument="0700",
                                                 quantity=300, specific=True))
     series = m.SeriesKey.__record__.decode(key, 0)[0]
-    await operator.transact(sy.SetBusinessTime(business_time="184500"))
-    with pytest.raises(RequestRejected) as e:           # 18:45:00 is in time; 4 contracts need 400 shares
+    await operator.transact(sy.SetBusinessTime(business_time="184459"))
+    with pytest.raises(RequestRejected) as e:           # 18:44:59 is in time; 4 contracts need 400 shares
         await d.transact(m.LodgeCoveredCallRequest(dcass_account="SEOCH-HOUSE", series=series, contracts=4))
     assert e.value.business_status == -800017 and e.value.field == "contracts"
-    await operator.transact(sy.SetBusinessTime(business_time="184501"))
+    await operator.transact(sy.SetBusinessTime(business_time="184500"))  # the DCASS input cut-off: late
     with pytest.raises(RequestRejected) as e:
         await d.transact(m.LodgeCoveredCallRequest(dcass_account="SEOCH-HOUSE", series=series, contracts=3))
     assert e.value.business_status == -800007
@@ -93,7 +93,7 @@ async def test_covered_call_cutoff_and_stock_check(gateway, connect, operator):
 
 
 @pytest.mark.skipif(not DCASS_WIRED, reason="needs DCASS position/margin broadcasts (gateway/handlers/dcass.py)")
-async def test_covered_call_until_18_45(gateway, connect, operator):
+async def test_covered_call_before_18_45(gateway, connect, operator):
     d = await connect("CPD04")
     await d.subscribe(Stream.COLLATERAL)
     key = inject(gateway, "TCH NOV26 480.00 C", 1250, 5, "CPA01", "CPD04", "SEOCH-HOUSE", "SEOCH-HOUSE")
@@ -101,7 +101,7 @@ async def test_covered_call_until_18_45(gateway, connect, operator):
     await d.transact(m.DepositSecuritiesRequest(clearing_house="SEOCH", account="HOUSE", instrument="0700",
                                                 quantity=300, specific=True))
     series = m.SeriesKey.__record__.decode(key, 0)[0]
-    await operator.transact(sy.SetBusinessTime(business_time="184500"))
+    await operator.transact(sy.SetBusinessTime(business_time="184459"))
     with pytest.raises(RequestRejected) as e:           # 4 contracts need 400 shares
         await d.transact(m.LodgeCoveredCallRequest(dcass_account="SEOCH-HOUSE", series=series, contracts=4))
     assert e.value.business_status == -800017 and e.value.field == "contracts"
@@ -114,7 +114,7 @@ async def test_covered_call_until_18_45(gateway, connect, operator):
     assert after < before                              # covered calls drop out of margin at once
     rows = await d.query(m.CoveredCallsQuery())
     assert [(r.dcass_account, r.contracts, r.shares) for r in rows.items] == [("SEOCH-HOUSE", 3, 300)]
-    await operator.transact(sy.SetBusinessTime(business_time="184501"))
+    await operator.transact(sy.SetBusinessTime(business_time="184500"))  # the DCASS input cut-off: late
     with pytest.raises(RequestRejected) as e:
         await d.transact(m.ReleaseCoveredCallRequest(dcass_account="SEOCH-HOUSE", series=series, contracts=1))
     assert e.value.business_status == -800007

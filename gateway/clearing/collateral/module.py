@@ -639,10 +639,11 @@ class CollateralModule(Module):
 
     # ------------------------------------------------------------------ covered calls
     def _check_covered_call_cutoff(self, now: datetime) -> None:
-        t, cut = now.time(), self.p.covered_call_cutoff
-        late = t > cut if self.p.covered_call_cutoff_inclusive else t >= cut
-        if late:
-            raise ClearingError(C.AFTER_CUTOFF, f"covered call requests until {cut.isoformat()}")
+        # seed: covered calls "can be entered up to the DCASS System Input Cutoff Time": DCASS's own
+        # parameter, with its edge (the cut-off second itself is late, like every deadline here)
+        cut = self._dcass().input_cutoff()
+        if now.time() >= cut:
+            raise ClearingError(C.AFTER_CUTOFF, f"covered call requests before {cut.isoformat()}")
 
     @staticmethod
     def _position(positions, series_key: bytes):

@@ -88,8 +88,6 @@ class Params:
         ins = parameters["instructions"]
         self.cash_withdrawal_cutoff: time = _time(ins["cash_withdrawal_cutoff"])
         self.cash_withdrawal_run_time: time = _time(ins["cash_withdrawal_run_time"])
-        self.covered_call_cutoff: time = _time(ins["covered_call_cutoff"])
-        self.covered_call_cutoff_inclusive: bool = bool(ins["covered_call_cutoff_inclusive"])
         self.reserve_fund: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in parameters["reserve_fund"].items()}
         it = parameters["interest"]
         self.day_count: int = int(it["day_count"])

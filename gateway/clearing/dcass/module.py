@@ -75,6 +75,10 @@ class DcassModule(PostTradeMixin, ExerciseMixin, EndOfDayMixin):
         return []
 
     # ------------------------------------------------------------ interface used by CCMS
+    def input_cutoff(self):
+        """The DCASS System Input Cutoff Time: inputs at or after it are late (CCMS covered calls too)."""
+        return self.ref.params.input_cutoff
+
     def account(self, participant: str, account_id: str) -> Account:
         """The account (``.account_type``, ``.clearing_house``); ClearingError UNKNOWN_ACCOUNT if none."""
         return self._account(participant, account_id)

@@ -93,6 +93,12 @@ class FakeDcass(Module):
         self.accts[(participant, account_id)] = DAccount(account_type, clearing_house)
 
     # ---- the interface CCMS uses
+    def input_cutoff(self):
+        import tomllib
+        from importlib import resources
+        text = resources.files("gateway.clearing").joinpath("data/dcass/parameters.toml").read_text()
+        return tomllib.loads(text)["cutoffs"]["input_cutoff"]
+
     def account(self, participant, account_id):
         try:
             return self.accts[(participant, account_id)]

@@ -1,5 +1,5 @@
-"""SEOCH covered calls: specific stock collateral, the 18:45 cut-off (18:45:00 accepted,
-18:45:01 rejected), real-time effect on margin, release when positions close."""
+"""SEOCH covered calls: specific stock collateral, the DCASS input cut-off 18:45 (18:44:59 accepted,
+18:45:00 rejected), real-time effect on margin, release when positions close."""
 from datetime import datetime
 
 from gateway.clearing.collateral import (
@@ -28,11 +28,11 @@ def requirement(h, account="HOUSE"):
     return lines[0].requirement if lines else 0
 
 
-def test_covered_call_at_18_45_00_is_accepted_and_takes_the_calls_out_of_margin():
+def test_covered_call_at_18_44_59_is_accepted_and_takes_the_calls_out_of_margin():
     h = setup()
     h.margin("SH1", 0)                                        # DCASS reports the short call margin
     assert requirement(h) == 10 * 50_000
-    out = h.run(LodgeCoveredCall("SH1", KEY, 5), at=datetime(2025, 3, 3, 18, 45, 0))
+    out = h.run(LodgeCoveredCall("SH1", KEY, 5), at=datetime(2025, 3, 3, 18, 44, 59))
     assert (out.reply.contracts, out.reply.shares, out.reply.underlying) == (5, 500, "00700")
     assert h.dcass.set_covered_calls[-1] == (P, "SH1", KEY, 5)
     ev = [e for e in out.events if isinstance(e, CoveredCallChanged)]
@@ -42,9 +42,9 @@ def test_covered_call_at_18_45_00_is_accepted_and_takes_the_calls_out_of_margin(
     assert (spec.quantity, spec.earmarked, spec.value_hkd) == (600, 500, 0)    # not general collateral
 
 
-def test_covered_call_at_18_45_01_is_after_the_cutoff():
+def test_covered_call_at_18_45_00_is_after_the_cutoff():
     h = setup()
-    h.rejects(LodgeCoveredCall("SH1", KEY, 5), AFTER_CUTOFF, at=datetime(2025, 3, 3, 18, 45, 1))
+    h.rejects(LodgeCoveredCall("SH1", KEY, 5), AFTER_CUTOFF, at=datetime(2025, 3, 3, 18, 45, 0))
     h.rejects(ReleaseCoveredCall("SH1", KEY, 1), AFTER_CUTOFF)
 
 
