@@ -234,7 +234,7 @@ class Gateway:
         self.clock = BusinessClock(start, frozen=s.freeze_clock)
         if module_factories is None:
             from gateway.clearing.modules import module_factories as mf
-            module_factories = mf()
+            module_factories = mf(s)
         self.module_factories = module_factories
         self.core = ClearingCore(self.clock.now(), module_factories=module_factories)
         self.streams = StreamStore(ymd_int(self.core.business_date))

@@ -5,7 +5,9 @@ covered calls back into DCASS), then OTC Clear (independent)."""
 from __future__ import annotations
 
 
-def module_factories() -> list:
+def module_factories(settings=None) -> list:
+    """The module factories (``factory(core) -> Module``); ``settings`` (the gateway's ``Settings``)
+    may choose their data."""
     from gateway.clearing.collateral import CollateralModule
     from gateway.clearing.dcass import DcassModule
     from gateway.clearing.otc import OtcClearModule
