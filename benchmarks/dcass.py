@@ -1,7 +1,10 @@
 """DCASS scenarios: exchange trade injection by the operator and post-trade transactions.
 
-They use the DCASS messages (protocol/messages/dcass.py) and the demo reference data's
-participants, each with a back office (``BO<participant>`` in the benchmark users file).
+They use the DCASS messages (protocol/messages/dcass.py) and the participants of the gateway's
+DCASS reference data (asked with DQ104), each with a back office (``BO<participant>`` in the
+benchmark users file). The benchmark gateway runs with the benchmark reference data
+(``benchmarks/data/dcass_reference_200.toml``: 200 participants BP001..BP200, members of HKCC and
+SEOCH); against a gateway with the shipped data they use the demo participants.
 """
 from __future__ import annotations
 
@@ -44,6 +47,14 @@ async def _subscribe(conn: Conn, streams) -> dict[int, int]:
     return out
 
 
+async def _members(op: Conn, *houses: str) -> set[str]:
+    """Participants of the gateway's reference data that are members of every one of ``houses``."""
+    fr, body = await op.request(int(Kind.QUERY), m.ParticipantsQuery())
+    if fr.kind == REJECT:
+        raise RuntimeError(f"participants query refused: {fr.session_status}/{fr.business_status}")
+    return {it.participant for it in getattr(body, "items", []) if all(getattr(it, h) for h in houses)}
+
+
 async def trades(spec: dict) -> dict:
     """The operator injects exchange deals (EC101) at ``rate``, rotating buyer and seller over the
     DCASS participants; each participant's back office is subscribed to its trades and clearing
@@ -53,8 +64,7 @@ async def trades(spec: dict) -> dict:
     op = (await _login_all(spec, _users(spec, "operator", 1), "pub"))[0]
     bos = spec["users"]["dcass"]
     if not ceiling:  # the members of the series' clearing house (HKCC for the default HSI futures)
-        fr, body = await op.request(int(Kind.QUERY), m.ParticipantsQuery())
-        members = {it.participant for it in getattr(body, "items", []) if getattr(it, p.get("house", "hkcc"))}
+        members = await _members(op, p.get("house", "hkcc"))
         bos = [b for b in bos if b[2] in members]
     bos = bos[:p.get("participants") or None]
     n = len(bos)
@@ -143,11 +153,14 @@ async def posttrade(spec: dict) -> dict:
     need. Latency: from when a transaction was due to its reply."""
     p = spec["params"]
     bos = spec["users"]["dcass"]
-    if len(bos) < 2:
-        raise RuntimeError("post-trade transactions need 2 DCASS participants with back-office users")
-    (user, pw, me), (_, _, other) = bos[0], bos[1]
     op = (await _login_all(spec, _users(spec, "operator", 1), "pub"))[0]
     ceiling = spec["target"] != "gateway"
+    if not ceiling:  # futures in HKCC, options in SEOCH: members of both
+        members = await _members(op, "hkcc", "seoch")
+        bos = [b for b in bos if b[2] in members]
+    if len(bos) < 2:
+        raise RuntimeError("post-trade transactions need 2 DCASS participants of HKCC and SEOCH with back-office users")
+    (user, pw, me), (_, _, other) = bos[0], bos[1]
     fut = (await _series(op, p.get("futures_class", "HSI-F"), ceiling)).series
     opt = (await _series(op, p.get("option_class", "HKB-O"), ceiling)).series
     big = p.get("setup_quantity", 10_000_000)
@@ -178,20 +191,22 @@ async def posttrade(spec: dict) -> dict:
 
 async def day(spec: dict) -> dict:
     """A trading day: ``trades`` trades (``trades / 2`` injected deals) among the HKCC members of
-    the DCASS reference data, each with a back office subscribed to its trades and clearing
-    streams, injected as fast as the gateway takes them (``window`` in flight). Measured from the
+    the DCASS reference data (the 200 benchmark participants with the benchmark gateway settings;
+    at most ``participants`` when given), each with a back office subscribed to its trades and
+    clearing streams, injected as fast as the gateway takes them (``window`` in flight). Measured from the
     first injection to the last BD6 delivered, with the server's peak memory; bounded by
     ``max_seconds`` (then the day is reported unfinished, with the rate reached)."""
     p = spec["params"]
     if spec["target"] != "gateway":
         raise RuntimeError("the trading day runs against the gateway only")
     op = (await _login_all(spec, _users(spec, "operator", 1), "pub"))[0]
-    fr, body = await op.request(int(Kind.QUERY), m.ParticipantsQuery())
-    members = {it.participant for it in getattr(body, "items", []) if it.hkcc}
-    bos = [b for b in spec["users"]["dcass"] if b[2] in members]
+    members = await _members(op, "hkcc")
+    bos = [b for b in spec["users"]["dcass"] if b[2] in members][:p.get("participants") or None]
     n = len(bos)
-    if n < 2:
-        raise RuntimeError("the trading day needs 2 HKCC participants with back-office users")
+    if n < max(2, p.get("participants") or 0):
+        raise RuntimeError(f"the trading day wants {max(2, p.get('participants') or 0)} HKCC participants with "
+                           f"back-office users; the gateway has {n}: start it with dcass_reference = "
+                           f"benchmarks/data/dcass_reference_200.toml (benchmarks/data/gateway.toml)")
     parts = [b[2] for b in bos]
     conns = [await login(spec["host"], spec["port"], u, pw, "sub") for u, pw, _ in bos]
     for c in conns:

@@ -1,6 +1,14 @@
-"""The benchmark users file: 200 participants and a few operators, each password 'pass-' + user.
+"""The benchmark users file: 200 participants and a few operators, each password 'pass-' + user;
+and the benchmark DCASS reference data, whose clearing participants are the same 200.
 
-``python -m benchmarks.users [--out benchmarks/data/users.toml] [--participants 200]``
+``python -m benchmarks.users [--out benchmarks/data/users.toml] [--participants 200]
+[--reference-out benchmarks/data/dcass_reference_200.toml]`` writes both files.
+
+Each DCASS participant has a back-office user ``BO<participant>`` (``bench_group = "dcass"``):
+the benchmark participants (``benchmarks/refdata.py`` makes them the DCASS participants of the
+benchmark reference data, which ``benchmarks/data/gateway.toml`` selects) and the demo
+participants of the shipped reference data (so the DCASS scenarios also run against a gateway
+with the shipped data).
 
 Hashes come from ``gateway.auth.hash_password`` with a low scrypt cost (N=2**10) so that hundreds
 of benchmark logins do not measure the password hash: these users are for loopback benchmarks
@@ -16,6 +24,7 @@ from pathlib import Path
 from gateway.auth import hash_password
 
 DEFAULT = Path(__file__).parent / "data" / "users.toml"
+REFERENCE = Path(__file__).parent / "data" / "dcass_reference_200.toml"
 BENCH_SCRYPT_N = 2**10
 THROTTLE = 10_000_000
 PARTICIPANTS = 200
@@ -51,15 +60,15 @@ def generate(path: Path = DEFAULT, participants: int = PARTICIPANTS, operators: 
     for i in range(1, participants + 1):
         p = participant_id(i)
         user(p, "participant", p)
-    for p in dcass_participants():  # one back office per DCASS participant of the reference data
-        user(f"BO{p}", "participant", p)
+    for p in [participant_id(i) for i in range(1, participants + 1)] + shipped_dcass_participants():
+        user(f"BO{p}", "participant", p)  # one back office per DCASS participant
         lines.insert(-1, 'bench_group = "dcass"')
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines))
     return path
 
 
-def dcass_participants() -> list[str]:
+def shipped_dcass_participants() -> list[str]:
     """Participant ids of the DCASS reference data shipped with the gateway."""
     from importlib import resources
     ref = tomllib.loads(resources.files("gateway.clearing").joinpath("data/dcass/reference.toml").read_text())
@@ -84,8 +93,13 @@ def main(argv=None) -> None:
     ap.add_argument("--out", default=str(DEFAULT))
     ap.add_argument("--participants", type=int, default=PARTICIPANTS)
     ap.add_argument("--operators", type=int, default=OPERATORS)
+    ap.add_argument("--reference-out", default=str(REFERENCE),
+                    help="the DCASS reference data with these participants (\"\": do not write it)")
     a = ap.parse_args(argv)
     print(generate(Path(a.out), a.participants, a.operators))
+    if a.reference_out:
+        from .refdata import generate as generate_reference
+        print(generate_reference([participant_id(i) for i in range(1, a.participants + 1)], Path(a.reference_out)))
 
 
 if __name__ == "__main__":

@@ -15,6 +15,8 @@ def parse_args(argv=None):
     p.add_argument("--port", type=int, default=None, help=f"listen port (default {DEFAULT_PORT}; 0: any free port)")
     p.add_argument("--config", default=None, help="TOML file of settings (see docs/configuration.md)")
     p.add_argument("--users", default=None, help="TOML file of users replacing the shipped demo users")
+    p.add_argument("--dcass-reference", default=None, metavar="PATH",
+                   help="TOML file of DCASS reference data (classes, series, participants) replacing the shipped demo data")
     p.add_argument("--business-time", default=None, help="start business time YYYY-MM-DDTHH:MM:SS (default: now in Hong Kong)")
     p.add_argument("--freeze-clock", action="store_true", default=None, help="business time moves only when the operator moves it")
     p.add_argument("--heartbeat", type=float, default=None, help="heartbeat interval, seconds")
@@ -47,8 +49,8 @@ async def serve(settings: Settings, port_file: str | None = None) -> None:
 
 def main(argv=None) -> None:
     a = parse_args(argv)
-    s = Settings.load(a.config, host=a.host, port=a.port, users_file=a.users, start_business_time=a.business_time,
-                      freeze_clock=a.freeze_clock, heartbeat_interval=a.heartbeat, log_level=a.log_level,
+    s = Settings.load(a.config, host=a.host, port=a.port, users_file=a.users, dcass_reference=a.dcass_reference,
+                      start_business_time=a.business_time, freeze_clock=a.freeze_clock, heartbeat_interval=a.heartbeat, log_level=a.log_level,
                       log_format=a.log_format, journal_path=a.journal, journal_flush=a.journal_flush,
                       snapshot_every=a.snapshot_every, tls_cert=a.tls_cert, tls_key=a.tls_key)
     if bool(s.tls_cert) != bool(s.tls_key):
@@ -60,9 +62,15 @@ def main(argv=None) -> None:
             uvloop.install()
         except ImportError:  # pragma: no cover - plain asyncio when uvloop is not available
             pass
+    from gateway.clearing.modules import ReferenceDataError
     from gateway.journal import JournalError
     try:
         asyncio.run(serve(s, a.port_file))
+    except ReferenceDataError as e:
+        import structlog
+        structlog.get_logger("gateway").critical("reference_data_unusable", error=str(e))
+        print(f"hkpost-gateway: {e}", file=sys.stderr)
+        raise SystemExit(2) from None
     except JournalError as e:
         import structlog
         structlog.get_logger("gateway").critical("journal_unusable", error=str(e))

@@ -13,6 +13,7 @@ class Settings:
     host: str = "127.0.0.1"                # listen address (0.0.0.0: every interface)
     port: int = DEFAULT_PORT               # listen port (0: any free port)
     users_file: str | None = None          # None: the shipped demo users (gateway/data/users.toml)
+    dcass_reference: str = ""              # DCASS reference data file (TOML in the format of the shipped gateway/clearing/data/dcass/reference.toml: clearing houses, underlyings, classes and their series, participants and their accounts) replacing the shipped demo data (command line: --dcass-reference PATH; a relative path is from the working directory); "": the shipped data. Parameters and risk arrays stay the shipped ones. A bad file stops the start with the file and the problem named. A journal remembers a digest of the data it was written with and is refused by a gateway started with other data
     # session rules, announced in the login reply
     heartbeat_interval: float = 10.0       # seconds of send-silence before a heartbeat
     idle_heartbeats: int = 3               # peer dropped after this many intervals of receive-silence

@@ -17,10 +17,11 @@ import time
 from pathlib import Path
 
 
-def _headless_gateway(users_file: str | None = None):
+def _headless_gateway(users_file: str | None = None, dcass_reference: str | None = None):
     from gateway.config import Settings
     from gateway.server import Gateway
-    return Gateway(Settings(port=0, users_file=users_file, stream_heartbeat_seconds=0))
+    return Gateway(Settings(port=0, users_file=users_file, dcass_reference=dcass_reference or "",
+                            stream_heartbeat_seconds=0))
 
 
 def cmd_print(a) -> int:
@@ -41,7 +42,9 @@ def cmd_print(a) -> int:
             k = p["k"]
             if k == "open":
                 text = (f"journal {p['journal_id']} format {p['format']} start {p['start']} "
-                        f"modules {','.join(p['modules'])} created {p.get('created', '?')}")
+                        f"modules {','.join(p['modules'])} created {p.get('created', '?')}"
+                        + "".join(f" {name} {v.get('source', '?')} digest {v.get('digest', '?')[:16]}"
+                                  for name, v in sorted(p.get("data", {}).items())))
             elif k == "cmd":
                 c = p["ctx"]
                 who = "operator" if c["operator"] and not c["participant"] else (c["participant"] or "-")
@@ -65,7 +68,12 @@ def cmd_print(a) -> int:
 def cmd_replay(a) -> int:
     from .durability import recover, stream_positions
     from .format import JournalError
-    gw = _headless_gateway(a.users)
+    from gateway.clearing.modules import ReferenceDataError
+    try:
+        gw = _headless_gateway(a.users, a.dcass_reference)
+    except ReferenceDataError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     try:
         rec = recover(gw, a.path, fd=None, use_snapshot=a.snapshot)
     except JournalError as e:
@@ -225,6 +233,8 @@ def main(argv=None) -> int:
     rp.add_argument("path")
     rp.add_argument("--snapshot", action="store_true", help="start from the verified snapshot when there is one")
     rp.add_argument("--users", default=None, help="users file the gateway ran with (password records)")
+    rp.add_argument("--dcass-reference", default=None, metavar="PATH",
+                    help="DCASS reference data file the gateway ran with (setting dcass_reference)")
     rp.add_argument("--json", action="store_true", help="one JSON object")
     vf = sub.add_parser("verify", help="check checksums and numbering of every record")
     vf.add_argument("path")

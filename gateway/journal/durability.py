@@ -140,6 +140,24 @@ def module_names(core: ClearingCore) -> list[str]:
     return [m.name for m in core.modules]
 
 
+def data_identity(gw) -> dict:
+    """The data of the gateway's modules when not the shipped data (e.g. the DCASS reference data
+    file): recorded in the open record and snapshots, checked on recovery."""
+    from gateway.clearing.modules import data_identity as identity
+    return identity(getattr(gw, "module_factories", None))
+
+
+def _digests(data: dict) -> dict:
+    return {k: v.get("digest") if isinstance(v, dict) else v for k, v in (data or {}).items()}
+
+
+def _describe(data: dict) -> str:
+    if not data:
+        return "the shipped data"
+    return "; ".join(f"{k} {v.get('source', '?')} (digest {str(v.get('digest'))[:16]})" if isinstance(v, dict)
+                     else f"{k} {v}" for k, v in sorted(data.items()))
+
+
 @dataclass
 class Recovered:
     journal_id: str
@@ -185,6 +203,11 @@ def recover(gw, path: str | Path, *, fd: int | None = None, use_snapshot: bool =
             raise JournalError(f"{path} was written by a gateway composed of modules {head.get('modules')}; this one "
                                f"has {names}. Replaying it would not rebuild the same state: start with another "
                                f"journal path, or with the gateway version that wrote it")
+        data = data_identity(gw)
+        if _digests(head.get("data", {})) != _digests(data):
+            raise JournalError(f"{path} was written by a gateway with other reference data ({_describe(head.get('data', {}))}); "
+                               f"this one has {_describe(data)}. Replaying it would not rebuild the same state: start "
+                               f"with the data it was written with (setting dcass_reference), or with another journal path")
         start = datetime.fromisoformat(head["start"])
         stats = ReplayStats(last=first.n)
         rp = Replayer(gw, stats)
@@ -242,6 +265,8 @@ def _load_snapshot(gw, path: Path, reader: Reader, head: dict, start: datetime, 
             raise snap.SnapshotError("it belongs to another journal")
         if body["modules"] != module_names(gw.core):
             raise snap.SnapshotError(f"modules {body['modules']} differ")
+        if _digests(body.get("data", {})) != _digests(data_identity(gw)):
+            raise snap.SnapshotError(f"it was taken with other reference data ({_describe(body.get('data', {}))})")
         rec = reader.record_at(body["record_offset"])
         if rec is None or rec.n != body["seq"] or rec.crc != body["record_crc"] or rec.end != body["end_offset"]:
             raise snap.SnapshotError(f"the journal does not hold record {body['seq']} where the snapshot says")
@@ -344,7 +369,7 @@ class Durability:
         try:
             body = {"format": snap.FORMAT, "journal_id": j.journal_id, "seq": seq, "record_offset": j.last_offset,
                     "record_crc": j.last_crc, "end_offset": j.offset, "state_hash": gw.core.state_hash(),
-                    "modules": module_names(gw.core), "core": snap.core_state(gw.core),
+                    "modules": module_names(gw.core), "data": data_identity(gw), "core": snap.core_state(gw.core),
                     "streams": pickle.dumps(gw.streams, protocol=pickle.HIGHEST_PROTOCOL),
                     "passwords": dict(self.passwords),
                     "taken_at": datetime.now().astimezone().isoformat(timespec="seconds")}
@@ -399,7 +424,8 @@ def attach(gw) -> Durability:
     try:
         rec = recover(gw, path, fd=fd, policy=policy)
         if rec.created:
-            journal = Journal.create(path, fd, gw.core.now, module_names(gw.core), policy=policy, group_ms=group_ms)
+            journal = Journal.create(path, fd, gw.core.now, module_names(gw.core), data=data_identity(gw), policy=policy,
+                                     group_ms=group_ms)
             log.info("journal_created", path=str(path), policy=policy, start=str(gw.core.now))
         else:
             journal = Journal(path, fd, rec.next_n, rec.journal_id, policy=policy, group_ms=group_ms)

@@ -7,7 +7,8 @@ File ``<journal>.snapshot`` (replaced atomically: written to ``.tmp``, fsync'ed,
     length  u64      body length
     body    pickle of a dict: format, journal_id, seq (last record covered), record_offset and
             record_crc (where that record is and its checksum), end_offset (where replay resumes),
-            state_hash (``ClearingCore.state_hash()`` at that point), modules, core (the core's and
+            state_hash (``ClearingCore.state_hash()`` at that point), modules, data (the modules'
+            data when not the shipped data: see ``gateway.clearing.modules``), core (the core's and
             every module's attributes, pickled with the core and modules as references), streams
             (the broadcast logs), passwords (password changes so far), taken_at.
 

@@ -71,15 +71,20 @@ class Journal:
         return fd
 
     @classmethod
-    def create(cls, path: str | os.PathLike, fd: int, start: datetime, modules: list[str], **kw) -> "Journal":
-        """Start a new journal in the (locked, empty or unusable-prefix) file ``fd``."""
+    def create(cls, path: str | os.PathLike, fd: int, start: datetime, modules: list[str], data: dict | None = None,
+               **kw) -> "Journal":
+        """Start a new journal in the (locked, empty or unusable-prefix) file ``fd``. ``data``: the
+        modules' data when it is not the shipped data (``gateway.clearing.modules.data_identity``)."""
         journal_id = uuid.uuid4().hex
         os.ftruncate(fd, 0)
         os.lseek(fd, 0, os.SEEK_SET)
         _write_all(fd, file_header())
         j = cls(path, fd, 1, journal_id, **kw)
-        j._write({"k": "open", "format": FORMAT, "journal_id": journal_id, "start": start.isoformat(),
-                  "modules": list(modules), "created": datetime.now().astimezone().isoformat(timespec="seconds")})
+        head = {"k": "open", "format": FORMAT, "journal_id": journal_id, "start": start.isoformat(),
+                "modules": list(modules), "created": datetime.now().astimezone().isoformat(timespec="seconds")}
+        if data:
+            head["data"] = data
+        j._write(head)
         j.sync()
         fsync_dir(Path(path))
         return j
