@@ -55,6 +55,25 @@ class Batch:
             self.accounts[account][underlying] = None
 
 
+_ABSENT = object()
+_BUY = Side.BUY
+_ACTIVE, _REVERSAL = TradeState.ACTIVE, TradeState.REVERSAL
+
+
+class SeriesFacts:
+    """What the hot paths need of a series, looked up once (the reference data is immutable)."""
+
+    __slots__ = ("series", "key", "name", "cls_id", "underlying", "clearing_house", "currency",
+                 "is_option", "stock_call", "expiry")
+
+    def __init__(self, s: Series) -> None:
+        c = s.cls
+        self.series, self.key, self.name = s, s.key, s.name
+        self.cls_id, self.underlying, self.clearing_house, self.currency = c.id, c.underlying, c.clearing_house, \
+            c.currency
+        self.is_option, self.stock_call, self.expiry = c.is_option, s.stock_call, s.expiry
+
+
 def cents(amount: Decimal) -> int:
     """Money rounding: half up to the cent (amounts are exact with the shipped data)."""
     return int(amount.quantize(Decimal(1), rounding=ROUND_HALF_UP))
@@ -108,6 +127,12 @@ class DcassBase(Module):
         self.counters: dict[str, int] = {"trade": 0, "deal": 0, "give_up": 0, "exercise": 0, "delivery": 0}
         self.sequences: dict[tuple[str, str, date], int] = {}
         self.rng = random.Random(self.ref.params.assignment_seed)
+        # caches of immutable facts (derived, never part of the state)
+        self._facts: dict[bytes, SeriesFacts] = {k: SeriesFacts(v) for k, v in self.ref.series.items()}
+        self._daily: dict[tuple[str, str], Account] = {}          # (participant, clearing house) -> DAILY
+        self._gross: dict[tuple[str, str], bool] = {}             # account -> kept gross
+        self._deadlines: dict[tuple[date, time], datetime] = {}   # cut-off datetimes
+        self._rows: dict[str, tuple] = {}                         # margin_rows per participant
 
     # ------------------------------------------------------------ small helpers
     @property
@@ -115,16 +140,22 @@ class DcassBase(Module):
         return self.core.business_date
 
     def _next(self, counter: str) -> int:
-        self.counters[counter] += 1
-        return self.counters[counter]
+        counters = self.counters
+        n = counters[counter] + 1
+        counters[counter] = n
+        return n
 
     def _seq(self, stream: str, participant: str) -> int:
-        k = (stream, participant, self.business_date)
-        self.sequences[k] = self.sequences.get(k, 0) + 1
-        return self.sequences[k]
+        k = (stream, participant, self.core.business_date)
+        sequences = self.sequences
+        n = sequences.get(k, 0) + 1
+        sequences[k] = n
+        return n
 
     @staticmethod
     def _enum(enum_type, value, field: str):
+        if type(value) is enum_type:
+            return value
         try:
             return value if isinstance(value, enum_type) else enum_type(value)
         except (ValueError, KeyError):
@@ -141,7 +172,10 @@ class DcassBase(Module):
             raise ClearingError(UNKNOWN_PARTICIPANT, participant, field="participant")
 
     def _cutoff(self, ctx: Context, cutoff: time, error: ErrorCode) -> None:
-        deadline = datetime.combine(self.business_date, cutoff)
+        k = (self.core.business_date, cutoff)
+        deadline = self._deadlines.get(k)
+        if deadline is None:
+            deadline = self._deadlines[k] = datetime.combine(k[0], cutoff)
         if ctx.now >= deadline:
             raise ClearingError(error, f"{ctx.now:%Y-%m-%d %H:%M:%S} >= {deadline:%Y-%m-%d %H:%M:%S}")
 
@@ -152,6 +186,11 @@ class DcassBase(Module):
         self._cutoff(ctx, self.ref.params.give_up_cutoff, E.AFTER_GIVE_UP_CUTOFF)
 
     def _series(self, key: Any, field: str = "series_key", allow_expired: bool = False) -> Series:
+        if type(key) is bytes:
+            s = self.ref.series.get(key)
+            if s is not None and (allow_expired or (key not in self.expired
+                                                    and s.expiry >= self.core.business_date)):
+                return s
         s = self.ref.series.get(bytes(key)) if isinstance(key, (bytes, bytearray)) else None
         if s is None:
             raise ClearingError(E.UNKNOWN_SERIES, key.hex() if isinstance(key, (bytes, bytearray)) else repr(key),
@@ -180,14 +219,20 @@ class DcassBase(Module):
             raise ClearingError(E.NOT_CLEARING_MEMBER, f"{participant} in {clearing_house}", field=field)
 
     def _daily_account(self, participant: str, clearing_house: str) -> Account:
+        a = self._daily.get((participant, clearing_house))
+        if a is not None:
+            return a
         for a in self.accounts.values():
             if a.participant == participant and a.clearing_house == clearing_house \
                     and a.account_type is AccountType.DAILY:
+                self._daily[(participant, clearing_house)] = a   # daily accounts are never opened nor closed
                 return a
         raise ClearingError(E.UNKNOWN_ACCOUNT, f"{participant} has no daily account in {clearing_house}")
 
     @staticmethod
     def _quantity(q: Any, field: str = "quantity") -> int:
+        if type(q) is int and q > 0:
+            return q
         if not isinstance(q, int) or isinstance(q, bool) or q <= 0:
             raise ClearingError(E.INVALID_QUANTITY, repr(q), field=field)
         return q
@@ -201,8 +246,9 @@ class DcassBase(Module):
     def _adjustable(self, t: Trade, quantity: int, field: str = "quantity") -> None:
         if t.state is TradeState.REVERSAL or t.business_date != self.business_date:
             raise ClearingError(E.TRADE_NOT_ADJUSTABLE, f"trade {t.trade_no}", field="trade_no")
-        if self._is_expired(self.ref.series[t.series_key]):
-            raise ClearingError(E.SERIES_EXPIRED, self.ref.series[t.series_key].name, field="trade_no")
+        s = self.ref.series[t.series_key]
+        if self._is_expired(s):
+            raise ClearingError(E.SERIES_EXPIRED, s.name, field="trade_no")
         if quantity > t.available:
             raise ClearingError(E.QUANTITY_EXCEEDS_HELD, f"{quantity} > {t.available} available", field=field)
 
@@ -277,7 +323,7 @@ class DcassBase(Module):
                 p = self.positions.get(k)
                 work[k] = [p.long, p.short, p.exercise_pending] if p else [0, 0, 0]
             w = work[k]
-            gross = self.accounts[(leg.participant, leg.account_id)].gross
+            gross = self._is_gross((leg.participant, leg.account_id))
             r = self._moved(w[0], w[1], leg.side, leg.quantity, leg.open_close, gross, True)
             if r is None or r[0] < w[2]:
                 raise ClearingError(E.QUANTITY_EXCEEDS_HELD,
@@ -285,38 +331,73 @@ class DcassBase(Module):
                                     f"{leg.quantity} against long {w[0]} short {w[1]}", field=leg.field)
             w[0], w[1] = r
 
+    def _is_gross(self, pa: tuple[str, str]) -> bool:
+        g = self._gross.get(pa)
+        if g is None:
+            g = self._gross[pa] = self.accounts[pa].gross    # an account's type never changes
+        return g
+
     def _apply(self, batch: Batch, leg: Leg, key: bytes) -> None:
-        p = self._position(leg.participant, leg.account_id, key)
-        gross = self.accounts[(leg.participant, leg.account_id)].gross
-        p.long, p.short = self._moved(p.long, p.short, leg.side, leg.quantity, leg.open_close, gross, False)
+        who, aid = leg.participant, leg.account_id
+        p = self.positions.get((who, aid, key))
+        if p is None:
+            p = self._position(who, aid, key)
+        p.long, p.short = self._moved(p.long, p.short, leg.side, leg.quantity, leg.open_close,
+                                      self._is_gross((who, aid)), False)
         self._touch(batch, p)
 
     def _touch(self, batch: Batch, p: Position) -> None:
-        p.covered = min(p.covered, p.short)
-        p.deny_exercise = min(p.deny_exercise, max(0, p.long - p.exercise_pending))
-        batch.positions[(p.participant, p.account_id, p.series_key)] = None
-        batch.touch((p.participant, p.account_id), self.ref.series[p.series_key].cls.underlying)
+        if p.covered > p.short:
+            p.covered = p.short
+        if p.deny_exercise:
+            p.deny_exercise = min(p.deny_exercise, max(0, p.long - p.exercise_pending))
+        pa = (p.participant, p.account_id)
+        batch.positions[(pa[0], pa[1], p.series_key)] = None
+        u = self._facts[p.series_key].underlying
+        accounts = batch.accounts
+        unds = accounts.get(pa, _ABSENT)
+        if unds is _ABSENT:
+            accounts[pa] = {u: None}
+        elif unds is not None:
+            unds[u] = None
 
     # ------------------------------------------------------------ deals
     def _book(self, batch: Batch, kind: DealKind, s: Series, price: int, legs: list[Leg], when: datetime,
               orig: Trade | None = None) -> Deal:
         """Create one deal with one trade per leg (positions already checked with _plan)."""
-        deal_no = self._next("deal")
+        counters = self.counters
+        deal_no = counters["deal"] + 1
+        counters["deal"] = deal_no
+        today = self.core.business_date
+        key = s.key
+        f = self._facts[key]
+        name, ch, cls_id, und = f.name, f.clearing_house, f.cls_id, f.underlying
+        orig_no = orig.trade_no if orig is not None else 0
+        trades, log, seqs, events = self.trades, self.trade_log, self.sequences, batch.events
         nos = []
+        bought = 0
         for leg in legs:
-            t = Trade(trade_no=self._next("trade"), deal_no=deal_no, participant=leg.participant,
-                      account_id=leg.account_id, series_key=s.key, side=leg.side, quantity=leg.quantity,
-                      price=price, open_close=leg.open_close, kind=kind, business_date=self.business_date,
-                      created=when, sequence=self._seq("trade", leg.participant),
-                      state=TradeState.REVERSAL if leg.reversal else TradeState.ACTIVE,
-                      orig_trade_no=orig.trade_no if orig else 0)
-            self.trades[t.trade_no] = t
-            self.trade_log.setdefault((t.participant, t.business_date), []).append(t.trade_no)
-            nos.append(t.trade_no)
-            self._apply(batch, leg, s.key)
-            batch.events.append(self._trade_event(t))
-        deal = Deal(deal_no, s.key, price, sum(l.quantity for l in legs if l.side is Side.BUY), kind,
-                    self.business_date, when, nos, orig.trade_no if orig else 0)
+            who, aid, side, qty, oc = leg.participant, leg.account_id, leg.side, leg.quantity, leg.open_close
+            trade_no = counters["trade"] + 1
+            counters["trade"] = trade_no
+            sk = ("trade", who, today)
+            seq = seqs.get(sk, 0) + 1
+            seqs[sk] = seq
+            state = _REVERSAL if leg.reversal else _ACTIVE
+            trades[trade_no] = Trade(trade_no, deal_no, who, aid, key, side, qty, price, oc, kind, today, when, seq,
+                                     state, 0, 0, orig_no)
+            day = log.get((who, today))
+            if day is None:
+                log[(who, today)] = [trade_no]
+            else:
+                day.append(trade_no)
+            nos.append(trade_no)
+            if side is _BUY:
+                bought += qty
+            self._apply(batch, leg, key)
+            events.append(TradeEvent(who, seq, today, trade_no, deal_no, when, aid, key, name, side, qty, price, oc,
+                                     kind, state, orig_no, ch, cls_id, und))
+        deal = Deal(deal_no, key, price, bought, kind, today, when, nos, orig_no)
         self.deals[deal_no] = deal
         if orig is not None:
             orig.children.extend(nos)
@@ -332,18 +413,16 @@ class DcassBase(Module):
 
     def _tags(self, key: bytes, clearing_house: bool = True) -> dict:
         """Subscription filter attributes of an event about ``key``."""
-        c = self.ref.series[key].cls
-        tags = {"instrument_class": c.id, "underlying": c.underlying}
+        f = self._facts[key]
         if clearing_house:
-            tags["clearing_house"] = c.clearing_house
-        return tags
+            return {"instrument_class": f.cls_id, "underlying": f.underlying, "clearing_house": f.clearing_house}
+        return {"instrument_class": f.cls_id, "underlying": f.underlying}
 
     def _trade_event(self, t: Trade) -> TradeEvent:
-        return TradeEvent(owner=t.participant, sequence=t.sequence, business_date=t.business_date,
-                          trade_no=t.trade_no, deal_no=t.deal_no, created=t.created, account_id=t.account_id,
-                          series_key=t.series_key, series_name=self.ref.series[t.series_key].name, side=t.side,
-                          quantity=t.quantity, price=t.price, open_close=t.open_close, kind=t.kind, state=t.state,
-                          orig_trade_no=t.orig_trade_no, **self._tags(t.series_key))
+        f = self._facts[t.series_key]
+        return TradeEvent(t.participant, t.sequence, t.business_date, t.trade_no, t.deal_no, t.created, t.account_id,
+                          t.series_key, f.name, t.side, t.quantity, t.price, t.open_close, t.kind, t.state,
+                          t.orig_trade_no, f.clearing_house, f.cls_id, f.underlying)
 
     @staticmethod
     def _trade_changed(t: Trade) -> TradeChanged:
@@ -353,20 +432,20 @@ class DcassBase(Module):
     # ------------------------------------------------------------ finishing a command
     def _position_event(self, p: Position) -> PositionChanged:
         acct = self.accounts[(p.participant, p.account_id)]
-        return PositionChanged(owner=p.participant, clearing_house=acct.clearing_house, account_id=p.account_id,
-                               account_type=acct.account_type, series_key=p.series_key,
-                               series_name=self.ref.series[p.series_key].name, long=p.long, short=p.short,
-                               exercise_pending=p.exercise_pending, exercised=p.exercised, assigned=p.assigned,
-                               covered=p.covered, deny_exercise=p.deny_exercise,
-                               **self._tags(p.series_key, clearing_house=False))
+        f = self._facts[p.series_key]
+        return PositionChanged(p.participant, acct.clearing_house, p.account_id, acct.account_type, p.series_key,
+                               f.name, p.long, p.short, p.exercise_pending, p.exercised, p.assigned, p.covered,
+                               p.deny_exercise, f.cls_id, f.underlying)
 
     def _finish(self, batch: Batch) -> list:
+        events = batch.events
+        positions = self.positions
         for k in batch.positions:
-            p = self.positions[k]
-            batch.events.append(self._position_event(p))
+            p = positions[k]
+            events.append(self._position_event(p))
             self._margin_position(p)
-        batch.events += self._recompute(list(batch.accounts.items()))
-        return batch.events
+        events += self._recompute(batch.accounts.items())
+        return events
 
     # ------------------------------------------------------------ margin
     def margin_price(self, s: Series) -> int:
@@ -374,11 +453,12 @@ class DcassBase(Module):
         price, else derived from the underlying price. Not the last trade price: a trade between
         two participants must not move a third participant's margin."""
         k = s.key
-        if k in self.settlement:
-            return self.settlement[k]
-        if k in self.prev_settlement:
-            return self.prev_settlement[k]
-        return self._from_underlying(s)
+        price = self.settlement.get(k)
+        if price is None:
+            price = self.prev_settlement.get(k)
+            if price is None:
+                price = self._from_underlying(s)
+        return price
 
     def _price_changed(self, underlying: str | None) -> None:
         """Margin inputs of ``underlying`` (None: every underlying) changed: books are rebuilt."""
@@ -390,15 +470,21 @@ class DcassBase(Module):
 
     def _losses(self, s: Series) -> tuple:
         """Unit scenario losses of a series at the current margin prices (cached while they stay)."""
-        und = self.ref.underlyings[s.cls.underlying]
-        inputs = (self.margin_price(s), self.underlying_prices[und.id])
-        hit = self._unit_losses.get(s.key)
-        if hit is not None and hit[0] == inputs:
-            return hit[1]
+        k = s.key
+        price = self.settlement.get(k)
+        if price is None:
+            price = self.prev_settlement.get(k)
+            if price is None:
+                price = self._from_underlying(s)
+        und = self._facts[k].underlying
+        und_price = self.underlying_prices[und]
+        hit = self._unit_losses.get(k)
+        if hit is not None and hit[0] == price and hit[1] == und_price:
+            return hit[2]
         prm = self.ref.params
-        vec = M.unit_losses(s, inputs[0], inputs[1], und.price_decimals, self.ref.risk[und.id], prm.scenarios,
-                            prm.scenario_divisor, self._scale[und.id])
-        self._unit_losses[s.key] = (inputs, vec)
+        vec = M.unit_losses(s, price, und_price, self.ref.underlyings[und].price_decimals, self.ref.risk[und],
+                            prm.scenarios, prm.scenario_divisor, self._scale[und])
+        self._unit_losses[k] = (price, und_price, vec)
         return vec
 
     def _uncovered_short(self, p: Position, s: Series) -> int:
@@ -421,13 +507,19 @@ class DcassBase(Module):
 
     def _margin_position(self, p: Position) -> None:
         """Bring the margin books up to date with one position (incremental)."""
-        s = self.ref.series[p.series_key]
-        key = ((p.participant, p.account_id), s.cls.underlying)
-        books = self._aggs.get(key)
+        f = self._facts[p.series_key]
+        pa = (p.participant, p.account_id)
+        books = self._aggs.get((pa, f.underlying))
         if books is None:
-            self._books(*key)       # built from the current positions, this one included
+            self._books(pa, f.underlying)       # built from the current positions, this one included
+            return
+        unit = self._losses(f.series)
+        short = p.short - p.covered if f.stock_call else p.short
+        if len(books) == 2:
+            books[0].put(f.key, f.expiry, f.is_option, unit, p.long)
+            books[1].put(f.key, f.expiry, f.is_option, unit, -short)
         else:
-            M.apply(books, s, self._losses(s), p.long, self._uncovered_short(p, s))
+            books[0].put(f.key, f.expiry, f.is_option, unit, p.long - short)
 
     def account_margin(self, participant: str, account_id: str) -> dict[str, int]:
         """Requirement per settlement currency (cents) of one account, computed afresh."""
@@ -439,37 +531,63 @@ class DcassBase(Module):
                 out[self._currency_of[u]] = out.get(self._currency_of[u], 0) + cents
         return out
 
-    def _recompute(self, items: list) -> list:
+    def _recompute(self, items) -> list:
         """Requirements of (account, underlyings or None for all) items from the books;
         MarginChanged for each account and currency whose requirement changed."""
         events = []
+        margins, all_parts, aggs, risk, currency_of = \
+            self.margins, self._margin_parts, self._aggs, self.ref.risk, self._currency_of
         for pa, unds in items:
-            acct = self.accounts[pa]
-            parts = self._margin_parts.setdefault(pa, {})
+            parts = all_parts.get(pa)
+            if parts is None:
+                parts = all_parts[pa] = {}
             if unds is None:
-                unds = {self.ref.series[k].cls.underlying: None for k in self.account_positions.get(pa, {})}
+                facts = self._facts
+                unds = {facts[k].underlying: None for k in self.account_positions.get(pa, {})}
                 unds.update(dict.fromkeys(parts))
+            changed = False
             for u in unds:
-                cents = M.books_requirement(self._books(pa, u), self.ref.risk[u])
+                books = aggs.get((pa, u))
+                if books is None:
+                    books = self._books(pa, u)
+                r = risk[u]
+                cents = books[0].requirement_cents(r)
+                if len(books) == 2:
+                    cents += books[1].requirement_cents(r)
+                part = parts.get(u)
                 if cents:
-                    parts[u] = (self._currency_of[u], cents)
-                else:
-                    parts.pop(u, None)
-            new: dict[str, int] = {}
-            for ccy, cents in parts.values():
-                new[ccy] = new.get(ccy, 0) + cents
-            old = self.margins.get(pa)
+                    if part is None or part[1] != cents:
+                        parts[u] = (currency_of[u], cents)
+                        changed = True
+                elif part is not None:
+                    del parts[u]
+                    changed = True
+            old = margins.get(pa)
             if old is None:
-                old = self.margins[pa] = {}
+                old = margins[pa] = {}
                 self._margin_index.setdefault(pa[0], {})[pa] = None
-            for ccy in sorted(set(old) | set(new)):
+                self._rows.pop(pa[0], None)
+            elif not changed:
+                continue      # margins[pa] already holds what these parts add up to
+            new: dict[str, int] = {}
+            for ccy, c in parts.values():
+                new[ccy] = new.get(ccy, 0) + c
+            if old.keys() == new.keys():
+                ccys = sorted(new) if len(new) > 1 else list(new)
+            else:
+                ccys = sorted(old.keys() | new.keys())
+            acct = None
+            for ccy in ccys:
                 value = new.get(ccy, 0)
-                if old.get(ccy) == value or (ccy not in old and value == 0):
+                prev = old.get(ccy)
+                if prev == value or (prev is None and value == 0):
                     continue
                 old[ccy] = value
-                events.append(MarginChanged(owner=acct.participant, clearing_house=acct.clearing_house,
-                                            account_id=acct.account_id, account_type=acct.account_type,
-                                            currency=ccy, requirement=value))
+                if acct is None:
+                    acct = self.accounts[pa]
+                    self._rows.pop(pa[0], None)
+                events.append(MarginChanged(acct.participant, acct.clearing_house, acct.account_id,
+                                            acct.account_type, ccy, value))
         return events
 
     def _accounts_in(self, underlying: str) -> list[tuple[str, str]]:

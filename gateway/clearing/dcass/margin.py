@@ -113,27 +113,34 @@ class Book:
         if not self.vec:
             self.vec = [0] * self.size
 
+    memo: tuple | None = field(default=None, repr=False, compare=False)   # (risk, cents) until a change
+
     def set(self, series: Series, unit: tuple[int, ...], quantity: int) -> None:
         """The portfolio now holds ``quantity`` (signed) of ``series``."""
-        old = self.contrib.get(series.key, 0)
+        self.put(series.key, series.expiry, series.is_option, unit, quantity)
+
+    def put(self, key: bytes, expiry: date, is_option: bool, unit: tuple[int, ...], quantity: int) -> None:
+        """``set`` from the series' key, expiry and kind (the hot path)."""
+        contrib = self.contrib
+        old = contrib.get(key, 0)
         dq = quantity - old
         if not dq:
             return
-        vec = self.vec
-        for i, u in enumerate(unit):
-            vec[i] += dq * u
-        if series.is_option:
-            self.short_options += max(0, -quantity) - max(0, -old)
+        self.memo = None
+        self.vec = [v + dq * u for v, u in zip(self.vec, unit)]
+        if is_option:
+            self.short_options += (-quantity if quantity < 0 else 0) - (-old if old < 0 else 0)
         else:
-            n = self.futures.get(series.expiry, 0) + dq
+            futures = self.futures
+            n = futures.get(expiry, 0) + dq
             if n:
-                self.futures[series.expiry] = n
+                futures[expiry] = n
             else:
-                del self.futures[series.expiry]
+                del futures[expiry]
         if quantity:
-            self.contrib[series.key] = quantity
+            contrib[key] = quantity
         else:
-            del self.contrib[series.key]
+            del contrib[key]
 
     def requirement(self, risk: RiskParams, scenarios: tuple[int, ...]) -> Breakdown:
         if not self.contrib:
@@ -150,17 +157,31 @@ class Book:
         return Breakdown(_dec(scan, d), worst_s, _dec(spread, d), _dec(som, d), -((-req * 100) // d))
 
     def requirement_cents(self, risk: RiskParams) -> int:
-        """Same as ``requirement(...).requirement_cents``, faster (the hot path)."""
+        """Same as ``requirement(...).requirement_cents``, faster (the hot path; remembered until
+        the book changes)."""
+        memo = self.memo
+        if memo is not None and memo[0] is risk:
+            return memo[1]
         if not self.contrib:
-            return 0
-        d = self.d
-        scan = max(0, max(self.vec))
-        if self.futures:
-            longs = sum(q for q in self.futures.values() if q > 0)
-            shorts = -sum(q for q in self.futures.values() if q < 0)
-            scan += min(longs, shorts) * risk.intermonth_spread_charge * d // 100
-        req = max(scan, self.short_options * risk.short_option_minimum * d // 100)
-        return -((-req * 100) // d)
+            cents = 0
+        else:
+            d = self.d
+            scan = max(self.vec)
+            if scan < 0:
+                scan = 0
+            futures = self.futures
+            if futures:
+                longs = shorts = 0
+                for q in futures.values():
+                    if q > 0:
+                        longs += q
+                    else:
+                        shorts -= q
+                scan += (longs if longs < shorts else shorts) * risk.intermonth_spread_charge * d // 100
+            req = max(scan, self.short_options * risk.short_option_minimum * d // 100)
+            cents = -((-req * 100) // d)
+        self.memo = (risk, cents)
+        return cents
 
 
 def _dec(x: int, d: int) -> Decimal:
