@@ -7,11 +7,13 @@ batch (one ``data_received``, one timer tick) and written with one ``transport.w
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 import signal
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from operator import attrgetter
+from typing import Any, Callable
 
 import structlog
 
@@ -55,6 +57,17 @@ def ymd_int(d: date) -> int:
 
 
 _KEY_SETS: dict[frozenset, frozenset] = {}
+_KEYS_BY_VALUES: dict[tuple, frozenset] = {}
+_NO_KEYS: frozenset = frozenset()
+
+
+def _shared_keys(ks: frozenset) -> frozenset:
+    shared = _KEY_SETS.get(ks)
+    if shared is None:
+        if len(_KEY_SETS) >= 100_000:
+            _KEY_SETS.clear()
+        shared = _KEY_SETS[ks] = ks
+    return shared
 
 
 def filter_keys(event: Any) -> frozenset:
@@ -66,13 +79,35 @@ def filter_keys(event: Any) -> frozenset:
         v = getattr(event, f, None)
         if isinstance(v, str) and v:
             keys.append(v)
-    ks = frozenset(keys)
-    shared = _KEY_SETS.get(ks)
-    if shared is None:
-        if len(_KEY_SETS) >= 100_000:
-            _KEY_SETS.clear()
-        shared = _KEY_SETS[ks] = ks
-    return shared
+    return _shared_keys(frozenset(keys))
+
+
+def filter_keys_of(cls: type) -> Callable[[Any], frozenset]:
+    """``filter_keys`` specialised for one event class: the filter fields it has are read at once
+    (``attrgetter``) and the shared key set is looked up by their values (the hot path of
+    ``publish``: ~0.4 us instead of ~2.5 us per broadcast)."""
+    if not dataclasses.is_dataclass(cls):
+        return filter_keys
+    names = {f.name for f in dataclasses.fields(cls)}
+    present = tuple(f for f in FILTER_FIELDS if f in names)
+    if not present:
+        return lambda e: _NO_KEYS
+    get = attrgetter(*present)
+    one = len(present) == 1
+    cache = _KEYS_BY_VALUES
+
+    def keys(e: Any) -> frozenset:
+        vals = (get(e),) if one else get(e)
+        try:
+            ks = cache.get(vals)
+        except TypeError:  # an unhashable value in a filter field: the general path
+            return filter_keys(e)
+        if ks is None:
+            if len(cache) >= 100_000:
+                cache.clear()
+            ks = cache[vals] = _shared_keys(frozenset(v for v in vals if isinstance(v, str) and v))
+        return ks
+    return keys
 
 
 @dataclass(slots=True)
@@ -84,6 +119,55 @@ class Sub:
 
     def matches(self, code: str, keys: frozenset) -> bool:
         return (not self.broadcast or self.broadcast == code) and (not self.filter or self.filter in keys)
+
+
+# a route with at least this many subscribers shares one growing buffer per batch (below)
+SHARED_SEGMENT_MIN = 4
+
+
+class Route:
+    """Where the broadcasts of one (stream instance, message type, filter keys) go: the matching
+    subscribers' connections. Cached by ``Gateway.publish`` until any subscription changes.
+
+    With many subscribers the broadcasts of a batch are not appended to each subscriber's output
+    one by one: the route appends one shared ``bytearray`` (its *segment*) to every subscriber's
+    output and further broadcasts extend it in place, so a broadcast costs one copy whatever the
+    number of subscribers and each subscriber's write needs no join. A segment may grow only while
+    it is the last item of every one of its subscribers' outputs, so that each connection still
+    receives its frames in the order they were queued: ``open`` counts the subscribers whose
+    ``Connection.tail`` is this route, and anything else queued to a connection (a reply, a frame
+    of another route, its write) takes its tail away."""
+
+    __slots__ = ("conns", "n", "shared", "seg", "open")
+
+    def __init__(self, conns: tuple):
+        self.conns = conns
+        self.n = len(conns)
+        self.shared = self.n >= SHARED_SEGMENT_MIN
+        self.seg: bytearray | None = None
+        self.open = 0
+
+    def start(self, frame: bytes, dirty: set) -> None:
+        """A new segment holding ``frame``, queued to every subscriber."""
+        seg = self.seg = bytearray(frame)
+        for conn in self.conns:
+            conn.machine._out.append(seg)
+            t = conn.tail
+            if t is not self:
+                if t is not None:
+                    t.open -= 1
+                conn.tail = self
+        self.open = self.n
+        dirty.update(self.conns)
+
+    def deliver(self, frame: bytes) -> None:
+        """``frame`` appended to each subscriber's output (few subscribers)."""
+        for conn in self.conns:
+            conn.machine._out.append(frame)
+            t = conn.tail
+            if t is not None:
+                t.open -= 1
+                conn.tail = None
 
 
 class Connection(asyncio.Protocol):
@@ -104,6 +188,7 @@ class Connection(asyncio.Protocol):
         self.held: list[bytes] = []
         self.log = log
         self.rctx: H.RequestContext | None = None  # one per session (dispatch updates its time)
+        self.tail: Route | None = None  # the route whose shared segment ends this connection's output
 
     # ------------------------------------------------------------ asyncio callbacks
     def connection_made(self, transport) -> None:
@@ -173,6 +258,10 @@ class Connection(asyncio.Protocol):
         if self.closing:
             return
         self.machine._out.append(frame)
+        t = self.tail
+        if t is not None:  # a shared segment before this frame must not grow any more
+            t.open -= 1
+            self.tail = None
         self.gw.dirty.add(self)
 
     def write_now(self, now: float | None = None) -> None:
@@ -183,6 +272,10 @@ class Connection(asyncio.Protocol):
             return
         data = b"".join(out) if len(out) > 1 else out[0]
         out.clear()
+        t = self.tail
+        if t is not None:  # the written segment is final (the transport may keep it)
+            t.open -= 1
+            self.tail = None
         m.last_sent = self.gw.loop.time() if now is None else now
         tr.write(data)
         if tr.get_write_buffer_size() > self.gw.settings.output_buffer_limit and not self.closing:
@@ -199,6 +292,9 @@ class Connection(asyncio.Protocol):
         if self.gw.journal is not None:
             self.gw.journal.sync()  # what is queued may depend on records not yet on disk
         data = self.machine.data_to_send()
+        if self.tail is not None:
+            self.tail.open -= 1
+            self.tail = None
         self.closing = True
         self._unregister()
         self.gw.dirty.discard(self)
@@ -244,7 +340,8 @@ class Gateway:
         self.per_address: dict[str, int] = {}
         self.sessions: dict[str, Connection] = {}
         self.subscribers: dict[tuple, dict[Connection, list[Sub]]] = {}
-        self._routes: dict[tuple, tuple] = {}  # fan-out cache of publish(); cleared on any subscription change
+        self._routes: dict[tuple, Route] = {}  # fan-out cache of publish(); cleared on any subscription change
+        self._plans: dict[type, tuple] = {}  # event class -> (broadcast mapper, filter keys reader)
         self.dirty: set[Connection] = set()
         self.session_ids = itertools.count(1)
         self.handles = itertools.count(1)
@@ -383,37 +480,45 @@ class Gateway:
         streams = self.streams
         subscribers = self.subscribers
         routes = self._routes
+        plans = self._plans
+        dirty = self.dirty
         for e in events:
-            mapper = H.BROADCASTS.get(type(e))
-            if mapper is None:
-                log.error("unmapped_event", event_class=type(e).__name__)
-                continue
-            msg = mapper(e)
+            cls = type(e)
+            plan = plans.get(cls)
+            if plan is None:
+                mapper = H.BROADCASTS.get(cls)
+                if mapper is None:
+                    log.error("unmapped_event", event_class=cls.__name__)
+                    continue
+                plan = plans[cls] = (mapper, filter_keys_of(cls))
+            msg = plan[0](e)
             spec = msg.__message__
             stream = STREAM_BY_NAME[spec.stream]
-            payload = encode_message(msg)
-            keys = filter_keys(e)
-            key, entry, _ = streams.publish(stream, e.owner, payload, spec.code, keys)
+            keys = plan[1](e)
+            key, entry, _ = streams.publish(stream, e.owner, encode_message(msg), spec.code, keys)
             subs = subscribers.get(key)
             if subs:
                 rk = (key, spec.code, keys)
                 route = routes.get(rk)
                 if route is None:
                     route = self._route(rk, subs)
-                frame = entry.frame
-                for out in route[0]:
-                    out.append(frame)
-                self.dirty.update(route[1])
+                if route.shared:
+                    if route.open == route.n:
+                        route.seg += entry.frame  # still the end of every subscriber's output
+                    else:
+                        route.start(entry.frame, dirty)
+                elif route.n:
+                    route.deliver(entry.frame)
+                    dirty.update(route.conns)
             if isinstance(e, BusinessDateChanged):
                 streams.roll(ymd_int(e.business_date))
 
-    def _route(self, rk: tuple, subs: dict) -> tuple:
-        """Where a broadcast goes: (output lists, connections) of the subscribers whose subscription
-        matches its type and filter keys. Cached per (stream instance, type, keys) until any
-        subscription changes (``self._routes`` is cleared then)."""
+    def _route(self, rk: tuple, subs: dict) -> Route:
+        """The subscribers whose subscription matches the broadcast's type and filter keys. Cached
+        per (stream instance, type, keys) until any subscription changes (``self._routes`` is
+        cleared then)."""
         _, code, keys = rk
-        conns = tuple(conn for conn, lst in subs.items() if any(sub.matches(code, keys) for sub in lst))
-        route = (tuple(conn.machine._out for conn in conns), conns)
+        route = Route(tuple(conn for conn, lst in subs.items() if any(sub.matches(code, keys) for sub in lst)))
         if len(self._routes) >= 65536:
             self._routes.clear()
         self._routes[rk] = route
@@ -689,8 +794,7 @@ class Gateway:
         self.reply(conn, rid, ms.SubscribeReply(items=statuses))
         if replays and not conn.closing:
             # the stored frames, marked REPLAY (0x0004): one copy of the whole, flags patched in place
-            conn.machine._out.append(with_request_many(replays, 0, Flag.REPLAY))
-            self.dirty.add(conn)
+            conn.queue(with_request_many(replays, 0, Flag.REPLAY))
 
     def _replay(self, conn: Connection, stream: int, resume: tuple[int, int], last: int) -> tuple[list, int, int]:
         """Frames a resuming subscriber missed (the whole stream instance), bounded by max_replay."""
@@ -764,7 +868,7 @@ class Gateway:
         frames = [e.frame for e in entries if not subs or any(s.matches(e.code, e.keys) for s in subs)]
         count = len(frames)
         if frames:
-            conn.machine._out.append(with_request_many(frames, rid, Flag.RECOVERY))
+            conn.queue(with_request_many(frames, rid, Flag.RECOVERY))
         self.dirty.add(conn)
         bdate = msg.business_date or self.streams.business_date
         self.reply(conn, rid, ms.RecoveryAnswer(stream=stream, business_date=bdate, first_sequence=first,

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from protocol.framing import encode_frame
-from protocol.kinds import Kind
+from protocol.framing import broadcast_frame
 from protocol.streams import DEDICATED, Stream
 
 
@@ -50,12 +49,14 @@ class StreamStore:
         return lg
 
     def publish(self, stream: int, owner: str | None, payload: bytes, code: str, keys: frozenset) -> tuple[tuple, Entry, int]:
-        key = self.instance(stream, owner)
-        lg = self.log(key)
-        seq = lg.last + 1
-        entry = Entry(encode_frame(Kind.BROADCAST, payload, 0, stream=stream, sequence=seq,
-                                   business_date=self.business_date), code, keys)
-        lg.entries.append(entry)
+        key = (stream, owner or "") if stream in DEDICATED else (stream, "")
+        lg = self.logs.get(key)
+        if lg is None:
+            lg = self.log(key)
+        entries = lg.entries
+        seq = len(entries) + 1
+        entry = Entry(broadcast_frame(payload, stream, seq, self.business_date), code, keys)
+        entries.append(entry)
         self.published += 1
         return key, entry, seq
 

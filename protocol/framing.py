@@ -79,6 +79,13 @@ def encode_frame(kind: int, payload: bytes, request_id: int = 0, *, flags: int =
                  field_offset, segment, stream, sequence, business_date) + payload
 
 
+def broadcast_frame(payload: bytes, stream: int, sequence: int, business_date: int,
+                    _kind: int = int(Kind.BROADCAST)) -> bytes:
+    """``encode_frame`` of a BROADCAST, positional (the hot path of publishing)."""
+    return _pack(HEADER_SIZE + len(payload), VERSION, _kind, 0, 0, 0, 0, 0, 0, stream, sequence,
+                 business_date) + payload
+
+
 def with_request(frame: bytes, request_id: int, add_flags: int) -> bytes:
     """A copy of an encoded frame with another request id and extra flags (recovery answers)."""
     flags = int.from_bytes(frame[6:8], "big") | add_flags
