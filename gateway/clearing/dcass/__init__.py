@@ -7,7 +7,7 @@ stock options). Pure and deterministic; see docs/guides/dcass.md.
 """
 from . import errors
 from .commands import (Allocation, AnnulExercise, CloseOut, ConfirmGiveUp, DenyExercise, GiveUpTrade, InjectDeal,
-                       OpenAccount, OpenCloseAdjustment, RectifyTrade, RejectGiveUp, RequestExercise,
+                       InjectDeals, OpenAccount, OpenCloseAdjustment, RectifyTrade, RejectGiveUp, RequestExercise,
                        SetSettlementPrice, SetUnderlyingPrice, TransferFromTransitory, TransferPosition)
 from .events import (AccountOpened, AssignmentEvent, DeliveryObligationEvent, ExerciseEvent, GiveUpEvent,
                      MarginChanged, MoneyObligationEvent, PositionChanged, SettlementPriceSet, TradeChanged,

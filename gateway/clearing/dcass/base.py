@@ -218,7 +218,7 @@ class DcassBase(Module):
         if clearing_house not in self.ref.participants[participant].clearing_houses:
             raise ClearingError(E.NOT_CLEARING_MEMBER, f"{participant} in {clearing_house}", field=field)
 
-    def _daily_account(self, participant: str, clearing_house: str) -> Account:
+    def _daily_account(self, participant: str, clearing_house: str, field: str | None = None) -> Account:
         a = self._daily.get((participant, clearing_house))
         if a is not None:
             return a
@@ -227,7 +227,7 @@ class DcassBase(Module):
                     and a.account_type is AccountType.DAILY:
                 self._daily[(participant, clearing_house)] = a   # daily accounts are never opened nor closed
                 return a
-        raise ClearingError(E.UNKNOWN_ACCOUNT, f"{participant} has no daily account in {clearing_house}")
+        raise ClearingError(E.UNKNOWN_ACCOUNT, f"{participant} has no daily account in {clearing_house}", field=field)
 
     @staticmethod
     def _quantity(q: Any, field: str = "quantity") -> int:

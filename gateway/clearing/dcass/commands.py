@@ -41,6 +41,16 @@ class InjectDeal:
 
 
 @dataclass(frozen=True, slots=True)
+class InjectDeals:
+    """Operator: many exchange matches at once (a trade feed), 1 to ``max_deals_per_injection``
+    (parameters.toml). All or nothing: every deal is checked before any is booked; then they are
+    booked in order as by :class:`InjectDeal`, and each (account, series) and each account's margin
+    is reported once, with its final state."""
+
+    deals: tuple[InjectDeal, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class SetSettlementPrice:
     """Operator: today's settlement price of a series (price decimals of its class)."""
 

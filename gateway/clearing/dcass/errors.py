@@ -49,6 +49,8 @@ UNKNOWN_UNDERLYING = code(-700030, "UNKNOWN_UNDERLYING", "Unknown underlying", _
 UNKNOWN_CLEARING_HOUSE = code(-700031, "UNKNOWN_CLEARING_HOUSE", "Unknown clearing house", _M)
 INVALID_ACCOUNT_ID = code(-700032, "INVALID_ACCOUNT_ID", "Account id must be 1-16 printable characters", _M)
 INVALID_SEQUENCE_RANGE = code(-700033, "INVALID_SEQUENCE_RANGE", "Invalid sequence number range", _M)
+INVALID_DEAL_COUNT = code(-700034, "INVALID_DEAL_COUNT",
+                          "A deal injection must carry from 1 to max_deals_per_injection deals", _M)
 TRADE_NOT_FOUND = code(-700070, "TRADE_NOT_FOUND", "Trade not found", _M)
 QUANTITY_EXCEEDS_HELD = code(-700072, "QUANTITY_EXCEEDS_HELD", "More quantity than held or available", _M)
 NO_POSITION = code(-700074, "NO_POSITION", "No position found", _M)

@@ -8,7 +8,8 @@ from ..core import Context
 from ..errors import ClearingError
 from . import errors as E
 from .base import Batch
-from .commands import (AnnulExercise, CloseOut, ConfirmGiveUp, DenyExercise, GiveUpTrade, InjectDeal, OpenAccount,
+from .commands import (AnnulExercise, CloseOut, ConfirmGiveUp, DenyExercise, GiveUpTrade, InjectDeal, InjectDeals,
+                       OpenAccount,
                        OpenCloseAdjustment, RectifyTrade, RejectGiveUp, RequestExercise, SetSettlementPrice,
                        SetUnderlyingPrice, TransferFromTransitory, TransferPosition)
 from .eod import EndOfDayMixin
@@ -31,6 +32,7 @@ class DcassModule(PostTradeMixin, ExerciseMixin, EndOfDayMixin):
     def commands(self):
         return {
             InjectDeal: self._inject_deal,
+            InjectDeals: self._inject_deals,
             SetSettlementPrice: self._set_settlement_price,
             SetUnderlyingPrice: self._set_underlying_price,
             OpenAccount: self._open_account,

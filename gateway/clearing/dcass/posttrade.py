@@ -12,39 +12,80 @@ from __future__ import annotations
 from datetime import datetime
 
 from ..core import Context, Outcome
-from ..errors import ClearingError
+from ..errors import INVALID_VALUE, ClearingError
 from . import errors as E
 from .base import Batch, DcassBase, Leg
-from .commands import (Allocation, CloseOut, ConfirmGiveUp, GiveUpTrade, InjectDeal, OpenAccount,
+from .commands import (Allocation, CloseOut, ConfirmGiveUp, GiveUpTrade, InjectDeal, InjectDeals, OpenAccount,
                        OpenCloseAdjustment, RectifyTrade, RejectGiveUp, SetSettlementPrice, SetUnderlyingPrice,
                        TransferFromTransitory, TransferPosition)
 from .events import AccountOpened, GiveUpEvent, SettlementPriceSet, UnderlyingPriceSet
 from .model import (OPENABLE_ACCOUNT_TYPES, Account, AccountType, DealKind, GiveUp, GiveUpState, OpenClose, Side,
                     Trade)
 from .queries import AccountInfo, Booked
+from .refdata import Series
+
+_BUY, _SELL = Side.BUY, Side.SELL
+_EXCHANGE = DealKind.EXCHANGE
 
 
 class PostTradeMixin(DcassBase):
     # ------------------------------------------------------------ operator
+    def _deal_legs(self, cmd: InjectDeal, at: str = "") -> tuple[Series, list[Leg]]:
+        """Check one exchange match (field names prefixed with ``at``); its series and two legs.
+        Changes nothing."""
+        s = self._series(cmd.series_key, at + "series_key" if at else "series_key")
+        qty = self._quantity(cmd.quantity, at + "quantity" if at else "quantity")
+        price = cmd.price
+        if not isinstance(price, int) or price <= 0:
+            raise ClearingError(E.INVALID_PRICE, repr(price), field=at + "price")
+        ch = s.cls.clearing_house
+        buyer, seller = cmd.buyer, cmd.seller
+        self._member(buyer, ch, at + "buyer")
+        acct_id = cmd.buyer_account
+        b_acct = self._account(buyer, acct_id, at + "buyer_account", s) if acct_id else \
+            self._daily_account(buyer, ch, at + "buyer_account" if at else None)
+        b_oc = self._enum(OpenClose, cmd.buyer_open_close, at + "buyer_open_close")
+        self._member(seller, ch, at + "seller")
+        acct_id = cmd.seller_account
+        s_acct = self._account(seller, acct_id, at + "seller_account", s) if acct_id else \
+            self._daily_account(seller, ch, at + "seller_account" if at else None)
+        s_oc = self._enum(OpenClose, cmd.seller_open_close, at + "seller_open_close")
+        return s, [Leg(buyer, b_acct.account_id, _BUY, qty, b_oc), Leg(seller, s_acct.account_id, _SELL, qty, s_oc)]
+
     def _inject_deal(self, cmd: InjectDeal, ctx: Context) -> Outcome:
         ctx.require_operator()
-        s = self._series(cmd.series_key)
-        qty = self._quantity(cmd.quantity)
-        if not isinstance(cmd.price, int) or cmd.price <= 0:
-            raise ClearingError(E.INVALID_PRICE, repr(cmd.price), field="price")
-        ch = s.cls.clearing_house
-        sides = []
-        for role, who, acct_id, oc, side in (("buyer", cmd.buyer, cmd.buyer_account, cmd.buyer_open_close, Side.BUY),
-                                             ("seller", cmd.seller, cmd.seller_account, cmd.seller_open_close,
-                                              Side.SELL)):
-            self._member(who, ch, role)
-            acct = self._account(who, acct_id, f"{role}_account", s) if acct_id else self._daily_account(who, ch)
-            oc = self._enum(OpenClose, oc, f"{role}_open_close")
-            sides.append(Leg(who, acct.account_id, side, qty, oc))
+        s, legs = self._deal_legs(cmd)
         batch = Batch()
-        deal = self._book(batch, DealKind.EXCHANGE, s, cmd.price, sides, cmd.trade_time or ctx.now)
+        deal = self._book(batch, _EXCHANGE, s, cmd.price, legs, cmd.trade_time or ctx.now)
         self.last_price[s.key] = cmd.price
         return Outcome(Booked((deal.deal_no,), tuple(deal.trade_nos)), self._finish(batch))
+
+    def _inject_deals(self, cmd: InjectDeals, ctx: Context) -> Outcome:
+        """Every deal is checked first (nothing changes on a rejection, whose field names the
+        item, e.g. ``deals[3].price``); then all are booked in order into one batch, so positions
+        and margin are reported once each, with their final state."""
+        ctx.require_operator()
+        deals = cmd.deals
+        limit = self.ref.params.max_deals_per_injection
+        if not isinstance(deals, (tuple, list)):
+            raise ClearingError(INVALID_VALUE, f"deals={type(deals).__name__}", field="deals")
+        if not 1 <= len(deals) <= limit:
+            raise ClearingError(E.INVALID_DEAL_COUNT, f"{len(deals)} deals, 1 to {limit} allowed", field="deals")
+        planned = []
+        for i, d in enumerate(deals):
+            if not isinstance(d, InjectDeal):
+                raise ClearingError(INVALID_VALUE, f"deals[{i}] is a {type(d).__name__}", field=f"deals[{i}]")
+            planned.append(self._deal_legs(d, f"deals[{i}]."))
+        batch = Batch()
+        deal_nos: list[int] = []
+        trade_nos: list[int] = []
+        last_price = self.last_price
+        for d, (s, legs) in zip(deals, planned):
+            deal = self._book(batch, _EXCHANGE, s, d.price, legs, d.trade_time or ctx.now)
+            last_price[s.key] = d.price
+            deal_nos.append(deal.deal_no)
+            trade_nos += deal.trade_nos
+        return Outcome(Booked(tuple(deal_nos), tuple(trade_nos)), self._finish(batch))
 
     def _set_settlement_price(self, cmd: SetSettlementPrice, ctx: Context) -> Outcome:
         ctx.require_operator()

@@ -155,6 +155,7 @@ class Params:
     input_cutoff: time
     give_up_cutoff: time
     max_items: int
+    max_deals_per_injection: int
     assignment_seed: int
     delivery_lag_days: int
     auto_exercise: tuple[tuple[date, Decimal], ...]      # (effective_from, threshold), sorted
@@ -272,6 +273,7 @@ def load(reference: dict | None = None, parameters: dict | None = None,
     params = Params(
         input_cutoff=cut["input_cutoff"], give_up_cutoff=cut["give_up_cutoff"],
         max_items=int(par["limits"]["max_allocation_items"]),
+        max_deals_per_injection=int(par["limits"]["max_deals_per_injection"]),
         assignment_seed=int(par["assignment"]["seed"]),
         delivery_lag_days=int(par["delivery"]["settlement_lag_business_days"]),
         auto_exercise=tuple(sorted((r["effective_from"], Decimal(str(r["threshold"])))
