@@ -290,8 +290,9 @@ class _Gen:
                 args.append(v)
             elif f.kind == "text":
                 args.append(f"{v}.rstrip(b' ').decode('ascii')")
-            elif f.kind == "code":
-                args.append(f"{self.sym(f.enum_cls, 'E')}({v})")
+            elif f.kind == "code":  # a dict of the members by value; the enum call only to raise
+                d = self.sym({int(m): m for m in f.enum_cls}, "D")
+                args.append(f"({d}[{v}] if {v} in {d} else {self.sym(f.enum_cls, 'E')}({v}))")
             elif f.kind == "bool":
                 args.append(f"_bool({v})")
         return vars_, args
@@ -309,8 +310,9 @@ class _Gen:
                 # too long or not text: _text raises as before
                 n = f.length
                 exprs.append(f"({e}.encode('ascii').ljust({n}) if len({e}) <= {n} else _text({e}, {n}))")
-            elif f.kind == "code":
-                exprs.append(f"{self.sym(f.enum_cls, 'E')}({e})")
+            elif f.kind == "code":  # members and their values as ints; the enum call only to raise
+                d = self.sym({int(m): int(m) for m in f.enum_cls}, "D")
+                exprs.append(f"({d}[{e}] if {e} in {d} else {self.sym(f.enum_cls, 'E')}({e}))")
             elif f.kind == "bool":
                 exprs.append(f"(1 if {e} else 0)")
             else:

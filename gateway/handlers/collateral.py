@@ -9,8 +9,8 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from gateway.clearing import collateral as cc
-from gateway.clearing.errors import INVALID_VALUE, ClearingError
 from gateway.handlers import RequestContext, broadcast, handler
+from gateway.handlers.dcass import date_in, key_in, key_out  # noqa: F401 - one declaration (same SeriesKey)
 from gateway.handlers.system import hms, ymd
 from protocol.messages import collateral as m
 from protocol.messages.session import Ack
@@ -48,21 +48,6 @@ def t6(t: datetime | None) -> str:
     return hms(t) if t else ""
 
 
-def key_in(series) -> bytes:
-    return m.SeriesKey.__record__.encode(series)
-
-
-def key_out(key: bytes):
-    return m.SeriesKey.__record__.decode(bytes(key), 0)[0]
-
-
-def date_in(text: str, field: str) -> date | None:
-    if not text:
-        return None
-    try:
-        return datetime.strptime(text, "%Y%m%d").date()
-    except ValueError:
-        raise ClearingError(INVALID_VALUE, f"date {text!r} is not YYYYMMDD", field=field) from None
 
 
 # ------------------------------------------------------------------ participant transactions

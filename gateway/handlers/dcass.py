@@ -26,8 +26,18 @@ def key_or_none(series) -> bytes | None:
     return None if k == _ZERO_KEY else k
 
 
+_KEYS_OUT: dict[bytes, object] = {}
+
+
 def key_out(key: bytes):
-    return _KEY.decode(bytes(key), 0)[0]
+    """The wire SeriesKey of a core series key: decoded once per key and shared (messages only
+    read it: every broadcast about a series carries it)."""
+    k = _KEYS_OUT.get(key)
+    if k is None:
+        if len(_KEYS_OUT) >= 100_000:
+            _KEYS_OUT.clear()
+        k = _KEYS_OUT[bytes(key)] = _KEY.decode(bytes(key), 0)[0]
+    return k
 
 
 def date_in(text: str, field: str) -> date | None:
@@ -48,9 +58,17 @@ def time_in(text: str, on: date, field: str) -> datetime | None:
         raise ClearingError(INVALID_VALUE, f"time {text!r} is not HHMMSS", field=field) from None
 
 
+_ENUM_TO: dict[tuple, object] = {}
+
+
 def enum_to(target, value):
-    """Map an enum member to the member of the same name in ``target``."""
-    return target[value.name]
+    """Map an enum member to the member of the same name in ``target`` (remembered per pair:
+    ``target[value.name]`` costs ~1 us through the enum machinery, on every broadcast)."""
+    try:
+        return _ENUM_TO[target, value]
+    except KeyError:
+        r = _ENUM_TO[target, value] = target[value.name]
+        return r
 
 
 # core field names -> request field names (for the byte offset of a rejected field)
