@@ -374,6 +374,8 @@ class DcassBase(Module):
         name, ch, cls_id, und = f.name, f.clearing_house, f.cls_id, f.underlying
         orig_no = orig.trade_no if orig is not None else 0
         trades, log, seqs, events = self.trades, self.trade_log, self.sequences, batch.events
+        positions, gross, moved, touched, accounts = \
+            self.positions, self._gross, self._moved, batch.positions, batch.accounts
         nos = []
         bought = 0
         for leg in legs:
@@ -394,7 +396,26 @@ class DcassBase(Module):
             nos.append(trade_no)
             if side is _BUY:
                 bought += qty
-            self._apply(batch, leg, key)
+            # the position (as _apply and _touch)
+            pk = (who, aid, key)
+            p = positions.get(pk)
+            if p is None:
+                p = self._position(who, aid, key)
+            pa = (who, aid)
+            g = gross.get(pa)
+            if g is None:
+                g = self._is_gross(pa)
+            p.long, p.short = moved(p.long, p.short, side, qty, oc, g, False)
+            if p.covered > p.short:
+                p.covered = p.short
+            if p.deny_exercise:
+                p.deny_exercise = min(p.deny_exercise, max(0, p.long - p.exercise_pending))
+            touched[pk] = None
+            unds = accounts.get(pa, _ABSENT)
+            if unds is _ABSENT:
+                accounts[pa] = {und: None}
+            elif unds is not None:
+                unds[und] = None
             events.append(TradeEvent(who, seq, today, trade_no, deal_no, when, aid, key, name, side, qty, price, oc,
                                      kind, state, orig_no, ch, cls_id, und))
         deal = Deal(deal_no, key, price, bought, kind, today, when, nos, orig_no)
@@ -438,12 +459,29 @@ class DcassBase(Module):
                                p.deny_exercise, f.cls_id, f.underlying)
 
     def _finish(self, batch: Batch) -> list:
+        """PositionChanged for every position touched, margin books brought up to date with them
+        (as _position_event and _margin_position), then the requirements recomputed."""
         events = batch.events
-        positions = self.positions
+        positions, accounts, facts, aggs = self.positions, self.accounts, self._facts, self._aggs
         for k in batch.positions:
             p = positions[k]
-            events.append(self._position_event(p))
-            self._margin_position(p)
+            pa = (p.participant, p.account_id)
+            acct = accounts[pa]
+            f = facts[p.series_key]
+            events.append(PositionChanged(p.participant, acct.clearing_house, p.account_id, acct.account_type,
+                                          p.series_key, f.name, p.long, p.short, p.exercise_pending, p.exercised,
+                                          p.assigned, p.covered, p.deny_exercise, f.cls_id, f.underlying))
+            books = aggs.get((pa, f.underlying))
+            if books is None:
+                self._books(pa, f.underlying)       # built from the current positions, this one included
+                continue
+            unit = self._losses(f.series)
+            short = p.short - p.covered if f.stock_call else p.short
+            if len(books) == 2:
+                books[0].put(f.key, f.expiry, f.is_option, unit, p.long)
+                books[1].put(f.key, f.expiry, f.is_option, unit, -short)
+            else:
+                books[0].put(f.key, f.expiry, f.is_option, unit, p.long - short)
         events += self._recompute(batch.accounts.items())
         return events
 

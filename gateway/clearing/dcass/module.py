@@ -71,7 +71,11 @@ class DcassModule(PostTradeMixin, ExerciseMixin, EndOfDayMixin):
 
     # ------------------------------------------------------------ time
     def on_time(self, now: datetime) -> list:
-        if now >= datetime.combine(self.business_date, self.ref.params.give_up_cutoff) and any(
+        k = (self.core.business_date, self.ref.params.give_up_cutoff)
+        deadline = self._deadlines.get(k)
+        if deadline is None:
+            deadline = self._deadlines[k] = datetime.combine(k[0], k[1])
+        if now >= deadline and any(
                 g.state is GiveUpState.PENDING for g in self.give_ups.values()):
             return self.expire_give_ups(now)
         return []
