@@ -579,7 +579,8 @@ class Gateway:
         except ClearingError as e:
             off = 0
             if e.field:
-                off = 4 + spec.record.offsets().get(e.field.split(".")[0].split("[")[0], -4)
+                at = spec.record.path_offset(e.field)
+                off = 0 if at is None else 4 + at
             text = e.error.text + (f": {e.detail}" if e.detail else "")
             self._reject(conn, rid, code, St.BUSINESS_REJECT, text, business=e.error.number, field_offset=off,
                          field=e.field or "")

@@ -372,6 +372,27 @@ class Record:
             off += f.size
         return out
 
+    def path_offset(self, path: str) -> int | None:
+        """Byte offset from the record start of a field path: ``price``, ``series.commodity``,
+        ``deals[3].price`` (item 3 of the items field); None if the path names no field."""
+        head, _, rest = path.partition(".")
+        name, bracket, index = head.partition("[")
+        f = self.field_types.get(name)
+        if f is None:
+            return None
+        if bracket:
+            if f.kind != "items" or not index.rstrip("]").isdigit():
+                return None
+            item = f.record
+            base = self.size + int(index.rstrip("]")) * item.size
+            inner = item.path_offset(rest) if rest else 0
+            return base + (inner or 0)
+        base = self.offsets()[name]
+        if rest and f.kind == "record":
+            inner = f.record.path_offset(rest)
+            return base + (inner or 0)
+        return base
+
     def _compile(self) -> None:
         ns: dict[str, Any] = {"_text": _pad_text, "_bool": _bool, "_S": self.struct, "_cls": self.cls}
         g = _Gen(ns)

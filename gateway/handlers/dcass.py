@@ -77,9 +77,13 @@ _FIELDS = {"give_up_no": "give_up_number", "trade_no": "trade_number", "exercise
 
 
 def _mapped(e: ClearingError) -> ClearingError:
+    """The core's field path in the request's names: ``deals[3].series_key`` -> ``deals[3].series``."""
     if e.field:
-        head, dot, rest = e.field.partition(".")
-        e.field = _FIELDS.get(head, head) + dot + rest
+        parts = []
+        for part in e.field.split("."):
+            name, bracket, index = part.partition("[")
+            parts.append(_FIELDS.get(name, name) + bracket + index)
+        e.field = ".".join(parts)
     return e
 
 
@@ -255,13 +259,20 @@ def deny_exercise(msg: m.DenyExerciseRequest, ctx: RequestContext):
 
 
 # ------------------------------------------------------------------ operator transactions
+def _deal(d) -> dc.InjectDeal:
+    """An EC101 request or an EC104 item as the core's deal."""
+    return dc.InjectDeal(key_in(d.series), d.price, d.quantity, d.buyer, d.seller, d.buyer_account, d.seller_account,
+                         enum_to(dc.OpenClose, d.buyer_open_close), enum_to(dc.OpenClose, d.seller_open_close))
+
+
 @handler(m.InjectDealRequest)
 def inject_deal(msg: m.InjectDealRequest, ctx: RequestContext):
-    out = _exec(ctx, dc.InjectDeal(key_in(msg.series), msg.price, msg.quantity, msg.buyer, msg.seller,
-                                    msg.buyer_account, msg.seller_account,
-                                    enum_to(dc.OpenClose, msg.buyer_open_close),
-                                    enum_to(dc.OpenClose, msg.seller_open_close)))
-    return _booked(out, ctx)
+    return _booked(_exec(ctx, _deal(msg)), ctx)
+
+
+@handler(m.InjectDealsRequest)
+def inject_deals(msg: m.InjectDealsRequest, ctx: RequestContext):
+    return _booked(_exec(ctx, dc.InjectDeals(tuple(_deal(d) for d in msg.deals))), ctx)
 
 
 @handler(m.SetSettlementPriceRequest)

@@ -383,7 +383,8 @@ DenyExerciseRequest = message("CC14", "deny_exercise", Kind.TRANSACTION, Struct(
 ), "Set the deny-exercise quantity of a position (until 18:45).", answer="UR1", section=SECTION)
 
 # ====================================================================== operator transactions
-InjectDealRequest = message("EC101", "inject_deal", Kind.TRANSACTION, Struct(
+# one exchange match: the fields of EC101 and of each EC104 item (declared once)
+_DEAL_FIELDS = (
     "series" / Nested(SeriesKey) * "Series",
     "price" / I32 * "Deal price (class price decimals, > 0)",
     "quantity" / I64 * "Contracts (> 0)",
@@ -394,8 +395,20 @@ InjectDealRequest = message("EC101", "inject_deal", Kind.TRANSACTION, Struct(
     "buyer_open_close" / Code(OpenClose) * "Buyer's flag",
     "seller_open_close" / Code(OpenClose) * "Seller's flag",
     Filler(2),
-), "Operator: an exchange match (one deal, a buy and a sell trade; BD6 to each owner).", answer="CA100",
-    operator=True, section=SECTION)
+)
+
+InjectDealRequest = message("EC101", "inject_deal", Kind.TRANSACTION, Struct(*_DEAL_FIELDS),
+                            "Operator: an exchange match (one deal, a buy and a sell trade; BD6 to each owner).",
+                            answer="CA100", operator=True, section=SECTION)
+
+DealItem = record("deal_item", Struct(*_DEAL_FIELDS), "One exchange match of an EC104 deal injection.")
+
+InjectDealsRequest = message("EC104", "inject_deals", Kind.TRANSACTION, Struct(
+    "deals" / Items(U16, DealItem) * "1 to max_deals_per_injection (a DCASS parameter) exchange matches, booked in order",
+), "Operator: many exchange matches at once (a trade feed). All or nothing: a bad item is rejected with its "
+   "field (deals[i].price ...) and nothing is booked. BD6 for every trade; then BD40 once per account and "
+   "series and BD101 once per account and currency, with their final state.", answer="CA100", operator=True,
+    section=SECTION)
 
 SetSettlementPriceRequest = message("EC102", "set_settlement_price", Kind.TRANSACTION, Struct(
     "series" / Nested(SeriesKey) * "Series",
