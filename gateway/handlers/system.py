@@ -1,7 +1,7 @@
 """Business date query, general stream broadcasts and the operator's time and day controls."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from gateway.clearing import core as c
 from gateway.clearing.errors import INVALID_VALUE, ClearingError
@@ -13,10 +13,22 @@ from protocol.messages import system as m
 VERSION = "hkpost-emu 0.1.0"
 
 
+_YMD: dict[date, str] = {}
+
+
 def ymd(d) -> str:
-    """YYYYMMDD, blank for None (an f-string: strftime costs ~3.7 us a call on the hot path)."""
+    """YYYYMMDD, blank for None (an f-string: strftime costs ~3.7 us a call on the hot path; the
+    text of a date, as opposed to a date-time, is remembered: business dates recur in every
+    broadcast)."""
     if not d:
         return ""
+    if type(d) is date:
+        text = _YMD.get(d)
+        if text is None:
+            if len(_YMD) >= 10_000:
+                _YMD.clear()
+            text = _YMD[d] = f"{d.year}{d.month:02d}{d.day:02d}" if d.year >= 1000 else d.strftime("%Y%m%d")
+        return text
     if d.year >= 1000:
         return f"{d.year}{d.month:02d}{d.day:02d}"
     return d.strftime("%Y%m%d")
