@@ -317,14 +317,15 @@ class DcassBase(Module):
         """Check that the legs can be booked in order without closing more than held (gross
         accounts) or leaving less long than pending exercises. Changes nothing."""
         work: dict[tuple, list[int]] = {}
+        positions = self.positions
         for leg in legs:
             k = (leg.participant, leg.account_id, key)
-            if k not in work:
-                p = self.positions.get(k)
-                work[k] = [p.long, p.short, p.exercise_pending] if p else [0, 0, 0]
-            w = work[k]
-            gross = self._is_gross((leg.participant, leg.account_id))
-            r = self._moved(w[0], w[1], leg.side, leg.quantity, leg.open_close, gross, True)
+            w = work.get(k)
+            if w is None:
+                p = positions.get(k)
+                w = work[k] = [p.long, p.short, p.exercise_pending] if p else [0, 0, 0]
+            r = self._moved(w[0], w[1], leg.side, leg.quantity, leg.open_close,
+                            self._is_gross((leg.participant, leg.account_id)), True)
             if r is None or r[0] < w[2]:
                 raise ClearingError(E.QUANTITY_EXCEEDS_HELD,
                                     f"{leg.participant}/{leg.account_id}: {leg.side.name} {leg.open_close.name} "
@@ -431,13 +432,6 @@ class DcassBase(Module):
         t.moved += quantity
         t.state = TradeState.ADJUSTED if t.moved >= t.quantity else TradeState.PARTLY_ADJUSTED
         batch.events.append(self._trade_changed(t))
-
-    def _tags(self, key: bytes, clearing_house: bool = True) -> dict:
-        """Subscription filter attributes of an event about ``key``."""
-        f = self._facts[key]
-        if clearing_house:
-            return {"instrument_class": f.cls_id, "underlying": f.underlying, "clearing_house": f.clearing_house}
-        return {"instrument_class": f.cls_id, "underlying": f.underlying}
 
     def _trade_event(self, t: Trade) -> TradeEvent:
         f = self._facts[t.series_key]
@@ -589,9 +583,10 @@ class DcassBase(Module):
                 if books is None:
                     books = self._books(pa, u)
                 r = risk[u]
-                cents = books[0].requirement_cents(r)
-                if len(books) == 2:
-                    cents += books[1].requirement_cents(r)
+                cents = 0
+                for b in books:
+                    memo = b.memo      # the requirement of a book that did not change is remembered
+                    cents += memo[1] if memo is not None and memo[0] is r else b.requirement_cents(r)
                 part = parts.get(u)
                 if cents:
                     if part is None or part[1] != cents:
@@ -607,9 +602,12 @@ class DcassBase(Module):
                 self._rows.pop(pa[0], None)
             elif not changed:
                 continue      # margins[pa] already holds what these parts add up to
-            new: dict[str, int] = {}
-            for ccy, c in parts.values():
-                new[ccy] = new.get(ccy, 0) + c
+            if len(parts) == 1:
+                new = dict(parts.values())
+            else:
+                new = {}
+                for ccy, c in parts.values():
+                    new[ccy] = new.get(ccy, 0) + c
             if old.keys() == new.keys():
                 ccys = sorted(new) if len(new) > 1 else list(new)
             else:

@@ -29,10 +29,10 @@ class ExerciseMixin(DcassBase):
             raise ClearingError(E.EXERCISE_NOT_ALLOWED, s.name, field=field)
 
     def _exercise_event(self, r: ExerciseRequest) -> ExerciseEvent:
-        return ExerciseEvent(owner=r.participant, exercise_no=r.exercise_no, state=r.state, account_id=r.account_id,
-                             series_key=r.series_key, series_name=self.ref.series[r.series_key].name,
-                             quantity=r.quantity, processed_quantity=r.processed_quantity, automatic=r.automatic,
-                             business_date=r.business_date, **self._tags(r.series_key))
+        f = self._facts[r.series_key]
+        return ExerciseEvent(r.participant, r.exercise_no, r.state, r.account_id, r.series_key, f.name, r.quantity,
+                             r.processed_quantity, r.automatic, r.business_date, f.clearing_house, f.cls_id,
+                             f.underlying)
 
     def _long_position(self, participant: str, account_id: str, s: Series) -> Position:
         p = self.positions.get((participant, account_id, s.key))
@@ -178,9 +178,9 @@ class ExerciseMixin(DcassBase):
             p.short -= a
             p.assigned += a
             self._touch(batch, p)
-            batch.events.append(AssignmentEvent(owner=p.participant, account_id=p.account_id, series_key=s.key,
-                                                series_name=s.name, quantity=a, business_date=today,
-                                                **self._tags(s.key)))
+            f = self._facts[s.key]
+            batch.events.append(AssignmentEvent(p.participant, p.account_id, s.key, s.name, a, today,
+                                                f.clearing_house, f.cls_id, f.underlying))
             direction = DeliveryDirection.DELIVER if s.call_put is CallPut.CALL else DeliveryDirection.RECEIVE
             self._deliver(batch, p, s, direction, a, "ASSIGNMENT", covered_before - p.covered)
 
@@ -199,4 +199,5 @@ class ExerciseMixin(DcassBase):
             owner=d.participant, obligation_no=d.obligation_no, account_id=d.account_id, series_key=d.series_key,
             stock_code=d.stock_code, direction=d.direction, shares=d.shares, amount=d.amount, currency=d.currency,
             exercise_date=d.exercise_date, settlement_date=d.settlement_date, origin=d.origin, lots=d.lots,
-            covered_lots=d.covered_lots, series_name=s.name, **self._tags(d.series_key)))
+            covered_lots=d.covered_lots, series_name=s.name, clearing_house=s.cls.clearing_house,
+            instrument_class=s.cls.id, underlying=s.cls.underlying))

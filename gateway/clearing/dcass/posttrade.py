@@ -32,25 +32,40 @@ class PostTradeMixin(DcassBase):
     # ------------------------------------------------------------ operator
     def _deal_legs(self, cmd: InjectDeal, at: str = "") -> tuple[Series, list[Leg]]:
         """Check one exchange match (field names prefixed with ``at``); its series and two legs.
-        Changes nothing."""
-        s = self._series(cmd.series_key, at + "series_key" if at else "series_key")
-        qty = self._quantity(cmd.quantity, at + "quantity" if at else "quantity")
+        Changes nothing. The checks run in the order of the fields; the common case is tested
+        inline and only a failing value goes through the helper that raises its code."""
+        key = cmd.series_key
+        s = self.ref.series.get(key) if type(key) is bytes else None
+        if s is None or key in self.expired or s.expiry < self.core.business_date:
+            s = self._series(key, at + "series_key")
+        qty = cmd.quantity
+        if type(qty) is not int or qty <= 0:
+            qty = self._quantity(qty, at + "quantity")
         price = cmd.price
         if not isinstance(price, int) or price <= 0:
             raise ClearingError(E.INVALID_PRICE, repr(price), field=at + "price")
-        ch = s.cls.clearing_house
-        buyer, seller = cmd.buyer, cmd.seller
-        self._member(buyer, ch, at + "buyer")
-        acct_id = cmd.buyer_account
-        b_acct = self._account(buyer, acct_id, at + "buyer_account", s) if acct_id else \
-            self._daily_account(buyer, ch, at + "buyer_account" if at else None)
-        b_oc = self._enum(OpenClose, cmd.buyer_open_close, at + "buyer_open_close")
-        self._member(seller, ch, at + "seller")
-        acct_id = cmd.seller_account
-        s_acct = self._account(seller, acct_id, at + "seller_account", s) if acct_id else \
-            self._daily_account(seller, ch, at + "seller_account" if at else None)
-        s_oc = self._enum(OpenClose, cmd.seller_open_close, at + "seller_open_close")
-        return s, [Leg(buyer, b_acct.account_id, _BUY, qty, b_oc), Leg(seller, s_acct.account_id, _SELL, qty, s_oc)]
+        ch = self._facts[s.key].clearing_house
+        buy = self._deal_side(cmd.buyer, cmd.buyer_account, cmd.buyer_open_close, s, ch, at, "buyer")
+        sell = self._deal_side(cmd.seller, cmd.seller_account, cmd.seller_open_close, s, ch, at, "seller")
+        return s, [Leg(cmd.buyer, buy[0], _BUY, qty, buy[1]), Leg(cmd.seller, sell[0], _SELL, qty, sell[1])]
+
+    def _deal_side(self, who: str, account_id: str, oc, s: Series, ch: str, at: str,
+                   role: str) -> tuple[str, OpenClose]:
+        """One side of an exchange match: its account id and open/close flag, checked."""
+        p = self.ref.participants.get(who)
+        if p is None or ch not in p.clearing_houses:
+            self._member(who, ch, at + role)
+        if account_id:
+            acct = self.accounts.get((who, account_id))
+            if acct is None or acct.clearing_house != ch:
+                acct = self._account(who, account_id, at + role + "_account", s)
+        else:
+            acct = self._daily.get((who, ch))
+            if acct is None:
+                acct = self._daily_account(who, ch, at + role + "_account" if at else None)
+        if type(oc) is not OpenClose:
+            oc = self._enum(OpenClose, oc, at + role + "_open_close")
+        return acct.account_id, oc
 
     def _inject_deal(self, cmd: InjectDeal, ctx: Context) -> Outcome:
         ctx.require_operator()
@@ -134,12 +149,10 @@ class PostTradeMixin(DcassBase):
     # ------------------------------------------------------------ give-up / take-up
     def _give_up_event(self, g: GiveUp, owner: str) -> GiveUpEvent:
         t = self.trades[g.trade_no]
-        return GiveUpEvent(owner=owner, sequence=self._seq("give_up", owner), give_up_no=g.give_up_no,
-                           state=g.state, giver=g.giver, receiver=g.receiver, trade_no=g.trade_no,
-                           series_key=g.series_key, series_name=self.ref.series[g.series_key].name, side=t.side,
-                           price=t.price, quantity=g.quantity, text=g.text, reason=g.reason,
-                           business_date=g.business_date, new_trade_nos=tuple(g.new_trade_nos),
-                           created=g.created, answered=g.answered, **self._tags(g.series_key))
+        f = self._facts[g.series_key]
+        return GiveUpEvent(owner, self._seq("give_up", owner), g.give_up_no, g.state, g.giver, g.receiver, g.trade_no,
+                           g.series_key, f.name, t.side, t.price, g.quantity, g.text, g.reason, g.business_date,
+                           tuple(g.new_trade_nos), g.created, g.answered, f.clearing_house, f.cls_id, f.underlying)
 
     def _give_up(self, cmd: GiveUpTrade, ctx: Context) -> Outcome:
         self._acting(ctx, cmd.participant)
@@ -264,7 +277,7 @@ class PostTradeMixin(DcassBase):
         batch = Batch()
         deal = self._book(batch, DealKind.TRANSITORY, s, t.price, legs, ctx.now, orig=t)
         self._take_from(batch, t, qty)
-        return Outcome(Booked.of([deal]), self._finish(batch))
+        return Outcome(Booked((deal.deal_no,), tuple(deal.trade_nos)), self._finish(batch))
 
     def _open_close(self, cmd: OpenCloseAdjustment, ctx: Context) -> Outcome:
         self._acting(ctx, cmd.participant)
@@ -281,7 +294,7 @@ class PostTradeMixin(DcassBase):
         batch = Batch()
         deal = self._book(batch, DealKind.OPEN_CLOSE, s, t.price, legs, ctx.now, orig=t)
         self._take_from(batch, t, qty)
-        return Outcome(Booked.of([deal]), self._finish(batch))
+        return Outcome(Booked((deal.deal_no,), tuple(deal.trade_nos)), self._finish(batch))
 
     # ------------------------------------------------------------ position functions
     def _transfer_position(self, cmd: TransferPosition, ctx: Context) -> Outcome:

@@ -329,4 +329,7 @@ class Booked:
 
     @classmethod
     def of(cls, deals) -> "Booked":
-        return cls(tuple(d.deal_no for d in deals), tuple(n for d in deals for n in d.trade_nos))
+        trade_nos: list[int] = []
+        for d in deals:
+            trade_nos += d.trade_nos
+        return cls(tuple([d.deal_no for d in deals]), tuple(trade_nos))
