@@ -124,12 +124,10 @@ class Book:
     short_options: int = 0
     contrib: dict[bytes, int] = field(default_factory=dict)  # series key -> signed quantity held here
     memo: tuple | None = field(default=None, repr=False, compare=False)   # (risk, cents) until a change
-    add: Callable = field(default=None, init=False, repr=False, compare=False)   # _adder(size)
 
     def __post_init__(self) -> None:
         if not self.vec:
             self.vec = [0] * self.size
-        self.add = _adder(len(self.vec))
 
     def set(self, series: Series, unit: tuple[int, ...], quantity: int) -> None:
         """The portfolio now holds ``quantity`` (signed) of ``series``."""
@@ -143,7 +141,8 @@ class Book:
         if not dq:
             return
         self.memo = None
-        self.vec = self.add(self.vec, unit, dq)
+        add = _ADDERS.get(len(unit)) or _adder(len(unit))   # not kept on the book: books are pickled
+        self.vec = add(self.vec, unit, dq)
         if is_option:
             self.short_options += (-quantity if quantity < 0 else 0) - (-old if old < 0 else 0)
         else:
