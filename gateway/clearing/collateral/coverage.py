@@ -26,16 +26,14 @@ Allocation follows the seed's priority, in three passes over the settlement curr
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from decimal import Decimal
+from typing import NamedTuple
 
 from .messages import Allocation, CoverageLine, UnusedHolding
 from .params import CoverageRule, Params
-from .valuation import CTX, Valuer, ceil_int, floor_int
+from .valuation import Valuer, scale_ceil, scale_floor, units_for
 
 
-@dataclass(frozen=True, slots=True)
-class Need:
+class Need(NamedTuple):
     currency: str
     requirement: int
     settlement_cash_required: int
@@ -51,26 +49,25 @@ def floors(currency: str, requirement: int, rule: CoverageRule, rmb: str, rmb_sh
         s = max(0, min(rmb_share, m))
         a = m - s
         if rule.rmb_cap_base == "TOTAL":
-            cap = min(floor_int(CTX.multiply(rule.rmb_non_cash_cap, Decimal(m))), s)
+            cap = min(scale_floor(rule.rmb_non_cash_cap, m), s)
         else:
-            cap = floor_int(CTX.multiply(rule.rmb_non_cash_cap, Decimal(s)))
+            cap = scale_floor(rule.rmb_non_cash_cap, s)
         return Need(currency, m, a, m - cap, s)
     if rule.cash_ratio_mode == "NON_CASH_CAP":
-        cap = floor_int(CTX.multiply(rule.non_cash_cap, Decimal(m)))
+        cap = scale_floor(rule.non_cash_cap, m)
         return Need(currency, m, 0, m - cap)
-    a = ceil_int(CTX.multiply(rule.cash_ratio, Decimal(m)))
+    a = scale_ceil(rule.cash_ratio, m)
     return Need(currency, m, a, a)
 
 
 def pool_order(params: Params, pool: dict[tuple[str, str], int]) -> list[tuple[str, str]]:
     """Non-cash holdings in their order of use."""
-    prio = {t: i for i, t in enumerate(params.non_cash_priority)}
+    prio = params.non_cash_rank
     keys = [k for k in pool if k[0] != "CASH"]
     return sorted(keys, key=lambda k: (prio.get(k[0], len(prio)), k[1]))
 
 
-@dataclass(frozen=True, slots=True)
-class Result:
+class Result(NamedTuple):
     lines: tuple[CoverageLine, ...]
     allocations: tuple[Allocation, ...]
     unused: tuple[UnusedHolding, ...]
@@ -87,27 +84,34 @@ EMPTY = Result((), (), (), 0)
 def allocate(needs: list[Need], pool: dict[tuple[str, str], int], valuer: Valuer, params: Params) -> Result:
     """Cover ``needs`` from ``pool`` ({(asset_class, asset): quantity} of general collateral)."""
     avail = {k: q for k, q in pool.items() if q > 0}
-    order = {c: i for i, c in enumerate(params.settlement_order)}
-    needs = sorted((n for n in needs if n.requirement > 0), key=lambda n: (order.get(n.currency, len(order)), n.currency))
+    order = params.settlement_rank
+    needs = [n for n in needs if n.requirement > 0]
+    if len(needs) > 1:
+        needs.sort(key=lambda n: (order.get(n.currency, len(order)), n.currency))
     own: dict[str, int] = {}
     other: dict[str, int] = {}
     noncash: dict[str, int] = {}
     allocs: list[Allocation] = []
+    unit_of = valuer.unit
 
     def use(c: str, key: tuple[str, str], need: int) -> int:
         held = avail.get(key, 0)
         if need <= 0 or held <= 0:
             return 0
-        unit = valuer.unit_value(key[0], key[1], c)
-        if not unit:
+        unit = unit_of(key[0], key[1], c)
+        if unit is None:
             return 0
-        q, v = valuer.units_for(need, unit, held)
+        q, v = units_for(need, unit, held)
         if q <= 0 or v <= 0:
             return 0
         avail[key] = held - q
-        allocs.append(Allocation(c, key[0], key[1], q, v, valuer.haircut(key[0], key[1], c)))
+        allocs.append(Allocation(c, key[0], key[1], q, v, unit.haircut))
         return v
 
+    # the holdings in their order of use: cash (cash_priority order), then non-cash (pool_order);
+    # holdings are only used up, never removed, so the order holds throughout
+    cash = [k for k in params.cash_keys if k in avail]
+    keys = pool_order(params, avail) if len(cash) < len(avail) else []
     # 1. cash in the settlement currency
     for n in needs:
         own[n.currency] = use(n.currency, ("CASH", n.currency), n.requirement)
@@ -116,13 +120,13 @@ def allocate(needs: list[Need], pool: dict[tuple[str, str], int], valuer: Valuer
         c = n.currency
         room = n.requirement - max(own[c], n.settlement_cash_required)
         got = 0
-        for d in params.cash_priority:
-            if d == c or room - got <= 0:
-                continue
-            got += use(c, ("CASH", d), room - got)
+        for key in cash:
+            if room - got <= 0:
+                break
+            if key[1] != c:
+                got += use(c, key, room - got)
         other[c] = got
     # 3. non-cash
-    keys = pool_order(params, avail)
     for n in needs:
         c = n.currency
         gap = max(0, n.settlement_cash_required - own[c], n.cash_required - own[c] - other[c])
@@ -140,8 +144,9 @@ def allocate(needs: list[Need], pool: dict[tuple[str, str], int], valuer: Valuer
                      n.requirement - own[n.currency] - other[n.currency] - noncash[n.currency])
         for n in needs)
     unused = []
-    for key in [("CASH", c) for c in params.cash_priority] + pool_order(params, avail):
-        q = avail.get(key, 0)
+    base = params.base
+    for key in cash + keys:
+        q = avail[key]
         if q > 0:
-            unused.append(UnusedHolding(key[0], key[1], q, valuer.value(key[0], key[1], q, params.base)))
+            unused.append(UnusedHolding(key[0], key[1], q, valuer.value(key[0], key[1], q, base)))
     return Result(lines, tuple(allocs), tuple(unused), sum(u.value_hkd for u in unused))

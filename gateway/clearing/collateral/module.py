@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from operator import attrgetter
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -43,13 +44,22 @@ from .valuation import CTX, Valuer
 
 ACCOUNT_ID = re.compile(r"^[A-Z0-9]{1,10}$")
 MARGIN_CHANGED_FIELDS = ("owner", "clearing_house", "account_id", "account_type", "currency", "requirement")
+_margin_changed = attrgetter(*MARGIN_CHANGED_FIELDS)   # AttributeError when one is missing
 SEOCH = "SEOCH"
 
 AccKey = tuple[str, str, str]   # (participant, clearing house, collateral account)
 
 
+_TYPE_NAMES: dict[tuple[type, Any], str] = {}   # memo of _type_name (account types are a few enum members)
+
+
 def _type_name(t: Any) -> str:
-    return getattr(t, "name", str(t))
+    k = (type(t), t)
+    try:
+        return _TYPE_NAMES[k]
+    except KeyError:
+        name = _TYPE_NAMES[k] = getattr(t, "name", str(t))
+        return name
 
 
 def _new_account(kind: str) -> dict:
@@ -77,13 +87,18 @@ class CollateralModule(Module):
         self.covers: dict[tuple[str, str, bytes], dict] = {}  # (p, dcass acc, series key) -> record
         self.reserve: dict[tuple[str, str, str, str, str], int] = {}
         self.accruals: list[dict] = []
-        # derived, not state (not in the snapshot): last allocation per collateral account
+        # derived, not state (not in the snapshot): last allocation per collateral account, with
+        # the inputs it was computed from (see _compute)
         self._alloc_cache: dict[AccKey, tuple[tuple, Result]] = {}
         self._val_gen = 0   # bumped on every change of fx, prices or stock_rates
         self._valuer_cache: tuple | None = None
         self._acc_ids: dict[tuple[str, str], dict[str, None]] = {}   # (p, ch) -> ids in self.accounts
-        self._req_keys: dict[tuple[str, str], dict[tuple, None]] = {}   # (p, ch) -> keys in requirements
-        self._type_keys: dict[tuple[str, str], dict[tuple, None]] = {}  # (p, ch) -> keys in dcass_types
+        self._pair_reqs: dict[tuple[str, str], dict[tuple, int]] = {}   # (p, ch) -> its part of requirements
+        self._pair_types: dict[tuple[str, str], dict[tuple, str]] = {}  # (p, ch) -> its part of dcass_types
+        self._order_cache: dict[tuple[str, str], tuple[set, list[str]]] = {}  # (p, ch) -> (accounts, order)
+        self._mapping_gen = 0   # bumped on every change of mapping
+        self._route_cache: dict[tuple[str, str], tuple] = {}   # (p, ch) -> (mapping gen, types, routes)
+        self._call_ccys: dict[AccKey, dict[str, None]] = {}    # collateral account -> currencies in calls
         self._defaults = {acc: kind for kind, acc in self.p.default_accounts.items()}
         self._kind_rank = {k: i for i, k in enumerate(self.p.account_kinds)}
 
@@ -174,11 +189,28 @@ class CollateralModule(Module):
 
     def _set_requirement(self, key: tuple[str, str, str, str], cents: int) -> None:
         self.requirements[key] = cents
-        self._req_keys.setdefault(key[:2], {})[key] = None
+        pair = self._pair_reqs.get(key[:2])
+        if pair is None:
+            pair = self._pair_reqs[key[:2]] = {}
+        pair[key] = cents
+
+    def _replace_requirements(self, p: str, ch: str, reqs: dict[tuple[str, str, str, str], int]) -> None:
+        """The requirements of (p, ch) become ``reqs`` (keys of (p, ch) only)."""
+        old = self._pair_reqs.get((p, ch))
+        if old == reqs:
+            return
+        requirements = self.requirements
+        for k in old or ():
+            del requirements[k]
+        requirements.update(reqs)
+        self._pair_reqs[(p, ch)] = dict(reqs)
 
     def _set_type(self, key: AccKey, account_type: str) -> None:
         self.dcass_types[key] = account_type
-        self._type_keys.setdefault(key[:2], {})[key] = None
+        pair = self._pair_types.get(key[:2])
+        if pair is None:
+            pair = self._pair_types[key[:2]] = {}
+        pair[key] = account_type
 
     def _add_account(self, key: AccKey, account: dict) -> dict:
         self.accounts[key] = account
@@ -245,6 +277,16 @@ class CollateralModule(Module):
         kind = self.p.type_to_kind.get(account_type or "", "HOUSE")
         return self.p.default_accounts[kind]
 
+    def _routes(self, p: str, ch: str, types: dict[AccKey, str]) -> dict[str, str]:
+        """DCASS account -> collateral account (:meth:`_mapped`) for the DCASS accounts of (p, ch) in
+        ``types``; remembered while those types and the mapping stay."""
+        hit = self._route_cache.get((p, ch))
+        if hit is not None and hit[0] == self._mapping_gen and hit[1] == types:
+            return hit[2]
+        routes = {k[2]: self._mapped(p, ch, k[2], t) for k, t in types.items()}
+        self._route_cache[(p, ch)] = (self._mapping_gen, dict(types), routes)
+        return routes
+
     def _earmarked(self, p: str, ch: str, acc: str, code: str) -> int:
         return sum(r["contracts"] * r["contract_size"] for k, r in self.covers.items()
                    if k[0] == p and r["clearing_house"] == ch and r["account"] == acc and r["underlying"] == code)
@@ -255,42 +297,49 @@ class CollateralModule(Module):
         return i
 
     # ================================================================== requirements and coverage
-    def _pull(self, p: str) -> tuple[dict, dict] | None:
-        """The participant's requirements and DCASS account types from DCASS (pure read)."""
+    def _pull(self, p: str, only_ch: str | None = None) -> tuple[dict, dict] | None:
+        """The participant's requirements and DCASS account types from DCASS (pure read); with
+        ``only_ch``, those of that clearing house only."""
         d = self._dcass()
         if d is None:
             return None
-        reqs: dict[tuple[str, str, str, str], int] = defaultdict(int)
+        reqs: dict[tuple[str, str, str, str], int] = {}
         types: dict[AccKey, str] = {}
         rows = getattr(d, "margin_rows", None)
-        if rows is not None:
-            for ch, acc, atype, ccy, value in rows(p):
-                reqs[(p, ch, acc, ccy)] += int(value)
-                types[(p, ch, acc)] = atype
-            return dict(reqs), types
-        for r in d.margin_requirements(p):
-            reqs[(p, r.clearing_house, r.account_id, r.currency)] += int(r.requirement)
-            types[(p, r.clearing_house, r.account_id)] = _type_name(r.account_type)
-        return dict(reqs), types
+        if rows is None:
+            rows = [(r.clearing_house, r.account_id, _type_name(r.account_type), r.currency, r.requirement)
+                    for r in d.margin_requirements(p)]
+        else:
+            rows = rows(p)
+        for ch, acc, atype, ccy, value in rows:
+            if only_ch is not None and ch != only_ch:
+                continue
+            k = (p, ch, acc, ccy)
+            reqs[k] = reqs.get(k, 0) + int(value)
+            types[(p, ch, acc)] = atype
+        return reqs, types
 
     def _requirements(self, p: str, ch: str) -> tuple[dict, dict]:
-        pulled = self._pull(p)
+        """The requirements and DCASS account types of (p, ch): DCASS's now (else the last seen)."""
+        types = dict(self._pair_types.get((p, ch), {}))
+        pulled = self._pull(p, ch)
         if pulled is None:
-            reqs = {k: v for k, v in self.requirements.items() if k[0] == p and k[1] == ch}
-            types = {k: v for k, v in self.dcass_types.items() if k[0] == p and k[1] == ch}
-            return reqs, types
-        reqs, types = pulled
-        types = dict(types)
-        for k, v in self.dcass_types.items():
-            if k[0] == p and k[1] == ch:
-                types.setdefault(k, v)
-        return ({k: v for k, v in reqs.items() if k[1] == ch}, {k: v for k, v in types.items() if k[1] == ch})
+            return dict(self._pair_reqs.get((p, ch), {})), types
+        types.update(pulled[1])
+        return pulled[0], types
 
-    def _account_order(self, p: str, ch: str, accs) -> list[str]:
+    def _account_order(self, p: str, ch: str, accs: set[str]) -> list[str]:
+        """The collateral accounts in their order of coverage (by kind, then id). An account's kind
+        never changes, so the order is remembered per set of accounts."""
+        hit = self._order_cache.get((p, ch))
+        if hit is not None and hit[0] == accs:
+            return hit[1]
         kinds = self._kind_rank
-        return sorted(accs, key=lambda a: (kinds.get(self._view(p, ch, a)["kind"], 99), a))
+        order = sorted(accs, key=lambda a: (kinds.get(self._view(p, ch, a)["kind"], 99), a))
+        self._order_cache[(p, ch)] = (set(accs), order)
+        return order
 
-    def _pool(self, account: dict, valuer: Valuer) -> dict[tuple[str, str], int]:
+    def _pool(self, account: dict) -> dict[tuple[str, str], int]:
         pool: dict[tuple[str, str], int] = {}
         for ccy, amt in account["cash"].items():
             if amt > 0:
@@ -309,76 +358,89 @@ class CollateralModule(Module):
         """Coverage of every collateral account of (p, ch). Pure."""
         bd = self.core.business_date
         rule = self.p.coverage_rule(ch, bd)
-        valuer = None
-        by_acc: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        routes = self._routes(p, ch, types)
+        by_acc: dict[str, dict[str, int]] = {}
         for (_, _, dacc, ccy), amt in reqs.items():
-            by_acc[self._mapped(p, ch, dacc, types.get((p, ch, dacc)))][ccy] += amt
-        accs = set(self._acc_ids.get((p, ch), ())) | set(by_acc) | set(override or {})
-        limit_left = rule.rmb_fixed_limit
+            acc = routes.get(dacc) or self._mapped(p, ch, dacc, None)
+            acc_reqs = by_acc.get(acc)
+            if acc_reqs is None:
+                by_acc[acc] = {ccy: amt}
+            else:
+                acc_reqs[ccy] = acc_reqs.get(ccy, 0) + amt
+        override = override or {}
+        accs = self._acc_ids.get((p, ch), {}).keys() | by_acc.keys() | override.keys()
+        limit_left = rule.rmb_fixed_limit   # of the participant's RMB fixed limit (PARTICIPANT scope)
+        shared = rule.rmb_limit_scope != "ACCOUNT"
         rmb = self.p.rmb
         out: dict[str, Result] = {}
         cache = self._alloc_cache
-        gen = self._val_gen
+        accounts = self.accounts
+        # an account's coverage is a pure function of its requirements, the RMB limit left for it,
+        # the business date (rules), the valuation inputs (_val_gen counts their changes) and its
+        # holdings: the cached key holds copies of the holdings, compared by value with the live ones
+        stamp = (bd, self._val_gen)
+        valuer = None
         for acc in self._account_order(p, ch, accs):
-            needs: list[Need] = []
             acc_reqs = by_acc.get(acc)
-            if acc_reqs:
-                for ccy in sorted(acc_reqs):
-                    m = max(0, acc_reqs[ccy])
-                    share = 0
-                    if ccy == rmb:
-                        if rule.rmb_limit_scope == "ACCOUNT":
-                            share = min(m, rule.rmb_fixed_limit)
-                        else:
-                            share = min(m, limit_left)
-                            limit_left -= share
-                    needs.append(floors(ccy, m, rule, rmb, share))
-            account = (override or {}).get(acc) or self._view(p, ch, acc)
-            pool = self._pool(account, None)
-            # the allocation is a pure function of the needs, the pool and the valuation inputs
-            # (business date, FX rates, prices, stock rates: _val_gen counts their changes)
-            key = (tuple(needs), tuple(pool.items()), bd, gen)
+            account = override.get(acc) or accounts.get((p, ch, acc)) or self._view(p, ch, acc)
+            key = (acc_reqs, limit_left, stamp, account["kind"], account["cash"], account["debt"], account["stock"])
             hit = cache.get((p, ch, acc))
             if hit is not None and hit[0] == key:
                 out[acc] = hit[1]
-                continue
-            if valuer is None:
-                valuer = self._valuer()
-            res = out[acc] = allocate(needs, pool, valuer, self.p)
-            self._alloc_cache[(p, ch, acc)] = (key, res)
+            else:
+                if valuer is None:
+                    valuer = self._valuer()
+                needs = self._needs(acc_reqs or {}, rule, limit_left)
+                res = out[acc] = allocate(needs, self._pool(account), valuer, self.p)
+                cache[(p, ch, acc)] = ((acc_reqs, limit_left, stamp, account["kind"], dict(account["cash"]),
+                                        dict(account["debt"]), dict(account["stock"])), res)
+            if shared and acc_reqs and rmb in acc_reqs:
+                limit_left -= min(max(0, acc_reqs[rmb]), limit_left)
         return out
+
+    def _needs(self, acc_reqs: dict[str, int], rule, limit_left: int) -> list[Need]:
+        """The needs of one collateral account ({currency: requirement}), in currency order; RMB
+        takes its share of the fixed limit: the whole limit per account (ACCOUNT scope), else what
+        the participant's earlier accounts left of it (``limit_left``)."""
+        rmb = self.p.rmb
+        needs = []
+        for ccy in sorted(acc_reqs):
+            m = max(0, acc_reqs[ccy])
+            share = 0
+            if ccy == rmb:
+                share = min(m, rule.rmb_fixed_limit if rule.rmb_limit_scope == "ACCOUNT" else limit_left)
+            needs.append(floors(ccy, m, rule, rmb, share))
+        return needs
 
     def _refresh(self, p: str, ch: str, now: datetime) -> list:
         """Recompute (p, ch) coverage; store it; events for what changed."""
         if ch not in self.p.clearing_houses:
             return []
-        pulled = self._pull(p)
+        pulled = self._pull(p, ch)
         if pulled is not None:
             reqs, types = pulled
-            idx = self._req_keys.pop((p, ch), None)
-            for k in idx or ():
-                del self.requirements[k]
-            for k, v in reqs.items():
-                if k[1] == ch:
-                    self._set_requirement(k, v)
-            for k, v in types.items():
-                if k[1] == ch:
+            self._replace_requirements(p, ch, reqs)
+            known = self._pair_types.get((p, ch))
+            if known is None or not types.items() <= known.items():
+                for k, v in types.items():
                     self._set_type(k, v)
-        requirements, dcass_types = self.requirements, self.dcass_types
-        reqs = {k: requirements[k] for k in self._req_keys.get((p, ch), ())}
-        types = {k: dcass_types[k] for k in self._type_keys.get((p, ch), ())}
+        reqs = self._pair_reqs.get((p, ch), {})
+        types = self._pair_types.get((p, ch), {})
         events: list = []
+        results = self.results
         for acc, res in self._compute(p, ch, reqs, types).items():
             key = (p, ch, acc)
-            if res != self.results.get(key, EMPTY):
-                if res == EMPTY:
-                    self.results.pop(key, None)
-                else:
-                    self.results[key] = res
-                events.append(CoverageChanged(p, ch, acc, res.lines, res.excess_hkd))
-                # margin calls follow the shortfalls of the stored result (only _update_calls
-                # changes them): an unchanged result leaves them as they are
-                events += self._update_calls(key, res, now)
+            old = results.get(key, EMPTY)
+            if res is old or res == old:
+                continue
+            if res == EMPTY:
+                results.pop(key, None)
+            else:
+                results[key] = res
+            events.append(CoverageChanged(p, ch, acc, res.lines, res.excess_hkd))
+            # margin calls follow the shortfalls of the stored result (only _update_calls
+            # changes them): an unchanged result leaves them as they are
+            events += self._update_calls(key, res, now)
         return events
 
     def _pairs(self) -> list[tuple[str, str]]:
@@ -400,18 +462,24 @@ class CollateralModule(Module):
 
     def _update_calls(self, key: AccKey, res: Result, now: datetime) -> list:
         short = {l.currency: l.shortfall for l in res.lines if l.shortfall > 0}
-        open_ccys = {k[3] for k in self.calls if k[:3] == key}
+        open_ccys = self._call_ccys.get(key)   # the currencies of the account's calls (index of self.calls)
+        if open_ccys is None:
+            if not short:
+                return []
+            open_ccys = self._call_ccys[key] = {}
         events = []
         p, ch, acc = key
-        for ccy in sorted(set(short) | open_ccys):
+        for ccy in sorted(short.keys() | open_ccys.keys()):
             ck = (p, ch, acc, ccy)
             call = self.calls.get(ck)
             amount = short.get(ccy, 0)
             if call is None:
                 call = self.calls[ck] = {"amount": amount, "called_at": now, "due": self._due(now)}
+                open_ccys[ccy] = None
                 status = "ISSUED"
             elif amount == 0:
                 del self.calls[ck]
+                del open_ccys[ccy]
                 status = "MET"
             elif amount != call["amount"]:
                 call["amount"] = amount
@@ -506,6 +574,7 @@ class CollateralModule(Module):
             self.mapping[key] = cmd.account
         else:
             self.mapping.pop(key, None)
+        self._mapping_gen += 1
         target = self._mapped(p, ch, cmd.dcass_account, atype)
         events = [DcassAccountMapped(p, ch, cmd.dcass_account, target, previous, bool(cmd.account))]
         events += self._refresh(p, ch, ctx.now)
@@ -792,13 +861,21 @@ class CollateralModule(Module):
     def on_events(self, events: list, ctx: Context) -> list:
         touched: set[tuple[str, str]] = set()
         for e in events:
-            if type(e).__name__ != "MarginChanged" or not all(hasattr(e, f) for f in MARGIN_CHANGED_FIELDS):
+            if type(e).__name__ != "MarginChanged":
                 continue
-            if not e.owner or e.clearing_house not in self.p.clearing_houses:
+            try:
+                owner, ch, dacc, atype, ccy, requirement = _margin_changed(e)
+            except AttributeError:
                 continue
-            self._set_requirement((e.owner, e.clearing_house, e.account_id, e.currency), int(e.requirement))
-            self._set_type((e.owner, e.clearing_house, e.account_id), _type_name(e.account_type))
-            touched.add((e.owner, e.clearing_house))
+            if not owner or ch not in self.p.clearing_houses:
+                continue
+            self._set_requirement((owner, ch, dacc, ccy), int(requirement))
+            atype = _type_name(atype)
+            if self.dcass_types.get((owner, ch, dacc)) != atype:
+                self._set_type((owner, ch, dacc), atype)
+            touched.add((owner, ch))
+        if not touched:
+            return []
         out: list = []
         for p, ch in sorted(touched):
             if ch == SEOCH:

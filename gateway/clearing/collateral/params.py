@@ -69,13 +69,16 @@ class Params:
         self.accepted_cash: tuple[str, ...] = tuple(cur["accepted_cash"])
         self.settlement_order: tuple[str, ...] = tuple(cur["settlement_order"])
         self.cash_priority: tuple[str, ...] = tuple(cur["cash_priority"])
+        self.cash_keys: tuple[tuple[str, str], ...] = tuple(("CASH", c) for c in self.cash_priority)
         self.rmb: str = cur["rmb"]
+        self.settlement_rank: dict[str, int] = {c: i for i, c in enumerate(self.settlement_order)}
         self._fx_default = parameters["fx_default"]
         self._cash_haircut = parameters["cash_haircut"]
         self._debt_haircut = parameters["debt_haircut"]
         self._stock_haircut = parameters["stock_haircut"]
         nc = parameters["non_cash"]
         self.non_cash_priority: tuple[str, ...] = tuple(nc["priority"])
+        self.non_cash_rank: dict[str, int] = {t: i for i, t in enumerate(self.non_cash_priority)}
         self.fx_haircut_combination: str = nc["fx_haircut_combination"]
         self.stock_account_kinds: tuple[str, ...] = tuple(nc["stock_account_kinds"])
         self.default_debt_price = Decimal(nc["default_debt_price"])

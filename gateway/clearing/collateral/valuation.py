@@ -10,6 +10,11 @@ Haircuts (rates from the dated tables in ``data/collateral/parameters.toml``):
   instrument's currency when that differs from the settlement currency (multiplicative by default:
   ``(1 - h_asset) x (1 - h_fx)``; ``ADDITIVE``: ``1 - h_asset - h_fx``);
 - stock: ``max(floor, stock rate)``, combined with the FX rate likewise.
+
+Arithmetic: every number is the one ``CTX`` (50 significant digits) gives. A unit value is also
+kept as an exact fraction ``num / den`` (``den`` a power of ten), so that ``floor(q x unit)`` is
+computed in integers whenever the product has at most 50 digits (then ``CTX`` is exact too); a
+longer product goes through ``CTX`` as before (:func:`mul_floor`).
 """
 from __future__ import annotations
 
@@ -24,12 +29,90 @@ ONE = Decimal(1)
 HUNDRED = Decimal(100)
 
 
+EXACT = 10 ** CTX.prec   # integers below this are exact coefficients in CTX
+
+
 def floor_int(x: Decimal) -> int:
     return int(x.to_integral_value(rounding=decimal.ROUND_FLOOR))
 
 
 def ceil_int(x: Decimal) -> int:
     return int(x.to_integral_value(rounding=decimal.ROUND_CEILING))
+
+
+def _fraction(x: Decimal) -> tuple[int, int]:
+    """(num, den): ``x == num / den`` exactly, ``den`` a power of ten and ``num`` at least as long as
+    the coefficient of ``x`` (so ``abs(n x num) < EXACT`` means ``n x x`` is exact in CTX)."""
+    sign, digits, exp = x.as_tuple()
+    num = int("".join(map(str, digits)))
+    if sign:
+        num = -num
+    return (num * 10 ** exp, 1) if exp >= 0 else (num, 10 ** -exp)
+
+
+_RATIOS: dict[Decimal, tuple[int, int]] = {}   # fractions of parameter ratios (few distinct values)
+
+
+def scale_floor(x: Decimal, n: int) -> int:
+    """``floor_int(CTX.multiply(x, Decimal(n)))``, in integers when that product is exact."""
+    f = _RATIOS.get(x)
+    if f is None:
+        f = _RATIOS[x] = _fraction(x)
+    p = n * f[0]
+    if -EXACT < p < EXACT:
+        return p // f[1]
+    return floor_int(CTX.multiply(x, Decimal(n)))
+
+
+def scale_ceil(x: Decimal, n: int) -> int:
+    """``ceil_int(CTX.multiply(x, Decimal(n)))``, in integers when that product is exact."""
+    f = _RATIOS.get(x)
+    if f is None:
+        f = _RATIOS[x] = _fraction(x)
+    p = n * f[0]
+    if -EXACT < p < EXACT:
+        return -(-p // f[1])
+    return ceil_int(CTX.multiply(x, Decimal(n)))
+
+
+class Unit:
+    """A usable unit value (non-zero): the Decimal, the same number as ``num / den`` exactly
+    (see :func:`_fraction`), and the combined haircut it was computed with."""
+
+    __slots__ = ("value", "num", "den", "haircut")
+
+    def __init__(self, value: Decimal, haircut: Decimal | None):
+        self.value = value
+        self.num, self.den = _fraction(value)
+        self.haircut = haircut
+
+
+def mul_floor(q: int, u: Unit) -> int:
+    """``floor_int(CTX.multiply(Decimal(q), u.value))``, in integers when that product is exact."""
+    p = q * u.num
+    if -EXACT < p < EXACT:
+        return p // u.den
+    return floor_int(CTX.multiply(Decimal(q), u.value))
+
+
+def units_for(need: int, u: Unit, held: int) -> tuple[int, int]:
+    """Fewest units (<= held) covering ``need`` cents; returns (units, value covered <= need).
+
+    The answer is the least ``q`` in ``1..held`` with ``mul_floor(q) >= need`` (else ``held``): a
+    first guess (the exact ceiling of need / unit) corrected by walking to that least ``q``."""
+    num = u.num
+    if need <= 0 or held <= 0 or num <= 0:
+        return 0, 0
+    q = min(held, -(-need * u.den // num))
+    p = q * num
+    if p < EXACT:
+        # every product up to q x unit is exact: q is already the least (q - 1 units fall short)
+        return q, min(need, p // u.den)
+    while q < held and mul_floor(q, u) < need:
+        q += 1
+    while q > 1 and mul_floor(q - 1, u) >= need:
+        q -= 1
+    return q, min(need, mul_floor(q, u))
 
 
 class Valuer:
@@ -45,6 +128,7 @@ class Valuer:
         self.eligible = params.eligible_stocks(on)
         self._units: dict[tuple[str, str, str], Decimal | None] = {}   # memo: the inputs do not change
         self._haircuts: dict[tuple[str, str, str], Decimal | None] = {}
+        self._unit_objs: dict[tuple[str, str, str], Unit | None] = {}
 
     # ------------------------------------------------------------ haircuts
     def fx_haircut(self, currency: str, settlement: str) -> Decimal:
@@ -116,6 +200,16 @@ class Valuer:
             u = self._units[k] = self._unit_value(asset_class, asset, settlement)
             return u
 
+    def unit(self, asset_class: str, asset: str, settlement: str) -> Unit | None:
+        """:meth:`unit_value` with its exact fraction and haircut; None when not usable (None or 0)."""
+        k = (asset_class, asset, settlement)
+        try:
+            return self._unit_objs[k]
+        except KeyError:
+            v = self.unit_value(asset_class, asset, settlement)
+            u = self._unit_objs[k] = Unit(v, self.haircut(asset_class, asset, settlement)) if v else None
+            return u
+
     def _unit_value(self, asset_class: str, asset: str, settlement: str) -> Decimal | None:
         if settlement not in self.fx:
             return None
@@ -137,18 +231,13 @@ class Valuer:
         return CTX.multiply(per_unit, ONE - h)
 
     def value(self, asset_class: str, asset: str, quantity: int, settlement: str) -> int:
-        u = self.unit_value(asset_class, asset, settlement)
-        if not u or quantity <= 0:
+        u = self.unit(asset_class, asset, settlement)
+        if u is None or quantity <= 0:
             return 0
-        return floor_int(CTX.multiply(Decimal(quantity), u))
+        return mul_floor(quantity, u)
 
     def units_for(self, need: int, unit: Decimal, held: int) -> tuple[int, int]:
-        """Fewest units (<= held) covering ``need`` cents; returns (units, value covered <= need)."""
+        """Fewest units (<= held) of value ``unit`` covering ``need`` cents (see :func:`units_for`)."""
         if need <= 0 or held <= 0 or unit <= 0:
             return 0, 0
-        q = min(held, ceil_int(CTX.divide(Decimal(need), unit)))
-        while q < held and floor_int(CTX.multiply(Decimal(q), unit)) < need:
-            q += 1
-        while q > 1 and floor_int(CTX.multiply(Decimal(q - 1), unit)) >= need:
-            q -= 1
-        return q, min(need, floor_int(CTX.multiply(Decimal(q), unit)))
+        return units_for(need, Unit(unit, None), held)
