@@ -127,7 +127,7 @@ class DcassBase(Module):
         self.counters: dict[str, int] = {"trade": 0, "deal": 0, "give_up": 0, "exercise": 0, "delivery": 0}
         self.sequences: dict[tuple[str, str, date], int] = {}
         self.rng = random.Random(self.ref.params.assignment_seed)
-        # caches of immutable facts (derived, never part of the state)
+        # caches of facts that never change (derived: not in snapshot() nor the state hash)
         self._facts: dict[bytes, SeriesFacts] = {k: SeriesFacts(v) for k, v in self.ref.series.items()}
         self._daily: dict[tuple[str, str], Account] = {}          # (participant, clearing house) -> DAILY
         self._gross: dict[tuple[str, str], bool] = {}             # account -> kept gross

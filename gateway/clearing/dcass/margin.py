@@ -129,6 +129,13 @@ class Book:
         if not self.vec:
             self.vec = [0] * self.size
 
+    def __setstate__(self, state) -> None:
+        """Unpickling (journal snapshots keep the module's books): a book pickled before ``memo``
+        existed loads with nothing remembered."""
+        self.memo = None
+        for k, v in (state[1] if isinstance(state, tuple) else state).items():
+            setattr(self, k, v)
+
     def set(self, series: Series, unit: tuple[int, ...], quantity: int) -> None:
         """The portfolio now holds ``quantity`` (signed) of ``series``."""
         self.put(series.key, series.expiry, series.is_option, unit, quantity)
