@@ -303,21 +303,21 @@ class CollateralModule(Module):
         d = self._dcass()
         if d is None:
             return None
-        reqs: dict[tuple[str, str, str, str], int] = {}
-        types: dict[AccKey, str] = {}
         rows = getattr(d, "margin_rows", None)
         if rows is None:
             rows = [(r.clearing_house, r.account_id, _type_name(r.account_type), r.currency, r.requirement)
                     for r in d.margin_requirements(p)]
         else:
             rows = rows(p)
-        for ch, acc, atype, ccy, value in rows:
-            if only_ch is not None and ch != only_ch:
-                continue
-            k = (p, ch, acc, ccy)
-            reqs[k] = reqs.get(k, 0) + int(value)
-            types[(p, ch, acc)] = atype
-        return reqs, types
+        if only_ch is not None:
+            rows = [r for r in rows if r[0] == only_ch]
+        reqs = {(p, ch, acc, ccy): int(value) for ch, acc, _, ccy, value in rows}
+        if len(reqs) < len(rows):   # several rows of one account and currency: their sum
+            reqs = {}
+            for ch, acc, _, ccy, value in rows:
+                k = (p, ch, acc, ccy)
+                reqs[k] = reqs.get(k, 0) + int(value)
+        return reqs, {(p, ch, acc): atype for ch, acc, atype, _, _ in rows}
 
     def _requirements(self, p: str, ch: str) -> tuple[dict, dict]:
         """The requirements and DCASS account types of (p, ch): DCASS's now (else the last seen)."""

@@ -111,6 +111,7 @@ class Params:
         self._stock_lists = instruments.get("stock_list", [])
         self._eligible_cache: dict[int, tuple[dict, dict]] = {}
         self._rule_cache: dict[int, tuple[dict, CoverageRule]] = {}
+        self._rule_on: dict[tuple[str, date], CoverageRule] = {}   # (clearing house, date) -> rule
 
     @classmethod
     def load(cls, directory: str | Path | None = None) -> "Params":
@@ -160,6 +161,12 @@ class Params:
         return hit[1]
 
     def coverage_rule(self, clearing_house: str, on: date) -> CoverageRule:
+        hit = self._rule_on.get((clearing_house, on))
+        if hit is None:
+            hit = self._rule_on[(clearing_house, on)] = self._coverage_rule(clearing_house, on)
+        return hit
+
+    def _coverage_rule(self, clearing_house: str, on: date) -> CoverageRule:
         r = dated(self._coverage[clearing_house], on)
         hit = self._rule_cache.get(id(r))
         if hit is None or hit[0] is not r:
