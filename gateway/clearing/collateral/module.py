@@ -93,12 +93,12 @@ class CollateralModule(Module):
         self._val_gen = 0   # bumped on every change of fx, prices or stock_rates
         self._valuer_cache: tuple | None = None
         self._acc_ids: dict[tuple[str, str], dict[str, None]] = {}   # (p, ch) -> ids in self.accounts
-        self._pair_reqs: dict[tuple[str, str], dict[tuple, int]] = {}   # (p, ch) -> its part of requirements
-        self._pair_types: dict[tuple[str, str], dict[tuple, str]] = {}  # (p, ch) -> its part of dcass_types
+        # (p, ch) -> its part of requirements / dcass_types (built on first use: see _pair)
+        self._pair_reqs: dict[tuple[str, str], dict[tuple, int]] = {}
+        self._pair_types: dict[tuple[str, str], dict[tuple, str]] = {}
         self._order_cache: dict[tuple[str, str], tuple[set, list[str]]] = {}  # (p, ch) -> (accounts, order)
         self._mapping_gen = 0   # bumped on every change of mapping
         self._route_cache: dict[tuple[str, str], tuple] = {}   # (p, ch) -> (mapping gen, types, routes)
-        self._call_ccys: dict[AccKey, dict[str, None]] = {}    # collateral account -> currencies in calls
         self._defaults = {acc: kind for kind, acc in self.p.default_accounts.items()}
         self._kind_rank = {k: i for i, k in enumerate(self.p.account_kinds)}
 
@@ -187,30 +187,39 @@ class CollateralModule(Module):
             a = self._add_account((p, ch, acc), _new_account(self._kind(p, ch, acc)))
         return a
 
+    @staticmethod
+    def _pair(index: dict, state: dict, pc: tuple[str, str]) -> dict:
+        """The part of ``state`` (keyed (p, ch, ...)) of one (p, ch), from its index; built from the
+        state on first use (also after a snapshot of an older version was restored)."""
+        part = index.get(pc)
+        if part is None:
+            part = index[pc] = {k: v for k, v in state.items() if k[:2] == pc}
+        return part
+
+    def _pair_requirements(self, p: str, ch: str) -> dict[tuple[str, str, str, str], int]:
+        return self._pair(self._pair_reqs, self.requirements, (p, ch))
+
+    def _pair_dcass_types(self, p: str, ch: str) -> dict[AccKey, str]:
+        return self._pair(self._pair_types, self.dcass_types, (p, ch))
+
     def _set_requirement(self, key: tuple[str, str, str, str], cents: int) -> None:
+        self._pair_requirements(key[0], key[1])[key] = cents
         self.requirements[key] = cents
-        pair = self._pair_reqs.get(key[:2])
-        if pair is None:
-            pair = self._pair_reqs[key[:2]] = {}
-        pair[key] = cents
 
     def _replace_requirements(self, p: str, ch: str, reqs: dict[tuple[str, str, str, str], int]) -> None:
         """The requirements of (p, ch) become ``reqs`` (keys of (p, ch) only)."""
-        old = self._pair_reqs.get((p, ch))
+        old = self._pair_requirements(p, ch)
         if old == reqs:
             return
         requirements = self.requirements
-        for k in old or ():
+        for k in old:
             del requirements[k]
         requirements.update(reqs)
         self._pair_reqs[(p, ch)] = dict(reqs)
 
     def _set_type(self, key: AccKey, account_type: str) -> None:
+        self._pair_dcass_types(key[0], key[1])[key] = account_type
         self.dcass_types[key] = account_type
-        pair = self._pair_types.get(key[:2])
-        if pair is None:
-            pair = self._pair_types[key[:2]] = {}
-        pair[key] = account_type
 
     def _add_account(self, key: AccKey, account: dict) -> dict:
         self.accounts[key] = account
@@ -309,22 +318,24 @@ class CollateralModule(Module):
                     for r in d.margin_requirements(p)]
         else:
             rows = rows(p)
-        if only_ch is not None:
-            rows = [r for r in rows if r[0] == only_ch]
-        reqs = {(p, ch, acc, ccy): int(value) for ch, acc, _, ccy, value in rows}
-        if len(reqs) < len(rows):   # several rows of one account and currency: their sum
-            reqs = {}
-            for ch, acc, _, ccy, value in rows:
+        reqs: dict[tuple[str, str, str, str], int] = {}
+        types: dict[AccKey, str] = {}
+        for ch, acc, atype, ccy, value in rows:
+            if ch == only_ch or only_ch is None:
                 k = (p, ch, acc, ccy)
-                reqs[k] = reqs.get(k, 0) + int(value)
-        return reqs, {(p, ch, acc): atype for ch, acc, atype, _, _ in rows}
+                if k in reqs:   # several rows of one account and currency: their sum
+                    reqs[k] += int(value)
+                else:
+                    reqs[k] = int(value)
+                types[(p, ch, acc)] = atype
+        return reqs, types
 
     def _requirements(self, p: str, ch: str) -> tuple[dict, dict]:
         """The requirements and DCASS account types of (p, ch): DCASS's now (else the last seen)."""
-        types = dict(self._pair_types.get((p, ch), {}))
+        types = dict(self._pair_dcass_types(p, ch))
         pulled = self._pull(p, ch)
         if pulled is None:
-            return dict(self._pair_reqs.get((p, ch), {})), types
+            return dict(self._pair_requirements(p, ch)), types
         types.update(pulled[1])
         return pulled[0], types
 
@@ -420,12 +431,11 @@ class CollateralModule(Module):
         if pulled is not None:
             reqs, types = pulled
             self._replace_requirements(p, ch, reqs)
-            known = self._pair_types.get((p, ch))
-            if known is None or not types.items() <= known.items():
+            if not types.items() <= self._pair_dcass_types(p, ch).items():
                 for k, v in types.items():
                     self._set_type(k, v)
-        reqs = self._pair_reqs.get((p, ch), {})
-        types = self._pair_types.get((p, ch), {})
+        reqs = self._pair_requirements(p, ch)
+        types = self._pair_dcass_types(p, ch)
         events: list = []
         results = self.results
         for acc, res in self._compute(p, ch, reqs, types).items():
@@ -440,7 +450,7 @@ class CollateralModule(Module):
             events.append(CoverageChanged(p, ch, acc, res.lines, res.excess_hkd))
             # margin calls follow the shortfalls of the stored result (only _update_calls
             # changes them): an unchanged result leaves them as they are
-            events += self._update_calls(key, res, now)
+            events += self._update_calls(key, res, now, old)
         return events
 
     def _pairs(self) -> list[tuple[str, str]]:
@@ -460,26 +470,23 @@ class CollateralModule(Module):
             return cand
         return datetime.combine(self.core.calendar.next_business_day(self.core.business_date), self.p.call_next_day_due)
 
-    def _update_calls(self, key: AccKey, res: Result, now: datetime) -> list:
+    def _update_calls(self, key: AccKey, res: Result, now: datetime, old: Result) -> list:
+        """Calls follow ``res``, which replaces ``old`` as the stored result: the account's open
+        calls are in currencies of the lines of ``old`` (those short in it)."""
         short = {l.currency: l.shortfall for l in res.lines if l.shortfall > 0}
-        open_ccys = self._call_ccys.get(key)   # the currencies of the account's calls (index of self.calls)
-        if open_ccys is None:
-            if not short:
-                return []
-            open_ccys = self._call_ccys[key] = {}
         events = []
         p, ch, acc = key
-        for ccy in sorted(short.keys() | open_ccys.keys()):
+        for ccy in sorted(short.keys() | {l.currency for l in old.lines}):
             ck = (p, ch, acc, ccy)
             call = self.calls.get(ck)
             amount = short.get(ccy, 0)
             if call is None:
+                if amount == 0:
+                    continue
                 call = self.calls[ck] = {"amount": amount, "called_at": now, "due": self._due(now)}
-                open_ccys[ccy] = None
                 status = "ISSUED"
             elif amount == 0:
                 del self.calls[ck]
-                del open_ccys[ccy]
                 status = "MET"
             elif amount != call["amount"]:
                 call["amount"] = amount

@@ -174,3 +174,23 @@ def test_requirement_changes_and_mapping_changes_are_reflected(h):
 def test_a_new_business_date_is_reflected(h):
     h.op(EndOfDay())
     check(h)
+
+
+def test_derived_indexes_rebuilt_from_state_give_the_same_results():
+    """As after restoring a snapshot of an older version: the derived attributes start empty."""
+    def scenario(reset: bool):
+        h = Harness(params=params_with(debt=[EFB, UST]))
+        h.op(SetFxRate("USD", Decimal("7.8")))
+        h.margin("H1", 10_000_000)
+        h.margin("IC1", 3_000_000)
+        h.run(DepositCash("HKCC", "HOUSE", "HKD", 4_000_000))
+        if reset:
+            m = h.ccms
+            m._alloc_cache, m._valuer_cache, m._order_cache, m._route_cache = {}, None, {}, {}
+            m._pair_reqs, m._pair_types = {}, {}
+        h.margin("H1", 3_000_000)              # the call is amended
+        h.run(DepositCash("HKCC", "HOUSE", "HKD", 10_000_000))   # and met
+        h.margin("IC1", 0)
+        return h.core.state_hash()
+
+    assert scenario(True) == scenario(False)
