@@ -91,6 +91,7 @@ class CollateralModule(Module):
         # the inputs it was computed from (see _compute)
         self._alloc_cache: dict[AccKey, tuple[tuple, Result]] = {}
         self._val_gen = 0   # bumped on every change of fx, prices or stock_rates
+        self._holdings_gen = 0   # bumped on every change of holdings (_hold) or new account
         self._valuer_cache: tuple | None = None
         self._acc_ids: dict[tuple[str, str], dict[str, None]] = {}   # (p, ch) -> ids in self.accounts
         # (p, ch) -> its part of requirements / dcass_types (built on first use: see _pair)
@@ -187,41 +188,51 @@ class CollateralModule(Module):
             a = self._add_account((p, ch, acc), _new_account(self._kind(p, ch, acc)))
         return a
 
-    @staticmethod
-    def _pair(index: dict, state: dict, pc: tuple[str, str]) -> dict:
-        """The part of ``state`` (keyed (p, ch, ...)) of one (p, ch), from its index; built from the
-        state on first use (also after a snapshot of an older version was restored)."""
-        part = index.get(pc)
+    # The parts of requirements and dcass_types of one (p, ch), from their indexes; built from the
+    # state on first use (also after a snapshot of an older version was restored).
+    def _pair_requirements(self, p: str, ch: str) -> dict[tuple[str, str, str, str], int]:
+        part = self._pair_reqs.get((p, ch))
         if part is None:
-            part = index[pc] = {k: v for k, v in state.items() if k[:2] == pc}
+            part = self._pair_reqs[(p, ch)] = {k: v for k, v in self.requirements.items() if k[:2] == (p, ch)}
         return part
 
-    def _pair_requirements(self, p: str, ch: str) -> dict[tuple[str, str, str, str], int]:
-        return self._pair(self._pair_reqs, self.requirements, (p, ch))
-
     def _pair_dcass_types(self, p: str, ch: str) -> dict[AccKey, str]:
-        return self._pair(self._pair_types, self.dcass_types, (p, ch))
+        part = self._pair_types.get((p, ch))
+        if part is None:
+            part = self._pair_types[(p, ch)] = {k: v for k, v in self.dcass_types.items() if k[:2] == (p, ch)}
+        return part
 
     def _set_requirement(self, key: tuple[str, str, str, str], cents: int) -> None:
         self._pair_requirements(key[0], key[1])[key] = cents
         self.requirements[key] = cents
 
-    def _replace_requirements(self, p: str, ch: str, reqs: dict[tuple[str, str, str, str], int]) -> None:
-        """The requirements of (p, ch) become ``reqs`` (keys of (p, ch) only)."""
+    def _replace_requirements(self, p: str, ch: str, reqs: dict[tuple[str, str, str, str], int]) -> dict:
+        """The requirements of (p, ch) become ``reqs`` (keys of (p, ch) only); returns them."""
         old = self._pair_requirements(p, ch)
         if old == reqs:
-            return
+            return old
         requirements = self.requirements
         for k in old:
             del requirements[k]
         requirements.update(reqs)
-        self._pair_reqs[(p, ch)] = dict(reqs)
+        self._pair_reqs[(p, ch)] = reqs
+        return reqs
 
     def _set_type(self, key: AccKey, account_type: str) -> None:
         self._pair_dcass_types(key[0], key[1])[key] = account_type
         self.dcass_types[key] = account_type
 
+    def _hold(self, account: dict, book: str, asset: str, quantity: int) -> None:
+        """The one writer of holdings: ``quantity`` of ``asset`` in ``book`` ("cash", "debt", "stock",
+        "specific"); an emptied securities holding is removed, cash keeps its zero."""
+        if quantity == 0 and book != "cash":
+            del account[book][asset]
+        else:
+            account[book][asset] = quantity
+        self._holdings_gen += 1
+
     def _add_account(self, key: AccKey, account: dict) -> dict:
+        self._holdings_gen += 1
         self.accounts[key] = account
         self._acc_ids.setdefault(key[:2], {})[key[2]] = None
         return account
@@ -388,23 +399,23 @@ class CollateralModule(Module):
         accounts = self.accounts
         # an account's coverage is a pure function of its requirements, the RMB limit left for it,
         # the business date (rules), the valuation inputs (_val_gen counts their changes) and its
-        # holdings: the cached key holds copies of the holdings, compared by value with the live ones
-        stamp = (bd, self._val_gen)
+        # holdings (_holdings_gen counts theirs; a hypothetical account is not cached)
+        stamp = (bd, self._val_gen, self._holdings_gen)
         valuer = None
         for acc in self._account_order(p, ch, accs):
             acc_reqs = by_acc.get(acc)
-            account = override.get(acc) or accounts.get((p, ch, acc)) or self._view(p, ch, acc)
-            key = (acc_reqs, limit_left, stamp, account["kind"], account["cash"], account["debt"], account["stock"])
+            key = (acc_reqs, limit_left, stamp)
             hit = cache.get((p, ch, acc))
-            if hit is not None and hit[0] == key:
+            if hit is not None and hit[0] == key and acc not in override:
                 out[acc] = hit[1]
             else:
                 if valuer is None:
                     valuer = self._valuer()
+                account = override.get(acc) or accounts.get((p, ch, acc)) or self._view(p, ch, acc)
                 needs = self._needs(acc_reqs or {}, rule, limit_left)
                 res = out[acc] = allocate(needs, self._pool(account), valuer, self.p)
-                cache[(p, ch, acc)] = ((acc_reqs, limit_left, stamp, account["kind"], dict(account["cash"]),
-                                        dict(account["debt"]), dict(account["stock"])), res)
+                if acc not in override:
+                    cache[(p, ch, acc)] = (key, res)
             if shared and acc_reqs and rmb in acc_reqs:
                 limit_left -= min(max(0, acc_reqs[rmb]), limit_left)
         return out
@@ -428,13 +439,13 @@ class CollateralModule(Module):
         if ch not in self.p.clearing_houses:
             return []
         pulled = self._pull(p, ch)
-        if pulled is not None:
-            reqs, types = pulled
-            self._replace_requirements(p, ch, reqs)
-            if not types.items() <= self._pair_dcass_types(p, ch).items():
-                for k, v in types.items():
+        if pulled is None:
+            reqs = self._pair_requirements(p, ch)
+        else:
+            reqs = self._replace_requirements(p, ch, pulled[0])
+            if not pulled[1].items() <= self._pair_dcass_types(p, ch).items():
+                for k, v in pulled[1].items():
                     self._set_type(k, v)
-        reqs = self._pair_requirements(p, ch)
         types = self._pair_dcass_types(p, ch)
         events: list = []
         results = self.results
@@ -594,7 +605,7 @@ class CollateralModule(Module):
         ccy = self._currency(cmd.currency)
         self._positive(cmd.amount, "amount")
         a = self._ensure(p, ch, cmd.account)
-        a["cash"][ccy] = a["cash"].get(ccy, 0) + cmd.amount
+        self._hold(a, "cash", ccy, a["cash"].get(ccy, 0) + cmd.amount)
         ins, events = self._instruction(p, ch, cmd.account, "DEPOSIT", "CASH", ccy, cmd.amount, False, ctx.now,
                                         self.core.business_date, pending=False)
         events += self._refresh(p, ch, ctx.now)
@@ -621,7 +632,7 @@ class CollateralModule(Module):
         self._check_no_shortfall(p, ch, cmd.account, hypo)
         value_date = self._cash_value_date(ctx.now)
         a = self._ensure(p, ch, cmd.account)
-        a["cash"][ccy] = held - cmd.amount
+        self._hold(a, "cash", ccy, held - cmd.amount)
         ins, events = self._instruction(p, ch, cmd.account, "WITHDRAW", "CASH", ccy, cmd.amount, False, ctx.now,
                                         value_date, pending=True)
         events += self._complete_due(ctx.now)
@@ -650,7 +661,7 @@ class CollateralModule(Module):
             raise ClearingError(C.INSTRUMENT_MATURED, asset, field="instrument")
         a = self._ensure(p, ch, cmd.account)
         book = "specific" if cmd.specific else ("stock" if cls == "STOCK" else "debt")
-        a[book][asset] = a[book].get(asset, 0) + cmd.quantity
+        self._hold(a, book, asset, a[book].get(asset, 0) + cmd.quantity)
         ins, events = self._instruction(p, ch, cmd.account, "DEPOSIT", cls, asset, cmd.quantity, cmd.specific,
                                         ctx.now, bd, pending=False)
         events += self._refresh(p, ch, ctx.now)
@@ -678,9 +689,7 @@ class CollateralModule(Module):
             hypo[book][asset] = held - cmd.quantity
             self._check_no_shortfall(p, ch, cmd.account, hypo)
         a = self._ensure(p, ch, cmd.account)
-        a[book][asset] = held - cmd.quantity
-        if a[book][asset] == 0:
-            del a[book][asset]
+        self._hold(a, book, asset, held - cmd.quantity)
         ins, events = self._instruction(p, ch, cmd.account, "WITHDRAW", cls, asset, cmd.quantity, cmd.specific,
                                         ctx.now, self.core.business_date, pending=False)
         events += self._refresh(p, ch, ctx.now)
@@ -957,7 +966,7 @@ class CollateralModule(Module):
             for a in lines:
                 a["posted_on"] = today
             account = self._ensure(p, ch, acc)
-            account["cash"][ccy] = account["cash"].get(ccy, 0) + interest + accommodation
+            self._hold(account, "cash", ccy, account["cash"].get(ccy, 0) + interest + accommodation)
             events.append(InterestPosted(p, ch, acc, ccy, max(a["business_date"] for a in lines), interest,
                                          accommodation, interest + accommodation, account["cash"][ccy]))
         return events
