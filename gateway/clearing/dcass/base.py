@@ -132,7 +132,7 @@ class DcassBase(Module):
         self._daily: dict[tuple[str, str], Account] = {}          # (participant, clearing house) -> DAILY
         self._gross: dict[tuple[str, str], bool] = {}             # account -> kept gross
         self._deadlines: dict[tuple[date, time], datetime] = {}   # cut-off datetimes
-        self._rows: dict[str, tuple] = {}                         # margin_rows per participant
+        self._rows: dict[str, tuple] = {}                         # margin_rows' layout per participant
 
     # ------------------------------------------------------------ small helpers
     @property
@@ -618,10 +618,11 @@ class DcassBase(Module):
                 prev = old.get(ccy)
                 if prev == value or (prev is None and value == 0):
                     continue
+                if prev is None:
+                    self._rows.pop(pa[0], None)     # a new row for margin_rows
                 old[ccy] = value
                 if acct is None:
                     acct = self.accounts[pa]
-                    self._rows.pop(pa[0], None)
                 events.append(MarginChanged(acct.participant, acct.clearing_house, acct.account_id,
                                             acct.account_type, ccy, value))
         return events

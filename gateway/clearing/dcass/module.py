@@ -104,10 +104,11 @@ class DcassModule(PostTradeMixin, ExerciseMixin, EndOfDayMixin):
 
     def margin_rows(self, participant: str) -> list[tuple[str, str, str, str, int]]:
         """``margin_requirements`` as plain (clearing house, account id, account type name,
-        currency, requirement) tuples, same order, no event objects (CCMS's hot path). Remembered
-        per participant until one of its requirements changes."""
-        rows = self._rows.get(participant)
-        if rows is None:
+        currency, requirement) tuples, same order, no event objects (CCMS's hot path). Which rows
+        there are, in which order, is remembered per participant until an account or a currency
+        is added; the requirements are read afresh."""
+        layout = self._rows.get(participant)
+        if layout is None:
             out = []
             margins = self.margins
             accounts = self.accounts
@@ -115,9 +116,9 @@ class DcassModule(PostTradeMixin, ExerciseMixin, EndOfDayMixin):
                 acct = accounts[pa]
                 by_ccy = margins[pa]
                 for ccy in sorted(by_ccy):
-                    out.append((acct.clearing_house, pa[1], acct.account_type.name, ccy, by_ccy[ccy]))
-            rows = self._rows[participant] = tuple(out)
-        return list(rows)
+                    out.append((acct.clearing_house, pa[1], acct.account_type.name, ccy, by_ccy))
+            layout = self._rows[participant] = tuple(out)
+        return [(ch, a, t, ccy, by_ccy[ccy]) for ch, a, t, ccy, by_ccy in layout]
 
     def short_call_positions(self, participant: str, account_id: str) -> list[ShortCallPosition]:
         """Short positions in stock call options (the ones a covered call can cover)."""

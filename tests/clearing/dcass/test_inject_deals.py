@@ -51,7 +51,12 @@ def test_batch_leaves_the_same_state_as_one_by_one(env, seed):
         e.deal("HSI NOV26", 25000, 3, "CPA01", "CPB02", "HKCC-HOUSE", "HKCC-HOUSE")
         e.deal("CUS DEC26", 72000, 2, "CPC03", "CPA01", "", "HKCC-OMNIBUS")
     feed = _feed(env, 120, seed)
-    singles = [one.op(d).reply for d in feed]
+    singles = []
+    for d in feed:
+        singles.append(one.op(d).reply)
+        for p in (d.buyer, d.seller):   # margin_rows remembers its layout: still right as rows come
+            assert one.d.margin_rows(p) == [(m.clearing_house, m.account_id, m.account_type.name, m.currency,
+                                             m.requirement) for m in one.d.margin_requirements(p)]
     out = env.op(InjectDeals(tuple(feed)))
     assert out.reply.deal_nos == tuple(b.deal_nos[0] for b in singles)
     assert out.reply.trade_nos == tuple(n for b in singles for n in b.trade_nos)
@@ -60,6 +65,9 @@ def test_batch_leaves_the_same_state_as_one_by_one(env, seed):
     for p in HKCC:
         assert [m for m in env.q(MarginQuery(p)) if m.requirement] == \
             [m for m in one.q(MarginQuery(p)) if m.requirement]
+        for e in (env, one):   # CCMS's plain rows say what the records say
+            assert e.d.margin_rows(p) == [(m.clearing_house, m.account_id, m.account_type.name, m.currency,
+                                           m.requirement) for m in e.d.margin_requirements(p)]
     # and they go on the same way
     nxt = InjectDeal(env.key("HSI DEC26"), 25100, 4, "CPE05", "CPB02", trade_time=datetime(2026, 11, 2, 12))
     assert env.op(nxt).reply == one.op(nxt).reply
