@@ -110,7 +110,10 @@ def allocate(needs: list[Need], pool: dict[tuple[str, str], int], valuer: Valuer
 
     # the holdings in their order of use: cash (cash_priority order), then non-cash (pool_order);
     # holdings are only used up, never removed, so the order holds throughout
-    cash = [k for k in params.cash_keys if k in avail]
+    rank = params.cash_rank
+    cash = [k for k in avail if k in rank]
+    if len(cash) > 1:
+        cash.sort(key=rank.__getitem__)
     keys = pool_order(params, avail) if len(cash) < len(avail) else []
     # 1. cash in the settlement currency
     for n in needs:

@@ -362,14 +362,12 @@ class CollateralModule(Module):
         return order
 
     def _pool(self, account: dict) -> dict[tuple[str, str], int]:
-        pool: dict[tuple[str, str], int] = {}
-        for ccy, amt in account["cash"].items():
-            if amt > 0:
-                pool[("CASH", ccy)] = amt
-        for iid, q in account["debt"].items():
-            if q > 0:
-                pool[(self.p.debt[iid].type, iid)] = q
-        if account["kind"] in self.p.stock_account_kinds:
+        pool = {("CASH", ccy): amt for ccy, amt in account["cash"].items() if amt > 0}
+        if account["debt"]:
+            for iid, q in account["debt"].items():
+                if q > 0:
+                    pool[(self.p.debt[iid].type, iid)] = q
+        if account["stock"] and account["kind"] in self.p.stock_account_kinds:
             for code, q in account["stock"].items():
                 if q > 0:
                     pool[("STOCK", code)] = q

@@ -69,7 +69,7 @@ class Params:
         self.accepted_cash: tuple[str, ...] = tuple(cur["accepted_cash"])
         self.settlement_order: tuple[str, ...] = tuple(cur["settlement_order"])
         self.cash_priority: tuple[str, ...] = tuple(cur["cash_priority"])
-        self.cash_keys: tuple[tuple[str, str], ...] = tuple(("CASH", c) for c in self.cash_priority)
+        self.cash_rank: dict[tuple[str, str], int] = {("CASH", c): i for i, c in enumerate(self.cash_priority)}
         self.rmb: str = cur["rmb"]
         self.settlement_rank: dict[str, int] = {c: i for i, c in enumerate(self.settlement_order)}
         self._fx_default = parameters["fx_default"]
