@@ -60,6 +60,8 @@ def _type_name(t: Any) -> str:
     except KeyError:
         name = _TYPE_NAMES[k] = getattr(t, "name", str(t))
         return name
+    except TypeError:   # unhashable: not remembered
+        return getattr(t, "name", str(t))
 
 
 def _new_account(kind: str) -> dict:
@@ -94,7 +96,7 @@ class CollateralModule(Module):
         self._holdings_gen = 0   # bumped on every change of holdings (_hold) or new account
         self._valuer_cache: tuple | None = None
         self._acc_ids: dict[tuple[str, str], dict[str, None]] = {}   # (p, ch) -> ids in self.accounts
-        # (p, ch) -> its part of requirements / dcass_types (built on first use: see _pair)
+        # (p, ch) -> its part of requirements / dcass_types (see _pair_requirements)
         self._pair_reqs: dict[tuple[str, str], dict[tuple, int]] = {}
         self._pair_types: dict[tuple[str, str], dict[tuple, str]] = {}
         self._order_cache: dict[tuple[str, str], tuple[set, list[str]]] = {}  # (p, ch) -> (accounts, order)
