@@ -9,6 +9,7 @@ SEOCH); against a gateway with the shipped data they use the demo participants.
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 
 from protocol.kinds import Kind
@@ -55,6 +56,32 @@ async def _members(op: Conn, *houses: str) -> set[str]:
     return {it.participant for it in getattr(body, "items", []) if all(getattr(it, h) for h in houses)}
 
 
+def _injections(series, price: int, parts: list[str], batch: int) -> Cycle:
+    """The operator's injections: deal d is bought by participant d % n and sold by (d + 1) % n.
+    One deal per EC101, or ``batch`` deals per EC104 (request j carries deals j*batch ...)."""
+    n = len(parts)
+
+    def deal(d: int, cls):
+        return cls(series=series, price=price, quantity=1, buyer=parts[d % n], seller=parts[(d + 1) % n])
+    if batch == 1:
+        return Cycle([Template(int(Kind.TRANSACTION), encode_message(deal(i, m.InjectDealRequest)))
+                      for i in range(n)])
+    kinds = n // math.gcd(n, batch)  # distinct requests before the rotation repeats
+    return Cycle([Template(int(Kind.TRANSACTION), encode_message(m.InjectDealsRequest(
+        deals=[deal(j * batch + k, m.DealItem) for k in range(batch)]))) for j in range(kinds)])
+
+
+def _per_deal(result: dict, batch: int) -> dict:
+    """A run's figures per deal: with EC104 each request carries ``batch`` deals."""
+    if batch > 1:
+        result["injections_per_s"] = result["throughput"]
+        result["throughput"] = round(result["throughput"] * batch, 1)
+        result["ops"] = result["ops"] * batch
+        if result.get("server_cpu_us_per_op") is not None:
+            result["server_cpu_us_per_op"] = round(result["server_cpu_us_per_op"] / batch, 2)
+    return result
+
+
 async def trades(spec: dict) -> dict:
     """The operator injects exchange deals (EC101) at ``rate``, rotating buyer and seller over the
     DCASS participants; each participant's back office is subscribed to its trades and clearing
@@ -76,9 +103,8 @@ async def trades(spec: dict) -> dict:
         conns.append(await login(spec["host"], spec["port"], user, pw, "sub"))
     offs = [{} if ceiling else await _subscribe(c, (TRADES, CLEARING)) for c in conns]
     series = (await _series(op, p.get("class_id", "HSI-F"), ceiling)).series
-    tpl = Cycle([Template(int(Kind.TRANSACTION), encode_message(m.InjectDealRequest(
-        series=series, price=p.get("price", 25000), quantity=1, buyer=parts[i], seller=parts[(i + 1) % n])))
-        for i in range(n)])
+    batch = p.get("batch", 1)
+    tpl = _injections(series, p.get("price", 25000), parts, batch)
     drv = Driver([op], tpl, p["window"], p.get("tick_us", 100))
     dues = drv.dues
     state = {"first": 0, "hist": None, "t_end": 1 << 62, "bd6": 0, "other": 0}
@@ -106,7 +132,7 @@ async def trades(spec: dict) -> dict:
                     state["other"] += 1
                 return
             c.bd6 += 1
-            j = index_of(i, seq - off_t - 1)
+            j = index_of(i, seq - off_t - 1) // batch   # the deal's injection (request)
             if j < state["first"] or j >= len(dues):
                 return
             h = state["hist"]
@@ -120,7 +146,7 @@ async def trades(spec: dict) -> dict:
 
     def delivered() -> bool:
         total = len(dues)
-        return op.inflight <= 0 and (ceiling or all(c.bd6 >= expected(i, total) for i, c in enumerate(conns)))
+        return op.inflight <= 0 and (ceiling or all(c.bd6 >= expected(i, total * batch) for i, c in enumerate(conns)))
     sampler = Sampler(spec.get("server_pid"))
     out = []
     for r_i in range(p["runs"] + (1 if p.get("warmup") else 0)):
@@ -137,12 +163,12 @@ async def trades(spec: dict) -> dict:
         if not ceiling:  # from a ceiling no broadcasts come: the latency stays the operator's round trip
             r.hist = state["hist"]
         total = len(dues)
-        r.extra.update({"deals": r.ops, "bd6_deliveries": state["bd6"], "other_deliveries": state["other"],
+        r.extra.update({"deals": r.ops * batch, "bd6_deliveries": state["bd6"], "other_deliveries": state["other"],
                         "deliveries_per_s": round((state["bd6"] + state["other"]) / dur, 1),
-                        "participants": n,
-                        "missing": 0 if ceiling else sum(max(0, expected(i, total) - c.bd6)
+                        "participants": n, "deals_per_injection": batch,
+                        "missing": 0 if ceiling else sum(max(0, expected(i, total * batch) - c.bd6)
                                                          for i, c in enumerate(conns))})
-        out.append(r.result())
+        out.append(_per_deal(r.result(), batch))
     _close(conns + [op])
     return {"runs": out}
 
@@ -221,10 +247,9 @@ async def day(spec: dict) -> dict:
                 c.other += 1
         c.on_bcast_frame = on_frame
     series = (await _series(op, p.get("class_id", "HSI-F"))).series
-    tpl = Cycle([Template(int(Kind.TRANSACTION), encode_message(m.InjectDealRequest(
-        series=series, price=p.get("price", 25000), quantity=1, buyer=parts[i], seller=parts[(i + 1) % n])))
-        for i in range(n)])
-    deals = p.get("trades", 500_000) // 2
+    batch = p.get("batch", 1)
+    tpl = _injections(series, p.get("price", 25000), parts, batch)
+    deals = p.get("trades", 500_000) // 2 // batch   # injections (requests) of ``batch`` deals
     window = p.get("window", 200)
     st = {"sent": 0, "acked": 0, "rejects": 0}
 
@@ -247,18 +272,19 @@ async def day(spec: dict) -> dict:
     t0 = time.monotonic()
     top_up(0)
     while time.monotonic() - t0 < max_s:
-        if st["acked"] >= deals and sum(c.bd6 for c in conns) >= 2 * (deals - st["rejects"]):
+        if st["acked"] >= deals and sum(c.bd6 for c in conns) >= 2 * batch * (deals - st["rejects"]):
             break
         await asyncio.sleep(0.01)
     elapsed = time.monotonic() - t0
     trades_done = sum(c.bd6 for c in conns)
-    finished = st["acked"] >= deals and trades_done >= 2 * (deals - st["rejects"])
+    finished = st["acked"] >= deals and trades_done >= 2 * batch * (deals - st["rejects"])
     server = sampler.stop(elapsed, trades_done)
     h = Histogram()
     h.record(int(elapsed * 1e9))
     run = {"duration_s": round(elapsed, 3), "ops": trades_done, "throughput": round(trades_done / elapsed, 1),
            "errors": st["rejects"], "issued": st["sent"], "latency_us": h.summary(), "hist": h.to_dict(),
-           "finished": finished, "trades_wanted": 2 * deals, "participants": n,
+           "finished": finished, "trades_wanted": 2 * batch * deals, "participants": n,
+           "deals_per_injection": batch,
            "deliveries": trades_done + sum(c.other for c in conns),
            "projected_500k_trades_s": round(500_000 / (trades_done / elapsed), 1) if trades_done else None}
     run.update(server)
