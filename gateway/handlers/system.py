@@ -29,14 +29,29 @@ def ymd(d) -> str:
                 _YMD.clear()
             text = _YMD[d] = f"{d.year}{d.month:02d}{d.day:02d}" if d.year >= 1000 else d.strftime("%Y%m%d")
         return text
-    if d.year >= 1000:
-        return f"{d.year}{d.month:02d}{d.day:02d}"
-    return d.strftime("%Y%m%d")
+    last = _LAST_YMD
+    if d is last[0]:  # a batch's events share their date-time
+        return last[1]
+    text = f"{d.year}{d.month:02d}{d.day:02d}" if d.year >= 1000 else d.strftime("%Y%m%d")
+    last[0], last[1] = d, text
+    return text
+
+
+_LAST_YMD: list = [None, ""]
+_LAST_HMS: list = [None, ""]
 
 
 def hms(t) -> str:
-    """HHMMSS, blank for None."""
-    return f"{t.hour:02d}{t.minute:02d}{t.second:02d}" if t else ""
+    """HHMMSS, blank for None (the last date-time's text is remembered: the events of one command
+    share it)."""
+    last = _LAST_HMS
+    if t is last[0]:
+        return last[1]
+    if not t:
+        return ""
+    text = f"{t.hour:02d}{t.minute:02d}{t.second:02d}"
+    last[0], last[1] = t, text
+    return text
 
 
 def parse_datetime(date_s: str, time_s: str, default_date, field_date: str = "business_date",
