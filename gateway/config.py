@@ -33,6 +33,8 @@ class Settings:
     login_timeout: float = 10.0            # a connection must log in within this time
     # the general stream
     stream_heartbeat_seconds: int = 10     # BI9 on the general stream (0: none)
+    # memory
+    gc_freeze_seconds: float = 1.0         # move surviving objects out of the cyclic GC's view this often (0: never)
     # durability (docs/guides/reliability.md)
     journal_path: str | None = None        # None: in memory only; a file path: journal every command there
     journal_flush: str = "always"          # always: fsync each command before its reply; group: fsync every journal_group_ms

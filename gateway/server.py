@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import gc
 import itertools
 import signal
 from dataclasses import dataclass
@@ -372,6 +373,8 @@ class Gateway:
         self._schedule_tick()
         if self.settings.stream_heartbeat_seconds:
             self._schedule_stream_heartbeat()
+        if self.settings.gc_freeze_seconds:
+            self._freeze_gc()
         log.info("listening", host=self.settings.host, port=self.port,
                  business_date=str(self.core.business_date))
 
@@ -398,7 +401,8 @@ class Gateway:
 
     def _schedule_tick(self) -> None:
         period = max(0.02, min(1.0, self.settings.heartbeat_interval / 4))
-        self._timers = [t for t in self._timers if not t.cancelled()]
+        now = self.loop.time()  # the timers still to fire (those fired or cancelled are dropped)
+        self._timers = [t for t in self._timers if not t.cancelled() and t.when() > now]
         self._timers.append(self.loop.call_later(period, self._tick))
 
     def _tick(self) -> None:
@@ -419,6 +423,18 @@ class Gateway:
                 self.dirty.add(conn)
         self.flush()
         self._schedule_tick()
+
+    def _freeze_gc(self) -> None:
+        """The day's state (trades, positions, stream logs of encoded frames) lives until the
+        end of the day or a reset: it only grows. The cyclic GC would still walk all of it in every
+        full collection, a pause of 100-200 ms once the heap holds a few million objects (the p99
+        of a busy gateway). So what has survived is moved, every ``gc_freeze_seconds``, to the
+        permanent generation (``gc.freeze()``, O(1)): collections then see only the objects of the
+        last interval. Frozen objects are still freed by reference counting; only a reference
+        cycle that was alive at a freeze and dies later is not reclaimed (the hot paths create
+        none: the codec and the core use no cyclic structures)."""
+        gc.freeze()
+        self._timers.append(self.loop.call_later(self.settings.gc_freeze_seconds, self._freeze_gc))
 
     def _schedule_stream_heartbeat(self) -> None:
         def beat():

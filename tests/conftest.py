@@ -16,8 +16,10 @@ START = "2026-11-23T09:00:00"  # a Monday, a business day
 
 
 def settings(**kw) -> Settings:
+    # gc_freeze_seconds=0: the test process runs a thousand short gateways; freezing would keep
+    # pytest's own reference cycles forever (tests/e2e/test_gc_freeze.py tests the freezing)
     base = dict(host="127.0.0.1", port=0, heartbeat_interval=5.0, stream_heartbeat_seconds=0,
-                start_business_time=START, freeze_clock=True)
+                start_business_time=START, freeze_clock=True, gc_freeze_seconds=0)
     base.update(kw)
     return Settings(**base)
 
