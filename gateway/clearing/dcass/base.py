@@ -456,7 +456,7 @@ class DcassBase(Module):
         """PositionChanged for every position touched, margin books brought up to date with them
         (as _position_event and _margin_position), then the requirements recomputed."""
         events = batch.events
-        positions, accounts, facts, aggs = self.positions, self.accounts, self._facts, self._aggs
+        positions, accounts, facts, margin_position = self.positions, self.accounts, self._facts, self._margin_position
         for k in batch.positions:
             p = positions[k]
             pa = (p.participant, p.account_id)
@@ -465,17 +465,7 @@ class DcassBase(Module):
             events.append(PositionChanged(p.participant, acct.clearing_house, p.account_id, acct.account_type,
                                           p.series_key, f.name, p.long, p.short, p.exercise_pending, p.exercised,
                                           p.assigned, p.covered, p.deny_exercise, f.cls_id, f.underlying))
-            books = aggs.get((pa, f.underlying))
-            if books is None:
-                self._books(pa, f.underlying)       # built from the current positions, this one included
-                continue
-            unit = self._losses(f.series)
-            short = p.short - p.covered if f.stock_call else p.short
-            if len(books) == 2:
-                books[0].put(f.key, f.expiry, f.is_option, unit, p.long)
-                books[1].put(f.key, f.expiry, f.is_option, unit, -short)
-            else:
-                books[0].put(f.key, f.expiry, f.is_option, unit, p.long - short)
+            margin_position(p)
         events += self._recompute(batch.accounts.items())
         return events
 
@@ -503,11 +493,7 @@ class DcassBase(Module):
     def _losses(self, s: Series) -> tuple:
         """Unit scenario losses of a series at the current margin prices (cached while they stay)."""
         k = s.key
-        price = self.settlement.get(k)
-        if price is None:
-            price = self.prev_settlement.get(k)
-            if price is None:
-                price = self._from_underlying(s)
+        price = self.margin_price(s)
         und = self._facts[k].underlying
         und_price = self.underlying_prices[und]
         hit = self._unit_losses.get(k)
