@@ -297,22 +297,31 @@ class _Gen:
                 args.append(f"_bool({v})")
         return vars_, args
 
-    def encode(self, fields: list[_Field], src: str) -> list[str]:
+    def encode(self, fields: list[_Field], src: str, pre: list[str]) -> list[str]:
+        """Expressions of the packed values, reading ``src``; ``pre`` receives the assignments they
+        need first: a nested record and every text field are read once into a local (a text
+        field's value is used three times, and ``o.trade.x`` would cost two lookups per use)."""
         exprs: list[str] = []
         for f in fields:
             if f.kind in ("filler", "items"):
                 continue
             e = f"{src}.{f.name}"
             if f.kind == "record":
-                exprs += self.encode(f.record.fields, e)
+                r = self.var()
+                pre.append(f"{r} = {e}")
+                exprs += self.encode(f.record.fields, r, pre)
             elif f.kind == "text":
                 # inline for the common case (a call per text field cost more than the padding);
                 # too long or not text: _text raises as before
                 n = f.length
-                exprs.append(f"({e}.encode('ascii').ljust({n}) if len({e}) <= {n} else _text({e}, {n}))")
+                t = self.var()
+                pre.append(f"{t} = {e}")
+                exprs.append(f"({t}.encode('ascii').ljust({n}) if len({t}) <= {n} else _text({t}, {n}))")
             elif f.kind == "code":  # members and their values as ints; the enum call only to raise
                 d = self.sym({int(m): int(m) for m in f.enum_cls}, "D")
-                exprs.append(f"({d}[{e}] if {e} in {d} else {self.sym(f.enum_cls, 'E')}({e}))")
+                c = self.var()
+                pre.append(f"{c} = {e}")
+                exprs.append(f"({d}[{c}] if {c} in {d} else {self.sym(f.enum_cls, 'E')}({c}))")
             elif f.kind == "bool":
                 exprs.append(f"(1 if {e} else 0)")
             else:
@@ -397,7 +406,9 @@ class Record:
         ns: dict[str, Any] = {"_text": _pad_text, "_bool": _bool, "_S": self.struct, "_cls": self.cls}
         g = _Gen(ns)
         vars_, args = g.decode(self.fields)
-        enc = g.encode(self.fields, "o")
+        pre: list[str] = []
+        enc = g.encode(self.fields, "o", pre)
+        prelude = [f"    {a}" for a in pre]
         size = self.size
         lines = []
         if self.has_items:
@@ -416,6 +427,7 @@ class Record:
             lines.append(f"    items = [_IDEC(*t) for t in _IS.iter_unpack(buf[off + {size}:end])] if {cnt} else []")
             lines.append(f"    return _cls({', '.join(args + ['items'])}), end")
             lines.append("def encode(o):")
+            lines += prelude
             lines.append(f"    items = o.{self.items.name}")
             lines.append(f"    head = _S.pack({', '.join(enc + ['len(items)'])})")
             lines.append("    if not items: return head")
@@ -429,11 +441,13 @@ class Record:
                 lines.append("    _S.unpack_from(buf, off)")
             lines.append(f"    return _cls({', '.join(args)}), off + {size}")
             lines.append("def encode(o):")
+            lines += prelude
             lines.append(f"    return _S.pack({', '.join(enc)})")
         # helpers used for items: from raw values / to raw values
         lines.append(f"def decode_values({', '.join(vars_)}):")
         lines.append(f"    return _cls({', '.join(args)})")
         lines.append("def encode_values(o):")
+        lines += prelude
         lines.append(f"    return ({', '.join(enc)}{',' if len(enc) == 1 else ''})")
         src = "\n".join(lines)
         exec(compile(src, f"<codec {self.name}>", "exec"), ns)
