@@ -16,6 +16,7 @@ import enum
 from ..codec import I32, I64, U8, U16, U32, Bool, Code, Filler, Items, Nested, Struct, Text, record
 from ..kinds import Kind
 from ..registry import message
+from ..series_names import parse_series_key
 
 SECTION = "dcass"
 
@@ -98,6 +99,9 @@ SeriesKey = record("series_key", Struct(
     "expiration_date" / U16 * "Expiry: days since 1990-01-01 (our packing)",
     "strike_price" / I32 * "Strike price in the class's strike decimals (0 for futures)",
 ), "12-byte OMnet-style series key (layout owned by DCASS, docs/guides/dcass.md). All zero: any series.")
+# SeriesKey.parse("HSI DEC26", items): the key of a series named as people name it, matched against the
+# server's series list (DA102 items); see protocol/series_names.py for why a name needs that list.
+SeriesKey.parse = classmethod(parse_series_key)
 
 AllocationItem = record("allocation_item", Struct(
     "account_id" / Text(16) * "Destination account of the participant",
