@@ -32,7 +32,7 @@ from protocol.codec import EncodeError
 from protocol.kinds import Kind
 from protocol.registry import BY_CODE, BY_NAME, all_specs
 from protocol.series_names import FORMAT as SERIES_FORMAT
-from protocol.series_names import SeriesDirectory, SeriesNameError, parse_series_name
+from protocol.series_names import SeriesDirectory, SeriesNameError
 from protocol.streams import BY_NAME as STREAMS
 from protocol.values import FieldValueError, allowed_of, expected_of, from_dict, one_line, to_dict
 
@@ -124,11 +124,7 @@ def build_message(spec, data: dict, series: SeriesDirectory | None = None):
     ``series`` when given (else a zero key stands in: validation only)."""
     for path, name in series_names_in(spec.record, data):
         try:
-            if series is None:
-                parse_series_name(name)
-                key = {}
-            else:
-                key = series.key(name)
+            key = series.key(name) if series is not None else {}  # names are checked by the server's list
         except SeriesNameError as e:
             raise UsageError(f"{spec.code} field {path}: {e}") from None
         _replace(data, path, key)

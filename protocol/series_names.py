@@ -93,10 +93,11 @@ class SeriesDirectory:
 
     def key(self, text: str) -> Any:
         """The series key named ``text``; raises :class:`SeriesNameError`."""
+        found = self._by_name.get(_plain(text)) if isinstance(text, str) else None
+        if found is not None:
+            return found
         name = parse_series_name(text)
         found = self._by_name.get(name)
-        if found is None:
-            found = self._by_name.get(text.strip().upper())
         if found is not None:
             return found
         near = [n for n in self.names if _near(n, name, month=True)] or \
@@ -108,7 +109,11 @@ def _key(text: str) -> SeriesName | str:
     try:
         return parse_series_name(text)
     except SeriesNameError:
-        return text.strip().upper()
+        return _plain(text)
+
+
+def _plain(text: str) -> str:
+    return " ".join(text.split()).upper()
 
 
 def _near(known: str, want: SeriesName, month: bool) -> bool:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import asyncio
 
-
 from clients import cli
 from protocol.streams import Stream
 
