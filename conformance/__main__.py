@@ -1,7 +1,7 @@
 """``python -m conformance --host H --port P``: certify whatever listens there.
 
 Exit code 0 when every selected case passed (or was skipped), 1 when one failed or errored,
-2 on a usage error (bad option, bad case file).
+2 on a usage error (bad option, bad case file, a reset not allowed), 3 when the target cannot be reached.
 """
 from __future__ import annotations
 
@@ -20,12 +20,18 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="hkpost-conformance",
         description="Black-box conformance runner for the OAPI-style protocol (docs/protocol.md). "
-                    "Every case starts from an operator reset (EC5); the target needs the operator role.")
+                    "Every case starts from an operator reset (EC5) that discards all of the target's state: "
+                    "give --allow-reset to agree to that; the target needs the operator role.")
     p.add_argument("--host", default="127.0.0.1", help="target host (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=7600, help="target port (default 7600)")
-    p.add_argument("--include", "-i", action="append", default=[], metavar="GLOB",
-                   help="run only cases whose id matches (repeatable; 'session' means session.*)")
-    p.add_argument("--exclude", "-x", action="append", default=[], metavar="GLOB", help="skip matching cases (repeatable)")
+    p.add_argument("--include", "-i", action="append", default=[], metavar="PATTERN",
+                   help="run only cases whose id contains PATTERN (ignoring case, as pytest -k), or matches it "
+                        "when it is a glob with * ? [ (repeatable)")
+    p.add_argument("--exclude", "-x", action="append", default=[], metavar="PATTERN",
+                   help="skip cases selected the same way (repeatable)")
+    p.add_argument("--allow-reset", action="store_true",
+                   help="agree that every case resets the target (EC5: all of its state is discarded); "
+                        "without it the runner refuses to run cases that reset")
     p.add_argument("--list", action="store_true", help="list the selected cases and exit")
     p.add_argument("--lint", action="store_true",
                    help="check the selected cases against this runner's message declarations and exit")
@@ -115,15 +121,27 @@ def main(argv: list[str] | None = None) -> int:
     if not cases:
         print("hkpost-conformance: no case selected", file=sys.stderr)
         return 2
+    resetting = [c.id for c in cases if c.setup.get("reset", True)]
+    if resetting and not args.allow_reset:
+        print(f"hkpost-conformance: {len(resetting)} selected case(s) reset the target to fresh demo data (EC5 "
+              f"discards all of its state): give --allow-reset if {args.host}:{args.port} may be reset",
+              file=sys.stderr)
+        return 2
     config = config_from(args)
     console = Console(verbose=args.verbose, quiet=args.quiet)
     run = asyncio.run(Runner(config).run(cases, console.progress))
+    if run.stopped and not run.results:
+        print(f"hkpost-conformance: {run.stopped}; no case run", file=sys.stderr)
+        return 3
     console.summary(run)
+    if run.stopped:
+        print(f"hkpost-conformance: {run.stopped}; stopped after {len(run.results)} of {len(cases)} case(s)",
+              file=sys.stderr)
     if args.junit:
         write_junit(run, args.junit)
     if args.json:
         write_json(run, args.json)
-    return 0 if run.ok else 1
+    return 3 if run.stopped else 0 if run.ok else 1
 
 
 if __name__ == "__main__":

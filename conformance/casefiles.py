@@ -192,12 +192,13 @@ def _order(c: Case) -> tuple:
 
 
 def select(cases: list[Case], include: list[str] | None = None, exclude: list[str] | None = None) -> list[Case]:
-    """Cases whose id matches any include glob (all when none) and no exclude glob. A glob without
-    a wildcard also matches every id below it (``session`` selects ``session.*``)."""
+    """Cases whose id matches any include pattern (all when none) and no exclude pattern. A pattern
+    with a wildcard (``*?[``) is a glob matched against the whole id (``session.3.4.*``); any other
+    is a substring of the id, ignoring case, as with pytest ``-k`` (``give-up``, ``session``)."""
     def match(cid: str, pat: str) -> bool:
-        if fnmatch.fnmatchcase(cid, pat):
-            return True
-        return not any(ch in pat for ch in "*?[") and cid.startswith(pat + ".")
+        if any(ch in pat for ch in "*?["):
+            return fnmatch.fnmatchcase(cid, pat)
+        return pat.lower() in cid.lower()
     out = []
     for c in cases:
         if include and not any(match(c.id, p) for p in include):

@@ -99,6 +99,7 @@ def to_json(run: RunResult) -> dict:
         "strict": run.strict,
         "summary": run.counts(),
         "ok": run.ok,
+        "stopped": run.stopped,
         "server": run.info,
         "cases": [r.to_dict() for r in run.results],
     }

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -128,6 +129,7 @@ class RunResult:
     duration: float
     strict: bool
     info: dict = field(default_factory=dict)
+    stopped: str = ""  # why the run stopped before its last case ("": it did not)
 
     def counts(self) -> dict:
         out = {"pass": 0, "fail": 0, "skip": 0, "error": 0}
@@ -139,7 +141,12 @@ class RunResult:
     @property
     def ok(self) -> bool:
         c = self.counts()
-        return c["fail"] == 0 and c["error"] == 0
+        return c["fail"] == 0 and c["error"] == 0 and not self.stopped
+
+
+class TargetUnreachable(ConnectionError):
+    """The target cannot be reached at all (refused, no route, no answer to the connect): the run
+    stops with this one error instead of one per case."""
 
 
 class StepFailed(Exception):
@@ -247,11 +254,16 @@ class Runner:
         started = time.time()
         t0 = time.monotonic()
         results: list[CaseResult] = []
+        stopped = ""
         try:
             for n, case in enumerate(cases, 1):
                 if progress:
                     progress(n, len(cases), None, case)
-                r = await self.run_case(case)
+                try:
+                    r = await self.run_case(case)
+                except TargetUnreachable as e:
+                    stopped = str(e)
+                    break
                 results.append(r)
                 if progress:
                     progress(n, len(cases), r, case)
@@ -259,7 +271,7 @@ class Runner:
             if self.op is not None:
                 await self.op.close()
         return RunResult(f"{self.config.host}:{self.config.port}", results, started, time.monotonic() - t0,
-                         self.config.strict, self.info)
+                         self.config.strict, self.info, stopped)
 
     async def run_case(self, case: Case) -> CaseResult:
         t0 = time.monotonic()
@@ -283,6 +295,8 @@ class Runner:
         except asyncio.TimeoutError:
             status, why = "fail", f"case did not finish within {case.timeout or self.config.case_timeout}s"
             failure = Failure(ctx.step_no, ctx.action, why)
+        except TargetUnreachable:
+            raise
         except (ConnectionError, OSError) as e:
             status, why = "error", f"connection error: {e}"
             failure = Failure(ctx.step_no, ctx.action, why)
@@ -458,7 +472,8 @@ class CaseRun:
         try:
             op = await self.runner.operator()
         except (ConnectionError, OSError, asyncio.TimeoutError) as e:
-            raise ConnectionError(f"cannot reach {self.config.host}:{self.config.port}: {e}") from None
+            why = os.strerror(e.errno) if isinstance(e, OSError) and e.errno else (str(e) or "no answer in time")
+            raise TargetUnreachable(f"cannot reach {self.config.host}:{self.config.port}: {why}") from None
         if not self.runner.start_date:
             a = await self.op_request(ms.BusinessDateQuery())
             self.runner.start_date = a.message.business_date

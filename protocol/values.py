@@ -36,7 +36,8 @@ class UnknownFieldError(FieldValueError):
     """A field name the record does not have; ``allowed`` lists the names it has."""
 
     def __init__(self, field: str, record: str, allowed: tuple[str, ...]):
-        ValueError.__init__(self, f"{field}: {record} has no such field; fields: {', '.join(allowed)}")
+        name = field.rsplit(".", 1)[-1]
+        ValueError.__init__(self, f"{field}: {record} has no field {name!r}; fields: {', '.join(allowed)}")
         self.field, self.expected, self.value, self.allowed = field, f"a field of {record}", field, allowed
 
 

@@ -58,7 +58,7 @@ def test_selection_by_glob():
     cases = load_cases()
     ids = [c.id for c in select(cases, ["session.3.4.*"])]
     assert ids and all(i.startswith("session.3.4.") for i in ids)
-    assert {c.suite for c in select(cases, ["hostile"])} == {"hostile"}  # a bare prefix selects below it
+    assert {c.suite for c in select(cases, ["hostile."])} == {"hostile"}
     ids = [c.id for c in select(cases, ["session.*"], ["session.3.1*"])]
     assert ids and not any(i.startswith(("session.3.10", "session.3.11")) for i in ids)
     # sections sort numerically: 3.9 before 3.10
@@ -87,7 +87,20 @@ def test_actions_are_documented():
         assert f"`{action}`" in guide, f"action {action} is not described in docs/guides/conformance.md"
 
 
-async def _cli(*args: str) -> tuple[int, str]:
+def test_selection_by_substring_as_pytest_k():
+    cases = load_cases()
+    ids = [c.id for c in select(cases, ["give-up"])]
+    assert "certification.5.give-up-confirmed" in ids and all("give-up" in i for i in ids)
+    assert [c.id for c in select(cases, ["GIVE-UP"])] == ids  # case ignored, as -k
+    assert {c.suite for c in select(cases, ["session"])} >= {"session"}
+    assert all("session" in c.id for c in select(cases, ["session"]))
+    rest = [c.id for c in select(cases, ["give-up"], ["rejected"])]
+    assert rest and not any("rejected" in i for i in rest) and len(rest) < len(ids)
+    assert select(cases, ["no-such-case-anywhere"]) == []
+
+
+async def _cli(*args: str, allow_reset: bool = True) -> tuple[int, str]:
+    args = ("--allow-reset",) + args if allow_reset else args
     p = await asyncio.create_subprocess_exec(sys.executable, "-m", "conformance", *args, cwd=ROOT,
                                              stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
     out, _ = await p.communicate()
@@ -127,10 +140,36 @@ async def test_command_line_failure_says_expected_got_and_bytes(tmp_path):
     assert tc.find("failure") is not None and "-2002" in tc.find("failure").text
 
 
-async def test_unreachable_target_is_an_error_not_a_pass():
-    rc, out = await _cli("--port", "1", "--include", "session.3.3.login", "--timeout", "0.5")
-    assert rc == 1
-    assert "ERROR" in out and "cannot reach" in out
+async def test_unreachable_target_is_one_error_and_a_stop(tmp_path):
+    js = tmp_path / "r.json"
+    rc, out = await _cli("--port", "1", "--include", "session.3.3.*", "--timeout", "0.5", "--json", str(js))
+    assert rc == 3
+    assert out.strip().splitlines() == ["hkpost-conformance: cannot reach 127.0.0.1:1: Connection refused; no case run"]
+    assert not js.exists()
+
+
+async def test_a_target_that_goes_away_stops_the_run(tmp_path):
+    # the target dies between cases (its port closes): one error, what ran so far is reported
+    js = tmp_path / "r.json"
+    async with serving() as gw:
+        port = gw.port
+        task = asyncio.create_task(_cli("--port", str(port), "--include", "session.3.3.*", "--json", str(js)))
+        for _ in range(300):  # bounded: until the run has logged in to the target
+            await asyncio.sleep(0.05)
+            if gw.sessions or task.done():
+                break
+    rc, out = await asyncio.wait_for(task, 60)
+    report = json.loads(js.read_text())
+    assert rc == 3, out
+    assert report["stopped"].startswith(f"cannot reach 127.0.0.1:{port}") and not report["ok"]
+    assert 0 < len(report["cases"]) < len(select(load_cases(), ["session.3.3.*"]))
+    assert out.count("cannot reach") == 1 and "stopped after" in out
+
+
+async def test_resetting_needs_allow_reset():
+    rc, out = await _cli("--port", "1", "--include", "session.3.3.login", allow_reset=False)
+    assert rc == 2 and len(out.strip().splitlines()) == 1
+    assert "reset the target" in out and "--allow-reset" in out and "cannot reach" not in out  # nothing connected
 
 
 async def test_user_map_overrides_credentials(tmp_path):
