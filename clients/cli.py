@@ -34,7 +34,7 @@ from protocol.registry import BY_CODE, BY_NAME, all_specs
 from protocol.series_names import FORMAT as SERIES_FORMAT
 from protocol.series_names import SeriesDirectory, SeriesNameError
 from protocol.streams import BY_NAME as STREAMS
-from protocol.values import FieldValueError, allowed_of, expected_of, from_dict, one_line, to_dict
+from protocol.values import FieldValueError, allowed_of, from_dict, one_line, to_dict
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7600
@@ -252,26 +252,26 @@ def _messages(a) -> int:
     return 0
 
 
-def _describe_fields(rec, indent: str) -> None:
+def _describe_fields(rec, depth: int = 0) -> None:
+    pad = "  " + "    " * depth
+    note = pad + "    "
     for f in rec.fields:
         if f.kind == "filler":
             continue
-        print(f"{indent}{f.name:{max(8, 30 - len(indent))}} {f.type_name:30} {f.doc}")
-        sub = indent + "    "
+        name = ("." if depth else "") + f.name
+        print(f"{pad}{name:{max(8, 30 - len(pad))}} {f.type_name:30} {f.doc}")
         if f.kind == "code":
-            print(f"{sub}allowed: {', '.join(allowed_of(f))}")
-        elif f.kind in ("int", "text", "bool"):
-            print(f"{sub}takes {expected_of(f)}")
+            print(f"{note}allowed: {', '.join(allowed_of(f))}")
         if f.kind == "record" and f.record.name == SERIES_RECORD:
-            print(f"{sub}or a series name: {SERIES_FORMAT}")
+            print(f"{note}or a series name: {SERIES_FORMAT}")
         if f.kind in ("items", "record"):
-            _describe_fields(f.record, sub + ".")
+            _describe_fields(f.record, depth + 1)
 
 
 def _describe(a) -> int:
     s = find_spec(a.message)
     print(f"{s.code} {s.name} ({s.kind.name}{', answered by ' + s.answer if s.answer else ''}): {s.doc}")
-    _describe_fields(s.record, "  ")
+    _describe_fields(s.record)
     return 0
 
 
@@ -354,7 +354,10 @@ def _resolve_connection(a) -> None:
         if not sys.stdin.isatty():
             raise UsageError(f"no password for {a.user}: give -p PASSWORD or set HKPOST_PASSWORD "
                              f"(a prompt needs a terminal)")
-        a.password = getpass.getpass(f"password for {a.user}@{a.host}:{a.port}: ")
+        try:
+            a.password = getpass.getpass(f"password for {a.user}@{a.host}:{a.port}: ")
+        except EOFError:  # Ctrl-D at the prompt
+            raise UsageError(f"no password for {a.user} given at the prompt") from None
 
 
 def _quiet_sdk_logs() -> None:

@@ -92,6 +92,11 @@ async def test_series_by_name(gateway):
     code, out, err = await cli("send", "CQ105", "series=hsi dec26", *port)
     assert code == 0 and err == "" and out.startswith('{"code": "CA105"')
 
+    deals = '[{"series": "HSI DEC26", "price": 25000, "quantity": 2, "buyer": "CPA01", "seller": "CPB02"}]'
+    code, out, err = await cli("send", "EC104", f"deals={deals}", "--port", str(gateway.port), "-u", "OPER1",
+                               "-p", "pass-OPER1")  # a name inside a list of records
+    assert code == 0 and err == "" and out.startswith("CA100")
+
     code, out, err = await cli("series", "HKB", *port)
     assert code == 0 and "HKB DEC26 100.00 C" in out.splitlines()
 
