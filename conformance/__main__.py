@@ -130,6 +130,9 @@ def main(argv: list[str] | None = None) -> int:
     config = config_from(args)
     console = Console(verbose=args.verbose, quiet=args.quiet)
     run = asyncio.run(Runner(config).run(cases, console.progress))
+    if run.stopped and console.tty:
+        console.out.write("\r\033[K")  # the progress line of the case that could not start
+        console.out.flush()
     if run.stopped and not run.results:
         print(f"hkpost-conformance: {run.stopped}; no case run", file=sys.stderr)
         return 3
