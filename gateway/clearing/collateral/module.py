@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from operator import attrgetter
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -476,10 +476,17 @@ class CollateralModule(Module):
         return events
 
     def _due(self, now: datetime) -> datetime:
+        """Due time of a call issued at ``now``, against the business date (like DCASS and OTC Clear):
+        within the business day's latest due time, ``call_due_minutes`` later; after end of day (the
+        clock still on the evening before the business date) at ``next_day_due`` on the business date;
+        else at ``next_day_due`` on the next business day."""
+        bd = self.core.business_date
+        if now < datetime.combine(bd, time.min):
+            return datetime.combine(bd, self.p.call_next_day_due)
         cand = now + timedelta(minutes=self.p.call_due_minutes)
-        if cand.date() == now.date() and cand.time() <= self.p.call_latest_due:
+        if cand <= datetime.combine(bd, self.p.call_latest_due):
             return cand
-        return datetime.combine(self.core.calendar.next_business_day(self.core.business_date), self.p.call_next_day_due)
+        return datetime.combine(self.core.calendar.next_business_day(bd), self.p.call_next_day_due)
 
     def _update_calls(self, key: AccKey, res: Result, now: datetime, old: Result) -> list:
         """Calls follow ``res``, which replaces ``old`` as the stored result: the account's open
@@ -612,8 +619,11 @@ class CollateralModule(Module):
         return Outcome(self._record(ins), events)
 
     def _cash_value_date(self, now: datetime) -> date:
+        """Before the cut-off of the business date: that date; at or after it, the next business day.
+        Compared with the business date-time, not the clock time alone: after end of day (business
+        date already the next day, clock still in the evening) a request is early for its date."""
         bd = self.core.business_date
-        if now.time() < self.p.cash_withdrawal_cutoff:
+        if now < datetime.combine(bd, self.p.cash_withdrawal_cutoff):
             return bd
         return self.core.calendar.next_business_day(bd)
 
@@ -726,8 +736,9 @@ class CollateralModule(Module):
     def _check_covered_call_cutoff(self, now: datetime) -> None:
         # seed: covered calls "can be entered up to the DCASS System Input Cutoff Time": DCASS's own
         # parameter, with its edge (the cut-off second itself is late, like every deadline here)
+        # against the business date, as DCASS does: after end of day the next business date is open
         cut = self._dcass().input_cutoff()
-        if now.time() >= cut:
+        if now >= datetime.combine(self.core.business_date, cut):
             raise ClearingError(C.AFTER_CUTOFF, f"covered call requests before {cut.isoformat()}")
 
     @staticmethod
