@@ -71,4 +71,14 @@ NOT_A_STOCK = code(-800030, "CCMS_NOT_A_STOCK",
 UNKNOWN_CONTRIBUTION_TYPE = code(-800031, "CCMS_UNKNOWN_CONTRIBUTION_TYPE",
                                  "Reserve fund contribution type must be INITIAL, ADDITIONAL or VARIABLE", M)
 
+# money moves (issue 13): band -800400 ... -800449
+NO_MANDATE = code(-800400, "CCMS_NO_MANDATE",
+                  "No bank mandate for this currency: cash cannot be collected", M)
+INVALID_MANDATE = code(-800401, "CCMS_INVALID_MANDATE",
+                       "Bank and bank account must be 1-40 printable ASCII characters", M)
+INVALID_BALANCE = code(-800402, "CCMS_INVALID_BALANCE",
+                       "A bank balance is an amount in cents, zero or more", M)
+INVALID_PARTICIPANT = code(-800403, "CCMS_INVALID_PARTICIPANT",
+                           "Participant ids are 1-8 upper-case letters or digits", M)
+
 __all__ = [n for n, v in list(globals().items()) if type(v).__name__ == "ErrorCode"]

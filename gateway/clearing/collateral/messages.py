@@ -306,7 +306,7 @@ class Instruction:
     specific: bool
     requested_at: datetime
     value_date: date
-    status: str              # PENDING | COMPLETED
+    status: str              # PENDING | COMPLETED | FAILED
     completed_at: datetime | None
 
 
@@ -556,6 +556,115 @@ class StockHaircutSet(Event):
     rate: Decimal
     applied: Decimal
     owner: str | None = None
+
+
+# ====================================================================== money moves: mandates, bank, settlement
+# (docs/guides/collateral.md, "Money moves")
+
+
+@dataclass(frozen=True, slots=True)
+class SetBankMandate:
+    """Operator: the participant's bank mandate for ``currency`` (the bank and account CCMS collects
+    from and pays to). ``bank=""`` cancels the mandate."""
+
+    participant: str
+    currency: str
+    bank: str
+    bank_account: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SetBankBalance:
+    """Operator: the emulated balance of the participant's mandated bank account in ``currency``
+    (cents, >= 0); ``unlimited=True`` restores the default, a balance that always pays."""
+
+    participant: str
+    currency: str
+    balance: int = 0
+    unlimited: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class BankMandatesQuery:
+    participant: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class BankMandate:
+    participant: str
+    currency: str
+    bank: str
+    bank_account: str
+    balance: int | None      # None: unlimited (the default, always pays)
+
+
+@dataclass(frozen=True, slots=True)
+class SettlementsQuery:
+    """DCASS money settlements; ``business_date=None``: every date; ``status=""``: every status."""
+
+    participant: str = ""
+    business_date: date | None = None
+    status: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    """One net money settlement per CCMS collateral account, currency and business date: what the
+    participant receives (+) or pays (-) for the DCASS accounts mapped to that collateral account."""
+
+    settlement_id: int
+    participant: str
+    clearing_house: str
+    account: str
+    currency: str
+    business_date: date      # the day whose DCASS obligations it settles
+    amount: int              # net, cents: + received, - paid
+    dcass_accounts: tuple[str, ...]
+    due: datetime
+    status: str              # PENDING | SETTLED | FAILED
+    settled_at: datetime | None
+    consequence: str         # "" | DEBITED_COLLATERAL (what followed a failed collection)
+
+
+@dataclass(slots=True)
+class BankMandateSet(Event):
+    STREAM: ClassVar[str] = "collateral"
+    owner: str
+    currency: str
+    bank: str
+    bank_account: str
+
+
+@dataclass(slots=True)
+class CollectionFailed(Event):
+    """A cash deposit could not be collected through the mandate: nothing credited."""
+
+    STREAM: ClassVar[str] = "collateral"
+    owner: str
+    instruction_id: int
+    clearing_house: str
+    account: str
+    currency: str
+    amount: int
+    bank: str
+    reason: str              # INSUFFICIENT_BANK_BALANCE
+    at: datetime
+
+
+@dataclass(slots=True)
+class SettlementChanged(Event):
+    STREAM: ClassVar[str] = "collateral"
+    owner: str
+    settlement_id: int
+    clearing_house: str
+    account: str
+    currency: str
+    business_date: date
+    amount: int
+    due: datetime
+    status: str
+    consequence: str
+    at: datetime
 
 
 __all__ = [n for n, v in list(globals().items())

@@ -39,6 +39,7 @@ from .messages import (
     ReleaseCoveredCall, ReserveFundContributed, ReserveFundHolding, ReserveFundQuery, SetCollateralPrice,
     SetFxRate, SetInterestRate, SetStockHaircut, StockHaircutSet, WithdrawCash, WithdrawSecurities,
 )
+from .money import MoneyMoves
 from .params import Params, normalise_stock
 from .valuation import CTX, Valuer
 
@@ -68,7 +69,7 @@ def _new_account(kind: str) -> dict:
     return {"kind": kind, "cash": {}, "debt": {}, "stock": {}, "specific": {}}
 
 
-class CollateralModule(Module):
+class CollateralModule(MoneyMoves, Module):
     name = "ccms"
 
     def __init__(self, core, params: Params | None = None):
@@ -89,6 +90,7 @@ class CollateralModule(Module):
         self.covers: dict[tuple[str, str, bytes], dict] = {}  # (p, dcass acc, series key) -> record
         self.reserve: dict[tuple[str, str, str, str, str], int] = {}
         self.accruals: list[dict] = []
+        self._init_money()
         # derived, not state (not in the snapshot): last allocation per collateral account, with
         # the inputs it was computed from (see _compute)
         self._alloc_cache: dict[AccKey, tuple[tuple, Result]] = {}
@@ -121,6 +123,7 @@ class CollateralModule(Module):
             SetCollateralPrice: self._set_price,
             SetInterestRate: self._set_interest_rate,
             SetStockHaircut: self._set_stock_haircut,
+            **self._money_commands(),
         }
 
     def queries(self):
@@ -136,6 +139,7 @@ class CollateralModule(Module):
             InterestQuery: self._q_interest,
             CollateralParametersQuery: self._q_parameters,
             EligibleCollateralQuery: self._q_eligible,
+            **self._money_queries(),
         }
 
     # ================================================================== helpers: who, where
@@ -541,6 +545,8 @@ class CollateralModule(Module):
     def _complete(self, ins: dict, now: datetime) -> list:
         ins["status"] = "COMPLETED"
         ins["completed_at"] = now
+        if ins["action"] == "WITHDRAW" and ins["asset_class"] == "CASH":
+            self._bank_move(ins["participant"], ins["asset"], ins["quantity"])   # paid to the mandated account
         return [InstructionCompleted(ins["participant"], ins["instruction_id"], ins["clearing_house"], ins["account"],
                                      ins["action"], ins["asset_class"], ins["asset"], ins["quantity"], ins["specific"],
                                      ins["value_date"], now)]
@@ -611,10 +617,18 @@ class CollateralModule(Module):
         self._kind(p, ch, cmd.account)
         ccy = self._currency(cmd.currency)
         self._positive(cmd.amount, "amount")
+        self._require_mandate(p, ccy)
         a = self._ensure(p, ch, cmd.account)
-        self._hold(a, "cash", ccy, a["cash"].get(ccy, 0) + cmd.amount)
+        # collected through the mandate of its currency at once; a bank balance that cannot cover it
+        # fails the collection: the instruction is FAILED (broadcast) and nothing is credited
+        failure = self._collect(p, ccy, cmd.amount)
         ins, events = self._instruction(p, ch, cmd.account, "DEPOSIT", "CASH", ccy, cmd.amount, False, ctx.now,
-                                        self.core.business_date, pending=False)
+                                        self.core.business_date, pending=True)
+        if failure:
+            events += self._fail_deposit(ins, ctx.now, failure)
+            return Outcome(self._record(ins), events)
+        self._hold(a, "cash", ccy, a["cash"].get(ccy, 0) + cmd.amount)
+        events += self._complete(ins, ctx.now)
         events += self._refresh(p, ch, ctx.now)
         return Outcome(self._record(ins), events)
 
@@ -883,7 +897,7 @@ class CollateralModule(Module):
 
     # ================================================================== time and other modules
     def on_time(self, now: datetime) -> list:
-        return self._complete_due(now)
+        return self._complete_due(now) + self._settle_due(now)
 
     def on_events(self, events: list, ctx: Context) -> list:
         touched: set[tuple[str, str]] = set()
@@ -911,7 +925,7 @@ class CollateralModule(Module):
         return out
 
     def end_of_day(self, ctx: Context) -> list:
-        events: list = []
+        events: list = self._settlement_obligations(ctx)
         for p in sorted({k[0] for k in self.covers}):
             events += self._reconcile_covers(p, ctx)
         events += self._refresh_all(ctx.now)
@@ -919,7 +933,7 @@ class CollateralModule(Module):
         return events
 
     def start_of_day(self, ctx: Context, business_date: date) -> list:
-        events = self._complete_due(ctx.now)
+        events = self._complete_due(ctx.now) + self._settle_due(ctx.now)
         events += self._post_interest(business_date)
         for p in sorted({k[0] for k in self.covers}):
             events += self._reconcile_covers(p, ctx)
@@ -1130,4 +1144,5 @@ class CollateralModule(Module):
             "covers": {k(key): v for key, v in sorted(self.covers.items())},
             "reserve": {k(key): v for key, v in sorted(self.reserve.items())},
             "accruals": list(self.accruals),
+            **self._money_snapshot(),
         }

@@ -62,7 +62,7 @@ class CoverageRule:
 class Params:
     """All CCMS parameters. Build with :meth:`load` (package data) or from dicts (tests)."""
 
-    def __init__(self, parameters: dict[str, Any], instruments: dict[str, Any]):
+    def __init__(self, parameters: dict[str, Any], instruments: dict[str, Any], mandates: dict[str, Any] | None = None):
         self.raw = parameters
         cur = parameters["currencies"]
         self.base: str = cur["base"]
@@ -104,7 +104,14 @@ class Params:
         self.client_types: frozenset[str] = frozenset(mp.pop("client_types"))
         self.client_only_to_client: bool = bool(mp.pop("client_only_to_client"))
         self.type_to_kind: dict[str, str] = mp
+        st = parameters["settlement"]
+        self.settlement_due: time = _time(st["due_time"])
+        self.failed_collection: str = st["failed_collection"]
         # reference data
+        # demo bank mandates: (participant, currency) -> (bank, bank account)
+        self.mandates: dict[tuple[str, str], tuple[str, str]] = {
+            (m["participant"], m["currency"]): (m["bank"], m["bank_account"]) for m in (mandates or {}).get("mandates", [])
+        }
         self.debt: dict[str, DebtInstrument] = {
             d["id"]: DebtInstrument(d["id"], d["type"], d["currency"], d["maturity"]) for d in instruments.get("debt", [])
         }
@@ -119,11 +126,13 @@ class Params:
             base = resources.files("gateway.clearing").joinpath(DATA_DIR)
             p = tomllib.loads(base.joinpath("parameters.toml").read_text(encoding="utf-8"))
             i = tomllib.loads(base.joinpath("instruments.toml").read_text(encoding="utf-8"))
+            m = tomllib.loads(base.joinpath("mandates.toml").read_text(encoding="utf-8"))
         else:
             d = Path(directory)
             p = tomllib.loads((d / "parameters.toml").read_text(encoding="utf-8"))
             i = tomllib.loads((d / "instruments.toml").read_text(encoding="utf-8"))
-        return cls(p, i)
+            m = tomllib.loads((d / "mandates.toml").read_text(encoding="utf-8")) if (d / "mandates.toml").exists() else {}
+        return cls(p, i, m)
 
     # ------------------------------------------------------------ dated look-ups
     def fx_default(self, on: date) -> dict[str, Decimal]:
