@@ -341,3 +341,63 @@ def interest_rate_set(e: cc.InterestRateSet):
 @broadcast(cc.StockHaircutSet)
 def stock_haircut_set(e: cc.StockHaircutSet):
     return m.StockHaircutBroadcast(stock=e.stock, rate=rate_out(e.rate), applied=rate_out(e.applied))
+
+
+# ------------------------------------------------------------------ money moves (issue 13)
+@handler(m.SetBankMandateRequest)
+def set_bank_mandate(msg, ctx: RequestContext):
+    out = ctx.execute(cc.SetBankMandate(msg.participant, msg.currency, msg.bank, msg.bank_account))
+    r = out.reply
+    return Ack(text=(f"{r.participant} {r.currency} mandate {'set' if r.bank else 'cancelled'}")[:40])
+
+
+@handler(m.SetBankBalanceRequest)
+def set_bank_balance(msg, ctx: RequestContext):
+    out = ctx.execute(cc.SetBankBalance(msg.participant, msg.currency, msg.balance, msg.unlimited))
+    r = out.reply
+    return Ack(text=f"{r.participant} {r.currency} {'unlimited' if r.balance is None else r.balance}"[:40])
+
+
+@handler(m.BankMandatesQuery)
+def bank_mandates(msg, ctx: RequestContext):
+    rows = ctx.query(cc.BankMandatesQuery(msg.participant))
+    return m.BankMandatesAnswer(items=[
+        m.MandateItem(participant=r.participant, currency=r.currency, bank=r.bank, bank_account=r.bank_account,
+                      unlimited=r.balance is None, balance=r.balance or 0) for r in rows])
+
+
+def _dcass_accounts_text(accounts: tuple[str, ...]) -> str:
+    return ",".join(accounts)[:80]
+
+
+@handler(m.SettlementsQuery)
+def settlements(msg, ctx: RequestContext):
+    status = "" if msg.status is m.SettlementFilter.ALL else msg.status.name
+    rows = ctx.query(cc.SettlementsQuery(msg.participant, date_in(msg.business_date, "business_date"), status))
+    return m.SettlementsAnswer(items=[
+        m.SettlementItem(settlement_id=s.settlement_id, participant=s.participant, clearing_house=s.clearing_house,
+                         account=s.account, currency=s.currency, business_date=d8(s.business_date), amount=s.amount,
+                         due_date=d8(s.due), due_time=t6(s.due), status=m.SettlementStatus[s.status],
+                         consequence=m.Consequence[s.consequence or "NONE"], settled_date=d8(s.settled_at),
+                         settled_time=t6(s.settled_at), dcass_accounts=_dcass_accounts_text(s.dcass_accounts))
+        for s in rows])
+
+
+@broadcast(cc.CollectionFailed)
+def collection_failed(e: cc.CollectionFailed):
+    return m.CollectionFailedBroadcast(instruction_id=e.instruction_id, clearing_house=e.clearing_house,
+                                       account=e.account, currency=e.currency, amount=e.amount, bank=e.bank,
+                                       reason=m.CollectionFailure[e.reason], failed_date=d8(e.at), failed_time=t6(e.at))
+
+
+@broadcast(cc.SettlementChanged)
+def settlement_changed(e: cc.SettlementChanged):
+    return m.SettlementBroadcast(settlement_id=e.settlement_id, clearing_house=e.clearing_house, account=e.account,
+                                 currency=e.currency, business_date=d8(e.business_date), amount=e.amount,
+                                 due_date=d8(e.due), due_time=t6(e.due), status=m.SettlementStatus[e.status],
+                                 consequence=m.Consequence[e.consequence or "NONE"], at_date=d8(e.at), at_time=t6(e.at))
+
+
+@broadcast(cc.BankMandateSet)
+def bank_mandate_set(e: cc.BankMandateSet):
+    return m.BankMandateBroadcast(currency=e.currency, bank=e.bank, bank_account=e.bank_account)

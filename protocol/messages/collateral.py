@@ -43,6 +43,30 @@ class InstructionAction(enum.IntEnum):
 class InstructionStatus(enum.IntEnum):
     PENDING = 1
     COMPLETED = 2
+    FAILED = 3           # a cash deposit the mandated bank account could not pay (nothing credited)
+
+
+class SettlementStatus(enum.IntEnum):
+    PENDING = 1
+    SETTLED = 2
+    FAILED = 3
+
+
+class SettlementFilter(enum.IntEnum):
+    ALL = 0
+    PENDING = 1
+    SETTLED = 2
+    FAILED = 3
+
+
+class Consequence(enum.IntEnum):
+    NONE = 0
+    DEBIT_CASH_COLLATERAL = 1
+
+
+class CollectionFailure(enum.IntEnum):
+    INSUFFICIENT_BANK_BALANCE = 1
+    NO_MANDATE = 2
 
 
 class Contribution(enum.IntEnum):
@@ -146,7 +170,7 @@ InstructionItem = record("instruction_item", Struct(
     "account" / Text(12) * "Collateral account",
     "action" / Code(InstructionAction) * "Deposit or withdrawal",
     "asset_class" / Code(AssetClass) * "Asset class",
-    "status" / Code(InstructionStatus) * "Pending or completed",
+    "status" / Code(InstructionStatus) * "Pending, completed or failed (a cash deposit not collected)",
     "specific" / Bool * "1: specific stock",
     "asset" / Text(12) * "Currency, debt instrument id or stock code",
     "quantity" / I64 * "Cents, nominal cents or shares",
@@ -558,3 +582,106 @@ StockHaircutBroadcast = message("BF212", "stock_haircut_set", Kind.BROADCAST, St
     "rate" / I64 * "The stock's own rate, 8 decimals",
     "applied" / I64 * "Rate applied (never below the floor), 8 decimals",
 ), "Public: a stock haircut changed.", stream="general", section=SECTION)
+
+
+# ====================================================================== money moves (issue 13)
+# Bank mandates, emulated bank balances, DCASS daily money settlement: docs/guides/collateral.md,
+# "Money moves".
+MandateItem = record("mandate_item", Struct(
+    "participant" / Text(8) * "Participant",
+    "currency" / Text(4) * "Currency",
+    "bank" / Text(60) * "Mandated bank (blank: no mandate)",
+    "bank_account" / Text(40) * "Participant's account at that bank",
+    "unlimited" / Bool * "1: emulated balance unlimited (the default: always pays)",
+    Filler(3),
+    "balance" / I64 * "Emulated bank balance, cents (0 when unlimited)",
+), "A bank mandate and the emulated balance behind it.")
+
+SettlementItem = record("settlement_item", Struct(
+    "settlement_id" / U32 * "Settlement number",
+    "participant" / Text(8) * "Participant",
+    "clearing_house" / Text(8) * "Clearing house",
+    "account" / Text(12) * "CCMS collateral account the DCASS accounts map to",
+    "currency" / Text(4) * "Currency",
+    "business_date" / Text(8) * "Business date whose DCASS money it settles",
+    "amount" / I64 * "Net, cents: + received, - paid",
+    "due_date" / Text(8) * "Due date (the next business day)",
+    "due_time" / Text(6) * "Due time",
+    "status" / Code(SettlementStatus) * "Pending, settled or failed",
+    "consequence" / Code(Consequence) * "What followed a failed collection",
+    "settled_date" / Text(8) * "Date processed (blank: pending)",
+    "settled_time" / Text(6) * "Time processed",
+    "dcass_accounts" / Text(80) * "DCASS accounts offset in it, comma-separated (cut at 80 characters)",
+), "One net DCASS money settlement per collateral account, currency and business date.")
+
+SetBankMandateRequest = message("EC250", "set_bank_mandate", Kind.TRANSACTION, Struct(
+    "participant" / Text(8) * "Participant",
+    "currency" / Text(4) * "HKD, EUR, JPY, RMB or USD",
+    "bank" / Text(60) * "Bank, 1-60 printable ASCII characters (blank: cancel the mandate)",
+    "bank_account" / Text(40) * "Account at the bank, 1-40 printable ASCII characters",
+), "Operator: set or cancel a participant's bank mandate for a currency (BF252).", answer="UR1", operator=True,
+    section=SECTION)
+
+SetBankBalanceRequest = message("EC251", "set_bank_balance", Kind.TRANSACTION, Struct(
+    "participant" / Text(8) * "Participant",
+    "currency" / Text(4) * "Currency",
+    "unlimited" / Bool * "1: back to the default, a balance that always pays",
+    Filler(3),
+    "balance" / I64 * "Emulated balance of the mandated account, cents (>= 0)",
+), "Operator: set the emulated balance of a participant's mandated bank account.", answer="UR1", operator=True,
+    section=SECTION)
+
+BankMandatesQuery = message("FQ250", "bank_mandates_query", Kind.QUERY, Struct(
+    "participant" / Text(8) * "Blank: the caller (the operator: every participant)",
+), "Bank mandates and emulated bank balances.", answer="FA250", section=SECTION)
+
+BankMandatesAnswer = message("FA250", "bank_mandates_answer", Kind.REPLY, Struct(
+    "items" / Items(U16, MandateItem) * "Mandates",
+), "Answer to FQ250.", section=SECTION)
+
+SettlementsQuery = message("FQ251", "settlements_query", Kind.QUERY, Struct(
+    "participant" / Text(8) * "Blank: the caller (the operator: every participant)",
+    "business_date" / Text(8) * "Blank: every date",
+    "status" / Code(SettlementFilter) * "0: every status",
+    Filler(3),
+), "DCASS daily money settlements.", answer="FA251", section=SECTION)
+
+SettlementsAnswer = message("FA251", "settlements_answer", Kind.REPLY, Struct(
+    "items" / Items(U16, SettlementItem) * "Settlements",
+), "Answer to FQ251.", section=SECTION)
+
+CollectionFailedBroadcast = message("BF250", "collection_failed", Kind.BROADCAST, Struct(
+    "instruction_id" / U32 * "Instruction number of the cash deposit",
+    "clearing_house" / Text(8) * "Clearing house",
+    "account" / Text(12) * "Collateral account",
+    "currency" / Text(4) * "Currency",
+    "amount" / I64 * "Cents not collected",
+    "bank" / Text(60) * "Mandated bank",
+    "reason" / Code(CollectionFailure) * "Why",
+    Filler(1),
+    "failed_date" / Text(8) * "Date",
+    "failed_time" / Text(6) * "Time",
+), "A cash deposit could not be collected through the mandate: nothing was credited.", stream="collateral",
+    section=SECTION)
+
+SettlementBroadcast = message("BF251", "settlement_changed", Kind.BROADCAST, Struct(
+    "settlement_id" / U32 * "Settlement number",
+    "clearing_house" / Text(8) * "Clearing house",
+    "account" / Text(12) * "Collateral account",
+    "currency" / Text(4) * "Currency",
+    "business_date" / Text(8) * "Business date whose DCASS money it settles",
+    "amount" / I64 * "Net, cents: + received, - paid",
+    "due_date" / Text(8) * "Due date",
+    "due_time" / Text(6) * "Due time",
+    "status" / Code(SettlementStatus) * "Pending (at end of day), settled or failed (at the due time)",
+    "consequence" / Code(Consequence) * "What followed a failed collection",
+    "at_date" / Text(8) * "Date of the change",
+    "at_time" / Text(6) * "Time of the change",
+), "A DCASS money settlement was created (end of day) or processed (its due time).", stream="collateral",
+    section=SECTION)
+
+BankMandateBroadcast = message("BF252", "bank_mandate_set", Kind.BROADCAST, Struct(
+    "currency" / Text(4) * "Currency",
+    "bank" / Text(60) * "Mandated bank (blank: cancelled)",
+    "bank_account" / Text(40) * "Account at the bank",
+), "The participant's bank mandate for a currency was set or cancelled.", stream="collateral", section=SECTION)

@@ -75,7 +75,7 @@ UNKNOWN_CONTRIBUTION_TYPE = code(-800031, "CCMS_UNKNOWN_CONTRIBUTION_TYPE",
 NO_MANDATE = code(-800400, "CCMS_NO_MANDATE",
                   "No bank mandate for this currency: cash cannot be collected", M)
 INVALID_MANDATE = code(-800401, "CCMS_INVALID_MANDATE",
-                       "Bank and bank account must be 1-40 printable ASCII characters", M)
+                       "Bank: 1-60, bank account: 1-40 printable ASCII characters", M)
 INVALID_BALANCE = code(-800402, "CCMS_INVALID_BALANCE",
                        "A bank balance is an amount in cents, zero or more", M)
 INVALID_PARTICIPANT = code(-800403, "CCMS_INVALID_PARTICIPANT",

@@ -26,6 +26,7 @@ from .messages import (
 
 PARTICIPANT_ID = re.compile(r"^[A-Z0-9]{1,8}$")
 BANK_TEXT = re.compile(r"^[ -~]{1,60}$")
+BANK_ACCOUNT_TEXT = re.compile(r"^[ -~]{1,40}$")
 INSUFFICIENT_BANK_BALANCE = "INSUFFICIENT_BANK_BALANCE"
 NO_MANDATE = "NO_MANDATE"
 
@@ -99,7 +100,7 @@ class MoneyMoves:
         if cmd.bank:
             if not BANK_TEXT.match(cmd.bank):
                 raise ClearingError(C.INVALID_MANDATE, "bank", field="bank")
-            if not BANK_TEXT.match(cmd.bank_account or ""):
+            if not BANK_ACCOUNT_TEXT.match(cmd.bank_account or ""):
                 raise ClearingError(C.INVALID_MANDATE, "bank account", field="bank_account")
             self.mandates[(p, ccy)] = (cmd.bank, cmd.bank_account)
         else:
