@@ -401,3 +401,44 @@ def settlement_changed(e: cc.SettlementChanged):
 @broadcast(cc.BankMandateSet)
 def bank_mandate_set(e: cc.BankMandateSet):
     return m.BankMandateBroadcast(currency=e.currency, bank=e.bank, bank_account=e.bank_account)
+
+
+# ------------------------------------------------------------------ reserve fund requirement
+@handler(m.WithdrawReserveFundRequest)
+def withdraw_reserve_fund(msg, ctx: RequestContext):
+    out = ctx.execute(cc.WithdrawReserveFund(msg.clearing_house, msg.contribution.name, msg.asset, msg.quantity))
+    return Ack(reference=0, text=f"reserve fund {out.reply.asset} left {out.reply.quantity}"[:40])
+
+
+@handler(m.SetReserveFundRequirementRequest)
+def set_reserve_fund_requirement(msg, ctx: RequestContext):
+    out = ctx.execute(cc.SetReserveFundRequirement(msg.participant, msg.clearing_house, msg.amount))
+    return Ack(text=f"shortfall {out.reply.shortfall} excess {out.reply.excess}"[:40])
+
+
+@handler(m.ReserveFundPositionQuery)
+def reserve_fund_position(msg, ctx: RequestContext):
+    rows = ctx.query(cc.ReserveFundPositionQuery(msg.participant, msg.clearing_house))
+    return m.ReserveFundPositionAnswer(items=[
+        m.ReserveFundPositionItem(participant=r.participant, clearing_house=r.clearing_house,
+                                  requirement=r.requirement, value=r.value, shortfall=r.shortfall, excess=r.excess,
+                                  call_amount=r.call_amount, called_date=d8(r.called_at), called_time=t6(r.called_at),
+                                  due_date=d8(r.due), due_time=t6(r.due)) for r in rows])
+
+
+@broadcast(cc.ReserveFundCallChanged)
+def reserve_fund_call(e: cc.ReserveFundCallChanged):
+    return m.ReserveFundCallBroadcast(clearing_house=e.clearing_house, amount=e.amount, status=m.CallStatus[e.status],
+                                      called_date=d8(e.called_at), called_time=t6(e.called_at), due_date=d8(e.due),
+                                      due_time=t6(e.due))
+
+
+@broadcast(cc.ReserveFundWithdrawn)
+def reserve_fund_withdrawn(e: cc.ReserveFundWithdrawn):
+    return m.ReserveFundWithdrawnBroadcast(clearing_house=e.clearing_house, contribution=m.Contribution[e.contribution],
+                                           asset_class=m.AssetClass[e.asset_class], asset=e.asset, quantity=e.quantity)
+
+
+@broadcast(cc.ReserveFundRequirementSet)
+def reserve_fund_requirement_set(e: cc.ReserveFundRequirementSet):
+    return m.ReserveFundRequirementBroadcast(clearing_house=e.clearing_house, amount=e.amount)

@@ -685,3 +685,72 @@ BankMandateBroadcast = message("BF252", "bank_mandate_set", Kind.BROADCAST, Stru
     "bank" / Text(60) * "Mandated bank (blank: cancelled)",
     "bank_account" / Text(40) * "Account at the bank",
 ), "The participant's bank mandate for a currency was set or cancelled.", stream="collateral", section=SECTION)
+
+# ---------------------------------------------------------------------- reserve fund requirement
+ReserveFundPositionItem = record("reserve_fund_position_item", Struct(
+    "participant" / Text(8) * "Participant",
+    "clearing_house" / Text(8) * "HKCC or SEOCH",
+    "requirement" / I64 * "Reserve fund requirement, HKD cents",
+    "value" / I64 * "Contributions after haircuts, HKD cents",
+    "shortfall" / I64 * "Requirement not covered, HKD cents",
+    "excess" / I64 * "Withdrawable excess, HKD cents",
+    "call_amount" / I64 * "Open reserve fund call, HKD cents (0: none)",
+    "called_date" / Text(8) * "Date the call was issued (blank: none)",
+    "called_time" / Text(6) * "Time issued",
+    Filler(2),
+    "due_date" / Text(8) * "Due date",
+    "due_time" / Text(6) * "Due time",
+    Filler(2),
+), "A participant's reserve fund against its requirement at one clearing house.")
+
+WithdrawReserveFundRequest = message("FC250", "withdraw_reserve_fund", Kind.TRANSACTION, Struct(
+    "clearing_house" / Text(8) * "HKCC or SEOCH",
+    "contribution" / Code(Contribution) * "Contribution type it was made as",
+    Filler(3),
+    "asset" / Text(12) * "HKD or an EFBN instrument id",
+    "quantity" / I64 * "Cents or nominal cents (> 0)",
+), "Withdraw reserve fund contributions from the excess over the requirement (cash paid to the mandated "
+   "bank account). Rejected if it would leave a shortfall (-800405).", answer="UR1", section=SECTION)
+
+SetReserveFundRequirementRequest = message("EC252", "set_reserve_fund_requirement", Kind.TRANSACTION, Struct(
+    "participant" / Text(8) * "Participant",
+    "clearing_house" / Text(8) * "HKCC or SEOCH",
+    "amount" / I64 * "Requirement, HKD cents (>= 0)",
+), "Operator: a participant's reserve fund requirement at a clearing house (BF255; a shortfall is called, BF253).",
+    answer="UR1", operator=True, section=SECTION)
+
+ReserveFundPositionQuery = message("FQ252", "reserve_fund_position_query", Kind.QUERY, Struct(
+    "participant" / Text(8) * "Blank: the caller (the operator: every participant)",
+    "clearing_house" / Text(8) * "Blank: HKCC and SEOCH",
+), "Reserve fund requirement, value, shortfall, excess and open call.", answer="FA252", section=SECTION)
+
+ReserveFundPositionAnswer = message("FA252", "reserve_fund_position_answer", Kind.REPLY, Struct(
+    "items" / Items(U16, ReserveFundPositionItem) * "One per participant and clearing house",
+), "Answer to FQ252.", section=SECTION)
+
+ReserveFundCallBroadcast = message("BF253", "reserve_fund_call", Kind.BROADCAST, Struct(
+    "clearing_house" / Text(8) * "Clearing house",
+    "amount" / I64 * "Amount called, HKD cents (0 when met)",
+    "status" / Code(CallStatus) * "Issued, amended (due time kept) or met",
+    Filler(3),
+    "called_date" / Text(8) * "Date issued",
+    "called_time" / Text(6) * "Time issued",
+    Filler(2),
+    "due_date" / Text(8) * "Due date",
+    "due_time" / Text(6) * "Due time",
+    Filler(2),
+), "A reserve fund call was issued, amended or met.", stream="collateral", section=SECTION)
+
+ReserveFundWithdrawnBroadcast = message("BF254", "reserve_fund_withdrawn", Kind.BROADCAST, Struct(
+    "clearing_house" / Text(8) * "Clearing house",
+    "contribution" / Code(Contribution) * "Contribution type",
+    "asset_class" / Code(AssetClass) * "Cash or EFBN",
+    Filler(2),
+    "asset" / Text(12) * "HKD or EFBN instrument id",
+    "quantity" / I64 * "Cents or nominal cents",
+), "Reserve fund contributions were withdrawn.", stream="collateral", section=SECTION)
+
+ReserveFundRequirementBroadcast = message("BF255", "reserve_fund_requirement_set", Kind.BROADCAST, Struct(
+    "clearing_house" / Text(8) * "Clearing house",
+    "amount" / I64 * "Requirement, HKD cents",
+), "The participant's reserve fund requirement was set.", stream="collateral", section=SECTION)

@@ -81,4 +81,11 @@ INVALID_BALANCE = code(-800402, "CCMS_INVALID_BALANCE",
 INVALID_PARTICIPANT = code(-800403, "CCMS_INVALID_PARTICIPANT",
                            "Participant ids are 1-8 upper-case letters or digits", M)
 
+NO_RESERVE_FUND = code(-800404, "CCMS_NO_RESERVE_FUND",
+                      "Reserve funds are kept for HKCC and SEOCH only", M)
+RESERVE_FUND_BELOW_REQUIREMENT = code(-800405, "CCMS_RESERVE_FUND_BELOW_REQUIREMENT",
+                                      "The withdrawal would leave the reserve fund below its requirement", M)
+INSUFFICIENT_BANK_BALANCE = code(-800406, "CCMS_INSUFFICIENT_BANK_BALANCE",
+                                 "The mandated bank account cannot pay the reserve fund cash contribution", M)
+
 __all__ = [n for n, v in list(globals().items()) if type(v).__name__ == "ErrorCode"]

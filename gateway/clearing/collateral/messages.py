@@ -667,5 +667,78 @@ class SettlementChanged(Event):
     at: datetime
 
 
+# ====================================================================== reserve fund requirement
+# (docs/guides/collateral.md, "Reserve fund")
+
+
+@dataclass(frozen=True, slots=True)
+class SetReserveFundRequirement:
+    """Operator: the participant's reserve fund requirement at HKCC or SEOCH, HKD cents (>= 0)."""
+
+    participant: str
+    clearing_house: str
+    amount: int
+
+
+@dataclass(frozen=True, slots=True)
+class WithdrawReserveFund:
+    """Withdraw reserve fund contributions, only from the excess over the requirement."""
+
+    clearing_house: str
+    contribution: str
+    asset: str
+    quantity: int
+    participant: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ReserveFundPositionQuery:
+    participant: str = ""
+    clearing_house: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ReserveFundPosition:
+    participant: str
+    clearing_house: str
+    requirement: int         # HKD cents
+    value: int               # contributions after haircuts, HKD cents
+    shortfall: int
+    excess: int              # withdrawable
+    call_amount: int         # open reserve fund call (0: none)
+    called_at: datetime | None
+    due: datetime | None
+
+
+@dataclass(slots=True)
+class ReserveFundRequirementSet(Event):
+    STREAM: ClassVar[str] = "collateral"
+    owner: str
+    clearing_house: str
+    amount: int
+
+
+@dataclass(slots=True)
+class ReserveFundCallChanged(Event):
+    STREAM: ClassVar[str] = "collateral"
+    owner: str
+    clearing_house: str
+    amount: int
+    status: str              # ISSUED | AMENDED | MET
+    called_at: datetime
+    due: datetime
+
+
+@dataclass(slots=True)
+class ReserveFundWithdrawn(Event):
+    STREAM: ClassVar[str] = "collateral"
+    owner: str
+    clearing_house: str
+    contribution: str
+    asset_class: str
+    asset: str
+    quantity: int
+
+
 __all__ = [n for n, v in list(globals().items())
            if isinstance(v, type) and v.__module__ == __name__ and not n.startswith("_")]

@@ -40,6 +40,7 @@ from .messages import (
     SetFxRate, SetInterestRate, SetStockHaircut, StockHaircutSet, WithdrawCash, WithdrawSecurities,
 )
 from .money import MoneyMoves
+from .reserve import ReserveFund
 from .params import Params, normalise_stock
 from .valuation import CTX, Valuer
 
@@ -69,7 +70,7 @@ def _new_account(kind: str) -> dict:
     return {"kind": kind, "cash": {}, "debt": {}, "stock": {}, "specific": {}}
 
 
-class CollateralModule(MoneyMoves, Module):
+class CollateralModule(MoneyMoves, ReserveFund, Module):
     name = "ccms"
 
     def __init__(self, core, params: Params | None = None):
@@ -91,6 +92,7 @@ class CollateralModule(MoneyMoves, Module):
         self.reserve: dict[tuple[str, str, str, str, str], int] = {}
         self.accruals: list[dict] = []
         self._init_money()
+        self._init_reserve()
         # derived, not state (not in the snapshot): last allocation per collateral account, with
         # the inputs it was computed from (see _compute)
         self._alloc_cache: dict[AccKey, tuple[tuple, Result]] = {}
@@ -124,6 +126,7 @@ class CollateralModule(MoneyMoves, Module):
             SetInterestRate: self._set_interest_rate,
             SetStockHaircut: self._set_stock_haircut,
             **self._money_commands(),
+            **self._reserve_commands(),
         }
 
     def queries(self):
@@ -140,6 +143,7 @@ class CollateralModule(MoneyMoves, Module):
             CollateralParametersQuery: self._q_parameters,
             EligibleCollateralQuery: self._q_eligible,
             **self._money_queries(),
+            **self._reserve_queries(),
         }
 
     # ================================================================== helpers: who, where
@@ -477,7 +481,7 @@ class CollateralModule(MoneyMoves, Module):
         events: list = []
         for p, ch in self._pairs():
             events += self._refresh(p, ch, now)
-        return events
+        return events + self._refresh_reserve_all(now)
 
     def _due(self, now: datetime) -> datetime:
         """Due time of a call issued at ``now``, against the business date (like DCASS and OTC Clear):
@@ -721,7 +725,7 @@ class CollateralModule(MoneyMoves, Module):
 
     def _contribute_reserve_fund(self, cmd: ContributeReserveFund, ctx: Context) -> Outcome:
         p = self._who(cmd.participant, ctx)
-        ch = self._ch(cmd.clearing_house)
+        ch = self._rf_house(cmd.clearing_house)
         allowed = self.p.reserve_fund.get(cmd.contribution)
         if allowed is None:
             raise ClearingError(C.UNKNOWN_CONTRIBUTION_TYPE, cmd.contribution, field="contribution")
@@ -741,10 +745,17 @@ class CollateralModule(MoneyMoves, Module):
                 raise ClearingError(C.RESERVE_FUND_INELIGIBLE, f"{asset} cash for {cmd.contribution}", field="asset")
         else:
             raise ClearingError(C.INELIGIBLE_COLLATERAL, cmd.asset, field="asset")
+        if cls == "CASH":
+            # cash is collected through the mandate of its currency; a balance that cannot pay it rejects
+            self._require_mandate(p, asset, field="asset")
+            if not self._bank_can_pay(p, asset, cmd.quantity):
+                raise ClearingError(C.INSUFFICIENT_BANK_BALANCE, f"{asset} {cmd.quantity}", field="quantity")
+            self._bank_move(p, asset, -cmd.quantity)
         key = (p, ch, cmd.contribution, cls, asset)
         self.reserve[key] = self.reserve.get(key, 0) + cmd.quantity
         holding = ReserveFundHolding(p, ch, cmd.contribution, cls, asset, self.reserve[key])
-        return Outcome(holding, [ReserveFundContributed(p, ch, cmd.contribution, cls, asset, cmd.quantity)])
+        events = [ReserveFundContributed(p, ch, cmd.contribution, cls, asset, cmd.quantity)]
+        return Outcome(holding, events + self._refresh_reserve(p, ch, ctx.now))
 
     # ------------------------------------------------------------------ covered calls
     def _check_covered_call_cutoff(self, now: datetime) -> None:
@@ -1145,4 +1156,5 @@ class CollateralModule(MoneyMoves, Module):
             "reserve": {k(key): v for key, v in sorted(self.reserve.items())},
             "accruals": list(self.accruals),
             **self._money_snapshot(),
+            **self._reserve_snapshot(),
         }

@@ -92,6 +92,7 @@ class Params:
         self.cash_withdrawal_cutoff: time = _time(ins["cash_withdrawal_cutoff"])
         self.cash_withdrawal_run_time: time = _time(ins["cash_withdrawal_run_time"])
         self.reserve_fund: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in parameters["reserve_fund"].items()}
+        self.reserve_fund_houses: tuple[str, ...] = tuple(parameters["reserve_fund_requirement"]["houses"])
         it = parameters["interest"]
         self.day_count: int = int(it["day_count"])
         self.interest_rounding: str = it["rounding"]
