@@ -442,3 +442,26 @@ def reserve_fund_withdrawn(e: cc.ReserveFundWithdrawn):
 @broadcast(cc.ReserveFundRequirementSet)
 def reserve_fund_requirement_set(e: cc.ReserveFundRequirementSet):
     return m.ReserveFundRequirementBroadcast(clearing_house=e.clearing_house, amount=e.amount)
+
+
+# ------------------------------------------------------------------ cross-market collateral (HKSCC)
+@handler(m.TransferCollateralRequest)
+def transfer_collateral(msg, ctx: RequestContext):
+    out = ctx.execute(cc.TransferCollateral(msg.from_clearing_house, msg.from_account, msg.to_clearing_house,
+                                            msg.to_account, msg.instrument, msg.quantity))
+    return _instruction_ack(out)
+
+
+@handler(m.SetMarginRequirementRequest)
+def set_margin_requirement(msg, ctx: RequestContext):
+    ctx.execute(cc.SetMarginRequirement(msg.participant, msg.clearing_house, msg.account, msg.currency, msg.amount))
+    return Ack(text=f"{msg.clearing_house} {msg.account} {msg.currency} {msg.amount}"[:40])
+
+
+@handler(m.CollateralOverviewQuery)
+def collateral_overview(msg, ctx: RequestContext):
+    rows = ctx.query(cc.CollateralOverviewQuery(msg.participant))
+    return m.CollateralOverviewAnswer(items=[
+        m.OverviewItem(participant=r.participant, clearing_house=r.clearing_house, account=r.account,
+                       kind=m.AccountKind[r.kind], collateral_hkd=r.collateral_hkd, requirement_hkd=r.requirement_hkd,
+                       shortfall_hkd=r.shortfall_hkd, excess_hkd=r.excess_hkd, open_calls=r.open_calls) for r in rows])

@@ -4,7 +4,7 @@ Conventions of this section: money int64 cents (2 decimals for every currency, J
 nominal of debt securities int64 cents of their currency; stock quantities int64 shares; rates and
 haircuts int64 with 8 decimals (0.7% = 700000, FX rate 7.8 = 780000000); collateral prices int32
 with 4 decimals (debt per 100 nominal, stocks per share); dates YYYYMMDD, times HHMMSS (blank: none).
-Clearing houses "HKCC" / "SEOCH". Currencies "HKD", "EUR", "JPY", "RMB", "USD". Stock codes 5 digits.
+Clearing houses "HKCC" / "SEOCH" / "HKSCC" (collateral only). Currencies "HKD", "EUR", "JPY", "RMB", "USD". Stock codes 5 digits.
 Rules and choices: docs/guides/collateral.md.
 """
 from __future__ import annotations
@@ -38,6 +38,8 @@ class AssetClass(enum.IntEnum):
 class InstructionAction(enum.IntEnum):
     DEPOSIT = 1
     WITHDRAW = 2
+    TRANSFER_OUT = 3     # collateral transferred to another clearing house (FC251)
+    TRANSFER_IN = 4      # collateral received from another clearing house (FC251)
 
 
 class InstructionStatus(enum.IntEnum):
@@ -95,7 +97,7 @@ class AccrualKind(enum.IntEnum):
 # ====================================================================== records
 CollateralAccountItem = record("collateral_account_item", Struct(
     "participant" / Text(8) * "Participant",
-    "clearing_house" / Text(8) * "HKCC or SEOCH",
+    "clearing_house" / Text(8) * "HKCC, SEOCH or HKSCC",
     "account" / Text(12) * "Collateral account id (defaults HOUSE, MM, CLIENT)",
     "kind" / Code(AccountKind) * "Collateral account kind",
     Filler(1),
@@ -240,7 +242,7 @@ EligibleItem = record("eligible_item", Struct(
 
 # ====================================================================== participant transactions
 OpenCollateralAccountRequest = message("FC200", "open_collateral_account", Kind.TRANSACTION, Struct(
-    "clearing_house" / Text(8) * "HKCC or SEOCH",
+    "clearing_house" / Text(8) * "HKCC, SEOCH or HKSCC",
     "account" / Text(12) * "New collateral account id: 1-10 upper-case letters or digits",
     "kind" / Code(AccountKind) * "Kind",
     Filler(3),
@@ -253,14 +255,14 @@ MapDcassAccountRequest = message("FC201", "map_dcass_account", Kind.TRANSACTION,
    "collateral accounts, and client accounts only there.", answer="UR1", section=SECTION)
 
 DepositCashRequest = message("FC202", "deposit_cash", Kind.TRANSACTION, Struct(
-    "clearing_house" / Text(8) * "HKCC or SEOCH",
+    "clearing_house" / Text(8) * "HKCC, SEOCH or HKSCC",
     "account" / Text(12) * "Collateral account",
     "currency" / Text(4) * "HKD, EUR, JPY, RMB or USD",
     "amount" / I64 * "Cents (> 0)",
 ), "Deposit cash (credited at once). Ack reference: the instruction number.", answer="UR1", section=SECTION)
 
 WithdrawCashRequest = message("FC203", "withdraw_cash", Kind.TRANSACTION, Struct(
-    "clearing_house" / Text(8) * "HKCC or SEOCH",
+    "clearing_house" / Text(8) * "HKCC, SEOCH or HKSCC",
     "account" / Text(12) * "Collateral account",
     "currency" / Text(4) * "Currency",
     "amount" / I64 * "Cents (> 0)",
@@ -269,7 +271,7 @@ WithdrawCashRequest = message("FC203", "withdraw_cash", Kind.TRANSACTION, Struct
    "reference: the instruction number.", answer="UR1", section=SECTION)
 
 DepositSecuritiesRequest = message("FC204", "deposit_securities", Kind.TRANSACTION, Struct(
-    "clearing_house" / Text(8) * "HKCC or SEOCH",
+    "clearing_house" / Text(8) * "HKCC, SEOCH or HKSCC",
     "account" / Text(12) * "Collateral account",
     "instrument" / Text(12) * "EFBN / UST instrument id or stock code",
     "quantity" / I64 * "Nominal cents (debt) or shares (> 0)",
@@ -279,7 +281,7 @@ DepositSecuritiesRequest = message("FC204", "deposit_securities", Kind.TRANSACTI
     answer="UR1", section=SECTION)
 
 WithdrawSecuritiesRequest = message("FC205", "withdraw_securities", Kind.TRANSACTION, Struct(
-    "clearing_house" / Text(8) * "HKCC or SEOCH",
+    "clearing_house" / Text(8) * "HKCC, SEOCH or HKSCC",
     "account" / Text(12) * "Collateral account",
     "instrument" / Text(12) * "EFBN / UST instrument id or stock code",
     "quantity" / I64 * "Nominal cents or shares (> 0)",
@@ -338,7 +340,7 @@ SetStockHaircutRequest = message("EC203", "set_stock_haircut", Kind.TRANSACTION,
 # ====================================================================== queries
 CollateralAccountsQuery = message("FQ200", "collateral_accounts_query", Kind.QUERY, Struct(
     "participant" / Text(8) * "Blank: the caller (the operator: every participant)",
-    "clearing_house" / Text(8) * "Blank: both",
+    "clearing_house" / Text(8) * "Blank: every clearing house",
 ), "Collateral accounts.", answer="FA200", section=SECTION)
 
 CollateralAccountsAnswer = message("FA200", "collateral_accounts_answer", Kind.REPLY, Struct(
@@ -347,7 +349,7 @@ CollateralAccountsAnswer = message("FA200", "collateral_accounts_answer", Kind.R
 
 AccountMappingQuery = message("FQ201", "account_mapping_query", Kind.QUERY, Struct(
     "participant" / Text(8) * "Blank: the caller (the operator: every participant)",
-    "clearing_house" / Text(8) * "Blank: both",
+    "clearing_house" / Text(8) * "Blank: every clearing house",
 ), "DCASS account to collateral account mapping.", answer="FA201", section=SECTION)
 
 AccountMappingAnswer = message("FA201", "account_mapping_answer", Kind.REPLY, Struct(
@@ -356,7 +358,7 @@ AccountMappingAnswer = message("FA201", "account_mapping_answer", Kind.REPLY, St
 
 HoldingsQuery = message("FQ202", "holdings_query", Kind.QUERY, Struct(
     "participant" / Text(8) * "Blank: the caller (the operator must name one)",
-    "clearing_house" / Text(8) * "HKCC or SEOCH",
+    "clearing_house" / Text(8) * "HKCC, SEOCH or HKSCC",
     "account" / Text(12) * "Collateral account",
 ), "Holdings of a collateral account.", answer="FA202", section=SECTION)
 
@@ -371,7 +373,7 @@ HoldingsAnswer = message("FA202", "holdings_answer", Kind.REPLY, Struct(
 
 CoverageQuery = message("FQ203", "coverage_query", Kind.QUERY, Struct(
     "participant" / Text(8) * "Blank: the caller (the operator must name one)",
-    "clearing_house" / Text(8) * "HKCC or SEOCH",
+    "clearing_house" / Text(8) * "HKCC, SEOCH or HKSCC",
     "account" / Text(12) * "Collateral account",
 ), "Margin coverage of a collateral account per settlement currency.", answer="FA203", section=SECTION)
 
@@ -387,7 +389,7 @@ CoverageAnswer = message("FA203", "coverage_answer", Kind.REPLY, Struct(
 
 CollateralUsageQuery = message("FQ204", "collateral_usage_query", Kind.QUERY, Struct(
     "participant" / Text(8) * "Blank: the caller (the operator must name one)",
-    "clearing_house" / Text(8) * "HKCC or SEOCH",
+    "clearing_house" / Text(8) * "HKCC, SEOCH or HKSCC",
     "account" / Text(12) * "Collateral account",
 ), "What each holding covers, in the order of use, then the unused holdings.", answer="FA204", section=SECTION)
 
@@ -397,7 +399,7 @@ CollateralUsageAnswer = message("FA204", "collateral_usage_answer", Kind.REPLY, 
 
 MarginCallsQuery = message("FQ205", "margin_calls_query", Kind.QUERY, Struct(
     "participant" / Text(8) * "Blank: the caller (the operator: every participant)",
-    "clearing_house" / Text(8) * "Blank: both",
+    "clearing_house" / Text(8) * "Blank: every clearing house",
 ), "Open margin calls.", answer="FA205", section=SECTION)
 
 MarginCallsAnswer = message("FA205", "margin_calls_answer", Kind.REPLY, Struct(
@@ -416,7 +418,7 @@ InstructionsAnswer = message("FA206", "instructions_answer", Kind.REPLY, Struct(
 
 ReserveFundQuery = message("FQ207", "reserve_fund_query", Kind.QUERY, Struct(
     "participant" / Text(8) * "Blank: the caller (the operator: every participant)",
-    "clearing_house" / Text(8) * "Blank: both",
+    "clearing_house" / Text(8) * "Blank: every clearing house",
 ), "Reserve fund contributions held.", answer="FA207", section=SECTION)
 
 ReserveFundAnswer = message("FA207", "reserve_fund_answer", Kind.REPLY, Struct(
@@ -754,3 +756,49 @@ ReserveFundRequirementBroadcast = message("BF255", "reserve_fund_requirement_set
     "clearing_house" / Text(8) * "Clearing house",
     "amount" / I64 * "Requirement, HKD cents",
 ), "The participant's reserve fund requirement was set.", stream="collateral", section=SECTION)
+
+
+# ---------------------------------------------------------------------- cross-market collateral (HKSCC)
+OverviewItem = record("overview_item", Struct(
+    "participant" / Text(8) * "Participant",
+    "clearing_house" / Text(8) * "HKCC, SEOCH or HKSCC",
+    "account" / Text(12) * "Collateral account",
+    "kind" / Code(AccountKind) * "Kind",
+    Filler(3),
+    "collateral_hkd" / I64 * "Holdings valued for an HKD requirement after haircuts, HKD cents",
+    "requirement_hkd" / I64 * "Requirements at today's FX rates, HKD cents (rounded down)",
+    "shortfall_hkd" / I64 * "Shortfalls at today's FX rates, HKD cents (rounded up)",
+    "excess_hkd" / I64 * "Unused collateral after haircuts, HKD cents",
+    "open_calls" / U16 * "Open margin calls",
+    Filler(2),
+), "One collateral account in the single view across clearing houses.")
+
+TransferCollateralRequest = message("FC251", "transfer_collateral", Kind.TRANSACTION, Struct(
+    "from_clearing_house" / Text(8) * "HKCC, SEOCH or HKSCC",
+    "from_account" / Text(12) * "Collateral account giving",
+    "to_clearing_house" / Text(8) * "Another clearing house",
+    "to_account" / Text(12) * "Collateral account of the same kind receiving",
+    "instrument" / Text(12) * "Currency (cash), debt instrument id or stock code",
+    "quantity" / I64 * "Cents, nominal cents or shares (> 0)",
+), "Transfer collateral between the participant's own collateral accounts in different clearing houses, "
+   "at once (BF202/BF203 TRANSFER_OUT and TRANSFER_IN). Checked as a withdrawal on the source (no shortfall "
+   "left) and a deposit on the target; before 16:00:00 business time (16:00:00 is late). Ack reference: the "
+   "TRANSFER_OUT instruction number.", answer="UR1", section=SECTION)
+
+SetMarginRequirementRequest = message("EC253", "set_margin_requirement", Kind.TRANSACTION, Struct(
+    "participant" / Text(8) * "Participant",
+    "clearing_house" / Text(8) * "HKSCC (HKCC and SEOCH requirements come from DCASS)",
+    "account" / Text(12) * "Collateral account",
+    "currency" / Text(4) * "Currency",
+    "amount" / I64 * "Requirement, cents (>= 0; 0 removes it)",
+), "Operator: a margin requirement at a clearing house whose market is not emulated (HKSCC); covered, "
+   "called and broadcast like DCASS margin (BF204, BF205).", answer="UR1", operator=True, section=SECTION)
+
+CollateralOverviewQuery = message("FQ253", "collateral_overview_query", Kind.QUERY, Struct(
+    "participant" / Text(8) * "Blank: the caller (the operator: every participant)",
+), "One view of the participant's collateral accounts across HKCC, SEOCH and HKSCC.", answer="FA253",
+    section=SECTION)
+
+CollateralOverviewAnswer = message("FA253", "collateral_overview_answer", Kind.REPLY, Struct(
+    "items" / Items(U16, OverviewItem) * "Collateral accounts",
+), "Answer to FQ253.", section=SECTION)

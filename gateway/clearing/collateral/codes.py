@@ -49,7 +49,7 @@ NO_SHORT_CALL_POSITION = code(-800019, "CCMS_NO_SHORT_CALL_POSITION",
 STOCK_EARMARKED = code(-800020, "CCMS_STOCK_EARMARKED",
                        "The specific stock is earmarked for covered calls", M)
 UNKNOWN_CLEARING_HOUSE = code(-800021, "CCMS_UNKNOWN_CLEARING_HOUSE",
-                              "Unknown clearing house (HKCC or SEOCH)", M)
+                              "Unknown clearing house (HKCC, SEOCH or HKSCC)", M)
 RELEASE_EXCEEDS_COVER = code(-800022, "CCMS_RELEASE_EXCEEDS_COVER",
                              "The contracts to release exceed the covered quantity", M)
 BASE_CURRENCY_RATE = code(-800023, "CCMS_BASE_CURRENCY_RATE",
@@ -87,5 +87,12 @@ RESERVE_FUND_BELOW_REQUIREMENT = code(-800405, "CCMS_RESERVE_FUND_BELOW_REQUIREM
                                       "The withdrawal would leave the reserve fund below its requirement", M)
 INSUFFICIENT_BANK_BALANCE = code(-800406, "CCMS_INSUFFICIENT_BANK_BALANCE",
                                  "The mandated bank account cannot pay the reserve fund cash contribution", M)
+
+NOT_OPERATOR_REQUIREMENT_HOUSE = code(-800407, "CCMS_REQUIREMENT_FROM_DCASS",
+                                      "Margin requirements of HKCC and SEOCH come from DCASS; the operator sets HKSCC's", M)
+TRANSFER_SAME_HOUSE = code(-800408, "CCMS_TRANSFER_SAME_HOUSE",
+                           "A collateral transfer moves collateral between clearing houses", M)
+TRANSFER_KIND_MISMATCH = code(-800409, "CCMS_TRANSFER_KIND_MISMATCH",
+                              "A collateral transfer is between collateral accounts of the same kind", M)
 
 __all__ = [n for n, v in list(globals().items()) if type(v).__name__ == "ErrorCode"]

@@ -299,7 +299,7 @@ class Instruction:
     participant: str
     clearing_house: str
     account: str
-    action: str              # DEPOSIT | WITHDRAW
+    action: str              # DEPOSIT | WITHDRAW | TRANSFER_OUT | TRANSFER_IN
     asset_class: str
     asset: str
     quantity: int
@@ -738,6 +738,57 @@ class ReserveFundWithdrawn(Event):
     asset_class: str
     asset: str
     quantity: int
+
+
+# ====================================================================== cross-market collateral (HKSCC)
+# (docs/guides/collateral.md, "Cross-market collateral")
+
+
+@dataclass(frozen=True, slots=True)
+class SetMarginRequirement:
+    """Operator: the margin requirement of a collateral account at a clearing house whose market is
+    not emulated (HKSCC), cents of ``currency`` (>= 0; 0 removes it)."""
+
+    participant: str
+    clearing_house: str
+    account: str
+    currency: str
+    amount: int
+
+
+@dataclass(frozen=True, slots=True)
+class TransferCollateral:
+    """Move collateral from one of the participant's collateral accounts to one of the same kind in
+    another clearing house. ``instrument``: a currency (cash), a debt instrument id or a stock code;
+    ``quantity``: cents, nominal cents or shares."""
+
+    from_clearing_house: str
+    from_account: str
+    to_clearing_house: str
+    to_account: str
+    instrument: str
+    quantity: int
+    participant: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CollateralOverviewQuery:
+    participant: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CollateralOverview:
+    """One collateral account in the participant's single view across clearing houses."""
+
+    participant: str
+    clearing_house: str
+    account: str
+    kind: str
+    collateral_hkd: int      # holdings valued for an HKD requirement, after haircuts
+    requirement_hkd: int     # its requirements converted to HKD at today's rates (rounded down)
+    shortfall_hkd: int       # its shortfalls converted to HKD (rounded up)
+    excess_hkd: int
+    open_calls: int
 
 
 __all__ = [n for n, v in list(globals().items())

@@ -39,6 +39,7 @@ from .messages import (
     ReleaseCoveredCall, ReserveFundContributed, ReserveFundHolding, ReserveFundQuery, SetCollateralPrice,
     SetFxRate, SetInterestRate, SetStockHaircut, StockHaircutSet, WithdrawCash, WithdrawSecurities,
 )
+from .crossmarket import CrossMarket
 from .money import MoneyMoves
 from .reserve import ReserveFund
 from .params import Params, normalise_stock
@@ -70,7 +71,7 @@ def _new_account(kind: str) -> dict:
     return {"kind": kind, "cash": {}, "debt": {}, "stock": {}, "specific": {}}
 
 
-class CollateralModule(MoneyMoves, ReserveFund, Module):
+class CollateralModule(MoneyMoves, ReserveFund, CrossMarket, Module):
     name = "ccms"
 
     def __init__(self, core, params: Params | None = None):
@@ -93,6 +94,7 @@ class CollateralModule(MoneyMoves, ReserveFund, Module):
         self.accruals: list[dict] = []
         self._init_money()
         self._init_reserve()
+        self._init_cross_market()
         # derived, not state (not in the snapshot): last allocation per collateral account, with
         # the inputs it was computed from (see _compute)
         self._alloc_cache: dict[AccKey, tuple[tuple, Result]] = {}
@@ -127,6 +129,7 @@ class CollateralModule(MoneyMoves, ReserveFund, Module):
             SetStockHaircut: self._set_stock_haircut,
             **self._money_commands(),
             **self._reserve_commands(),
+            **self._cross_market_commands(),
         }
 
     def queries(self):
@@ -144,6 +147,7 @@ class CollateralModule(MoneyMoves, ReserveFund, Module):
             EligibleCollateralQuery: self._q_eligible,
             **self._money_queries(),
             **self._reserve_queries(),
+            **self._cross_market_queries(),
         }
 
     # ================================================================== helpers: who, where
@@ -397,6 +401,7 @@ class CollateralModule(MoneyMoves, ReserveFund, Module):
                 by_acc[acc] = {ccy: amt}
             else:
                 acc_reqs[ccy] = acc_reqs.get(ccy, 0) + amt
+        self._add_op_requirements(p, ch, by_acc)
         override = override or {}
         accs = self._acc_ids.get((p, ch), {}).keys() | by_acc.keys() | override.keys()
         limit_left = rule.rmb_fixed_limit   # of the participant's RMB fixed limit (PARTICIPANT scope)
@@ -475,6 +480,7 @@ class CollateralModule(MoneyMoves, ReserveFund, Module):
     def _pairs(self) -> list[tuple[str, str]]:
         pairs = {k[:2] for k in self.accounts} | {k[:2] for k in self.requirements} | {k[:2] for k in self.dcass_types}
         pairs |= {(k[0], r["clearing_house"]) for k, r in self.covers.items()}
+        pairs |= set(self.op_requirements)
         return sorted(pairs)
 
     def _refresh_all(self, now: datetime) -> list:
@@ -1157,4 +1163,5 @@ class CollateralModule(MoneyMoves, ReserveFund, Module):
             "accruals": list(self.accruals),
             **self._money_snapshot(),
             **self._reserve_snapshot(),
+            **self._cross_market_snapshot(),
         }

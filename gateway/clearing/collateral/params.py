@@ -84,6 +84,9 @@ class Params:
         self.default_debt_price = Decimal(nc["default_debt_price"])
         self._coverage = parameters["coverage"]
         self.clearing_houses: tuple[str, ...] = tuple(sorted(self._coverage))
+        xm = parameters["cross_market"]
+        self.operator_requirement_houses: tuple[str, ...] = tuple(xm["operator_requirement_houses"])
+        self.transfer_cutoff: time = _time(xm["transfer_cutoff"])
         mc = parameters["margin_call"]
         self.call_due_minutes: int = int(mc["due_minutes"])
         self.call_latest_due: time = _time(mc["latest_due"])
