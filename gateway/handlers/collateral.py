@@ -465,3 +465,40 @@ def collateral_overview(msg, ctx: RequestContext):
         m.OverviewItem(participant=r.participant, clearing_house=r.clearing_house, account=r.account,
                        kind=m.AccountKind[r.kind], collateral_hkd=r.collateral_hkd, requirement_hkd=r.requirement_hkd,
                        shortfall_hkd=r.shortfall_hkd, excess_hkd=r.excess_hkd, open_calls=r.open_calls) for r in rows])
+
+
+
+# ------------------------------------------------------------------ CCASS deliveries
+@handler(m.SetStockBalanceRequest)
+def set_stock_balance(msg, ctx: RequestContext):
+    out = ctx.execute(cc.SetStockBalance(msg.participant, msg.stock, msg.shares))
+    return Ack(text=f"{out.reply.participant} {out.reply.stock} {out.reply.shares}"[:40])
+
+
+@handler(m.CcassDeliveriesQuery)
+def ccass_deliveries(msg, ctx: RequestContext):
+    status = "" if msg.status is m.DeliveryStatusFilter.ALL else msg.status.name
+    rows = ctx.query(cc.CcassDeliveriesQuery(msg.participant, status))
+    return m.CcassDeliveriesAnswer(items=[
+        m.CcassDeliveryItem(obligation_no=d.obligation_no, participant=d.participant, dcass_account=d.dcass_account,
+                            stock=d.stock, direction=m.DeliveryDirection[d.direction],
+                            status=m.DeliveryStatus[d.status], reason=m.DeliveryFailure[d.reason or "NONE"],
+                            shares=d.shares, covered_shares=d.covered_shares, amount=d.amount, currency=d.currency,
+                            settlement_date=d8(d.settlement_date), collateral_account=d.collateral_account,
+                            settled_date=d8(d.settled_at), settled_time=t6(d.settled_at)) for d in rows])
+
+
+@handler(m.StockAccountsQuery)
+def stock_accounts(msg, ctx: RequestContext):
+    rows = ctx.query(cc.StockAccountsQuery(msg.participant))
+    return m.StockAccountsAnswer(items=[m.StockBalanceItem(participant=r.participant, stock=r.stock, shares=r.shares)
+                                        for r in rows])
+
+
+@broadcast(cc.CcassDeliveryChanged)
+def ccass_delivery(e: cc.CcassDeliveryChanged):
+    return m.CcassDeliveryBroadcast(obligation_no=e.obligation_no, stock=e.stock,
+                                    direction=m.DeliveryDirection[e.direction], status=m.DeliveryStatus[e.status],
+                                    reason=m.DeliveryFailure[e.reason or "NONE"], shares=e.shares,
+                                    covered_shares=e.covered_shares, amount=e.amount, currency=e.currency,
+                                    settlement_date=d8(e.settlement_date), at_date=d8(e.at), at_time=t6(e.at))

@@ -802,3 +802,98 @@ CollateralOverviewQuery = message("FQ253", "collateral_overview_query", Kind.QUE
 CollateralOverviewAnswer = message("FA253", "collateral_overview_answer", Kind.REPLY, Struct(
     "items" / Items(U16, OverviewItem) * "Collateral accounts",
 ), "Answer to FQ253.", section=SECTION)
+
+
+# ---------------------------------------------------------------------- CCASS deliveries
+class DeliveryDirection(enum.IntEnum):
+    RECEIVE = 1    # receive the shares, pay the money
+    DELIVER = 2    # deliver the shares, receive the money
+
+
+class DeliveryStatus(enum.IntEnum):
+    PENDING = 1
+    SETTLED = 2
+    FAILED = 3     # retried at every later settlement run
+
+
+class DeliveryStatusFilter(enum.IntEnum):
+    ALL = 0
+    PENDING = 1
+    SETTLED = 2
+    FAILED = 3
+
+
+class DeliveryFailure(enum.IntEnum):
+    NONE = 0
+    INSUFFICIENT_SHARES = 1
+    MONEY_NOT_COLLECTED = 2
+
+
+CcassDeliveryItem = record("ccass_delivery_item", Struct(
+    "obligation_no" / U32 * "DCASS delivery obligation number",
+    "participant" / Text(8) * "Participant",
+    "dcass_account" / Text(16) * "DCASS account of the exercise or assignment",
+    "stock" / Text(8) * "Stock code (5 digits)",
+    "direction" / Code(DeliveryDirection) * "Receive (pay) or deliver (be paid)",
+    "status" / Code(DeliveryStatus) * "Pending, settled or failed",
+    "reason" / Code(DeliveryFailure) * "Why the last run failed",
+    Filler(1),
+    "shares" / I64 * "Shares",
+    "covered_shares" / I64 * "Of which out of the CCMS specific collateral (assigned covered calls)",
+    "amount" / I64 * "Money, cents (strike x shares)",
+    "currency" / Text(4) * "Currency",
+    "settlement_date" / Text(8) * "Settlement date",
+    "collateral_account" / Text(12) * "SEOCH collateral account of the covered shares",
+    "settled_date" / Text(8) * "Date of the last run (blank: none yet)",
+    "settled_time" / Text(6) * "Time of the last run",
+    Filler(2),
+), "A stock delivery from exercise or assignment, settled in CCASS against the money.")
+
+StockBalanceItem = record("stock_balance_item", Struct(
+    "participant" / Text(8) * "Participant",
+    "stock" / Text(8) * "Stock code",
+    "shares" / I64 * "Shares in the emulated CCASS stock account",
+), "One stock in a participant's emulated CCASS stock account.")
+
+SetStockBalanceRequest = message("EC254", "set_stock_balance", Kind.TRANSACTION, Struct(
+    "participant" / Text(8) * "Participant",
+    "stock" / Text(8) * "Stock code",
+    "shares" / I64 * "Shares (>= 0)",
+), "Operator: the shares of a stock in a participant's emulated CCASS stock account.", answer="UR1",
+    operator=True, section=SECTION)
+
+CcassDeliveriesQuery = message("FQ254", "ccass_deliveries_query", Kind.QUERY, Struct(
+    "participant" / Text(8) * "Blank: the caller (the operator: every participant)",
+    "status" / Code(DeliveryStatusFilter) * "0: every status",
+    Filler(3),
+), "Stock deliveries from exercise and assignment and their CCASS settlement.", answer="FA254", section=SECTION)
+
+CcassDeliveriesAnswer = message("FA254", "ccass_deliveries_answer", Kind.REPLY, Struct(
+    "items" / Items(U16, CcassDeliveryItem) * "Deliveries",
+), "Answer to FQ254.", section=SECTION)
+
+StockAccountsQuery = message("FQ255", "stock_accounts_query", Kind.QUERY, Struct(
+    "participant" / Text(8) * "Blank: the caller (the operator: every participant)",
+), "The emulated CCASS stock accounts.", answer="FA255", section=SECTION)
+
+StockAccountsAnswer = message("FA255", "stock_accounts_answer", Kind.REPLY, Struct(
+    "items" / Items(U16, StockBalanceItem) * "Stocks held",
+), "Answer to FQ255.", section=SECTION)
+
+CcassDeliveryBroadcast = message("BF256", "ccass_delivery", Kind.BROADCAST, Struct(
+    "obligation_no" / U32 * "DCASS delivery obligation number",
+    "stock" / Text(8) * "Stock code",
+    "direction" / Code(DeliveryDirection) * "Receive or deliver",
+    "status" / Code(DeliveryStatus) * "Pending (created), settled or failed (at a settlement run)",
+    "reason" / Code(DeliveryFailure) * "Why it failed",
+    Filler(1),
+    "shares" / I64 * "Shares",
+    "covered_shares" / I64 * "Of which out of the CCMS specific collateral",
+    "amount" / I64 * "Money, cents",
+    "currency" / Text(4) * "Currency",
+    "settlement_date" / Text(8) * "Settlement date",
+    "at_date" / Text(8) * "Date of the change",
+    "at_time" / Text(6) * "Time of the change",
+    Filler(2),
+), "A CCASS stock delivery was created (end of day) or settled / failed (settlement run).", stream="collateral",
+    section=SECTION)

@@ -95,4 +95,6 @@ TRANSFER_SAME_HOUSE = code(-800408, "CCMS_TRANSFER_SAME_HOUSE",
 TRANSFER_KIND_MISMATCH = code(-800409, "CCMS_TRANSFER_KIND_MISMATCH",
                               "A collateral transfer is between collateral accounts of the same kind", M)
 
+INVALID_STOCK = code(-800410, "CCMS_INVALID_STOCK", "Not a stock code (1-5 digits)", M)
+
 __all__ = [n for n, v in list(globals().items()) if type(v).__name__ == "ErrorCode"]

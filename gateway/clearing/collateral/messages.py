@@ -791,5 +791,73 @@ class CollateralOverview:
     open_calls: int
 
 
+# ====================================================================== CCASS deliveries
+# (docs/guides/collateral.md, "CCASS deliveries")
+
+
+@dataclass(frozen=True, slots=True)
+class SetStockBalance:
+    """Operator: the shares of ``stock`` in the participant's emulated CCASS stock account (>= 0)."""
+
+    participant: str
+    stock: str
+    shares: int
+
+
+@dataclass(frozen=True, slots=True)
+class StockAccountsQuery:
+    participant: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class StockBalance:
+    participant: str
+    stock: str
+    shares: int
+
+
+@dataclass(frozen=True, slots=True)
+class CcassDeliveriesQuery:
+    participant: str = ""
+    status: str = ""         # "" = every status
+
+
+@dataclass(frozen=True, slots=True)
+class CcassDelivery:
+    """A stock delivery from a SEOCH exercise or assignment, settled in CCASS against the money."""
+
+    obligation_no: int       # DCASS's delivery obligation number
+    participant: str
+    dcass_account: str
+    stock: str
+    direction: str           # RECEIVE (pays the money) | DELIVER (receives it)
+    shares: int
+    covered_shares: int      # delivered out of the CCMS specific collateral (assigned covered calls)
+    amount: int              # cents: strike x shares
+    currency: str
+    settlement_date: date
+    collateral_account: str  # SEOCH collateral account holding the covered shares
+    status: str              # PENDING | SETTLED | FAILED (retried at the next run)
+    reason: str              # why it failed: INSUFFICIENT_SHARES | MONEY_NOT_COLLECTED
+    settled_at: datetime | None
+
+
+@dataclass(slots=True)
+class CcassDeliveryChanged(Event):
+    STREAM: ClassVar[str] = "collateral"
+    owner: str
+    obligation_no: int
+    stock: str
+    direction: str
+    shares: int
+    covered_shares: int
+    amount: int
+    currency: str
+    settlement_date: date
+    status: str
+    reason: str
+    at: datetime
+
+
 __all__ = [n for n, v in list(globals().items())
            if isinstance(v, type) and v.__module__ == __name__ and not n.startswith("_")]

@@ -39,6 +39,7 @@ from .messages import (
     ReleaseCoveredCall, ReserveFundContributed, ReserveFundHolding, ReserveFundQuery, SetCollateralPrice,
     SetFxRate, SetInterestRate, SetStockHaircut, StockHaircutSet, WithdrawCash, WithdrawSecurities,
 )
+from .ccass import CcassDeliveries
 from .crossmarket import CrossMarket
 from .money import MoneyMoves
 from .reserve import ReserveFund
@@ -71,7 +72,7 @@ def _new_account(kind: str) -> dict:
     return {"kind": kind, "cash": {}, "debt": {}, "stock": {}, "specific": {}}
 
 
-class CollateralModule(MoneyMoves, ReserveFund, CrossMarket, Module):
+class CollateralModule(MoneyMoves, ReserveFund, CrossMarket, CcassDeliveries, Module):
     name = "ccms"
 
     def __init__(self, core, params: Params | None = None):
@@ -95,6 +96,7 @@ class CollateralModule(MoneyMoves, ReserveFund, CrossMarket, Module):
         self._init_money()
         self._init_reserve()
         self._init_cross_market()
+        self._init_ccass()
         # derived, not state (not in the snapshot): last allocation per collateral account, with
         # the inputs it was computed from (see _compute)
         self._alloc_cache: dict[AccKey, tuple[tuple, Result]] = {}
@@ -130,6 +132,7 @@ class CollateralModule(MoneyMoves, ReserveFund, CrossMarket, Module):
             **self._money_commands(),
             **self._reserve_commands(),
             **self._cross_market_commands(),
+            **self._ccass_commands(),
         }
 
     def queries(self):
@@ -148,6 +151,7 @@ class CollateralModule(MoneyMoves, ReserveFund, CrossMarket, Module):
             **self._money_queries(),
             **self._reserve_queries(),
             **self._cross_market_queries(),
+            **self._ccass_queries(),
         }
 
     # ================================================================== helpers: who, where
@@ -322,8 +326,11 @@ class CollateralModule(MoneyMoves, ReserveFund, CrossMarket, Module):
         return routes
 
     def _earmarked(self, p: str, ch: str, acc: str, code: str) -> int:
-        return sum(r["contracts"] * r["contract_size"] for k, r in self.covers.items()
-                   if k[0] == p and r["clearing_house"] == ch and r["account"] == acc and r["underlying"] == code)
+        """Specific shares earmarked: for covered calls, and for assigned covered calls' deliveries
+        not yet settled in CCASS."""
+        covers = sum(r["contracts"] * r["contract_size"] for k, r in self.covers.items()
+                     if k[0] == p and r["clearing_house"] == ch and r["account"] == acc and r["underlying"] == code)
+        return covers + (self._pending_covered(p, ch, acc, code) if self.ccass else 0)
 
     def _next_id(self) -> int:
         i = self.next_instruction_id
@@ -914,9 +921,10 @@ class CollateralModule(MoneyMoves, ReserveFund, CrossMarket, Module):
 
     # ================================================================== time and other modules
     def on_time(self, now: datetime) -> list:
-        return self._complete_due(now) + self._settle_due(now)
+        return self._complete_due(now) + self._settle_due(now) + self._ccass_run(now)
 
     def on_events(self, events: list, ctx: Context) -> list:
+        deliveries = self._on_delivery_obligations(events, ctx.now)
         touched: set[tuple[str, str]] = set()
         for e in events:
             if type(e).__name__ != "MarginChanged":
@@ -933,8 +941,8 @@ class CollateralModule(MoneyMoves, ReserveFund, CrossMarket, Module):
                 self._set_type((owner, ch, dacc), atype)
             touched.add((owner, ch))
         if not touched:
-            return []
-        out: list = []
+            return deliveries
+        out: list = deliveries
         for p, ch in sorted(touched):
             if ch == SEOCH:
                 out += self._reconcile_covers(p, ctx)
@@ -1164,4 +1172,5 @@ class CollateralModule(MoneyMoves, ReserveFund, CrossMarket, Module):
             **self._money_snapshot(),
             **self._reserve_snapshot(),
             **self._cross_market_snapshot(),
+            **self._ccass_snapshot(),
         }

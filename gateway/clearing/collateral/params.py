@@ -84,6 +84,7 @@ class Params:
         self.default_debt_price = Decimal(nc["default_debt_price"])
         self._coverage = parameters["coverage"]
         self.clearing_houses: tuple[str, ...] = tuple(sorted(self._coverage))
+        self.ccass_run: time = _time(parameters["ccass"]["settlement_run"])
         xm = parameters["cross_market"]
         self.operator_requirement_houses: tuple[str, ...] = tuple(xm["operator_requirement_houses"])
         self.transfer_cutoff: time = _time(xm["transfer_cutoff"])
