@@ -141,6 +141,8 @@ class MoneyMoves:
                 atype = None
             acc = self._mapped(m.participant, m.clearing_house, m.account_id,
                                getattr(atype, "name", None) if atype is not None else None)
+            if not m.net:
+                continue   # an account with nothing to pay or receive is not part of the settlement
             entry = nets.setdefault((m.participant, m.clearing_house, acc, m.currency), [0, []])
             entry[0] += int(m.net)
             entry[1].append(m.account_id)
