@@ -33,6 +33,7 @@ class CcassDeliveries:
     def _init_ccass(self) -> None:
         self.stock_accounts: dict[tuple[str, str], int] = {}   # (participant, stock code) -> shares
         self.ccass: dict[int, dict] = {}                       # DCASS obligation number -> delivery
+        self._ccass_last_run: datetime | None = None           # derived: the run already made
 
     def _ccass_commands(self) -> dict:
         return {SetStockBalance: self._set_stock_balance}
@@ -92,8 +93,9 @@ class CcassDeliveries:
         """Every unsettled delivery whose date's run has come (retried at each later run)."""
         bd = self.core.business_date
         run = datetime.combine(bd, self.p.ccass_run)
-        if now < run:
-            return []
+        if now < run or self._ccass_last_run == run:
+            return []   # every delivery due is tried once per run (the deliveries of today were known before it)
+        self._ccass_last_run = run
         events: list = []
         touched: set[str] = set()
         for no in sorted(self.ccass):

@@ -39,6 +39,9 @@ class MoneyMoves:
         self.bank_balances: dict[tuple[str, str], int] = {}
         self.settlements: dict[int, dict] = {}
         self.next_settlement_id = 1
+        # derived, not state: the earliest due time of a pending settlement (None: recompute), so
+        # that time passing costs nothing until then
+        self._settle_wake: datetime | None = None
 
     def _money_commands(self) -> dict:
         return {SetBankMandate: self._set_bank_mandate, SetBankBalance: self._set_bank_balance}
@@ -158,6 +161,7 @@ class MoneyMoves:
                 "business_date": bd, "amount": amount, "dcass_accounts": tuple(sorted(set(accounts))), "due": due,
                 "status": "PENDING", "settled_at": None, "consequence": ""}
             events.append(self._settlement_event(rec, ctx.now))
+        self._settle_wake = None
         return events
 
     @staticmethod
@@ -170,6 +174,13 @@ class MoneyMoves:
         """Settle every pending settlement whose due time has come: receipts are paid to the mandated
         bank account; payments are collected from it, and a failed collection is debited from the
         participant's CCMS cash collateral in that currency (``settlement.failed_collection``)."""
+        wake = self._settle_wake
+        if wake is None:
+            wake = self._settle_wake = min((r["due"] for r in self.settlements.values() if r["status"] == "PENDING"),
+                                           default=datetime.max)
+        if now < wake:
+            return []
+        self._settle_wake = None
         events: list = []
         touched: set[tuple[str, str]] = set()
         # collections first, then payments out (a receipt of the same morning does not fund a
