@@ -4,13 +4,12 @@ against the money collected or paid through the bank mandate; shares that covere
 short call come out of the CCMS specific collateral.
 
 A mixin of :class:`~gateway.clearing.collateral.module.CollateralModule`; its state (``stock_accounts``,
-``ccass``) is in the module's snapshot. DCASS's ``DeliveryObligationEvent`` is recognised by class
-name and fields, as CCMS recognises ``MarginChanged``. Rules: docs/guides/collateral.md, "CCASS deliveries".
+``ccass``) is in the module's snapshot. The deliveries are read from DCASS at end of day through its
+interface (``deliveries_of_day``, like ``money_of_day``). Rules: docs/guides/collateral.md, "CCASS deliveries".
 """
 from __future__ import annotations
 
 from datetime import datetime
-from operator import attrgetter
 
 from ..core import Context, Outcome
 from ..errors import ClearingError
@@ -20,9 +19,7 @@ from .messages import (
 )
 from .params import normalise_stock
 
-DELIVERY_FIELDS = ("owner", "obligation_no", "account_id", "stock_code", "direction", "shares", "amount", "currency",
-                   "settlement_date", "lots", "covered_lots", "clearing_house")
-_delivery = attrgetter(*DELIVERY_FIELDS)
+SEOCH = "SEOCH"
 INSUFFICIENT_SHARES = "INSUFFICIENT_SHARES"
 MONEY_NOT_COLLECTED = "MONEY_NOT_COLLECTED"
 
@@ -34,6 +31,7 @@ class CcassDeliveries:
         self.stock_accounts: dict[tuple[str, str], int] = {}   # (participant, stock code) -> shares
         self.ccass: dict[int, dict] = {}                       # DCASS obligation number -> delivery
         self._ccass_last_run: datetime | None = None           # derived: the run already made
+        self._ccass_run_at: tuple | None = None                # derived: (business date, its run time)
 
     def _ccass_commands(self) -> dict:
         return {SetStockBalance: self._set_stock_balance}
@@ -52,32 +50,30 @@ class CcassDeliveries:
                    and ch == "SEOCH" and d["stock"] == code)
 
     # ------------------------------------------------------------------ from DCASS
-    def _on_delivery_obligations(self, events: list, now: datetime) -> list:
+    def _delivery_obligations(self, now: datetime) -> list:
+        """End of day: DCASS's delivery obligations of the business date (its exercises and
+        assignments ran in its own end of day, before this one) become CCASS deliveries."""
+        d = self._dcass()
+        rows = getattr(d, "deliveries_of_day", None) if d is not None else None
+        if rows is None:
+            return []
         out: list = []
-        for e in events:
-            if type(e).__name__ != "DeliveryObligationEvent":
+        for o in rows(self.core.business_date):
+            if o.obligation_no in self.ccass:
                 continue
             try:
-                (p, no, dacc, stock, direction, shares, amount, ccy, sdate, lots, covered_lots,
-                 ch) = _delivery(e)
-            except AttributeError:
-                continue
-            if no in self.ccass:
-                continue
-            code = normalise_stock(str(stock)) or str(stock)
-            atype = None
-            d = self._dcass()
-            if d is not None:
-                try:
-                    atype = getattr(d.account(p, dacc).account_type, "name", None)
-                except ClearingError:
-                    atype = None
-            size = shares // lots if lots else 0
-            rec = self.ccass[no] = {
-                "obligation_no": no, "participant": p, "dcass_account": dacc, "stock": code,
-                "direction": getattr(direction, "name", str(direction)), "shares": int(shares),
-                "covered_shares": int(covered_lots) * size, "amount": int(amount), "currency": ccy,
-                "settlement_date": sdate, "collateral_account": self._mapped(p, ch, dacc, atype),
+                acct = d.account(o.participant, o.account_id)
+                ch, atype = acct.clearing_house, getattr(acct.account_type, "name", None)
+            except ClearingError:
+                ch, atype = SEOCH, None
+            size = o.shares // o.lots if o.lots else 0
+            rec = self.ccass[o.obligation_no] = {
+                "obligation_no": o.obligation_no, "participant": o.participant, "dcass_account": o.account_id,
+                "stock": normalise_stock(str(o.stock_code)) or str(o.stock_code),
+                "direction": getattr(o.direction, "name", str(o.direction)), "shares": int(o.shares),
+                "covered_shares": int(o.covered_lots) * size, "amount": int(o.amount), "currency": o.currency,
+                "settlement_date": o.settlement_date, "collateral_account": self._mapped(o.participant, ch,
+                                                                                           o.account_id, atype),
                 "status": "PENDING", "reason": "", "settled_at": None}
             out.append(self._ccass_event(rec, now))
         return out
@@ -92,7 +88,10 @@ class CcassDeliveries:
     def _ccass_run(self, now: datetime) -> list:
         """Every unsettled delivery whose date's run has come (retried at each later run)."""
         bd = self.core.business_date
-        run = datetime.combine(bd, self.p.ccass_run)
+        at = self._ccass_run_at
+        if at is None or at[0] != bd:
+            at = self._ccass_run_at = (bd, datetime.combine(bd, self.p.ccass_run))
+        run = at[1]
         if now < run or self._ccass_last_run == run:
             return []   # every delivery due is tried once per run (the deliveries of today were known before it)
         self._ccass_last_run = run

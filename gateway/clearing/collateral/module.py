@@ -924,7 +924,6 @@ class CollateralModule(MoneyMoves, ReserveFund, CrossMarket, CcassDeliveries, Mo
         return self._complete_due(now) + self._settle_due(now) + self._ccass_run(now)
 
     def on_events(self, events: list, ctx: Context) -> list:
-        deliveries = self._on_delivery_obligations(events, ctx.now)
         touched: set[tuple[str, str]] = set()
         for e in events:
             if type(e).__name__ != "MarginChanged":
@@ -941,8 +940,8 @@ class CollateralModule(MoneyMoves, ReserveFund, CrossMarket, CcassDeliveries, Mo
                 self._set_type((owner, ch, dacc), atype)
             touched.add((owner, ch))
         if not touched:
-            return deliveries
-        out: list = deliveries
+            return []
+        out: list = []
         for p, ch in sorted(touched):
             if ch == SEOCH:
                 out += self._reconcile_covers(p, ctx)
@@ -950,7 +949,7 @@ class CollateralModule(MoneyMoves, ReserveFund, CrossMarket, CcassDeliveries, Mo
         return out
 
     def end_of_day(self, ctx: Context) -> list:
-        events: list = self._settlement_obligations(ctx)
+        events: list = self._settlement_obligations(ctx) + self._delivery_obligations(ctx.now)
         for p in sorted({k[0] for k in self.covers}):
             events += self._reconcile_covers(p, ctx)
         events += self._refresh_all(ctx.now)

@@ -160,6 +160,11 @@ class EndOfDayMixin(DcassBase):
             if s.expiry <= today:
                 self.expired.add(k)
 
+    def deliveries_of_day(self, on: date) -> list:
+        """Every stock delivery obligation from the exercises and assignments of business date ``on``
+        (CCMS settles them in CCASS), by obligation number."""
+        return [d for _, d in sorted(self.deliveries.items()) if d.exercise_date == on]
+
     def money_of_day(self, on: date) -> list[MoneyObligation]:
         """Every account's money of business date ``on`` (CCMS settles them), by participant,
         account and currency."""
