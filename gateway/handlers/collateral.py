@@ -341,3 +341,164 @@ def interest_rate_set(e: cc.InterestRateSet):
 @broadcast(cc.StockHaircutSet)
 def stock_haircut_set(e: cc.StockHaircutSet):
     return m.StockHaircutBroadcast(stock=e.stock, rate=rate_out(e.rate), applied=rate_out(e.applied))
+
+
+# ------------------------------------------------------------------ money moves (issue 13)
+@handler(m.SetBankMandateRequest)
+def set_bank_mandate(msg, ctx: RequestContext):
+    out = ctx.execute(cc.SetBankMandate(msg.participant, msg.currency, msg.bank, msg.bank_account))
+    r = out.reply
+    return Ack(text=(f"{r.participant} {r.currency} mandate {'set' if r.bank else 'cancelled'}")[:40])
+
+
+@handler(m.SetBankBalanceRequest)
+def set_bank_balance(msg, ctx: RequestContext):
+    out = ctx.execute(cc.SetBankBalance(msg.participant, msg.currency, msg.balance, msg.unlimited))
+    r = out.reply
+    return Ack(text=f"{r.participant} {r.currency} {'unlimited' if r.balance is None else r.balance}"[:40])
+
+
+@handler(m.BankMandatesQuery)
+def bank_mandates(msg, ctx: RequestContext):
+    rows = ctx.query(cc.BankMandatesQuery(msg.participant))
+    return m.BankMandatesAnswer(items=[
+        m.MandateItem(participant=r.participant, currency=r.currency, bank=r.bank, bank_account=r.bank_account,
+                      unlimited=r.balance is None, balance=r.balance or 0) for r in rows])
+
+
+def _dcass_accounts_text(accounts: tuple[str, ...]) -> str:
+    return ",".join(accounts)[:80]
+
+
+@handler(m.SettlementsQuery)
+def settlements(msg, ctx: RequestContext):
+    status = "" if msg.status is m.SettlementFilter.ALL else msg.status.name
+    rows = ctx.query(cc.SettlementsQuery(msg.participant, date_in(msg.business_date, "business_date"), status))
+    return m.SettlementsAnswer(items=[
+        m.SettlementItem(settlement_id=s.settlement_id, participant=s.participant, clearing_house=s.clearing_house,
+                         account=s.account, currency=s.currency, business_date=d8(s.business_date), amount=s.amount,
+                         due_date=d8(s.due), due_time=t6(s.due), status=m.SettlementStatus[s.status],
+                         consequence=m.Consequence[s.consequence or "NONE"], settled_date=d8(s.settled_at),
+                         settled_time=t6(s.settled_at), dcass_accounts=_dcass_accounts_text(s.dcass_accounts))
+        for s in rows])
+
+
+@broadcast(cc.CollectionFailed)
+def collection_failed(e: cc.CollectionFailed):
+    return m.CollectionFailedBroadcast(instruction_id=e.instruction_id, clearing_house=e.clearing_house,
+                                       account=e.account, currency=e.currency, amount=e.amount, bank=e.bank,
+                                       reason=m.CollectionFailure[e.reason], failed_date=d8(e.at), failed_time=t6(e.at))
+
+
+@broadcast(cc.SettlementChanged)
+def settlement_changed(e: cc.SettlementChanged):
+    return m.SettlementBroadcast(settlement_id=e.settlement_id, clearing_house=e.clearing_house, account=e.account,
+                                 currency=e.currency, business_date=d8(e.business_date), amount=e.amount,
+                                 due_date=d8(e.due), due_time=t6(e.due), status=m.SettlementStatus[e.status],
+                                 consequence=m.Consequence[e.consequence or "NONE"], at_date=d8(e.at), at_time=t6(e.at))
+
+
+@broadcast(cc.BankMandateSet)
+def bank_mandate_set(e: cc.BankMandateSet):
+    return m.BankMandateBroadcast(currency=e.currency, bank=e.bank, bank_account=e.bank_account)
+
+
+# ------------------------------------------------------------------ reserve fund requirement
+@handler(m.WithdrawReserveFundRequest)
+def withdraw_reserve_fund(msg, ctx: RequestContext):
+    out = ctx.execute(cc.WithdrawReserveFund(msg.clearing_house, msg.contribution.name, msg.asset, msg.quantity))
+    return Ack(reference=0, text=f"reserve fund {out.reply.asset} left {out.reply.quantity}"[:40])
+
+
+@handler(m.SetReserveFundRequirementRequest)
+def set_reserve_fund_requirement(msg, ctx: RequestContext):
+    out = ctx.execute(cc.SetReserveFundRequirement(msg.participant, msg.clearing_house, msg.amount))
+    return Ack(text=f"shortfall {out.reply.shortfall} excess {out.reply.excess}"[:40])
+
+
+@handler(m.ReserveFundPositionQuery)
+def reserve_fund_position(msg, ctx: RequestContext):
+    rows = ctx.query(cc.ReserveFundPositionQuery(msg.participant, msg.clearing_house))
+    return m.ReserveFundPositionAnswer(items=[
+        m.ReserveFundPositionItem(participant=r.participant, clearing_house=r.clearing_house,
+                                  requirement=r.requirement, value=r.value, shortfall=r.shortfall, excess=r.excess,
+                                  call_amount=r.call_amount, called_date=d8(r.called_at), called_time=t6(r.called_at),
+                                  due_date=d8(r.due), due_time=t6(r.due)) for r in rows])
+
+
+@broadcast(cc.ReserveFundCallChanged)
+def reserve_fund_call(e: cc.ReserveFundCallChanged):
+    return m.ReserveFundCallBroadcast(clearing_house=e.clearing_house, amount=e.amount, status=m.CallStatus[e.status],
+                                      called_date=d8(e.called_at), called_time=t6(e.called_at), due_date=d8(e.due),
+                                      due_time=t6(e.due))
+
+
+@broadcast(cc.ReserveFundWithdrawn)
+def reserve_fund_withdrawn(e: cc.ReserveFundWithdrawn):
+    return m.ReserveFundWithdrawnBroadcast(clearing_house=e.clearing_house, contribution=m.Contribution[e.contribution],
+                                           asset_class=m.AssetClass[e.asset_class], asset=e.asset, quantity=e.quantity)
+
+
+@broadcast(cc.ReserveFundRequirementSet)
+def reserve_fund_requirement_set(e: cc.ReserveFundRequirementSet):
+    return m.ReserveFundRequirementBroadcast(clearing_house=e.clearing_house, amount=e.amount)
+
+
+# ------------------------------------------------------------------ cross-market collateral (HKSCC)
+@handler(m.TransferCollateralRequest)
+def transfer_collateral(msg, ctx: RequestContext):
+    out = ctx.execute(cc.TransferCollateral(msg.from_clearing_house, msg.from_account, msg.to_clearing_house,
+                                            msg.to_account, msg.instrument, msg.quantity))
+    return _instruction_ack(out)
+
+
+@handler(m.SetMarginRequirementRequest)
+def set_margin_requirement(msg, ctx: RequestContext):
+    ctx.execute(cc.SetMarginRequirement(msg.participant, msg.clearing_house, msg.account, msg.currency, msg.amount))
+    return Ack(text=f"{msg.clearing_house} {msg.account} {msg.currency} {msg.amount}"[:40])
+
+
+@handler(m.CollateralOverviewQuery)
+def collateral_overview(msg, ctx: RequestContext):
+    rows = ctx.query(cc.CollateralOverviewQuery(msg.participant))
+    return m.CollateralOverviewAnswer(items=[
+        m.OverviewItem(participant=r.participant, clearing_house=r.clearing_house, account=r.account,
+                       kind=m.AccountKind[r.kind], collateral_hkd=r.collateral_hkd, requirement_hkd=r.requirement_hkd,
+                       shortfall_hkd=r.shortfall_hkd, excess_hkd=r.excess_hkd, open_calls=r.open_calls) for r in rows])
+
+
+
+# ------------------------------------------------------------------ CCASS deliveries
+@handler(m.SetStockBalanceRequest)
+def set_stock_balance(msg, ctx: RequestContext):
+    out = ctx.execute(cc.SetStockBalance(msg.participant, msg.stock, msg.shares))
+    return Ack(text=f"{out.reply.participant} {out.reply.stock} {out.reply.shares}"[:40])
+
+
+@handler(m.CcassDeliveriesQuery)
+def ccass_deliveries(msg, ctx: RequestContext):
+    status = "" if msg.status is m.DeliveryStatusFilter.ALL else msg.status.name
+    rows = ctx.query(cc.CcassDeliveriesQuery(msg.participant, status))
+    return m.CcassDeliveriesAnswer(items=[
+        m.CcassDeliveryItem(obligation_no=d.obligation_no, participant=d.participant, dcass_account=d.dcass_account,
+                            stock=d.stock, direction=m.DeliveryDirection[d.direction],
+                            status=m.DeliveryStatus[d.status], reason=m.DeliveryFailure[d.reason or "NONE"],
+                            shares=d.shares, covered_shares=d.covered_shares, amount=d.amount, currency=d.currency,
+                            settlement_date=d8(d.settlement_date), collateral_account=d.collateral_account,
+                            settled_date=d8(d.settled_at), settled_time=t6(d.settled_at)) for d in rows])
+
+
+@handler(m.StockAccountsQuery)
+def stock_accounts(msg, ctx: RequestContext):
+    rows = ctx.query(cc.StockAccountsQuery(msg.participant))
+    return m.StockAccountsAnswer(items=[m.StockBalanceItem(participant=r.participant, stock=r.stock, shares=r.shares)
+                                        for r in rows])
+
+
+@broadcast(cc.CcassDeliveryChanged)
+def ccass_delivery(e: cc.CcassDeliveryChanged):
+    return m.CcassDeliveryBroadcast(obligation_no=e.obligation_no, stock=e.stock,
+                                    direction=m.DeliveryDirection[e.direction], status=m.DeliveryStatus[e.status],
+                                    reason=m.DeliveryFailure[e.reason or "NONE"], shares=e.shares,
+                                    covered_shares=e.covered_shares, amount=e.amount, currency=e.currency,
+                                    settlement_date=d8(e.settlement_date), at_date=d8(e.at), at_time=t6(e.at))

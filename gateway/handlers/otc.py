@@ -95,7 +95,8 @@ def instruction_row(i: core.PaymentInstruction) -> m.InstructionRow:
         settlement_date=ymd(i.settlement_date), available_date=ymd(i.available_at), available_time=hms(i.available_at),
         due_date=ymd(i.due_at), due_time=hms(i.due_at), bank_code=i.bank_code, bank=i.bank,
         sub_account=i.sub_account, sub_account_name=i.sub_account_name, beneficiary=i.beneficiary,
-        settled_date=ymd(i.settled_at), settled_time=hms(i.settled_at), settled_by=i.settled_by, pvp_id=i.pvp_id)
+        settled_date=ymd(i.settled_at), settled_time=hms(i.settled_at), settled_by=i.settled_by, pvp_id=i.pvp_id,
+        member_bank=i.member_bank)
 
 
 def pvp_row(p: core.Pvp) -> m.PvpRow:
@@ -383,3 +384,29 @@ def pai_rate_set(e: core.PaiRateSet):
 @broadcast(core.FxRateSet)
 def fx_rate_set(e: core.FxRateSet):
     return m.FxRateSet(currency=e.currency, effective_date=ymd(e.effective_from), rate_e8=rate_out(e.rate))
+
+
+# ------------------------------------------------------------------ the member's own side (issue 13)
+@handler(m.MemberBanksQuery)
+def member_banks(msg: m.MemberBanksQuery, ctx: RequestContext):
+    return m.MemberBanksAnswer(items=[m.MemberBankRow(member=b.member, currency=b.currency, rtgs_member=b.rtgs_member,
+                                                      pvp_funded=b.pvp_funded, bank=b.bank)
+                                      for b in ctx.query(core.MemberBanksQuery(msg.member))])
+
+
+@handler(m.SetPvpFunding)
+def set_pvp_funding(msg: m.SetPvpFunding, ctx: RequestContext):
+    ctx.execute(core.SetPvpFunding(msg.member, msg.currency, msg.funded))
+    return Ack(text=f"{msg.member} {msg.currency} {'funded' if msg.funded else 'not funded'}")
+
+
+@handler(m.AddTradePayment)
+def add_trade_payment(msg: m.AddTradePayment, ctx: RequestContext):
+    out = ctx.execute(core.AddTradePayment(msg.trade_id, parse_date(msg.payment_date, "payment_date"), msg.currency,
+                                           msg.amount, msg.description))
+    return Ack(reference=out.reply.item_id, text="additional payment added")
+
+
+@broadcast(core.PvpFundingSet)
+def pvp_funding_set(e: core.PvpFundingSet):
+    return m.PvpFundingSet(currency=e.currency, funded=e.funded)

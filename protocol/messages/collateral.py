@@ -4,7 +4,7 @@ Conventions of this section: money int64 cents (2 decimals for every currency, J
 nominal of debt securities int64 cents of their currency; stock quantities int64 shares; rates and
 haircuts int64 with 8 decimals (0.7% = 700000, FX rate 7.8 = 780000000); collateral prices int32
 with 4 decimals (debt per 100 nominal, stocks per share); dates YYYYMMDD, times HHMMSS (blank: none).
-Clearing houses "HKCC" / "SEOCH". Currencies "HKD", "EUR", "JPY", "RMB", "USD". Stock codes 5 digits.
+Clearing houses "HKCC" / "SEOCH" / "HKSCC" (collateral only). Currencies "HKD", "EUR", "JPY", "RMB", "USD". Stock codes 5 digits.
 Rules and choices: docs/guides/collateral.md.
 """
 from __future__ import annotations
@@ -38,11 +38,37 @@ class AssetClass(enum.IntEnum):
 class InstructionAction(enum.IntEnum):
     DEPOSIT = 1
     WITHDRAW = 2
+    TRANSFER_OUT = 3     # collateral transferred to another clearing house (FC251)
+    TRANSFER_IN = 4      # collateral received from another clearing house (FC251)
 
 
 class InstructionStatus(enum.IntEnum):
     PENDING = 1
     COMPLETED = 2
+    FAILED = 3           # a cash deposit the mandated bank account could not pay (nothing credited)
+
+
+class SettlementStatus(enum.IntEnum):
+    PENDING = 1
+    SETTLED = 2
+    FAILED = 3
+
+
+class SettlementFilter(enum.IntEnum):
+    ALL = 0
+    PENDING = 1
+    SETTLED = 2
+    FAILED = 3
+
+
+class Consequence(enum.IntEnum):
+    NONE = 0
+    DEBIT_CASH_COLLATERAL = 1
+
+
+class CollectionFailure(enum.IntEnum):
+    INSUFFICIENT_BANK_BALANCE = 1
+    NO_MANDATE = 2
 
 
 class Contribution(enum.IntEnum):
@@ -71,7 +97,7 @@ class AccrualKind(enum.IntEnum):
 # ====================================================================== records
 CollateralAccountItem = record("collateral_account_item", Struct(
     "participant" / Text(8) * "Participant",
-    "clearing_house" / Text(8) * "HKCC or SEOCH",
+    "clearing_house" / Text(8) * "HKCC, SEOCH or HKSCC",
     "account" / Text(12) * "Collateral account id (defaults HOUSE, MM, CLIENT)",
     "kind" / Code(AccountKind) * "Collateral account kind",
     Filler(1),
@@ -146,7 +172,7 @@ InstructionItem = record("instruction_item", Struct(
     "account" / Text(12) * "Collateral account",
     "action" / Code(InstructionAction) * "Deposit or withdrawal",
     "asset_class" / Code(AssetClass) * "Asset class",
-    "status" / Code(InstructionStatus) * "Pending or completed",
+    "status" / Code(InstructionStatus) * "Pending, completed or failed (a cash deposit not collected)",
     "specific" / Bool * "1: specific stock",
     "asset" / Text(12) * "Currency, debt instrument id or stock code",
     "quantity" / I64 * "Cents, nominal cents or shares",
@@ -216,7 +242,7 @@ EligibleItem = record("eligible_item", Struct(
 
 # ====================================================================== participant transactions
 OpenCollateralAccountRequest = message("FC200", "open_collateral_account", Kind.TRANSACTION, Struct(
-    "clearing_house" / Text(8) * "HKCC or SEOCH",
+    "clearing_house" / Text(8) * "HKCC, SEOCH or HKSCC",
     "account" / Text(12) * "New collateral account id: 1-10 upper-case letters or digits",
     "kind" / Code(AccountKind) * "Kind",
     Filler(3),
@@ -229,14 +255,14 @@ MapDcassAccountRequest = message("FC201", "map_dcass_account", Kind.TRANSACTION,
    "collateral accounts, and client accounts only there.", answer="UR1", section=SECTION)
 
 DepositCashRequest = message("FC202", "deposit_cash", Kind.TRANSACTION, Struct(
-    "clearing_house" / Text(8) * "HKCC or SEOCH",
+    "clearing_house" / Text(8) * "HKCC, SEOCH or HKSCC",
     "account" / Text(12) * "Collateral account",
     "currency" / Text(4) * "HKD, EUR, JPY, RMB or USD",
     "amount" / I64 * "Cents (> 0)",
 ), "Deposit cash (credited at once). Ack reference: the instruction number.", answer="UR1", section=SECTION)
 
 WithdrawCashRequest = message("FC203", "withdraw_cash", Kind.TRANSACTION, Struct(
-    "clearing_house" / Text(8) * "HKCC or SEOCH",
+    "clearing_house" / Text(8) * "HKCC, SEOCH or HKSCC",
     "account" / Text(12) * "Collateral account",
     "currency" / Text(4) * "Currency",
     "amount" / I64 * "Cents (> 0)",
@@ -245,7 +271,7 @@ WithdrawCashRequest = message("FC203", "withdraw_cash", Kind.TRANSACTION, Struct
    "reference: the instruction number.", answer="UR1", section=SECTION)
 
 DepositSecuritiesRequest = message("FC204", "deposit_securities", Kind.TRANSACTION, Struct(
-    "clearing_house" / Text(8) * "HKCC or SEOCH",
+    "clearing_house" / Text(8) * "HKCC, SEOCH or HKSCC",
     "account" / Text(12) * "Collateral account",
     "instrument" / Text(12) * "EFBN / UST instrument id or stock code",
     "quantity" / I64 * "Nominal cents (debt) or shares (> 0)",
@@ -255,7 +281,7 @@ DepositSecuritiesRequest = message("FC204", "deposit_securities", Kind.TRANSACTI
     answer="UR1", section=SECTION)
 
 WithdrawSecuritiesRequest = message("FC205", "withdraw_securities", Kind.TRANSACTION, Struct(
-    "clearing_house" / Text(8) * "HKCC or SEOCH",
+    "clearing_house" / Text(8) * "HKCC, SEOCH or HKSCC",
     "account" / Text(12) * "Collateral account",
     "instrument" / Text(12) * "EFBN / UST instrument id or stock code",
     "quantity" / I64 * "Nominal cents or shares (> 0)",
@@ -314,7 +340,7 @@ SetStockHaircutRequest = message("EC203", "set_stock_haircut", Kind.TRANSACTION,
 # ====================================================================== queries
 CollateralAccountsQuery = message("FQ200", "collateral_accounts_query", Kind.QUERY, Struct(
     "participant" / Text(8) * "Blank: the caller (the operator: every participant)",
-    "clearing_house" / Text(8) * "Blank: both",
+    "clearing_house" / Text(8) * "Blank: every clearing house",
 ), "Collateral accounts.", answer="FA200", section=SECTION)
 
 CollateralAccountsAnswer = message("FA200", "collateral_accounts_answer", Kind.REPLY, Struct(
@@ -323,7 +349,7 @@ CollateralAccountsAnswer = message("FA200", "collateral_accounts_answer", Kind.R
 
 AccountMappingQuery = message("FQ201", "account_mapping_query", Kind.QUERY, Struct(
     "participant" / Text(8) * "Blank: the caller (the operator: every participant)",
-    "clearing_house" / Text(8) * "Blank: both",
+    "clearing_house" / Text(8) * "Blank: every clearing house",
 ), "DCASS account to collateral account mapping.", answer="FA201", section=SECTION)
 
 AccountMappingAnswer = message("FA201", "account_mapping_answer", Kind.REPLY, Struct(
@@ -332,7 +358,7 @@ AccountMappingAnswer = message("FA201", "account_mapping_answer", Kind.REPLY, St
 
 HoldingsQuery = message("FQ202", "holdings_query", Kind.QUERY, Struct(
     "participant" / Text(8) * "Blank: the caller (the operator must name one)",
-    "clearing_house" / Text(8) * "HKCC or SEOCH",
+    "clearing_house" / Text(8) * "HKCC, SEOCH or HKSCC",
     "account" / Text(12) * "Collateral account",
 ), "Holdings of a collateral account.", answer="FA202", section=SECTION)
 
@@ -347,7 +373,7 @@ HoldingsAnswer = message("FA202", "holdings_answer", Kind.REPLY, Struct(
 
 CoverageQuery = message("FQ203", "coverage_query", Kind.QUERY, Struct(
     "participant" / Text(8) * "Blank: the caller (the operator must name one)",
-    "clearing_house" / Text(8) * "HKCC or SEOCH",
+    "clearing_house" / Text(8) * "HKCC, SEOCH or HKSCC",
     "account" / Text(12) * "Collateral account",
 ), "Margin coverage of a collateral account per settlement currency.", answer="FA203", section=SECTION)
 
@@ -363,7 +389,7 @@ CoverageAnswer = message("FA203", "coverage_answer", Kind.REPLY, Struct(
 
 CollateralUsageQuery = message("FQ204", "collateral_usage_query", Kind.QUERY, Struct(
     "participant" / Text(8) * "Blank: the caller (the operator must name one)",
-    "clearing_house" / Text(8) * "HKCC or SEOCH",
+    "clearing_house" / Text(8) * "HKCC, SEOCH or HKSCC",
     "account" / Text(12) * "Collateral account",
 ), "What each holding covers, in the order of use, then the unused holdings.", answer="FA204", section=SECTION)
 
@@ -373,7 +399,7 @@ CollateralUsageAnswer = message("FA204", "collateral_usage_answer", Kind.REPLY, 
 
 MarginCallsQuery = message("FQ205", "margin_calls_query", Kind.QUERY, Struct(
     "participant" / Text(8) * "Blank: the caller (the operator: every participant)",
-    "clearing_house" / Text(8) * "Blank: both",
+    "clearing_house" / Text(8) * "Blank: every clearing house",
 ), "Open margin calls.", answer="FA205", section=SECTION)
 
 MarginCallsAnswer = message("FA205", "margin_calls_answer", Kind.REPLY, Struct(
@@ -392,7 +418,7 @@ InstructionsAnswer = message("FA206", "instructions_answer", Kind.REPLY, Struct(
 
 ReserveFundQuery = message("FQ207", "reserve_fund_query", Kind.QUERY, Struct(
     "participant" / Text(8) * "Blank: the caller (the operator: every participant)",
-    "clearing_house" / Text(8) * "Blank: both",
+    "clearing_house" / Text(8) * "Blank: every clearing house",
 ), "Reserve fund contributions held.", answer="FA207", section=SECTION)
 
 ReserveFundAnswer = message("FA207", "reserve_fund_answer", Kind.REPLY, Struct(
@@ -558,3 +584,316 @@ StockHaircutBroadcast = message("BF212", "stock_haircut_set", Kind.BROADCAST, St
     "rate" / I64 * "The stock's own rate, 8 decimals",
     "applied" / I64 * "Rate applied (never below the floor), 8 decimals",
 ), "Public: a stock haircut changed.", stream="general", section=SECTION)
+
+
+# ====================================================================== money moves (issue 13)
+# Bank mandates, emulated bank balances, DCASS daily money settlement: docs/guides/collateral.md,
+# "Money moves".
+MandateItem = record("mandate_item", Struct(
+    "participant" / Text(8) * "Participant",
+    "currency" / Text(4) * "Currency",
+    "bank" / Text(60) * "Mandated bank (blank: no mandate)",
+    "bank_account" / Text(40) * "Participant's account at that bank",
+    "unlimited" / Bool * "1: emulated balance unlimited (the default: always pays)",
+    Filler(3),
+    "balance" / I64 * "Emulated bank balance, cents (0 when unlimited)",
+), "A bank mandate and the emulated balance behind it.")
+
+SettlementItem = record("settlement_item", Struct(
+    "settlement_id" / U32 * "Settlement number",
+    "participant" / Text(8) * "Participant",
+    "clearing_house" / Text(8) * "Clearing house",
+    "account" / Text(12) * "CCMS collateral account the DCASS accounts map to",
+    "currency" / Text(4) * "Currency",
+    "business_date" / Text(8) * "Business date whose DCASS money it settles",
+    "amount" / I64 * "Net, cents: + received, - paid",
+    "due_date" / Text(8) * "Due date (the next business day)",
+    "due_time" / Text(6) * "Due time",
+    "status" / Code(SettlementStatus) * "Pending, settled or failed",
+    "consequence" / Code(Consequence) * "What followed a failed collection",
+    "settled_date" / Text(8) * "Date processed (blank: pending)",
+    "settled_time" / Text(6) * "Time processed",
+    "dcass_accounts" / Text(80) * "DCASS accounts offset in it, comma-separated (cut at 80 characters)",
+), "One net DCASS money settlement per collateral account, currency and business date.")
+
+SetBankMandateRequest = message("EC250", "set_bank_mandate", Kind.TRANSACTION, Struct(
+    "participant" / Text(8) * "Participant",
+    "currency" / Text(4) * "HKD, EUR, JPY, RMB or USD",
+    "bank" / Text(60) * "Bank, 1-60 printable ASCII characters (blank: cancel the mandate)",
+    "bank_account" / Text(40) * "Account at the bank, 1-40 printable ASCII characters",
+), "Operator: set or cancel a participant's bank mandate for a currency (BF252).", answer="UR1", operator=True,
+    section=SECTION)
+
+SetBankBalanceRequest = message("EC251", "set_bank_balance", Kind.TRANSACTION, Struct(
+    "participant" / Text(8) * "Participant",
+    "currency" / Text(4) * "Currency",
+    "unlimited" / Bool * "1: back to the default, a balance that always pays",
+    Filler(3),
+    "balance" / I64 * "Emulated balance of the mandated account, cents (>= 0)",
+), "Operator: set the emulated balance of a participant's mandated bank account.", answer="UR1", operator=True,
+    section=SECTION)
+
+BankMandatesQuery = message("FQ250", "bank_mandates_query", Kind.QUERY, Struct(
+    "participant" / Text(8) * "Blank: the caller (the operator: every participant)",
+), "Bank mandates and emulated bank balances.", answer="FA250", section=SECTION)
+
+BankMandatesAnswer = message("FA250", "bank_mandates_answer", Kind.REPLY, Struct(
+    "items" / Items(U16, MandateItem) * "Mandates",
+), "Answer to FQ250.", section=SECTION)
+
+SettlementsQuery = message("FQ251", "settlements_query", Kind.QUERY, Struct(
+    "participant" / Text(8) * "Blank: the caller (the operator: every participant)",
+    "business_date" / Text(8) * "Blank: every date",
+    "status" / Code(SettlementFilter) * "0: every status",
+    Filler(3),
+), "DCASS daily money settlements.", answer="FA251", section=SECTION)
+
+SettlementsAnswer = message("FA251", "settlements_answer", Kind.REPLY, Struct(
+    "items" / Items(U16, SettlementItem) * "Settlements",
+), "Answer to FQ251.", section=SECTION)
+
+CollectionFailedBroadcast = message("BF250", "collection_failed", Kind.BROADCAST, Struct(
+    "instruction_id" / U32 * "Instruction number of the cash deposit",
+    "clearing_house" / Text(8) * "Clearing house",
+    "account" / Text(12) * "Collateral account",
+    "currency" / Text(4) * "Currency",
+    "amount" / I64 * "Cents not collected",
+    "bank" / Text(60) * "Mandated bank",
+    "reason" / Code(CollectionFailure) * "Why",
+    Filler(1),
+    "failed_date" / Text(8) * "Date",
+    "failed_time" / Text(6) * "Time",
+), "A cash deposit could not be collected through the mandate: nothing was credited.", stream="collateral",
+    section=SECTION)
+
+SettlementBroadcast = message("BF251", "settlement_changed", Kind.BROADCAST, Struct(
+    "settlement_id" / U32 * "Settlement number",
+    "clearing_house" / Text(8) * "Clearing house",
+    "account" / Text(12) * "Collateral account",
+    "currency" / Text(4) * "Currency",
+    "business_date" / Text(8) * "Business date whose DCASS money it settles",
+    "amount" / I64 * "Net, cents: + received, - paid",
+    "due_date" / Text(8) * "Due date",
+    "due_time" / Text(6) * "Due time",
+    "status" / Code(SettlementStatus) * "Pending (at end of day), settled or failed (at the due time)",
+    "consequence" / Code(Consequence) * "What followed a failed collection",
+    "at_date" / Text(8) * "Date of the change",
+    "at_time" / Text(6) * "Time of the change",
+), "A DCASS money settlement was created (end of day) or processed (its due time).", stream="collateral",
+    section=SECTION)
+
+BankMandateBroadcast = message("BF252", "bank_mandate_set", Kind.BROADCAST, Struct(
+    "currency" / Text(4) * "Currency",
+    "bank" / Text(60) * "Mandated bank (blank: cancelled)",
+    "bank_account" / Text(40) * "Account at the bank",
+), "The participant's bank mandate for a currency was set or cancelled.", stream="collateral", section=SECTION)
+
+# ---------------------------------------------------------------------- reserve fund requirement
+ReserveFundPositionItem = record("reserve_fund_position_item", Struct(
+    "participant" / Text(8) * "Participant",
+    "clearing_house" / Text(8) * "HKCC or SEOCH",
+    "requirement" / I64 * "Reserve fund requirement, HKD cents",
+    "value" / I64 * "Contributions after haircuts, HKD cents",
+    "shortfall" / I64 * "Requirement not covered, HKD cents",
+    "excess" / I64 * "Withdrawable excess, HKD cents",
+    "call_amount" / I64 * "Open reserve fund call, HKD cents (0: none)",
+    "called_date" / Text(8) * "Date the call was issued (blank: none)",
+    "called_time" / Text(6) * "Time issued",
+    Filler(2),
+    "due_date" / Text(8) * "Due date",
+    "due_time" / Text(6) * "Due time",
+    Filler(2),
+), "A participant's reserve fund against its requirement at one clearing house.")
+
+WithdrawReserveFundRequest = message("FC250", "withdraw_reserve_fund", Kind.TRANSACTION, Struct(
+    "clearing_house" / Text(8) * "HKCC or SEOCH",
+    "contribution" / Code(Contribution) * "Contribution type it was made as",
+    Filler(3),
+    "asset" / Text(12) * "HKD or an EFBN instrument id",
+    "quantity" / I64 * "Cents or nominal cents (> 0)",
+), "Withdraw reserve fund contributions from the excess over the requirement (cash paid to the mandated "
+   "bank account). Rejected if it would leave a shortfall (-800405).", answer="UR1", section=SECTION)
+
+SetReserveFundRequirementRequest = message("EC252", "set_reserve_fund_requirement", Kind.TRANSACTION, Struct(
+    "participant" / Text(8) * "Participant",
+    "clearing_house" / Text(8) * "HKCC or SEOCH",
+    "amount" / I64 * "Requirement, HKD cents (>= 0)",
+), "Operator: a participant's reserve fund requirement at a clearing house (BF255; a shortfall is called, BF253).",
+    answer="UR1", operator=True, section=SECTION)
+
+ReserveFundPositionQuery = message("FQ252", "reserve_fund_position_query", Kind.QUERY, Struct(
+    "participant" / Text(8) * "Blank: the caller (the operator: every participant)",
+    "clearing_house" / Text(8) * "Blank: HKCC and SEOCH",
+), "Reserve fund requirement, value, shortfall, excess and open call.", answer="FA252", section=SECTION)
+
+ReserveFundPositionAnswer = message("FA252", "reserve_fund_position_answer", Kind.REPLY, Struct(
+    "items" / Items(U16, ReserveFundPositionItem) * "One per participant and clearing house",
+), "Answer to FQ252.", section=SECTION)
+
+ReserveFundCallBroadcast = message("BF253", "reserve_fund_call", Kind.BROADCAST, Struct(
+    "clearing_house" / Text(8) * "Clearing house",
+    "amount" / I64 * "Amount called, HKD cents (0 when met)",
+    "status" / Code(CallStatus) * "Issued, amended (due time kept) or met",
+    Filler(3),
+    "called_date" / Text(8) * "Date issued",
+    "called_time" / Text(6) * "Time issued",
+    Filler(2),
+    "due_date" / Text(8) * "Due date",
+    "due_time" / Text(6) * "Due time",
+    Filler(2),
+), "A reserve fund call was issued, amended or met.", stream="collateral", section=SECTION)
+
+ReserveFundWithdrawnBroadcast = message("BF254", "reserve_fund_withdrawn", Kind.BROADCAST, Struct(
+    "clearing_house" / Text(8) * "Clearing house",
+    "contribution" / Code(Contribution) * "Contribution type",
+    "asset_class" / Code(AssetClass) * "Cash or EFBN",
+    Filler(2),
+    "asset" / Text(12) * "HKD or EFBN instrument id",
+    "quantity" / I64 * "Cents or nominal cents",
+), "Reserve fund contributions were withdrawn.", stream="collateral", section=SECTION)
+
+ReserveFundRequirementBroadcast = message("BF255", "reserve_fund_requirement_set", Kind.BROADCAST, Struct(
+    "clearing_house" / Text(8) * "Clearing house",
+    "amount" / I64 * "Requirement, HKD cents",
+), "The participant's reserve fund requirement was set.", stream="collateral", section=SECTION)
+
+
+# ---------------------------------------------------------------------- cross-market collateral (HKSCC)
+OverviewItem = record("overview_item", Struct(
+    "participant" / Text(8) * "Participant",
+    "clearing_house" / Text(8) * "HKCC, SEOCH or HKSCC",
+    "account" / Text(12) * "Collateral account",
+    "kind" / Code(AccountKind) * "Kind",
+    Filler(3),
+    "collateral_hkd" / I64 * "Holdings valued for an HKD requirement after haircuts, HKD cents",
+    "requirement_hkd" / I64 * "Requirements at today's FX rates, HKD cents (rounded down)",
+    "shortfall_hkd" / I64 * "Shortfalls at today's FX rates, HKD cents (rounded up)",
+    "excess_hkd" / I64 * "Unused collateral after haircuts, HKD cents",
+    "open_calls" / U16 * "Open margin calls",
+    Filler(2),
+), "One collateral account in the single view across clearing houses.")
+
+TransferCollateralRequest = message("FC251", "transfer_collateral", Kind.TRANSACTION, Struct(
+    "from_clearing_house" / Text(8) * "HKCC, SEOCH or HKSCC",
+    "from_account" / Text(12) * "Collateral account giving",
+    "to_clearing_house" / Text(8) * "Another clearing house",
+    "to_account" / Text(12) * "Collateral account of the same kind receiving",
+    "instrument" / Text(12) * "Currency (cash), debt instrument id or stock code",
+    "quantity" / I64 * "Cents, nominal cents or shares (> 0)",
+), "Transfer collateral between the participant's own collateral accounts in different clearing houses, "
+   "at once (BF202/BF203 TRANSFER_OUT and TRANSFER_IN). Checked as a withdrawal on the source (no shortfall "
+   "left) and a deposit on the target; before 16:00:00 business time (16:00:00 is late). Ack reference: the "
+   "TRANSFER_OUT instruction number.", answer="UR1", section=SECTION)
+
+SetMarginRequirementRequest = message("EC253", "set_margin_requirement", Kind.TRANSACTION, Struct(
+    "participant" / Text(8) * "Participant",
+    "clearing_house" / Text(8) * "HKSCC (HKCC and SEOCH requirements come from DCASS)",
+    "account" / Text(12) * "Collateral account",
+    "currency" / Text(4) * "Currency",
+    "amount" / I64 * "Requirement, cents (>= 0; 0 removes it)",
+), "Operator: a margin requirement at a clearing house whose market is not emulated (HKSCC); covered, "
+   "called and broadcast like DCASS margin (BF204, BF205).", answer="UR1", operator=True, section=SECTION)
+
+CollateralOverviewQuery = message("FQ253", "collateral_overview_query", Kind.QUERY, Struct(
+    "participant" / Text(8) * "Blank: the caller (the operator: every participant)",
+), "One view of the participant's collateral accounts across HKCC, SEOCH and HKSCC.", answer="FA253",
+    section=SECTION)
+
+CollateralOverviewAnswer = message("FA253", "collateral_overview_answer", Kind.REPLY, Struct(
+    "items" / Items(U16, OverviewItem) * "Collateral accounts",
+), "Answer to FQ253.", section=SECTION)
+
+
+# ---------------------------------------------------------------------- CCASS deliveries
+class DeliveryDirection(enum.IntEnum):
+    RECEIVE = 1    # receive the shares, pay the money
+    DELIVER = 2    # deliver the shares, receive the money
+
+
+class DeliveryStatus(enum.IntEnum):
+    PENDING = 1
+    SETTLED = 2
+    FAILED = 3     # retried at every later settlement run
+
+
+class DeliveryStatusFilter(enum.IntEnum):
+    ALL = 0
+    PENDING = 1
+    SETTLED = 2
+    FAILED = 3
+
+
+class DeliveryFailure(enum.IntEnum):
+    NONE = 0
+    INSUFFICIENT_SHARES = 1
+    MONEY_NOT_COLLECTED = 2
+
+
+CcassDeliveryItem = record("ccass_delivery_item", Struct(
+    "obligation_no" / U32 * "DCASS delivery obligation number",
+    "participant" / Text(8) * "Participant",
+    "dcass_account" / Text(16) * "DCASS account of the exercise or assignment",
+    "stock" / Text(8) * "Stock code (5 digits)",
+    "direction" / Code(DeliveryDirection) * "Receive (pay) or deliver (be paid)",
+    "status" / Code(DeliveryStatus) * "Pending, settled or failed",
+    "reason" / Code(DeliveryFailure) * "Why the last run failed",
+    Filler(1),
+    "shares" / I64 * "Shares",
+    "covered_shares" / I64 * "Of which out of the CCMS specific collateral (assigned covered calls)",
+    "amount" / I64 * "Money, cents (strike x shares)",
+    "currency" / Text(4) * "Currency",
+    "settlement_date" / Text(8) * "Settlement date",
+    "collateral_account" / Text(12) * "SEOCH collateral account of the covered shares",
+    "settled_date" / Text(8) * "Date of the last run (blank: none yet)",
+    "settled_time" / Text(6) * "Time of the last run",
+    Filler(2),
+), "A stock delivery from exercise or assignment, settled in CCASS against the money.")
+
+StockBalanceItem = record("stock_balance_item", Struct(
+    "participant" / Text(8) * "Participant",
+    "stock" / Text(8) * "Stock code",
+    "shares" / I64 * "Shares in the emulated CCASS stock account",
+), "One stock in a participant's emulated CCASS stock account.")
+
+SetStockBalanceRequest = message("EC254", "set_stock_balance", Kind.TRANSACTION, Struct(
+    "participant" / Text(8) * "Participant",
+    "stock" / Text(8) * "Stock code",
+    "shares" / I64 * "Shares (>= 0)",
+), "Operator: the shares of a stock in a participant's emulated CCASS stock account.", answer="UR1",
+    operator=True, section=SECTION)
+
+CcassDeliveriesQuery = message("FQ254", "ccass_deliveries_query", Kind.QUERY, Struct(
+    "participant" / Text(8) * "Blank: the caller (the operator: every participant)",
+    "status" / Code(DeliveryStatusFilter) * "0: every status",
+    Filler(3),
+), "Stock deliveries from exercise and assignment and their CCASS settlement.", answer="FA254", section=SECTION)
+
+CcassDeliveriesAnswer = message("FA254", "ccass_deliveries_answer", Kind.REPLY, Struct(
+    "items" / Items(U16, CcassDeliveryItem) * "Deliveries",
+), "Answer to FQ254.", section=SECTION)
+
+StockAccountsQuery = message("FQ255", "stock_accounts_query", Kind.QUERY, Struct(
+    "participant" / Text(8) * "Blank: the caller (the operator: every participant)",
+), "The emulated CCASS stock accounts.", answer="FA255", section=SECTION)
+
+StockAccountsAnswer = message("FA255", "stock_accounts_answer", Kind.REPLY, Struct(
+    "items" / Items(U16, StockBalanceItem) * "Stocks held",
+), "Answer to FQ255.", section=SECTION)
+
+CcassDeliveryBroadcast = message("BF256", "ccass_delivery", Kind.BROADCAST, Struct(
+    "obligation_no" / U32 * "DCASS delivery obligation number",
+    "stock" / Text(8) * "Stock code",
+    "direction" / Code(DeliveryDirection) * "Receive or deliver",
+    "status" / Code(DeliveryStatus) * "Pending (created), settled or failed (at a settlement run)",
+    "reason" / Code(DeliveryFailure) * "Why it failed",
+    Filler(1),
+    "shares" / I64 * "Shares",
+    "covered_shares" / I64 * "Of which out of the CCMS specific collateral",
+    "amount" / I64 * "Money, cents",
+    "currency" / Text(4) * "Currency",
+    "settlement_date" / Text(8) * "Settlement date",
+    "at_date" / Text(8) * "Date of the change",
+    "at_time" / Text(6) * "Time of the change",
+    Filler(2),
+), "A CCASS stock delivery was created (end of day) or settled / failed (settlement run).", stream="collateral",
+    section=SECTION)

@@ -83,6 +83,7 @@ class PvpStatus(enum.IntEnum):
     INSTRUCTED = 2
     SETTLED = 3
     LATE = 4
+    FAILED = 5     # instructed, but the member's pay side was not funded at 12:00
 
 
 class AccountKind(enum.IntEnum):
@@ -174,13 +175,14 @@ InstructionRow = record("otc_payment_instruction", Struct(
     Filler(2),
     "settled_by" / Text(12) * "MEMBER, OPERATOR, OTC_CLEAR (payout) or PVP",
     "pvp_id" / U32 * "PvP exchange of a type-4 leg (0 otherwise)",
+    "member_bank" / Text(64) * "The member's own settlement bank in this currency (its name: an RTGS member)",
 ), "A payment between a member and OTC Clear, with the bank and sub-account to use.")
 
 PvpRow = record("otc_pvp", Struct(
     "pvp_id" / U32 * "PvP exchange id",
     "trade_id" / Text(20) * "CCS trade",
     "exchange" / Code(CcsExchange) * "INITIAL or FINAL",
-    "status" / Code(PvpStatus) * "AWAITING, INSTRUCTED, SETTLED or LATE",
+    "status" / Code(PvpStatus) * "AWAITING, INSTRUCTED, SETTLED, LATE (not instructed) or FAILED (not funded)",
     Filler(2),
     "member" / Text(8) * "Clearing member",
     "account" / Text(8) * "Account",
@@ -459,7 +461,7 @@ PaymentLate = message("BS306", "otc_payment_late", Kind.BROADCAST, Struct(
 
 PvpStatusChanged = message("BS307", "otc_pvp_status", Kind.BROADCAST, Struct(
     "pvp" / Nested(PvpRow) * "The exchange",
-), "A CCS notional exchange was created, instructed, settled or went late.", stream="settlement",
+), "A CCS notional exchange was created, instructed, settled, went late or failed for want of funding.", stream="settlement",
     section=SECTION)
 
 MarginRequirementSet = message("BS308", "otc_margin_requirement_set", Kind.BROADCAST, Struct(
@@ -629,3 +631,45 @@ IssueParticipatingMarginCall = message("EC311", "otc_issue_participating_margin_
 MarkPaymentSettled = message("EC312", "otc_mark_payment_settled", Kind.TRANSACTION, Struct(
     "instruction_id" / U32 * "Payment instruction (a PvP leg settles both legs)",
 ), "Operator: record a payment as settled.", answer="UR1", operator=True, section="operator")
+
+
+# ------------------------------------------------------------------ the member's own side (issue 13)
+MemberBankRow = record("otc_member_bank", Struct(
+    "member" / Text(8) * "Clearing member",
+    "currency" / Text(3) * "Currency",
+    "rtgs_member" / Bool * "1: the member settles through its own RTGS accounts",
+    "pvp_funded" / Bool * "1: its PvP pay side in this currency is funded (operator-set, default 1)",
+    Filler(3),
+    "bank" / Text(64) * "Its settlement bank (its own name: an RTGS member)",
+), "A member's own settlement bank in one currency and its PvP funding.")
+
+MemberBanksQuery = message("SQ350", "otc_member_banks_query", Kind.QUERY, Struct(
+    "member" / Text(8) * "Member (blank: yourself; the operator: everyone)",
+), "The members' own settlement banks per currency and PvP funding.", answer="SA350", section=SECTION)
+
+MemberBanksAnswer = message("SA350", "otc_member_banks_answer", Kind.REPLY, Struct(
+    "items" / Items(U16, MemberBankRow) * "One row per member and currency",
+), "Answer to SQ350.", section=SECTION)
+
+PvpFundingSet = message("BS350", "otc_pvp_funding_set", Kind.BROADCAST, Struct(
+    "currency" / Text(3) * "Currency",
+    "funded" / Bool * "1: funded",
+), "The member's PvP funding in a currency was set by the operator.", stream="settlement", section=SECTION)
+
+SetPvpFunding = message("EC350", "otc_set_pvp_funding", Kind.TRANSACTION, Struct(
+    "member" / Text(8) * "Clearing member",
+    "currency" / Text(3) * "Currency of its pay side",
+    "funded" / Bool * "1: funded (the default); 0: a PvP paying this currency fails at 12:00",
+), "Operator: the emulated funding of a member's PvP pay side in a currency (BS350).", answer="UR1",
+    operator=True, section="operator")
+
+AddTradePayment = message("EC351", "otc_add_trade_payment", Kind.TRANSACTION, Struct(
+    "trade_id" / Text(20) * "Trade",
+    "payment_date" / Text(8) * "Payment date YYYYMMDD (after the business date; following business day)",
+    "currency" / Text(3) * "Currency",
+    Filler(1),
+    "amount" / I64 * "Cents, signed: + the member receives, - the member pays (not 0)",
+    "description" / Text(40) * "What it is (an upfront fee, ...)",
+), "Operator: an additional payment stipulated in the transaction; a type 1 item netted with the trade's "
+   "coupons of its date and currency (BS303). Answer UR1: reference = the settlement item id.", answer="UR1",
+    operator=True, section="operator")

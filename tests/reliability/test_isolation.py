@@ -60,7 +60,7 @@ def operator_only(business: int) -> bool:
 SESSION = {"UB1", "UB3", "UC1", "UO1", "UO2", "UQ12", "UQ20", "UQ21", "UQ30"}   # every session, own data only
 PUBLIC = {"CQ105", "DQ101", "DQ102", "DQ103", "DQ104", "FQ210", "FQ211", "SQ307", "SQ308"}
 ACCOUNT_SCOPED = {"CC101", "CC13", "CC14", "CD34", "CD54", "FC200", "FC201", "FC202", "FC203", "FC204", "FC205",
-                  "FC206", "FC207", "FC208"}
+                  "FC206", "FC207", "FC208", "FC250", "FC251"}
 OBJECT_CASES = {"CD5", "CD28", "CD35", "CD101", "CC38", "CC40", "CC15", "SC300", "SC301"}
 IDENTITY_FIELDS = ("participant", "member")
 

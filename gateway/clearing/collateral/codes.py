@@ -49,7 +49,7 @@ NO_SHORT_CALL_POSITION = code(-800019, "CCMS_NO_SHORT_CALL_POSITION",
 STOCK_EARMARKED = code(-800020, "CCMS_STOCK_EARMARKED",
                        "The specific stock is earmarked for covered calls", M)
 UNKNOWN_CLEARING_HOUSE = code(-800021, "CCMS_UNKNOWN_CLEARING_HOUSE",
-                              "Unknown clearing house (HKCC or SEOCH)", M)
+                              "Unknown clearing house (HKCC, SEOCH or HKSCC)", M)
 RELEASE_EXCEEDS_COVER = code(-800022, "CCMS_RELEASE_EXCEEDS_COVER",
                              "The contracts to release exceed the covered quantity", M)
 BASE_CURRENCY_RATE = code(-800023, "CCMS_BASE_CURRENCY_RATE",
@@ -70,5 +70,31 @@ NOT_A_STOCK = code(-800030, "CCMS_NOT_A_STOCK",
                    "Only stocks can be specific (covered call) collateral", M)
 UNKNOWN_CONTRIBUTION_TYPE = code(-800031, "CCMS_UNKNOWN_CONTRIBUTION_TYPE",
                                  "Reserve fund contribution type must be INITIAL, ADDITIONAL or VARIABLE", M)
+
+# money moves (issue 13): band -800400 ... -800449
+NO_MANDATE = code(-800400, "CCMS_NO_MANDATE",
+                  "No bank mandate for this currency: cash cannot be collected", M)
+INVALID_MANDATE = code(-800401, "CCMS_INVALID_MANDATE",
+                       "Bank: 1-60, bank account: 1-40 printable ASCII characters", M)
+INVALID_BALANCE = code(-800402, "CCMS_INVALID_BALANCE",
+                       "A bank balance is an amount in cents, zero or more", M)
+INVALID_PARTICIPANT = code(-800403, "CCMS_INVALID_PARTICIPANT",
+                           "Participant ids are 1-8 upper-case letters or digits", M)
+
+NO_RESERVE_FUND = code(-800404, "CCMS_NO_RESERVE_FUND",
+                      "Reserve funds are kept for HKCC and SEOCH only", M)
+RESERVE_FUND_BELOW_REQUIREMENT = code(-800405, "CCMS_RESERVE_FUND_BELOW_REQUIREMENT",
+                                      "The withdrawal would leave the reserve fund below its requirement", M)
+INSUFFICIENT_BANK_BALANCE = code(-800406, "CCMS_INSUFFICIENT_BANK_BALANCE",
+                                 "The mandated bank account cannot pay the reserve fund cash contribution", M)
+
+NOT_OPERATOR_REQUIREMENT_HOUSE = code(-800407, "CCMS_REQUIREMENT_FROM_DCASS",
+                                      "Margin requirements of HKCC and SEOCH come from DCASS; the operator sets HKSCC's", M)
+TRANSFER_SAME_HOUSE = code(-800408, "CCMS_TRANSFER_SAME_HOUSE",
+                           "A collateral transfer moves collateral between clearing houses", M)
+TRANSFER_KIND_MISMATCH = code(-800409, "CCMS_TRANSFER_KIND_MISMATCH",
+                              "A collateral transfer is between collateral accounts of the same kind", M)
+
+INVALID_STOCK = code(-800410, "CCMS_INVALID_STOCK", "Not a stock code (1-5 digits)", M)
 
 __all__ = [n for n, v in list(globals().items()) if type(v).__name__ == "ErrorCode"]

@@ -299,14 +299,14 @@ class Instruction:
     participant: str
     clearing_house: str
     account: str
-    action: str              # DEPOSIT | WITHDRAW
+    action: str              # DEPOSIT | WITHDRAW | TRANSFER_OUT | TRANSFER_IN
     asset_class: str
     asset: str
     quantity: int
     specific: bool
     requested_at: datetime
     value_date: date
-    status: str              # PENDING | COMPLETED
+    status: str              # PENDING | COMPLETED | FAILED
     completed_at: datetime | None
 
 
@@ -556,6 +556,307 @@ class StockHaircutSet(Event):
     rate: Decimal
     applied: Decimal
     owner: str | None = None
+
+
+# ====================================================================== money moves: mandates, bank, settlement
+# (docs/guides/collateral.md, "Money moves")
+
+
+@dataclass(frozen=True, slots=True)
+class SetBankMandate:
+    """Operator: the participant's bank mandate for ``currency`` (the bank and account CCMS collects
+    from and pays to). ``bank=""`` cancels the mandate."""
+
+    participant: str
+    currency: str
+    bank: str
+    bank_account: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SetBankBalance:
+    """Operator: the emulated balance of the participant's mandated bank account in ``currency``
+    (cents, >= 0); ``unlimited=True`` restores the default, a balance that always pays."""
+
+    participant: str
+    currency: str
+    balance: int = 0
+    unlimited: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class BankMandatesQuery:
+    participant: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class BankMandate:
+    participant: str
+    currency: str
+    bank: str
+    bank_account: str
+    balance: int | None      # None: unlimited (the default, always pays)
+
+
+@dataclass(frozen=True, slots=True)
+class SettlementsQuery:
+    """DCASS money settlements; ``business_date=None``: every date; ``status=""``: every status."""
+
+    participant: str = ""
+    business_date: date | None = None
+    status: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    """One net money settlement per CCMS collateral account, currency and business date: what the
+    participant receives (+) or pays (-) for the DCASS accounts mapped to that collateral account."""
+
+    settlement_id: int
+    participant: str
+    clearing_house: str
+    account: str
+    currency: str
+    business_date: date      # the day whose DCASS obligations it settles
+    amount: int              # net, cents: + received, - paid
+    dcass_accounts: tuple[str, ...]
+    due: datetime
+    status: str              # PENDING | SETTLED | FAILED
+    settled_at: datetime | None
+    consequence: str         # "" | DEBITED_COLLATERAL (what followed a failed collection)
+
+
+@dataclass(slots=True)
+class BankMandateSet(Event):
+    STREAM: ClassVar[str] = "collateral"
+    owner: str
+    currency: str
+    bank: str
+    bank_account: str
+
+
+@dataclass(slots=True)
+class CollectionFailed(Event):
+    """A cash deposit could not be collected through the mandate: nothing credited."""
+
+    STREAM: ClassVar[str] = "collateral"
+    owner: str
+    instruction_id: int
+    clearing_house: str
+    account: str
+    currency: str
+    amount: int
+    bank: str
+    reason: str              # INSUFFICIENT_BANK_BALANCE
+    at: datetime
+
+
+@dataclass(slots=True)
+class SettlementChanged(Event):
+    STREAM: ClassVar[str] = "collateral"
+    owner: str
+    settlement_id: int
+    clearing_house: str
+    account: str
+    currency: str
+    business_date: date
+    amount: int
+    due: datetime
+    status: str
+    consequence: str
+    at: datetime
+
+
+# ====================================================================== reserve fund requirement
+# (docs/guides/collateral.md, "Reserve fund")
+
+
+@dataclass(frozen=True, slots=True)
+class SetReserveFundRequirement:
+    """Operator: the participant's reserve fund requirement at HKCC or SEOCH, HKD cents (>= 0)."""
+
+    participant: str
+    clearing_house: str
+    amount: int
+
+
+@dataclass(frozen=True, slots=True)
+class WithdrawReserveFund:
+    """Withdraw reserve fund contributions, only from the excess over the requirement."""
+
+    clearing_house: str
+    contribution: str
+    asset: str
+    quantity: int
+    participant: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ReserveFundPositionQuery:
+    participant: str = ""
+    clearing_house: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ReserveFundPosition:
+    participant: str
+    clearing_house: str
+    requirement: int         # HKD cents
+    value: int               # contributions after haircuts, HKD cents
+    shortfall: int
+    excess: int              # withdrawable
+    call_amount: int         # open reserve fund call (0: none)
+    called_at: datetime | None
+    due: datetime | None
+
+
+@dataclass(slots=True)
+class ReserveFundRequirementSet(Event):
+    STREAM: ClassVar[str] = "collateral"
+    owner: str
+    clearing_house: str
+    amount: int
+
+
+@dataclass(slots=True)
+class ReserveFundCallChanged(Event):
+    STREAM: ClassVar[str] = "collateral"
+    owner: str
+    clearing_house: str
+    amount: int
+    status: str              # ISSUED | AMENDED | MET
+    called_at: datetime
+    due: datetime
+
+
+@dataclass(slots=True)
+class ReserveFundWithdrawn(Event):
+    STREAM: ClassVar[str] = "collateral"
+    owner: str
+    clearing_house: str
+    contribution: str
+    asset_class: str
+    asset: str
+    quantity: int
+
+
+# ====================================================================== cross-market collateral (HKSCC)
+# (docs/guides/collateral.md, "Cross-market collateral")
+
+
+@dataclass(frozen=True, slots=True)
+class SetMarginRequirement:
+    """Operator: the margin requirement of a collateral account at a clearing house whose market is
+    not emulated (HKSCC), cents of ``currency`` (>= 0; 0 removes it)."""
+
+    participant: str
+    clearing_house: str
+    account: str
+    currency: str
+    amount: int
+
+
+@dataclass(frozen=True, slots=True)
+class TransferCollateral:
+    """Move collateral from one of the participant's collateral accounts to one of the same kind in
+    another clearing house. ``instrument``: a currency (cash), a debt instrument id or a stock code;
+    ``quantity``: cents, nominal cents or shares."""
+
+    from_clearing_house: str
+    from_account: str
+    to_clearing_house: str
+    to_account: str
+    instrument: str
+    quantity: int
+    participant: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CollateralOverviewQuery:
+    participant: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CollateralOverview:
+    """One collateral account in the participant's single view across clearing houses."""
+
+    participant: str
+    clearing_house: str
+    account: str
+    kind: str
+    collateral_hkd: int      # holdings valued for an HKD requirement, after haircuts
+    requirement_hkd: int     # its requirements converted to HKD at today's rates (rounded down)
+    shortfall_hkd: int       # its shortfalls converted to HKD (rounded up)
+    excess_hkd: int
+    open_calls: int
+
+
+# ====================================================================== CCASS deliveries
+# (docs/guides/collateral.md, "CCASS deliveries")
+
+
+@dataclass(frozen=True, slots=True)
+class SetStockBalance:
+    """Operator: the shares of ``stock`` in the participant's emulated CCASS stock account (>= 0)."""
+
+    participant: str
+    stock: str
+    shares: int
+
+
+@dataclass(frozen=True, slots=True)
+class StockAccountsQuery:
+    participant: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class StockBalance:
+    participant: str
+    stock: str
+    shares: int
+
+
+@dataclass(frozen=True, slots=True)
+class CcassDeliveriesQuery:
+    participant: str = ""
+    status: str = ""         # "" = every status
+
+
+@dataclass(frozen=True, slots=True)
+class CcassDelivery:
+    """A stock delivery from a SEOCH exercise or assignment, settled in CCASS against the money."""
+
+    obligation_no: int       # DCASS's delivery obligation number
+    participant: str
+    dcass_account: str
+    stock: str
+    direction: str           # RECEIVE (pays the money) | DELIVER (receives it)
+    shares: int
+    covered_shares: int      # delivered out of the CCMS specific collateral (assigned covered calls)
+    amount: int              # cents: strike x shares
+    currency: str
+    settlement_date: date
+    collateral_account: str  # SEOCH collateral account holding the covered shares
+    status: str              # PENDING | SETTLED | FAILED (retried at the next run)
+    reason: str              # why it failed: INSUFFICIENT_SHARES | MONEY_NOT_COLLECTED
+    settled_at: datetime | None
+
+
+@dataclass(slots=True)
+class CcassDeliveryChanged(Event):
+    STREAM: ClassVar[str] = "collateral"
+    owner: str
+    obligation_no: int
+    stock: str
+    direction: str
+    shares: int
+    covered_shares: int
+    amount: int
+    currency: str
+    settlement_date: date
+    status: str
+    reason: str
+    at: datetime
 
 
 __all__ = [n for n, v in list(globals().items())

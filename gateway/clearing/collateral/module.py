@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from operator import attrgetter
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -39,6 +39,10 @@ from .messages import (
     ReleaseCoveredCall, ReserveFundContributed, ReserveFundHolding, ReserveFundQuery, SetCollateralPrice,
     SetFxRate, SetInterestRate, SetStockHaircut, StockHaircutSet, WithdrawCash, WithdrawSecurities,
 )
+from .ccass import CcassDeliveries
+from .crossmarket import CrossMarket
+from .money import MoneyMoves
+from .reserve import ReserveFund
 from .params import Params, normalise_stock
 from .valuation import CTX, Valuer
 
@@ -68,7 +72,7 @@ def _new_account(kind: str) -> dict:
     return {"kind": kind, "cash": {}, "debt": {}, "stock": {}, "specific": {}}
 
 
-class CollateralModule(Module):
+class CollateralModule(MoneyMoves, ReserveFund, CrossMarket, CcassDeliveries, Module):
     name = "ccms"
 
     def __init__(self, core, params: Params | None = None):
@@ -89,6 +93,10 @@ class CollateralModule(Module):
         self.covers: dict[tuple[str, str, bytes], dict] = {}  # (p, dcass acc, series key) -> record
         self.reserve: dict[tuple[str, str, str, str, str], int] = {}
         self.accruals: list[dict] = []
+        self._init_money()
+        self._init_reserve()
+        self._init_cross_market()
+        self._init_ccass()
         # derived, not state (not in the snapshot): last allocation per collateral account, with
         # the inputs it was computed from (see _compute)
         self._alloc_cache: dict[AccKey, tuple[tuple, Result]] = {}
@@ -121,6 +129,10 @@ class CollateralModule(Module):
             SetCollateralPrice: self._set_price,
             SetInterestRate: self._set_interest_rate,
             SetStockHaircut: self._set_stock_haircut,
+            **self._money_commands(),
+            **self._reserve_commands(),
+            **self._cross_market_commands(),
+            **self._ccass_commands(),
         }
 
     def queries(self):
@@ -136,6 +148,10 @@ class CollateralModule(Module):
             InterestQuery: self._q_interest,
             CollateralParametersQuery: self._q_parameters,
             EligibleCollateralQuery: self._q_eligible,
+            **self._money_queries(),
+            **self._reserve_queries(),
+            **self._cross_market_queries(),
+            **self._ccass_queries(),
         }
 
     # ================================================================== helpers: who, where
@@ -310,8 +326,11 @@ class CollateralModule(Module):
         return routes
 
     def _earmarked(self, p: str, ch: str, acc: str, code: str) -> int:
-        return sum(r["contracts"] * r["contract_size"] for k, r in self.covers.items()
-                   if k[0] == p and r["clearing_house"] == ch and r["account"] == acc and r["underlying"] == code)
+        """Specific shares earmarked: for covered calls, and for assigned covered calls' deliveries
+        not yet settled in CCASS."""
+        covers = sum(r["contracts"] * r["contract_size"] for k, r in self.covers.items()
+                     if k[0] == p and r["clearing_house"] == ch and r["account"] == acc and r["underlying"] == code)
+        return covers + (self._pending_covered(p, ch, acc, code) if self.ccass else 0)
 
     def _next_id(self) -> int:
         i = self.next_instruction_id
@@ -389,6 +408,7 @@ class CollateralModule(Module):
                 by_acc[acc] = {ccy: amt}
             else:
                 acc_reqs[ccy] = acc_reqs.get(ccy, 0) + amt
+        self._add_op_requirements(p, ch, by_acc)
         override = override or {}
         accs = self._acc_ids.get((p, ch), {}).keys() | by_acc.keys() | override.keys()
         limit_left = rule.rmb_fixed_limit   # of the participant's RMB fixed limit (PARTICIPANT scope)
@@ -467,19 +487,27 @@ class CollateralModule(Module):
     def _pairs(self) -> list[tuple[str, str]]:
         pairs = {k[:2] for k in self.accounts} | {k[:2] for k in self.requirements} | {k[:2] for k in self.dcass_types}
         pairs |= {(k[0], r["clearing_house"]) for k, r in self.covers.items()}
+        pairs |= set(self.op_requirements)
         return sorted(pairs)
 
     def _refresh_all(self, now: datetime) -> list:
         events: list = []
         for p, ch in self._pairs():
             events += self._refresh(p, ch, now)
-        return events
+        return events + self._refresh_reserve_all(now)
 
     def _due(self, now: datetime) -> datetime:
+        """Due time of a call issued at ``now``, against the business date (like DCASS and OTC Clear):
+        within the business day's latest due time, ``call_due_minutes`` later; after end of day (the
+        clock still on the evening before the business date) at ``next_day_due`` on the business date;
+        else at ``next_day_due`` on the next business day."""
+        bd = self.core.business_date
+        if now < datetime.combine(bd, time.min):
+            return datetime.combine(bd, self.p.call_next_day_due)
         cand = now + timedelta(minutes=self.p.call_due_minutes)
-        if cand.date() == now.date() and cand.time() <= self.p.call_latest_due:
+        if cand <= datetime.combine(bd, self.p.call_latest_due):
             return cand
-        return datetime.combine(self.core.calendar.next_business_day(self.core.business_date), self.p.call_next_day_due)
+        return datetime.combine(self.core.calendar.next_business_day(bd), self.p.call_next_day_due)
 
     def _update_calls(self, key: AccKey, res: Result, now: datetime, old: Result) -> list:
         """Calls follow ``res``, which replaces ``old`` as the stored result: the account's open
@@ -534,6 +562,8 @@ class CollateralModule(Module):
     def _complete(self, ins: dict, now: datetime) -> list:
         ins["status"] = "COMPLETED"
         ins["completed_at"] = now
+        if ins["action"] == "WITHDRAW" and ins["asset_class"] == "CASH":
+            self._bank_move(ins["participant"], ins["asset"], ins["quantity"])   # paid to the mandated account
         return [InstructionCompleted(ins["participant"], ins["instruction_id"], ins["clearing_house"], ins["account"],
                                      ins["action"], ins["asset_class"], ins["asset"], ins["quantity"], ins["specific"],
                                      ins["value_date"], now)]
@@ -604,16 +634,27 @@ class CollateralModule(Module):
         self._kind(p, ch, cmd.account)
         ccy = self._currency(cmd.currency)
         self._positive(cmd.amount, "amount")
+        self._require_mandate(p, ccy)
         a = self._ensure(p, ch, cmd.account)
-        self._hold(a, "cash", ccy, a["cash"].get(ccy, 0) + cmd.amount)
+        # collected through the mandate of its currency at once; a bank balance that cannot cover it
+        # fails the collection: the instruction is FAILED (broadcast) and nothing is credited
+        failure = self._collect(p, ccy, cmd.amount)
         ins, events = self._instruction(p, ch, cmd.account, "DEPOSIT", "CASH", ccy, cmd.amount, False, ctx.now,
-                                        self.core.business_date, pending=False)
+                                        self.core.business_date, pending=True)
+        if failure:
+            events += self._fail_deposit(ins, ctx.now, failure)
+            return Outcome(self._record(ins), events)
+        self._hold(a, "cash", ccy, a["cash"].get(ccy, 0) + cmd.amount)
+        events += self._complete(ins, ctx.now)
         events += self._refresh(p, ch, ctx.now)
         return Outcome(self._record(ins), events)
 
     def _cash_value_date(self, now: datetime) -> date:
+        """Before the cut-off of the business date: that date; at or after it, the next business day.
+        Compared with the business date-time, not the clock time alone: after end of day (business
+        date already the next day, clock still in the evening) a request is early for its date."""
         bd = self.core.business_date
-        if now.time() < self.p.cash_withdrawal_cutoff:
+        if now < datetime.combine(bd, self.p.cash_withdrawal_cutoff):
             return bd
         return self.core.calendar.next_business_day(bd)
 
@@ -697,7 +738,7 @@ class CollateralModule(Module):
 
     def _contribute_reserve_fund(self, cmd: ContributeReserveFund, ctx: Context) -> Outcome:
         p = self._who(cmd.participant, ctx)
-        ch = self._ch(cmd.clearing_house)
+        ch = self._rf_house(cmd.clearing_house)
         allowed = self.p.reserve_fund.get(cmd.contribution)
         if allowed is None:
             raise ClearingError(C.UNKNOWN_CONTRIBUTION_TYPE, cmd.contribution, field="contribution")
@@ -717,17 +758,25 @@ class CollateralModule(Module):
                 raise ClearingError(C.RESERVE_FUND_INELIGIBLE, f"{asset} cash for {cmd.contribution}", field="asset")
         else:
             raise ClearingError(C.INELIGIBLE_COLLATERAL, cmd.asset, field="asset")
+        if cls == "CASH":
+            # cash is collected through the mandate of its currency; a balance that cannot pay it rejects
+            self._require_mandate(p, asset, field="asset")
+            if not self._bank_can_pay(p, asset, cmd.quantity):
+                raise ClearingError(C.INSUFFICIENT_BANK_BALANCE, f"{asset} {cmd.quantity}", field="quantity")
+            self._bank_move(p, asset, -cmd.quantity)
         key = (p, ch, cmd.contribution, cls, asset)
         self.reserve[key] = self.reserve.get(key, 0) + cmd.quantity
         holding = ReserveFundHolding(p, ch, cmd.contribution, cls, asset, self.reserve[key])
-        return Outcome(holding, [ReserveFundContributed(p, ch, cmd.contribution, cls, asset, cmd.quantity)])
+        events = [ReserveFundContributed(p, ch, cmd.contribution, cls, asset, cmd.quantity)]
+        return Outcome(holding, events + self._refresh_reserve(p, ch, ctx.now))
 
     # ------------------------------------------------------------------ covered calls
     def _check_covered_call_cutoff(self, now: datetime) -> None:
         # seed: covered calls "can be entered up to the DCASS System Input Cutoff Time": DCASS's own
         # parameter, with its edge (the cut-off second itself is late, like every deadline here)
+        # against the business date, as DCASS does: after end of day the next business date is open
         cut = self._dcass().input_cutoff()
-        if now.time() >= cut:
+        if now >= datetime.combine(self.core.business_date, cut):
             raise ClearingError(C.AFTER_CUTOFF, f"covered call requests before {cut.isoformat()}")
 
     @staticmethod
@@ -872,7 +921,7 @@ class CollateralModule(Module):
 
     # ================================================================== time and other modules
     def on_time(self, now: datetime) -> list:
-        return self._complete_due(now)
+        return self._complete_due(now) + self._settle_due(now) + self._ccass_run(now)
 
     def on_events(self, events: list, ctx: Context) -> list:
         touched: set[tuple[str, str]] = set()
@@ -900,7 +949,7 @@ class CollateralModule(Module):
         return out
 
     def end_of_day(self, ctx: Context) -> list:
-        events: list = []
+        events: list = self._settlement_obligations(ctx) + self._delivery_obligations(ctx.now)
         for p in sorted({k[0] for k in self.covers}):
             events += self._reconcile_covers(p, ctx)
         events += self._refresh_all(ctx.now)
@@ -908,7 +957,7 @@ class CollateralModule(Module):
         return events
 
     def start_of_day(self, ctx: Context, business_date: date) -> list:
-        events = self._complete_due(ctx.now)
+        events = self._complete_due(ctx.now) + self._settle_due(ctx.now)
         events += self._post_interest(business_date)
         for p in sorted({k[0] for k in self.covers}):
             events += self._reconcile_covers(p, ctx)
@@ -1119,4 +1168,8 @@ class CollateralModule(Module):
             "covers": {k(key): v for key, v in sorted(self.covers.items())},
             "reserve": {k(key): v for key, v in sorted(self.reserve.items())},
             "accruals": list(self.accruals),
+            **self._money_snapshot(),
+            **self._reserve_snapshot(),
+            **self._cross_market_snapshot(),
+            **self._ccass_snapshot(),
         }

@@ -62,7 +62,7 @@ class CoverageRule:
 class Params:
     """All CCMS parameters. Build with :meth:`load` (package data) or from dicts (tests)."""
 
-    def __init__(self, parameters: dict[str, Any], instruments: dict[str, Any]):
+    def __init__(self, parameters: dict[str, Any], instruments: dict[str, Any], mandates: dict[str, Any] | None = None):
         self.raw = parameters
         cur = parameters["currencies"]
         self.base: str = cur["base"]
@@ -84,6 +84,10 @@ class Params:
         self.default_debt_price = Decimal(nc["default_debt_price"])
         self._coverage = parameters["coverage"]
         self.clearing_houses: tuple[str, ...] = tuple(sorted(self._coverage))
+        self.ccass_run: time = _time(parameters["ccass"]["settlement_run"])
+        xm = parameters["cross_market"]
+        self.operator_requirement_houses: tuple[str, ...] = tuple(xm["operator_requirement_houses"])
+        self.transfer_cutoff: time = _time(xm["transfer_cutoff"])
         mc = parameters["margin_call"]
         self.call_due_minutes: int = int(mc["due_minutes"])
         self.call_latest_due: time = _time(mc["latest_due"])
@@ -92,6 +96,7 @@ class Params:
         self.cash_withdrawal_cutoff: time = _time(ins["cash_withdrawal_cutoff"])
         self.cash_withdrawal_run_time: time = _time(ins["cash_withdrawal_run_time"])
         self.reserve_fund: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in parameters["reserve_fund"].items()}
+        self.reserve_fund_houses: tuple[str, ...] = tuple(parameters["reserve_fund_requirement"]["houses"])
         it = parameters["interest"]
         self.day_count: int = int(it["day_count"])
         self.interest_rounding: str = it["rounding"]
@@ -104,7 +109,14 @@ class Params:
         self.client_types: frozenset[str] = frozenset(mp.pop("client_types"))
         self.client_only_to_client: bool = bool(mp.pop("client_only_to_client"))
         self.type_to_kind: dict[str, str] = mp
+        st = parameters["settlement"]
+        self.settlement_due: time = _time(st["due_time"])
+        self.failed_collection: str = st["failed_collection"]
         # reference data
+        # demo bank mandates: (participant, currency) -> (bank, bank account)
+        self.mandates: dict[tuple[str, str], tuple[str, str]] = {
+            (m["participant"], m["currency"]): (m["bank"], m["bank_account"]) for m in (mandates or {}).get("mandates", [])
+        }
         self.debt: dict[str, DebtInstrument] = {
             d["id"]: DebtInstrument(d["id"], d["type"], d["currency"], d["maturity"]) for d in instruments.get("debt", [])
         }
@@ -119,11 +131,13 @@ class Params:
             base = resources.files("gateway.clearing").joinpath(DATA_DIR)
             p = tomllib.loads(base.joinpath("parameters.toml").read_text(encoding="utf-8"))
             i = tomllib.loads(base.joinpath("instruments.toml").read_text(encoding="utf-8"))
+            m = tomllib.loads(base.joinpath("mandates.toml").read_text(encoding="utf-8"))
         else:
             d = Path(directory)
             p = tomllib.loads((d / "parameters.toml").read_text(encoding="utf-8"))
             i = tomllib.loads((d / "instruments.toml").read_text(encoding="utf-8"))
-        return cls(p, i)
+            m = tomllib.loads((d / "mandates.toml").read_text(encoding="utf-8")) if (d / "mandates.toml").exists() else {}
+        return cls(p, i, m)
 
     # ------------------------------------------------------------ dated look-ups
     def fx_default(self, on: date) -> dict[str, Decimal]:

@@ -160,6 +160,16 @@ class EndOfDayMixin(DcassBase):
             if s.expiry <= today:
                 self.expired.add(k)
 
+    def deliveries_of_day(self, on: date) -> list:
+        """Every stock delivery obligation from the exercises and assignments of business date ``on``
+        (CCMS settles them in CCASS), by obligation number."""
+        return [d for _, d in sorted(self.deliveries.items()) if d.exercise_date == on]
+
+    def money_of_day(self, on: date) -> list[MoneyObligation]:
+        """Every account's money of business date ``on`` (CCMS settles them), by participant,
+        account and currency."""
+        return [m for k, m in sorted(self.money.items()) if k[0] == on]
+
     def money_rows(self, participant: str, on: date) -> list[MoneyObligation]:
         return [m for (d, p, _a, _c), m in sorted(self.money.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2],
                                                                                      kv[0][3]))

@@ -13,6 +13,7 @@ from .events import (FxRateSet, GuaranteeFundRequirementSet, MarginRequirementSe
                      PvpStatusChanged, RateFixingSet, SettlementItemCreated)
 from .model import (CollateralAccount, Direction, Fixing, PaymentInstruction, PaymentState, Pvp, PvpState,
                     SettlementItem, SettlementType, Trade)
+from .funding import AddTradePayment, MemberBank, MemberBanksQuery, PvpFundingSet, SetPvpFunding
 from .module import OtcClearModule
 from .queries import (CollateralAnswer, CollateralHolding, CollateralQuery, GuaranteeFundAnswer, GuaranteeFundQuery, OtcMembersQuery,
                       OtcRatesQuery, OtcTradesQuery, PaymentInstructionsQuery, PvpQuery, RatesAnswer, RoutingRow,
@@ -24,7 +25,8 @@ __all__ = [
     "RegisterNdf", "RegisterIrs", "RegisterCcs", "SetRateFixing", "SetMtm", "SetPaiRate", "SetFxRate",
     "RunIntradayVmCall", "SetMarginRequirement", "SetGuaranteeFundRequirement", "ChargeFee",
     "IssueParticipatingMarginCall", "MarkPaymentSettled", "ConfirmPayment", "SubmitPvpInstruction",
-    "RequestCashDeposit", "RequestCashWithdrawal", "DepositNonCash", "WithdrawNonCash",
+    "RequestCashDeposit", "RequestCashWithdrawal", "DepositNonCash", "WithdrawNonCash", "SetPvpFunding",
+    "AddTradePayment", "MemberBanksQuery", "MemberBank", "PvpFundingSet",
     # queries and answers
     "OtcMembersQuery", "OtcTradesQuery", "SettlementItemsQuery", "PaymentInstructionsQuery", "PvpQuery",
     "CollateralQuery", "GuaranteeFundQuery", "SettlementAccountsQuery", "OtcRatesQuery", "TradeAnswer",

@@ -61,3 +61,7 @@ INVALID_SETTLEMENT_TYPE = code(-900036, "OTC_INVALID_SETTLEMENT_TYPE", "Unknown 
 INVALID_TRADE_ID = code(-900037, "OTC_INVALID_TRADE_ID", "Trade ids are 1 to 20 printable characters", M)
 DESCRIPTION_TOO_LONG = code(-900038, "OTC_DESCRIPTION_TOO_LONG", "The description is longer than 40 characters", M)
 AMOUNT_NEGATIVE = code(-900039, "OTC_AMOUNT_NEGATIVE", "The requirement must not be negative", M)
+# the member's own side (issue 13): band -900400 ... -900449
+PAYMENT_DATE_TOO_EARLY = code(-900400, "OTC_PAYMENT_DATE_TOO_EARLY",
+                              "An additional payment must fall after the business date (its netting runs that morning)", M)
+AMOUNT_ZERO = code(-900401, "OTC_AMOUNT_ZERO", "The additional payment amount must not be zero", M)

@@ -43,6 +43,7 @@ class PvpState(StrEnum):
     INSTRUCTED = "INSTRUCTED"  # matching instruction accepted, waiting for the 12:00 run
     SETTLED = "SETTLED"        # both legs settled
     LATE = "LATE"              # no instruction by 12:00: both legs late
+    FAILED = "FAILED"          # instructed, but the member's pay side was not funded at 12:00: both legs late
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +117,7 @@ class PaymentInstruction:
     settled_by: str = ""     # MEMBER, OPERATOR, OTC_CLEAR (automatic payout), PVP
     pvp_id: int = 0
     published: bool = False
+    member_bank: str = ""    # the member's settlement bank in this currency (reference data)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,8 @@ business day; every other type gives one instruction per item. Cut-offs run from
 
 The behaviour is spread over mixins, one file each: ``trades`` (registration, fixings, MTM,
 rates), ``margin`` (VM calls, IM, collateral, guarantee fund, fees), ``payments`` (instruction
-states, PvP, the scheduler), ``day`` (end and start of day, netting) and ``views`` (queries).
+states, PvP, the scheduler), ``day`` (end and start of day, netting), ``views`` (queries) and
+``funding`` (the member's own bank side: PvP funding, additional payments of a trade).
 """
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from .commands import (ChargeFee, ConfirmPayment, DepositNonCash, IssueParticipa
                        RunIntradayVmCall, SetFxRate, SetGuaranteeFundRequirement, SetMarginRequirement, SetMtm,
                        SetPaiRate, SetRateFixing, SubmitPvpInstruction, WithdrawNonCash)
 from .day import DayMixin
+from .funding import FundingMixin
 from .events import PaymentInstructionIssued, SettlementItemCreated
 from .margin import MarginMixin
 from .model import (CollateralAccount, Direction, Fixing, PaymentInstruction, Pvp, SettlementItem,
@@ -41,7 +43,7 @@ _PRINTABLE = set(string.ascii_letters + string.digits + "-_./:")
 _MAX_RATE = Decimal(1000000)
 
 
-class OtcClearModule(TradesMixin, MarginMixin, PaymentsMixin, DayMixin, QueriesMixin, Module):
+class OtcClearModule(TradesMixin, MarginMixin, PaymentsMixin, DayMixin, QueriesMixin, FundingMixin, Module):
     """OTC Clear settlement. ``participating_margin`` (settlement type 10) defaults to the data
     file's option (off); pass True through a factory to enable it."""
 
@@ -67,6 +69,7 @@ class OtcClearModule(TradesMixin, MarginMixin, PaymentsMixin, DayMixin, QueriesM
         self.next_item = 1
         self.next_instruction = 1
         self.next_pvp = 1
+        self.unfunded: set[tuple[str, str]] = set()   # (member, currency) whose PvP side is not funded
         self._wake: datetime | None = None  # derived: earliest scheduled action (None = recompute)
 
     # ================================================================ contract
@@ -80,7 +83,7 @@ class OtcClearModule(TradesMixin, MarginMixin, PaymentsMixin, DayMixin, QueriesM
             MarkPaymentSettled: self._mark_settled, ConfirmPayment: self._confirm_payment,
             SubmitPvpInstruction: self._submit_pvp, RequestCashDeposit: self._cash_deposit,
             RequestCashWithdrawal: self._cash_withdrawal, DepositNonCash: self._deposit_non_cash,
-            WithdrawNonCash: self._withdraw_non_cash,
+            WithdrawNonCash: self._withdraw_non_cash, **self._funding_commands(),
         }
         return {t: self._rescheduling(h) for t, h in handlers.items()}
 
@@ -89,7 +92,7 @@ class OtcClearModule(TradesMixin, MarginMixin, PaymentsMixin, DayMixin, QueriesM
             OtcMembersQuery: self._q_members, OtcTradesQuery: self._q_trades,
             SettlementItemsQuery: self._q_items, PaymentInstructionsQuery: self._q_instructions,
             PvpQuery: self._q_pvps, CollateralQuery: self._q_collateral, GuaranteeFundQuery: self._q_gf,
-            SettlementAccountsQuery: self._q_accounts, OtcRatesQuery: self._q_rates,
+            SettlementAccountsQuery: self._q_accounts, OtcRatesQuery: self._q_rates, **self._funding_queries(),
         }
 
     def _rescheduling(self, handler: Callable[[Any, Context], Outcome]) -> Callable[[Any, Context], Outcome]:
@@ -251,7 +254,8 @@ class OtcClearModule(TradesMixin, MarginMixin, PaymentsMixin, DayMixin, QueriesM
             self.next_instruction, member, account, kind, types, currency, abs(signed),
             Direction.RECEIVE if signed > 0 else Direction.PAY, settlement_date, available_at, due_at,
             route.bank_code, route.bank, route.sub_account, route.sub_account_name, route.beneficiary,
-            tuple(items), now, pvp_id=pvp_id, published=available_at <= now)
+            tuple(items), now, pvp_id=pvp_id, published=available_at <= now,
+            member_bank=self.p.members[member].settlement_bank(currency))
         self.next_instruction += 1
         self.instructions[ins.instruction_id] = ins
         for i in ins.items:
@@ -288,4 +292,5 @@ class OtcClearModule(TradesMixin, MarginMixin, PaymentsMixin, DayMixin, QueriesM
             "pai_rates": sorted(self.pai_rates.items()),
             "fx_rates": sorted(self.fx_rates.items()),
             "counters": [self.next_item, self.next_instruction, self.next_pvp],
+            "unfunded": sorted(self.unfunded),
         }

@@ -31,6 +31,12 @@ class Member:
     member_id: str
     name: str
     accounts: tuple[Account, ...]
+    rtgs_member: bool = False                           # settles through its own RTGS accounts
+    settlement_banks: tuple[tuple[str, str], ...] = ()  # currency -> its settlement bank (not RTGS members)
+
+    def settlement_bank(self, currency: str) -> str:
+        """The bank named on the member's payments in ``currency`` (its own name for an RTGS member)."""
+        return self.name if self.rtgs_member else dict(self.settlement_banks).get(currency, "")
 
     def account(self, account_id: str) -> Account | None:
         for a in self.accounts:
@@ -90,7 +96,8 @@ class Params:
         for m in members["members"]:
             accs = tuple(Account(a["id"], a["kind"]) for a in m["accounts"])
             assert all(a.kind in (HOUSE, CLIENT) for a in accs), m["id"]
-            self.members[m["id"]] = Member(m["id"], m["name"], accs)
+            self.members[m["id"]] = Member(m["id"], m["name"], accs, bool(m.get("rtgs_member", False)),
+                                           tuple(sorted(m.get("settlement_banks", {}).items())))
         self.banks: dict[str, str] = dict(accounts["banks"])
         self.settlement_bank: dict[str, str] = dict(accounts["settlement_bank"])
         self.pvp_bank: dict[str, str] = dict(accounts["pvp_bank"])
@@ -120,6 +127,8 @@ class Params:
         for c in self.currencies:
             assert c in self.settlement_bank and self.settlement_bank[c] in self.banks, c
             assert self.day_count[c] in DAY_COUNTS, c
+        for m in self.members.values():   # every member has a bank side in every currency
+            assert all(m.settlement_bank(c) for c in self.currencies), m.member_id
         for c, b in self.pvp_bank.items():
             assert c in self.currencies and b in self.banks, c
         for t in range(1, 11):  # every type and account kind routes to exactly one sub-account

@@ -153,16 +153,18 @@ class PaymentsMixin:
         return events
 
     def _run_pvp(self, pvp: Pvp, when: datetime) -> list:
-        """12:00 on the value date: matched exchanges settle, the others fail (both legs late)."""
+        """12:00 on the value date: matched exchanges whose pay side the member funded settle; an
+        instructed exchange without funding fails (FAILED), one never instructed is LATE; in both
+        cases both legs are late (the operator settles them later with MarkPaymentSettled)."""
         events: list = []
         legs = (self.instructions[pvp.pay_instruction_id], self.instructions[pvp.receive_instruction_id])
-        if pvp.state == PvpState.INSTRUCTED:
+        if pvp.state == PvpState.INSTRUCTED and self._funded(pvp.member, pvp.pay_currency):
             for leg in legs:
                 events += self._settle(leg, when, "PVP")
             pvp = replace(pvp, state=PvpState.SETTLED)
         else:
             for leg in legs:
                 events += self._late(leg)
-            pvp = replace(pvp, state=PvpState.LATE)
+            pvp = replace(pvp, state=PvpState.FAILED if pvp.state == PvpState.INSTRUCTED else PvpState.LATE)
         self.pvps[pvp.pvp_id] = pvp
         return events + [PvpStatusChanged(pvp.member, pvp)]

@@ -50,6 +50,18 @@ class ShortCall:
     margin_per_contract: int = 0        # requirement per uncovered contract (cents, HKD)
 
 
+@dataclass(frozen=True)
+class Money:
+    """A DCASS account's money of a business date (the fields CCMS reads)."""
+
+    participant: str
+    account_id: str
+    clearing_house: str
+    currency: str
+    business_date: object
+    net: int
+
+
 @dataclass(slots=True)
 class MarginChanged(Event):
     """Same name and fields as gateway.clearing.dcass's event (duck-typed by CCMS)."""
@@ -88,11 +100,15 @@ class FakeDcass(Module):
         self.base: dict[tuple[str, str, str], int] = {}
         self.positions: dict[tuple[str, str], list[ShortCall]] = {}
         self.set_covered_calls: list[tuple] = []
+        self.money: list[Money] = []         # what DCASS's end of day produced (tests set it)
 
     def add_account(self, participant, account_id, account_type, clearing_house="HKCC"):
         self.accts[(participant, account_id)] = DAccount(account_type, clearing_house)
 
     # ---- the interface CCMS uses
+    def money_of_day(self, on):
+        return [m for m in self.money if m.business_date == on]
+
     def input_cutoff(self):
         import tomllib
         from importlib import resources
@@ -174,6 +190,8 @@ class Harness:
             self.dcass.add_account(p, "IC2", AccountType.INDIVIDUAL_CLIENT, "HKCC")
             self.dcass.add_account(p, "SH1", AccountType.HOUSE, "SEOCH")
             self.dcass.add_account(p, "SC1", AccountType.OMNIBUS_CLIENT, "SEOCH")
+            for ccy in self.ccms.p.accepted_cash:       # test participants: a mandate per currency
+                self.ccms.mandates[(p, ccy)] = ("Test Bank", f"{p}-{ccy}")
 
     def ctx(self, at=None, who=P):
         return Context(at or self.core.now, who, "user", operator=False)

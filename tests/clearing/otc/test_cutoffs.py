@@ -1,6 +1,6 @@
 """Every cut-off at the minute before and at the minute. Rule: a deadline is exclusive (at 11:00:00
 the 11:00 cut-off has passed); a start ("available at", "pays from") is inclusive."""
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 import pytest
 
@@ -140,7 +140,8 @@ def test_deposit_request_cutoff_1600(minute, day):
     h = Harness()
     h.at(minute)
     ins = h.do("OCM01", RequestCashDeposit("OCM01", "H", "USD", 1_000_00))
-    assert (ins.settlement_date, ins.direction, ins.due_at) == (day, Direction.PAY, datetime.combine(day, ins.due_at.time()))
+    # due by the end of the RTGS day of its settlement date, 17:30 (deposit_payment_due)
+    assert (ins.settlement_date, ins.direction, ins.due_at) == (day, Direction.PAY, datetime.combine(day, time(17, 30)))
 
 
 @pytest.mark.parametrize("minute,late", [("17:29", False), ("17:30", True)])
@@ -158,8 +159,7 @@ def test_withdrawal_request_cutoff_1100_paid_from_1300(minute, day):
     h.do("OCM01", ConfirmPayment("OCM01", dep.instruction_id))
     h.at(minute)
     ins = h.do("OCM01", RequestCashWithdrawal("OCM01", "H", "HKD", 400_00))
-    assert (ins.settlement_date, ins.direction, ins.due_at) == (day, Direction.RECEIVE,
-                                                                datetime.combine(day, datetime.min.time()).replace(hour=13))
+    assert (ins.settlement_date, ins.direction, ins.due_at) == (day, Direction.RECEIVE, datetime.combine(day, time(13, 0)))
     h.at("12:59", day)
     assert state(h, ins.instruction_id).state == PaymentState.PENDING
     h.at("13:00", day)

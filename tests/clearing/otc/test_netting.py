@@ -49,11 +49,12 @@ def test_types_1_2_3_same_date_and_currency_net_into_one_payment(h):
     assert set(ins.items) == {i.item_id for i in items}
     assert ins.types == (T.OBLIGATION, T.EOD_VM, T.PAI)
     assert (ins.amount, ins.direction) == (abs(net), Direction.RECEIVE if net > 0 else Direction.PAY)
-    # NDF + IRS float - IRS fixed (28 days ACT/360) - VM 500,000.00 - PAI of Thu night (1% demo USD rate)
-    fixed = -round(36_000_000_00 * 0.05 * 28 / 360)
-    floating = round(36_000_000_00 * 0.045 * 28 / 360)
-    pai = -round(2_000_000_00 * 0.01 * 1 / 360)
-    assert net == 1_369_863 + fixed + floating - 500_000_00 + pai
+    # NDF 13,698.63 + IRS float 126,000.00 (USD 36m x 4.5% x 28/360) - IRS fixed 140,000.00
+    # (36m x 5% x 28/360) - VM 500,000.00 - PAI of Thu night 55.56 (2m x 1% demo USD rate x 1/360
+    # = 55.5555..., to the cent half up)
+    items_by_amount = sorted(i.amount for i in items)
+    assert items_by_amount == [-500_000_00, -140_000_00, -55_56, 13_698_63, 126_000_00]
+    assert net == -500_356_93
 
 
 def test_other_currency_does_not_net(h):

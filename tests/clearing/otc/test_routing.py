@@ -95,3 +95,25 @@ def test_participating_margin_routes_to_margin_funds_when_enabled():
     rows = Harness(participating_margin=True).q(SettlementAccountsQuery())
     assert {(r.account_kind, r.sub_account) for r in rows if r.settlement_type == 10} == {
         ("HOUSE", "HOUSE_MARGIN"), ("CLIENT", "CLIENT_MARGIN")}
+
+
+# seed Table 2, every beneficiary name in full (ASCII hyphen for the seed's dash)
+BENEFICIARIES = {
+    "SETTLEMENT": "OTC Clearing Hong Kong Limited - Settlement",
+    "NOTIONAL_EXCHANGE": "OTC Clearing Hong Kong Limited - Settlement (Notional Exchange)",
+    "HOUSE_MARGIN": "OTC Clearing Hong Kong Limited - House Margin Fund",
+    "CLIENT_MARGIN": "OTC Clearing Hong Kong Limited - Client Margin Fund",
+    "GUARANTEE_FUND": "OTC Clearing Hong Kong Limited - Guarantee Fund",
+    "FEES": "OTC Clearing Hong Kong Limited",
+}
+
+
+def test_every_beneficiary_name_in_full_and_six_sub_accounts_per_currency():
+    rows = Harness().q(SettlementAccountsQuery(), "OCM03")
+    for r in rows:
+        assert r.beneficiary == BENEFICIARIES[r.sub_account]
+    for ccy in ("HKD", "CNH", "EUR", "USD"):
+        subs = {(r.sub_account, r.beneficiary) for r in rows if r.currency == ccy}
+        assert len(subs) == 6
+        assert subs == set(BENEFICIARIES.items())
+    assert {r.currency for r in rows} == {"HKD", "CNH", "EUR", "USD"}

@@ -37,7 +37,7 @@ def test_ndf_settled_in_quote_currency(h):
 def test_ndf_non_deliverable_quote_currency_allowed(h):
     h.ndf(base="USD", quote="INR", settle="USD", contract="83.00")
     item = h.op(SetRateFixing("N1", date(2025, 3, 7), D("83.83")))
-    assert item.amount == round(1_000_000_00 * 0.83 / 83.83)
+    assert item.amount == 9_900_99  # USD 1m x (83.83 - 83.00) / 83.83 = 9,900.990099...: USD 9,900.99
 
 
 def test_irs_fixed_coupons_at_registration_floating_at_fixing(h):
@@ -60,7 +60,7 @@ def test_irs_coupon_on_holiday_paid_next_business_day(h):
     h.irs(coupons=(date(2025, 4, 4),), currency="USD", notional=36_000_000_00, fixed="0.05")
     [item] = obligations(h, "I1")
     assert item.settlement_date == date(2025, 4, 7)
-    assert item.amount == -round(36_000_000_00 * 0.05 * 31 / 360)  # ACT/360 for USD
+    assert item.amount == -155_000_00  # USD 36m x 5% x 31/360 (ACT/360 for USD) = 155,000.00
 
 
 def test_ccs_coupons_and_pvp_exchanges(h):
