@@ -5,8 +5,7 @@ wire records (ints with fixed decimals, text dates) and the core's types (Decima
 """
 from __future__ import annotations
 
-from datetime import date, datetime
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 
 from gateway.clearing import collateral as cc
 from gateway.handlers import RequestContext, broadcast, handler
@@ -14,40 +13,23 @@ from gateway.handlers.dcass import date_in, key_in, key_out  # noqa: F401 - one 
 from gateway.handlers.system import hms, ymd
 from protocol.messages import collateral as m
 from protocol.messages.session import Ack
-
-RATE_DECIMALS = 8
-PRICE_DECIMALS = 4
-
+from protocol.units import COLLATERAL_PRICE, RATE
 
 # ------------------------------------------------------------------ conversions
 def rate_in(n: int) -> Decimal:
-    return Decimal(n).scaleb(-RATE_DECIMALS)
+    return RATE.to_decimal(n)
 
 
 def rate_out(d: Decimal | None) -> int:
-    if d is None:
-        return -1
-    return int(d.scaleb(RATE_DECIMALS).to_integral_value(rounding=ROUND_HALF_EVEN))
+    return -1 if d is None else RATE.from_decimal(d)
 
 
 def price_in(n: int) -> Decimal:
-    return Decimal(n).scaleb(-PRICE_DECIMALS)
+    return COLLATERAL_PRICE.to_decimal(n)
 
 
 def price_out(d: Decimal | None) -> int:
-    if d is None:
-        return 0
-    return int(d.scaleb(PRICE_DECIMALS).to_integral_value(rounding=ROUND_HALF_EVEN))
-
-
-def d8(d: date | None) -> str:
-    return ymd(d) if d else ""
-
-
-def t6(t: datetime | None) -> str:
-    return hms(t) if t else ""
-
-
+    return 0 if d is None else COLLATERAL_PRICE.from_decimal(d)
 
 
 # ------------------------------------------------------------------ participant transactions
@@ -60,7 +42,7 @@ def open_collateral_account(msg, ctx: RequestContext):
 @handler(m.MapDcassAccountRequest)
 def map_dcass_account(msg, ctx: RequestContext):
     out = ctx.execute(cc.MapDcassAccount(msg.dcass_account, msg.account))
-    return Ack(text=f"{msg.dcass_account} -> {out.reply.account}"[:40])
+    return Ack(text=f"{msg.dcass_account} -> {out.reply.account}")
 
 
 def _instruction_ack(out) -> Ack:
@@ -93,19 +75,19 @@ def withdraw_securities(msg, ctx: RequestContext):
 @handler(m.ContributeReserveFundRequest)
 def contribute_reserve_fund(msg, ctx: RequestContext):
     out = ctx.execute(cc.ContributeReserveFund(msg.clearing_house, msg.contribution.name, msg.asset, msg.quantity))
-    return Ack(text=f"reserve fund {out.reply.contribution} {out.reply.quantity}"[:40])
+    return Ack(text=f"reserve fund {out.reply.contribution} {out.reply.quantity}")
 
 
 @handler(m.LodgeCoveredCallRequest)
 def lodge_covered_call(msg, ctx: RequestContext):
     out = ctx.execute(cc.LodgeCoveredCall(msg.dcass_account, key_in(msg.series), msg.contracts))
-    return Ack(reference=out.reply.contracts, text=f"covered {out.reply.contracts}, {out.reply.shares} shares"[:40])
+    return Ack(reference=out.reply.contracts, text=f"covered {out.reply.contracts}, {out.reply.shares} shares")
 
 
 @handler(m.ReleaseCoveredCallRequest)
 def release_covered_call(msg, ctx: RequestContext):
     out = ctx.execute(cc.ReleaseCoveredCall(msg.dcass_account, key_in(msg.series), msg.contracts))
-    return Ack(reference=out.reply.contracts, text=f"covered {out.reply.contracts}, {out.reply.shares} shares"[:40])
+    return Ack(reference=out.reply.contracts, text=f"covered {out.reply.contracts}, {out.reply.shares} shares")
 
 
 # ------------------------------------------------------------------ operator transactions
@@ -157,7 +139,7 @@ def holdings(msg, ctx: RequestContext):
                             kind=m.AccountKind[a.kind], items=[
         m.HoldingItem(asset_class=m.AssetClass[h.asset_class], specific=h.specific, asset=h.asset,
                       currency=h.currency, quantity=h.quantity, earmarked=h.earmarked,
-                      maturity_date=d8(h.maturity), price=price_out(h.price), haircut=rate_out(h.haircut),
+                      maturity_date=ymd(h.maturity), price=price_out(h.price), haircut=rate_out(h.haircut),
                       value_hkd=h.value_hkd) for h in a.holdings])
 
 
@@ -193,8 +175,8 @@ def margin_calls(msg, ctx: RequestContext):
     rows = ctx.query(cc.MarginCallsQuery(msg.participant, msg.clearing_house))
     return m.MarginCallsAnswer(items=[
         m.MarginCallItem(participant=c.participant, clearing_house=c.clearing_house, account=c.account,
-                         currency=c.currency, amount=c.amount, called_date=d8(c.called_at), called_time=t6(c.called_at),
-                         due_date=d8(c.due), due_time=t6(c.due)) for c in rows])
+                         currency=c.currency, amount=c.amount, called_date=ymd(c.called_at), called_time=hms(c.called_at),
+                         due_date=ymd(c.due), due_time=hms(c.due)) for c in rows])
 
 
 @handler(m.InstructionsQuery)
@@ -205,9 +187,9 @@ def instructions(msg, ctx: RequestContext):
                           account=i.account, action=m.InstructionAction[i.action],
                           asset_class=m.AssetClass[i.asset_class], status=m.InstructionStatus[i.status],
                           specific=i.specific, asset=i.asset, quantity=i.quantity,
-                          requested_date=d8(i.requested_at), requested_time=t6(i.requested_at),
-                          value_date=d8(i.value_date), completed_date=d8(i.completed_at),
-                          completed_time=t6(i.completed_at)) for i in rows])
+                          requested_date=ymd(i.requested_at), requested_time=hms(i.requested_at),
+                          value_date=ymd(i.value_date), completed_date=ymd(i.completed_at),
+                          completed_time=hms(i.completed_at)) for i in rows])
 
 
 @handler(m.ReserveFundQuery)
@@ -232,9 +214,9 @@ def covered_calls(msg, ctx: RequestContext):
 def interest(msg, ctx: RequestContext):
     rows = ctx.query(cc.InterestQuery(date_in(msg.business_date, "business_date"), msg.participant))
     return m.InterestAnswer(items=[
-        m.AccrualItem(participant=a.participant, business_date=d8(a.business_date), clearing_house=a.clearing_house,
+        m.AccrualItem(participant=a.participant, business_date=ymd(a.business_date), clearing_house=a.clearing_house,
                       account=a.account, currency=a.currency, kind=m.AccrualKind[a.kind], days=a.days, base=a.base,
-                      rate=rate_out(a.rate), amount=a.amount, posted_date=d8(a.posted_on)) for a in rows])
+                      rate=rate_out(a.rate), amount=a.amount, posted_date=ymd(a.posted_on)) for a in rows])
 
 
 @handler(m.CollateralParametersQuery)
@@ -243,7 +225,7 @@ def collateral_parameters(msg, ctx: RequestContext):
     interest_rates = dict(a.interest_rates)
     haircuts = dict(a.cash_haircuts)
     return m.CollateralParametersAnswer(
-        business_date=d8(a.business_date), accommodation_rate=rate_out(a.accommodation_rate),
+        business_date=ymd(a.business_date), accommodation_rate=rate_out(a.accommodation_rate),
         stock_haircut_floor=rate_out(a.stock_haircut_floor),
         items=[m.CurrencyParameterItem(currency=c, fx_rate=rate_out(r), interest_rate=rate_out(interest_rates[c]),
                                        cash_haircut=rate_out(haircuts[c])) for c, r in a.fx_rates])
@@ -253,8 +235,8 @@ def collateral_parameters(msg, ctx: RequestContext):
 def eligible_collateral(msg, ctx: RequestContext):
     rows = ctx.query(cc.EligibleCollateralQuery())
     return m.EligibleCollateralAnswer(items=[
-        m.EligibleItem(asset_class=m.AssetClass[e.asset_class], asset=e.asset, name=e.name[:32], currency=e.currency,
-                       maturity_date=d8(e.maturity), price=price_out(e.price), haircut=rate_out(e.haircut))
+        m.EligibleItem(asset_class=m.AssetClass[e.asset_class], asset=e.asset, name=e.name, currency=e.currency,
+                       maturity_date=ymd(e.maturity), price=price_out(e.price), haircut=rate_out(e.haircut))
         for e in rows])
 
 
@@ -276,7 +258,7 @@ def instruction_accepted(e: cc.InstructionAccepted):
     return m.InstructionAcceptedBroadcast(
         instruction_id=e.instruction_id, clearing_house=e.clearing_house, account=e.account,
         action=m.InstructionAction[e.action], asset_class=m.AssetClass[e.asset_class], specific=e.specific,
-        asset=e.asset, quantity=e.quantity, value_date=d8(e.value_date))
+        asset=e.asset, quantity=e.quantity, value_date=ymd(e.value_date))
 
 
 @broadcast(cc.InstructionCompleted)
@@ -284,8 +266,8 @@ def instruction_completed(e: cc.InstructionCompleted):
     return m.InstructionCompletedBroadcast(
         instruction_id=e.instruction_id, clearing_house=e.clearing_house, account=e.account,
         action=m.InstructionAction[e.action], asset_class=m.AssetClass[e.asset_class], specific=e.specific,
-        asset=e.asset, quantity=e.quantity, value_date=d8(e.value_date), completed_date=d8(e.completed_at),
-        completed_time=t6(e.completed_at))
+        asset=e.asset, quantity=e.quantity, value_date=ymd(e.value_date), completed_date=ymd(e.completed_at),
+        completed_time=hms(e.completed_at))
 
 
 @broadcast(cc.CoverageChanged)
@@ -297,8 +279,8 @@ def coverage_changed(e: cc.CoverageChanged):
 @broadcast(cc.MarginCallChanged)
 def margin_call_changed(e: cc.MarginCallChanged):
     return m.MarginCallBroadcast(clearing_house=e.clearing_house, account=e.account, currency=e.currency,
-                                 amount=e.amount, status=m.CallStatus[e.status], called_date=d8(e.called_at),
-                                 called_time=t6(e.called_at), due_date=d8(e.due), due_time=t6(e.due))
+                                 amount=e.amount, status=m.CallStatus[e.status], called_date=ymd(e.called_at),
+                                 called_time=hms(e.called_at), due_date=ymd(e.due), due_time=hms(e.due))
 
 
 @broadcast(cc.CoveredCallChanged)
@@ -319,7 +301,7 @@ def reserve_fund_contributed(e: cc.ReserveFundContributed):
 @broadcast(cc.InterestPosted)
 def interest_posted(e: cc.InterestPosted):
     return m.InterestPostedBroadcast(clearing_house=e.clearing_house, account=e.account, currency=e.currency,
-                                     period_end=d8(e.period_end), interest=e.interest, accommodation=e.accommodation,
+                                     period_end=ymd(e.period_end), interest=e.interest, accommodation=e.accommodation,
                                      net=e.net, balance=e.balance)
 
 
