@@ -18,7 +18,7 @@ and ``Items(U16, record)``: a counted array of fixed-size records, allowed only 
 
 Message objects hold the wire values (ints for fixed-point fields, text for dates and times); the
 field types convert between those and ``Decimal``, ``date`` and ``time`` (``RATE.to_decimal(n)``,
-``Date.parse(text)``, ``Date.format(d)``), so the number of decimals and the text forms are
+``Date.from_text(text)``, ``Date.to_text(d)``), so the number of decimals and the text forms are
 declared once, here and in the declarations, and the generated codec stays as fast as plain ints
 and text.
 """
@@ -131,12 +131,12 @@ class DateText(TextAdapter):
         super().__init__(8)
 
     @staticmethod
-    def format(d: date) -> str:
+    def to_text(d: date) -> str:
         # an f-string: strftime costs ~3.7 us a call; strftime only for years below 1000
         return f"{d.year}{d.month:02d}{d.day:02d}" if d.year >= 1000 else d.strftime("%Y%m%d")
 
     @classmethod
-    def parse(cls, text: str) -> date:
+    def from_text(cls, text: str) -> date:
         """The date of a text; ``ValueError`` when it is not YYYYMMDD."""
         return datetime.strptime(text, cls.pattern).date()
 
@@ -151,11 +151,11 @@ class TimeText(TextAdapter):
         super().__init__(6)
 
     @staticmethod
-    def format(t: time | datetime) -> str:
+    def to_text(t: time | datetime) -> str:
         return f"{t.hour:02d}{t.minute:02d}{t.second:02d}"
 
     @classmethod
-    def parse(cls, text: str) -> time:
+    def from_text(cls, text: str) -> time:
         """The time of a text; ``ValueError`` when it is not HHMMSS."""
         return datetime.strptime(text, cls.pattern).time()
 

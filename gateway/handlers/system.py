@@ -15,7 +15,7 @@ from protocol.messages import system as m
 VERSION = "hkpost-emu 0.1.0"
 
 
-_date_text = functools.lru_cache(maxsize=10_000)(Date.format)  # business dates recur in every broadcast
+_date_text = functools.lru_cache(maxsize=10_000)(Date.to_text)  # business dates recur in every broadcast
 
 
 def ymd(d) -> str:
@@ -28,7 +28,7 @@ def ymd(d) -> str:
     last = _LAST_YMD
     if d is last[0]:
         return last[1]
-    text = Date.format(d)
+    text = Date.to_text(d)
     last[0], last[1] = d, text
     return text
 
@@ -45,7 +45,7 @@ def hms(t) -> str:
         return last[1]
     if not t:
         return ""
-    text = Time.format(t)
+    text = Time.to_text(t)
     last[0], last[1] = t, text
     return text
 
@@ -56,7 +56,7 @@ def date_in(text: str, field: str) -> date | None:
     if not text:
         return None
     try:
-        return Date.parse(text)
+        return Date.from_text(text)
     except ValueError:
         raise ClearingError(INVALID_VALUE, f"date {text!r} is not {Date.form}", field=field) from None
 
@@ -66,7 +66,7 @@ def time_in(text: str, on: date, field: str) -> datetime | None:
     if not text:
         return None
     try:
-        return datetime.combine(on, Time.parse(text))
+        return datetime.combine(on, Time.from_text(text))
     except ValueError:
         raise ClearingError(INVALID_VALUE, f"time {text!r} is not {Time.form}", field=field) from None
 

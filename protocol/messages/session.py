@@ -4,7 +4,7 @@ from __future__ import annotations
 from ..codec import I32, U8, U16, U32, U64, Bool, Code, Date, Filler, Items, Struct, Text, Time, record
 from ..enums import Role
 from ..kinds import Kind
-from ..registry import message
+from ..registry import encode_message, message
 
 S = "session"
 
@@ -64,6 +64,7 @@ LogoutNotice = message("UO2", "logout_notice", Kind.LOGOUT, Struct(
 Heartbeat = message("UH1", "heartbeat", Kind.HEARTBEAT, Struct(
     Filler(4),
 ), "Liveness, both ways: sent after heartbeat_interval_ms without sending anything else.", section=S)
+HEARTBEAT_PAYLOAD = encode_message(Heartbeat())  # the same bytes every time: encoded once
 
 ChangePassword = message("UC1", "change_password", Kind.TRANSACTION, Struct(
     "old_password" / Text(32) * "Current password",
