@@ -4,7 +4,7 @@ Every rejection is raised before any state changes (the handler validates first,
 """
 from __future__ import annotations
 
-from ..errors import code
+from ..errors import ErrorCode, code
 
 M = "ccms"
 
@@ -71,4 +71,4 @@ NOT_A_STOCK = code(-800030, "CCMS_NOT_A_STOCK",
 UNKNOWN_CONTRIBUTION_TYPE = code(-800031, "CCMS_UNKNOWN_CONTRIBUTION_TYPE",
                                  "Reserve fund contribution type must be INITIAL, ADDITIONAL or VARIABLE", M)
 
-__all__ = [n for n, v in list(globals().items()) if type(v).__name__ == "ErrorCode"]
+__all__ = [n for n, v in list(globals().items()) if isinstance(v, ErrorCode)]

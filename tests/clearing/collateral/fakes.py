@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import ClassVar
 
-from gateway.clearing.core import ClearingCore, Context, Event, Module, Outcome
+from gateway.clearing.core import ClearingCore, Context, Module, Outcome
 from gateway.clearing.errors import ClearingError, INVALID_VALUE
 from gateway.clearing.collateral import CollateralModule, Params
+from gateway.clearing.dcass.published import MarginChanged  # what DCASS publishes for CCMS
 
 P = "CP001"
 Q = "CP002"
@@ -48,19 +48,6 @@ class ShortCall:
     short: int
     covered: int = 0
     margin_per_contract: int = 0        # requirement per uncovered contract (cents, HKD)
-
-
-@dataclass(slots=True)
-class MarginChanged(Event):
-    """Same name and fields as gateway.clearing.dcass's event (duck-typed by CCMS)."""
-
-    STREAM: ClassVar[str] = "clearing"
-    owner: str
-    clearing_house: str
-    account_id: str
-    account_type: AccountType
-    currency: str
-    requirement: int
 
 
 @dataclass(frozen=True)
