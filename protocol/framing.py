@@ -97,17 +97,15 @@ def encode_frame(kind: int, payload: bytes, request_id: int = 0, *, flags: int =
                  field_offset, segment, stream, sequence, business_date) + payload
 
 
-def broadcast_frame(payload: bytes, stream: int, sequence: int, business_date: int,
-                    _kind: int = int(Kind.BROADCAST)) -> bytes:
+def broadcast_frame(payload: bytes, stream: int, sequence: int, business_date: int) -> bytes:
     """``encode_frame`` of a BROADCAST, positional (the hot path of publishing)."""
-    return _pack(HEADER_SIZE + len(payload), VERSION, _kind, 0, 0, 0, 0, 0, 0, stream, sequence,
+    return _pack(HEADER_SIZE + len(payload), VERSION, Kind.BROADCAST, 0, 0, 0, 0, 0, 0, stream, sequence,
                  business_date) + payload
 
 
-def reply_frame(payload: bytes, request_id: int, segment: int, flags: int, business_date: int,
-                _kind: int = int(Kind.REPLY)) -> bytes:
+def reply_frame(payload: bytes, request_id: int, segment: int, flags: int, business_date: int) -> bytes:
     """``encode_frame`` of a REPLY, positional (the hot path of answering)."""
-    return _pack(HEADER_SIZE + len(payload), VERSION, _kind, flags, request_id, 0, 0, 0, segment, 0, 0,
+    return _pack(HEADER_SIZE + len(payload), VERSION, Kind.REPLY, flags, request_id, 0, 0, 0, segment, 0, 0,
                  business_date) + payload
 
 

@@ -76,10 +76,6 @@ def message(code: str, name: str, kind: Kind, layout: cs.Struct, doc: str = "", 
     return cls
 
 
-def spec_of(obj_or_cls) -> MessageSpec:
-    return obj_or_cls.__message__
-
-
 def field_offset(obj_or_cls, path: str) -> int:
     """Byte offset from the payload start (the message type at 0) of a field path of a message
     (``new_password``, ``deals[3].price``): the ``field_offset`` of a REJECT; 0 if no such field."""

@@ -3,6 +3,8 @@ queries and events (gateway/clearing/dcass). Validation lives in the core; this 
 converts (series keys, enums by name, dates and times)."""
 from __future__ import annotations
 
+import functools
+
 from gateway.clearing import dcass as dc
 from gateway.clearing.errors import INVALID_VALUE, ClearingError
 from gateway.handlers.system import date_in, hms, time_in, ymd  # noqa: F401 - one declaration of the wire date/time form
@@ -11,7 +13,7 @@ from protocol.messages import dcass as m
 from protocol.messages.session import Ack
 
 _KEY = m.SeriesKey.__record__
-_ZERO_KEY = bytes(12)
+_ZERO_KEY = bytes(_KEY.size)
 
 
 # ------------------------------------------------------------------ conversions
@@ -24,31 +26,18 @@ def key_or_none(series) -> bytes | None:
     return None if k == _ZERO_KEY else k
 
 
-_KEYS_OUT: dict[bytes, object] = {}
-
-
+@functools.lru_cache(maxsize=100_000)
 def key_out(key: bytes):
     """The wire SeriesKey of a core series key: decoded once per key and shared (messages only
     read it: every broadcast about a series carries it)."""
-    k = _KEYS_OUT.get(key)
-    if k is None:
-        if len(_KEYS_OUT) >= 100_000:
-            _KEYS_OUT.clear()
-        k = _KEYS_OUT[bytes(key)] = _KEY.decode(bytes(key), 0)[0]
-    return k
+    return _KEY.decode(bytes(key), 0)[0]
 
 
-_ENUM_TO: dict[tuple, object] = {}
-
-
+@functools.cache
 def enum_to(target, value):
-    """Map an enum member to the member of the same name in ``target`` (remembered per pair:
-    ``target[value.name]`` costs ~1 us through the enum machinery, on every broadcast)."""
-    try:
-        return _ENUM_TO[target, value]
-    except KeyError:
-        r = _ENUM_TO[target, value] = target[value.name]
-        return r
+    """The member of the same name in ``target`` (remembered per pair: ``target[value.name]``
+    costs ~1 us through the enum machinery, on every broadcast)."""
+    return target[value.name]
 
 
 # core field names -> request field names (for the byte offset of a rejected field)

@@ -12,7 +12,7 @@ from gateway.clearing.collateral import module as ccms_module
 from gateway.clearing.core import ClearingCore, Context
 from gateway.clearing.dcass import published as dcass_published
 from gateway.clearing.dcass.events import MarginChanged
-from gateway.clearing.modules import module_factories
+from gateway.refdata import module_factories
 
 CLEARING = Path(collateral.__file__).resolve().parent.parent
 

@@ -57,7 +57,9 @@ class CollateralModule(Module):
 
     def __init__(self, core, params: Params | None = None):
         super().__init__(core)
-        self.p = params or Params.load()
+        if params is None:
+            raise TypeError("CollateralModule needs its parameters (gateway.refdata.collateral_params())")
+        self.p = params
         self.accounts: dict[AccKey, dict] = {}
         self.mapping: dict[AccKey, str] = {}             # (p, ch, dcass account) -> collateral account
         self.dcass_types: dict[AccKey, str] = {}         # (p, ch, dcass account) -> DCASS account type

@@ -9,6 +9,7 @@ from gateway.clearing.core import ClearingCore, Context, Module, Outcome
 from gateway.clearing.errors import ClearingError, INVALID_VALUE
 from gateway.clearing.collateral import CollateralModule, Params
 from gateway.clearing.dcass.published import MarginChanged  # what DCASS publishes for CCMS
+from gateway.refdata import calendar, collateral_params
 
 P = "CP001"
 Q = "CP002"
@@ -143,14 +144,14 @@ class FakeDcass(Module):
         return {"base": {"|".join(k): v for k, v in sorted(self.base.items())}}
 
 
-PARAMS = Params.load()
+PARAMS = collateral_params()
 
 
 class Harness:
     """A core with the fake DCASS and CCMS; participant P has DCASS accounts on both houses."""
 
     def __init__(self, start: datetime = T0, params: Params | None = None):
-        self.core = ClearingCore(start, module_factories=[FakeDcass, lambda c: CollateralModule(c, params or PARAMS)])
+        self.core = ClearingCore(start, calendar(), [FakeDcass, lambda c: CollateralModule(c, params or PARAMS)])
         self.dcass: FakeDcass = self.core.module("dcass")
         self.ccms: CollateralModule = self.core.module("ccms")
         for p in (P, Q):
