@@ -12,7 +12,8 @@ that one declaration this module derives:
 Field types: unsigned/signed big-endian integers (``U8``..``I64``), ``Fixed(I64, 8)`` (an integer
 read as a fixed-point decimal with that many decimals), ``Text(n)`` (fixed width, space padded
 ASCII; too long a value is an :class:`EncodeError`, or with ``Text(n, truncate=True)`` it is cut to
-fit), ``Date`` (YYYYMMDD) and ``Time`` (HHMMSS) as text, blank for none, ``Filler(n)`` (zero bytes),
+fit), ``Date`` (YYYYMMDD) and ``Time`` (HHMMSS) as text, blank for none, ``DateInt`` (the integer
+YYYYMMDD in a u32), ``Filler(n)`` (zero bytes),
 ``Code(IntEnum, U8)`` (an enumerated code), ``Bool`` (one byte, 0 or 1), a nested :func:`record`,
 and ``Items(U16, record)``: a counted array of fixed-size records, allowed only as the last field.
 
@@ -34,7 +35,7 @@ from typing import Any, Callable
 import construct as cs
 
 __all__ = [
-    "U8", "U16", "U32", "U64", "I8", "I16", "I32", "I64", "Fixed", "Text", "Date", "Time", "Filler", "Code",
+    "U8", "U16", "U32", "U64", "I8", "I16", "I32", "I64", "Fixed", "Text", "Date", "Time", "DateInt", "Filler", "Code",
     "Bool", "Items", "Nested", "record", "Record", "DecodeError", "EncodeError", "Struct",
 ]
 
@@ -133,7 +134,7 @@ class DateText(TextAdapter):
     @staticmethod
     def to_text(d: date) -> str:
         # an f-string: strftime costs ~3.7 us a call; strftime only for years below 1000
-        return f"{d.year}{d.month:02d}{d.day:02d}" if d.year >= 1000 else d.strftime("%Y%m%d")
+        return f"{d.year}{d.month:02d}{d.day:02d}" if d.year >= 1000 else d.strftime(DateText.pattern)
 
     @classmethod
     def from_text(cls, text: str) -> date:
@@ -160,8 +161,28 @@ class TimeText(TextAdapter):
         return datetime.strptime(text, cls.pattern).time()
 
 
+class DateIntCon(cs.Subconstruct):
+    """A date as the integer YYYYMMDD in a u32 (20261123); 0: none or the current date, as the
+    field says. Parsed and built as its integer."""
+
+    form = "YYYYMMDD"
+
+    def __init__(self):
+        super().__init__(cs.Int32ub)
+
+    @staticmethod
+    def to_int(d: date) -> int:
+        return d.year * 10000 + d.month * 100 + d.day
+
+    @staticmethod
+    def from_int(n: int) -> date:
+        """The date of an integer; ``ValueError`` when it is not YYYYMMDD."""
+        return date(n // 10000, n // 100 % 100, n % 100)
+
+
 Date = DateText()
 Time = TimeText()
+DateInt = DateIntCon()
 
 
 def Filler(length: int):
@@ -277,6 +298,8 @@ class _Field:
         if self.kind == "int":
             if self.decimals is not None:
                 return f"{_INTFMT_NAME[self.fmt]} fixed point, {self.decimals} decimals"
+            if self.form:
+                return f"date {self.form} ({_INTFMT_NAME[self.fmt]})"
             return _INTFMT_NAME[self.fmt]
         if self.kind == "text":
             if self.form:
@@ -323,6 +346,9 @@ def _analyse(layout: cs.Struct) -> list[_Field]:
         elif isinstance(inner, FixedCon):
             f = _norm(inner.subcon.fmtstr)
             out.append(_Field(name, "int", f, struct.calcsize(">" + f), doc, inner, decimals=inner.decimals))
+        elif isinstance(inner, DateIntCon):
+            f = _norm(inner.subcon.fmtstr)
+            out.append(_Field(name, "int", f, struct.calcsize(">" + f), doc, inner, form=inner.form))
         elif isinstance(inner, TextAdapter):
             out.append(_Field(name, "text", f"{inner.length}s", inner.length, doc, inner, length=inner.length,
                               form=inner.form, truncate=inner.truncate))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-from .codec import I32, U8, U16, U32, U64, Filler, Record, Struct
+from .codec import I32, U8, U16, U32, U64, DateInt, Filler, Record, Struct
 from .kinds import Kind
 from .status import SessionStatus
 
@@ -29,7 +29,7 @@ HEADER = Record("frame_header", Struct(
     "stream" / U16 * "BROADCAST: stream id (see Streams); 0 otherwise",
     Filler(2),
     "sequence" / U32 * "BROADCAST: sequence number within the stream and business date",
-    "business_date" / U32 * "Business date as the integer YYYYMMDD (broadcasts and replies)",
+    "business_date" / DateInt * "Business date (broadcasts and replies)",
 ), "Every frame starts with this header.")
 
 HEADER_SIZE = HEADER.size

@@ -1,7 +1,7 @@
 """Session layer: login, logout, heartbeats, password change, rejects, subscriptions, recovery."""
 from __future__ import annotations
 
-from ..codec import I32, U8, U16, U32, U64, Bool, Code, Date, Filler, Items, Struct, Text, Time, record
+from ..codec import I32, U8, U16, U32, U64, Bool, Code, Date, DateInt, Filler, Items, Struct, Text, Time, record
 from ..enums import Role
 from ..kinds import Kind
 from ..registry import encode_message, message
@@ -11,14 +11,14 @@ S = "session"
 ResumePoint = record("resume_point", Struct(
     "stream" / U16 * "Broadcast stream id",
     Filler(2),
-    "business_date" / U32 * "Business date (YYYYMMDD) of the last broadcast seen",
+    "business_date" / DateInt * "Business date of the last broadcast seen",
     "last_sequence" / U32 * "Last sequence number seen on that stream and date (0: none)",
 ), "Where a client stopped on one stream.")
 
 StreamPosition = record("stream_position", Struct(
     "stream" / U16 * "Broadcast stream id",
     Filler(2),
-    "business_date" / U32 * "Current business date (YYYYMMDD)",
+    "business_date" / DateInt * "Current business date",
     "last_sequence" / U32 * "Last sequence number published on the stream (this user's instance)",
 ), "The server's position on one stream.")
 
@@ -133,7 +133,7 @@ BusinessDateAnswer = message("UA12", "business_date_answer", Kind.REPLY, Struct(
 RecoveryQuery = message("UQ20", "recovery_query", Kind.QUERY, Struct(
     "stream" / U16 * "Broadcast stream id",
     Filler(2),
-    "business_date" / U32 * "Business date YYYYMMDD (0: current)",
+    "business_date" / DateInt * "Business date (0: current)",
     "first_sequence" / U32 * "First sequence number wanted",
     "last_sequence" / U32 * "Last sequence number wanted (0: up to the latest)",
 ), "Re-send the broadcasts of one stream in a sequence range: they come as BROADCAST frames with the "
@@ -143,7 +143,7 @@ RecoveryQuery = message("UQ20", "recovery_query", Kind.QUERY, Struct(
 RecoveryAnswer = message("UA20", "recovery_answer", Kind.REPLY, Struct(
     "stream" / U16 * "Stream id",
     Filler(2),
-    "business_date" / U32 * "Business date YYYYMMDD",
+    "business_date" / DateInt * "Business date",
     "first_sequence" / U32 * "First sequence number sent",
     "last_sequence" / U32 * "Last sequence number sent",
     "count" / U32 * "Number of broadcasts sent (a filtered subscriber's gaps are not counted)",

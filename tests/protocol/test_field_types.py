@@ -10,7 +10,7 @@ import pytest
 
 import protocol.messages  # noqa: F401 - registers every declaration
 import protocol.registry
-from protocol.codec import I32, I64, U8, Date, EncodeError, Fixed, Record, Struct, Text, Time
+from protocol.codec import I32, I64, U8, U32, Date, DateInt, EncodeError, Fixed, Record, Struct, Text, Time
 from protocol.framing import HEADER, FrameDecoder, FramingError, encode_frame, header_field, with_request
 from protocol.kinds import Kind
 from protocol.messages import collateral as mc
@@ -106,8 +106,8 @@ def test_no_declaration_writes_decimals_or_a_text_form_in_prose():
             for f in rec.fields:
                 if f.decimals is None:
                     assert not re.search(r"\b\d+ decimals\b", f.doc), f"{spec.code} {f.name}: use Fixed"
-                if f.kind == "text":
-                    assert not re.search(r"YYYYMMDD|HHMMSS", f.doc), f"{spec.code} {f.name}: use Date or Time"
+                if f.kind in ("text", "int"):
+                    assert not re.search(r"YYYYMMDD|HHMMSS", f.doc), f"{spec.code} {f.name}: use Date, Time or DateInt"
     assert mc.EligibleItem.__record__.field_types["price"].decimals == COLLATERAL_PRICE.decimals
 
 
@@ -167,3 +167,19 @@ def test_a_bad_field_after_dates_and_times_is_located_at_its_offset():
         decode_message(payload)
     assert (e.value.offset, e.value.field) == (18, "reset")
     assert _REC.locate_error(_REC.encode(_REC.cls(day="20261123", at="090507"))) == (0, "", "")
+
+
+def test_integer_dates_are_u32_with_their_form():
+    rec = Record("field_types_date_int", Struct("day" / DateInt * "a date", "n" / U32 * "a count"))
+    f = rec.field_types["day"]
+    assert (f.kind, f.fmt, f.form, f.type_name) == ("int", "I", "YYYYMMDD", "date YYYYMMDD (u32)")
+    assert rec.field_types["n"].type_name == "u32"
+    assert DateInt.to_int(date(2026, 11, 23)) == 20261123
+    assert DateInt.from_int(20261123) == date(2026, 11, 23)
+    for bad in (0, 20261131, 20261301):
+        with pytest.raises(ValueError):
+            DateInt.from_int(bad)
+    assert rec.decode(rec.encode(rec.cls(day=20261123, n=5)))[0] == rec.cls(day=20261123, n=5)
+    assert rec.layout.build({"day": 20261123, "n": 5}) == rec.encode(rec.cls(day=20261123, n=5))
+    assert HEADER.field_types["business_date"].form == "YYYYMMDD"
+    assert ms.RecoveryQuery.__record__.field_types["business_date"].type_name == "date YYYYMMDD (u32)"
