@@ -13,9 +13,9 @@ Field types: unsigned/signed big-endian integers (``U8``..``I64``), ``Fixed(I64,
 read as a fixed-point decimal with that many decimals), ``Text(n)`` (fixed width, space padded
 ASCII; too long a value is an :class:`EncodeError`, or with ``Text(n, truncate=True)`` it is cut to
 fit), ``Date`` (YYYYMMDD) and ``Time`` (HHMMSS) as text, blank for none, ``DateInt`` (the integer
-YYYYMMDD in a u32), ``Filler(n)`` (zero bytes),
-``Code(IntEnum, U8)`` (an enumerated code), ``Bool`` (one byte, 0 or 1), a nested :func:`record`,
-and ``Items(U16, record)``: a counted array of fixed-size records, allowed only as the last field.
+YYYYMMDD in a u32), ``Filler(n)`` (zero bytes), ``Code(IntEnum, U8)`` (an enumerated code),
+``Bool`` (one byte, 0 or 1), a nested :func:`record`, and ``Items(U16, record)``: a counted array
+of fixed-size records, allowed only as the last field.
 
 Message objects hold the wire values (ints for fixed-point fields, text for dates and times); the
 field types convert between those and ``Decimal``, ``date`` and ``time`` (``RATE.to_decimal(n)``,
@@ -35,8 +35,8 @@ from typing import Any, Callable
 import construct as cs
 
 __all__ = [
-    "U8", "U16", "U32", "U64", "I8", "I16", "I32", "I64", "Fixed", "Text", "Date", "Time", "DateInt", "Filler", "Code",
-    "Bool", "Items", "Nested", "record", "Record", "DecodeError", "EncodeError", "Struct",
+    "U8", "U16", "U32", "U64", "I8", "I16", "I32", "I64", "Fixed", "Text", "Date", "Time", "DateInt", "Filler",
+    "Code", "Bool", "Items", "Nested", "record", "Record", "DecodeError", "EncodeError", "Struct",
 ]
 
 Struct = cs.Struct

@@ -97,15 +97,19 @@ def encode_frame(kind: int, payload: bytes, request_id: int = 0, *, flags: int =
                  field_offset, segment, stream, sequence, business_date) + payload
 
 
-def broadcast_frame(payload: bytes, stream: int, sequence: int, business_date: int) -> bytes:
-    """``encode_frame`` of a BROADCAST, positional (the hot path of publishing)."""
-    return _pack(HEADER_SIZE + len(payload), VERSION, Kind.BROADCAST, 0, 0, 0, 0, 0, 0, stream, sequence,
+def broadcast_frame(payload: bytes, stream: int, sequence: int, business_date: int,
+                    _kind: int = int(Kind.BROADCAST)) -> bytes:
+    """``encode_frame`` of a BROADCAST, positional (the hot path of publishing; the kind as a
+    plain int: ``Kind.BROADCAST`` read per call costs ~0.2 us, half the cost of the framing)."""
+    return _pack(HEADER_SIZE + len(payload), VERSION, _kind, 0, 0, 0, 0, 0, 0, stream, sequence,
                  business_date) + payload
 
 
-def reply_frame(payload: bytes, request_id: int, segment: int, flags: int, business_date: int) -> bytes:
-    """``encode_frame`` of a REPLY, positional (the hot path of answering)."""
-    return _pack(HEADER_SIZE + len(payload), VERSION, Kind.REPLY, flags, request_id, 0, 0, 0, segment, 0, 0,
+def reply_frame(payload: bytes, request_id: int, segment: int, flags: int, business_date: int,
+                _kind: int = int(Kind.REPLY)) -> bytes:
+    """``encode_frame`` of a REPLY, positional (the hot path of answering; the kind as a plain int,
+    as in :func:`broadcast_frame`)."""
+    return _pack(HEADER_SIZE + len(payload), VERSION, _kind, flags, request_id, 0, 0, 0, segment, 0, 0,
                  business_date) + payload
 
 
@@ -148,10 +152,12 @@ class FrameDecoder:
         pos = 0
         n = len(src)
         maxsize = self.max_frame_size
-        while n - pos >= _LEN_SIZE:
+        lsize = _LEN_SIZE
+        while n - pos >= lsize:
             length = _len_at(src, pos)[0]
             if length < HEADER_SIZE:
-                raise FramingError(SessionStatus.BAD_LENGTH, f"frame length {length} shorter than the {HEADER_SIZE}-byte header",
+                raise FramingError(SessionStatus.BAD_LENGTH,
+                                   f"frame length {length} shorter than the {HEADER_SIZE}-byte header",
                                    bytes(src[pos:pos + HEADER_SIZE]))
             if length > maxsize:
                 raise FramingError(SessionStatus.FRAME_TOO_LARGE, f"frame length {length} above the maximum {maxsize}",
