@@ -24,15 +24,16 @@ from protocol.framing import HEADER_SIZE, FrameDecoder, encode_frame
 from protocol.kinds import Flag, Kind
 from protocol.messages import session as ms
 from protocol.messages import system as msys
-from protocol.registry import decode_message, encode_message
+from protocol.registry import decode_message, encode_message, field_offset
 from protocol.streams import Stream
 
-_APP_OFF = HEADER_SIZE + 4 + 32 + 32  # application_id in the login request payload
+_APP_OFF = HEADER_SIZE + field_offset(ms.LoginRequest, "application_id")
+_APP_LEN = ms.LoginRequest.__record__.field_types["application_id"].length
 _BDATE = 20261123
 
 
 def _role(frame: bytes) -> str:
-    app = frame[_APP_OFF:_APP_OFF + 32].rstrip(b" ").decode("ascii", "replace")
+    app = frame[_APP_OFF:_APP_OFF + _APP_LEN].rstrip(b" ").decode("ascii", "replace")
     return app.rsplit("/", 1)[-1] if "/" in app else "echo"
 
 

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from gateway.clearing import dcass as dc
 from gateway.clearing.collateral.messages import DepositCash
 from gateway.clearing.core import ClearingCore, Context
-from gateway.clearing.modules import module_factories
+from gateway.refdata import module_factories
 
 START = datetime(2026, 11, 2, 9, 0)   # Monday
 SERIES = ["HSI NOV26", "HSI DEC26", "HSI NOV26 25000 C", "HSI NOV26 24000 P", "HSI DEC26 26000 C"]

@@ -24,7 +24,7 @@ now_ns = time.monotonic_ns  # CLOCK_MONOTONIC: the same clock in every process o
 _OFF = HEADER.offsets()
 _FMT = {f.name: struct.Struct(">" + f.fmt) for f in HEADER.fields if f.kind == "int"}
 HS = HEADER.size
-O_LEN, O_KIND, O_RID, O_SEQ, O_SS = _OFF["length"], _OFF["kind"], _OFF["request_id"], _OFF["sequence"], \
+O_KIND, O_RID, O_SEQ, O_SS = _OFF["kind"], _OFF["request_id"], _OFF["sequence"], \
     _OFF["session_status"]
 _len = _FMT["length"].unpack_from
 _rid = _FMT["request_id"].unpack_from

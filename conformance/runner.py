@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 import protocol.messages  # noqa: F401 - registers every message declaration
 from protocol.codec import EncodeError
-from protocol.framing import HEADER_SIZE, encode_frame
+from protocol.framing import HEADER_SIZE, encode_frame, header_field
 from protocol.kinds import Flag, Kind
 from protocol.messages import session as ms
 from protocol.messages import system as sy
@@ -682,8 +682,9 @@ class CaseRun:
         chunks: list[bytes] = []
         if "hex" in p:
             data = _hex(p["hex"]) * copies
-            if len(data) >= 16:
-                c.use_request_id(int.from_bytes(data[8:16], "big"))
+            rid = header_field(data, "request_id")
+            if rid is not None:
+                c.use_request_id(rid)
         else:
             if "payload" in p:
                 payload = _hex(p["payload"])

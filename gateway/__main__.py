@@ -5,6 +5,8 @@ import argparse
 import asyncio
 import sys
 
+import structlog
+
 from gateway.config import DEFAULT_PORT, Settings
 from gateway.logs import configure
 
@@ -62,17 +64,15 @@ def main(argv=None) -> None:
             uvloop.install()
         except ImportError:  # pragma: no cover - plain asyncio when uvloop is not available
             pass
-    from gateway.clearing.modules import ReferenceDataError
+    from gateway.refdata import ReferenceDataError
     from gateway.journal import JournalError
     try:
         asyncio.run(serve(s, a.port_file))
     except ReferenceDataError as e:
-        import structlog
         structlog.get_logger("gateway").critical("reference_data_unusable", error=str(e))
         print(f"hkpost-gateway: {e}", file=sys.stderr)
         raise SystemExit(2) from None
     except JournalError as e:
-        import structlog
         structlog.get_logger("gateway").critical("journal_unusable", error=str(e))
         print(f"hkpost-gateway: {e}", file=sys.stderr)
         raise SystemExit(3) from None

@@ -39,37 +39,37 @@ their instrument class, quantities integers. There are no floating-point fields.
 
 3.2 **Framing.** A frame that cannot be framed ends the connection: a length below {hdr} or above the
 maximum frame size ({maxf} bytes by default, announced at login), or a version other than {ver}. The
-gateway sends a REJECT with status -47, -45 or -46 and closes. Everything else that is wrong in a
+gateway sends a REJECT with status {St.BAD_LENGTH}, {St.FRAME_TOO_LARGE} or {St.BAD_VERSION} and closes. Everything else that is wrong in a
 well-framed frame is answered with a REJECT frame (request id echoed) and changes nothing: an unknown
-message type (-17), a field that does not decode or a wrong length (-18, with `field_offset` the byte
+message type ({St.INVALID_MESSAGE_TYPE}), a field that does not decode or a wrong length ({St.FIELD_ERROR}, with `field_offset` the byte
 offset of the bad field from the start of the payload, and the field's name in the UR2 payload), a
-message sent in the wrong frame kind (-19).
+message sent in the wrong frame kind ({St.WRONG_KIND}).
 
 3.3 **Login.** The first frame of a connection must be a LOGIN (UL1); anything else is answered with
-REJECT -5 and the connection is closed; so is a first frame that does not decode (-18) or has an unknown type (-17). A connection that sends no login within {login_timeout:g} s is
+REJECT {St.NOT_LOGGED_IN} and the connection is closed; so is a first frame that does not decode ({St.FIELD_ERROR}) or has an unknown type ({St.INVALID_MESSAGE_TYPE}). A connection that sends no login within {login_timeout:g} s is
 closed. Passwords are verified against salted scrypt hashes. Outcomes: UL2 in a REPLY (status 0, or
-2028 when the password expires within 7 days, or 2027 when it has expired: then only UC1 and UO1 are
-accepted, anything else gets -40); REJECT -2002 unknown user, -2001 wrong password (then the
+{St.PASSWORD_EXPIRES_SOON} when the password expires within 7 days, or {St.PASSWORD_MUST_CHANGE} when it has expired: then only UC1 and UO1 are
+accepted, anything else gets {St.PASSWORD_EXPIRED}); REJECT {St.UNKNOWN_USER} unknown user, {St.INVALID_CREDENTIALS} wrong password (then the
 connection is closed); after {lock_n} failures within {lock_window:g} s the user is locked for
-{lock_s:g} s (-2033).
+{lock_s:g} s ({St.ACCOUNT_LOCKED}).
 
-3.4 **One live session per user.** A second login of the same user is refused with -2019 unless its
-`forced` flag is set: then the old session receives LOGOUT UO2 with reason -2036 and is closed, and
-the new one proceeds. A login on a connection that is already logged in gets -2020.
+3.4 **One live session per user.** A second login of the same user is refused with {St.SESSION_IN_USE} unless its
+`forced` flag is set: then the old session receives LOGOUT UO2 with reason {St.FORCED_LOGOUT} and is closed, and
+the new one proceeds. A login on a connection that is already logged in gets {St.ALREADY_LOGGED_IN}.
 
 3.5 **Heartbeats.** Each side sends UH1 (frame kind HEARTBEAT) after `heartbeat_interval_ms` of
 send-silence ({hb:g} s by default). A peer silent for `idle_heartbeats` intervals ({idle} by default)
-is dropped with LOGOUT reason -54.
+is dropped with LOGOUT reason {St.IDLE_TIMEOUT}.
 
 3.6 **Throttle.** At most `throttle_per_second` requests per one-second window ({thr} by default,
-per user in users.toml). Requests beyond it get REJECT -2050; a client that keeps sending so that the
-rejections in one window exceed the limit again is disconnected with -2051. At most `max_pending`
-({pending}) requests may be in flight (-49).
+per user in users.toml). Requests beyond it get REJECT {St.THROTTLED}; a client that keeps sending so that the
+rejections in one window exceed the limit again is disconnected with {St.THROTTLE_DISCONNECT}. At most `max_pending`
+({pending}) requests may be in flight ({St.TOO_MANY_PENDING}).
 
 3.7 **Requests and answers.** Every request carries a client-chosen request id, echoed in its answer.
 A TRANSACTION gets exactly one REPLY or REJECT. A QUERY gets one or more REPLY segments numbered from
 1, the last one flagged LAST_SEGMENT (0x0001); at most {page} items per segment, and never more than
-fits in a frame. A business refusal is a REJECT with session status -2100 and the business status in
+fits in a frame. A business refusal is a REJECT with session status {St.BUSINESS_REJECT} and the business status in
 `business_status` (section 6), with `field_offset` when a request field is at fault. A participant
 naming another participant's data is refused: -600003 ACTING_FOR_OTHER when it names another
 participant, or the owning module's code when it names an account that is not its own (DCASS
@@ -83,8 +83,8 @@ again at 1 for the new date.
 
 3.9 **Subscriptions.** UB1 subscribes by stream, optionally one broadcast type (e.g. BD6) and a filter
 key (an account id, series symbol, instrument class, currency or clearing house); each item is
-answered with a handle and a status: 0, -39 not authorised (a stream the user's role may not see),
--2055 unknown stream or type, -2056 more than {subs} subscriptions. UB3 removes subscriptions by
+answered with a handle and a status: 0, {St.SUBSCRIPTION_NOT_AUTHORISED} not authorised (a stream the user's role may not see),
+{St.UNKNOWN_STREAM} unknown stream or type, {St.SUBSCRIPTION_LIMIT} more than {subs} subscriptions. UB3 removes subscriptions by
 handle. A filtered subscriber sees gaps in the sequence numbers; only whole-stream subscribers can
 detect real gaps.
 
@@ -92,20 +92,20 @@ detect real gaps.
 The first subscription to that stream then first replays, in order, every broadcast of the stream
 instance after that point (including the tail of the previous business date when the client stopped
 before the roll), marked with the REPLAY flag (0x0004), then goes live: no gap, no duplicate. A replay longer than `max_replay`
-({replay} by default) is refused for that item with status -2053 and the subscription goes live from
+({replay} by default) is refused for that item with status {St.REPLAY_LIMIT} and the subscription goes live from
 the next sequence; the client recovers the gap with UQ20 in ranges of at most `max_replay`.
 
 3.11 **Recovery.** UQ20 asks for one stream's broadcasts from `first_sequence` to `last_sequence`
 (0: the latest), for the current or the previous business date. The answer is the original
 BROADCAST frames with the RECOVERY flag (0x0002) and the query's request id, then UA20. A range
-larger than `max_replay` is refused with -2053; an unknown date with -2054.
+larger than `max_replay` is refused with {St.REPLAY_LIMIT}; an unknown date with {St.SEQUENCE_OUT_OF_RANGE}.
 
 3.12 **Slow readers.** Each session's output is bounded ({outbuf} bytes queued by default). A reader
-that falls that far behind receives LOGOUT -2052 and is disconnected; other sessions are not delayed.
+that falls that far behind receives LOGOUT {St.SLOW_CONSUMER} and is disconnected; other sessions are not delayed.
 It reconnects and resumes by sequence number.
 
-3.13 **Shutdown and limits.** On SIGINT/SIGTERM every session receives LOGOUT -2060 and is closed. At
-most {maxconn} connections in total and {peraddr} per address (-42).
+3.13 **Shutdown and limits.** On SIGINT/SIGTERM every session receives LOGOUT {St.SERVER_SHUTDOWN} and is closed. At
+most {maxconn} connections in total and {peraddr} per address ({St.GATEWAY_FULL}).
 """
 
 
@@ -170,7 +170,7 @@ def render() -> str:
     for st in sorted(SessionStatus, key=lambda x: (x.value < 0, abs(x.value))):
         out.append(f"| {st.value} | {st.name} | {TEXTS[st]} |")
     out += ["", "Business status codes are listed in section 6.", ""]
-    out.append(RULES.format(port=DEFAULT_PORT, hdr=HEADER_SIZE, maxf=MAX_FRAME_SIZE, ver=VERSION,
+    out.append(RULES.format(St=SessionStatus, port=DEFAULT_PORT, hdr=HEADER_SIZE, maxf=MAX_FRAME_SIZE, ver=VERSION,
                             login_timeout=s.login_timeout, lock_n=s.login_failures_before_lock,
                             lock_window=s.login_failure_window, lock_s=s.lock_seconds, hb=s.heartbeat_interval,
                             idle=s.idle_heartbeats, thr=s.throttle_per_second, pending=s.max_pending,

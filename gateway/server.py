@@ -330,7 +330,7 @@ class Gateway:
         start = datetime.fromisoformat(s.start_business_time) if s.start_business_time else None
         self.clock = BusinessClock(start, frozen=s.freeze_clock)
         if module_factories is None:
-            from gateway.clearing.modules import module_factories as mf
+            from gateway.refdata import module_factories as mf
             module_factories = mf(s)
         self.module_factories = module_factories
         self.core = ClearingCore(self.clock.now(), module_factories=module_factories)

@@ -9,8 +9,9 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-from .codec import I32, U8, U16, U32, U64, Filler, Record, Struct
+from .codec import I32, U8, U16, U32, U64, DateInt, Filler, Record, Struct
 from .kinds import Kind
+from .status import SessionStatus
 
 VERSION = 1
 MAX_FRAME_SIZE = 64000
@@ -28,20 +29,36 @@ HEADER = Record("frame_header", Struct(
     "stream" / U16 * "BROADCAST: stream id (see Streams); 0 otherwise",
     Filler(2),
     "sequence" / U32 * "BROADCAST: sequence number within the stream and business date",
-    "business_date" / U32 * "Business date as the integer YYYYMMDD (broadcasts and replies)",
+    "business_date" / DateInt * "Business date (broadcasts and replies)",
 ), "Every frame starts with this header.")
 
 HEADER_SIZE = HEADER.size
 _pack = HEADER.struct.pack
 _unpack = HEADER.struct.unpack_from
 _len_at = struct.Struct(">" + HEADER.field_types["length"].fmt).unpack_from
+_LEN_SIZE = HEADER.field_types["length"].size
+assert HEADER.offsets()["length"] == 0
 assert HEADER_SIZE == 40
 
 
 _OFFSETS = HEADER.offsets()
 _FLAGS_OFF = _OFFSETS["flags"]
-assert _OFFSETS["request_id"] == _FLAGS_OFF + 2  # flags then request id: patched together below
+_RID_END = _OFFSETS["request_id"] + HEADER.field_types["request_id"].size
+_VERSION_OFF = _OFFSETS["version"]
+assert _OFFSETS["request_id"] == _FLAGS_OFF + HEADER.field_types["flags"].size  # patched together below
 _FLAGS_RID = struct.Struct(">" + HEADER.field_types["flags"].fmt + HEADER.field_types["request_id"].fmt)
+
+
+_FIELD_AT = {f.name: (_OFFSETS[f.name], struct.Struct(">" + f.fmt)) for f in HEADER.fields if f.kind == "int"}
+
+
+def header_field(frame: bytes, name: str) -> int | None:
+    """One header field of an encoded frame (or of its first bytes), read at its declared offset;
+    None when the bytes end before the field does."""
+    off, st = _FIELD_AT[name]
+    if len(frame) < off + st.size:
+        return None
+    return st.unpack_from(frame, off)[0]
 
 
 class FramingError(Exception):
@@ -49,7 +66,7 @@ class FramingError(Exception):
 
     def __init__(self, status: int, message: str, raw: bytes = b""):
         super().__init__(message)
-        self.status = status
+        self.status = int(status)
         self.raw = raw
 
 
@@ -82,22 +99,24 @@ def encode_frame(kind: int, payload: bytes, request_id: int = 0, *, flags: int =
 
 def broadcast_frame(payload: bytes, stream: int, sequence: int, business_date: int,
                     _kind: int = int(Kind.BROADCAST)) -> bytes:
-    """``encode_frame`` of a BROADCAST, positional (the hot path of publishing)."""
+    """``encode_frame`` of a BROADCAST, positional (the hot path of publishing; the kind as a
+    plain int: ``Kind.BROADCAST`` read per call costs ~0.2 us, half the cost of the framing)."""
     return _pack(HEADER_SIZE + len(payload), VERSION, _kind, 0, 0, 0, 0, 0, 0, stream, sequence,
                  business_date) + payload
 
 
 def reply_frame(payload: bytes, request_id: int, segment: int, flags: int, business_date: int,
                 _kind: int = int(Kind.REPLY)) -> bytes:
-    """``encode_frame`` of a REPLY, positional (the hot path of answering)."""
+    """``encode_frame`` of a REPLY, positional (the hot path of answering; the kind as a plain int,
+    as in :func:`broadcast_frame`)."""
     return _pack(HEADER_SIZE + len(payload), VERSION, _kind, flags, request_id, 0, 0, 0, segment, 0, 0,
                  business_date) + payload
 
 
 def with_request(frame: bytes, request_id: int, add_flags: int) -> bytes:
     """A copy of an encoded frame with another request id and extra flags (recovery answers)."""
-    flags = int.from_bytes(frame[6:8], "big") | add_flags
-    return frame[:6] + flags.to_bytes(2, "big") + request_id.to_bytes(8, "big") + frame[16:]
+    (flags, _) = _FLAGS_RID.unpack_from(frame, _FLAGS_OFF)
+    return frame[:_FLAGS_OFF] + _FLAGS_RID.pack(flags | add_flags, request_id) + frame[_RID_END:]
 
 
 def with_request_many(frames: list, request_id: int, add_flags: int) -> bytes:
@@ -133,21 +152,24 @@ class FrameDecoder:
         pos = 0
         n = len(src)
         maxsize = self.max_frame_size
-        while n - pos >= 4:
+        lsize = _LEN_SIZE
+        while n - pos >= lsize:
             length = _len_at(src, pos)[0]
             if length < HEADER_SIZE:
-                raise FramingError(-47, f"frame length {length} shorter than the {HEADER_SIZE}-byte header",
+                raise FramingError(SessionStatus.BAD_LENGTH,
+                                   f"frame length {length} shorter than the {HEADER_SIZE}-byte header",
                                    bytes(src[pos:pos + HEADER_SIZE]))
             if length > maxsize:
-                raise FramingError(-45, f"frame length {length} above the maximum {maxsize}",
+                raise FramingError(SessionStatus.FRAME_TOO_LARGE, f"frame length {length} above the maximum {maxsize}",
                                    bytes(src[pos:pos + HEADER_SIZE]))
             if n - pos < length:
-                if n - pos >= 5 and src[pos + 4] != VERSION:
-                    raise FramingError(-46, f"unsupported version {src[pos + 4]}", bytes(src[pos:pos + 8]))
+                if n - pos > _VERSION_OFF and src[pos + _VERSION_OFF] != VERSION:
+                    raise FramingError(SessionStatus.BAD_VERSION, f"unsupported version {src[pos + _VERSION_OFF]}",
+                                       bytes(src[pos:pos + 8]))
                 break
             (_, version, kind, flags, rid, ss, bs, fo, seg, stream, seq, bdate) = _unpack(src, pos)
             if version != VERSION:
-                raise FramingError(-46, f"unsupported version {version}", bytes(src[pos:pos + 8]))
+                raise FramingError(SessionStatus.BAD_VERSION, f"unsupported version {version}", bytes(src[pos:pos + 8]))
             frames.append(Frame(kind, flags, rid, ss, bs, fo, seg, stream, seq, bdate,
                                 bytes(src[pos + HEADER_SIZE:pos + length])))
             pos += length

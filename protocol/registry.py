@@ -16,20 +16,23 @@ from .codec import DecodeError, Record, validate_int_ranges
 from .kinds import Kind
 
 _CODE = re.compile(r"^([A-Z]{2})(\d{1,5})$")
+_TYPE = struct.Struct(">2sH")  # family letters, number
+TYPE_SIZE = _TYPE.size  # the message type opens every payload: field offsets count from it
 
 
 def type_bytes(code: str) -> bytes:
     m = _CODE.match(code)
     if not m:
         raise ValueError(f"bad message code {code!r}")
-    return m.group(1).encode("ascii") + struct.pack(">H", int(m.group(2)))
+    return _TYPE.pack(m.group(1).encode("ascii"), int(m.group(2)))
 
 
 def code_of(tb: bytes) -> str:
     try:
-        return tb[:2].decode("ascii") + str(struct.unpack(">H", tb[2:4])[0])
+        family, number = _TYPE.unpack_from(tb)
+        return family.decode("ascii") + str(number)
     except Exception:  # noqa: BLE001
-        return tb[:4].hex()
+        return tb[:TYPE_SIZE].hex()
 
 
 @dataclass
@@ -73,8 +76,11 @@ def message(code: str, name: str, kind: Kind, layout: cs.Struct, doc: str = "", 
     return cls
 
 
-def spec_of(obj_or_cls) -> MessageSpec:
-    return obj_or_cls.__message__
+def field_offset(obj_or_cls, path: str) -> int:
+    """Byte offset from the payload start (the message type at 0) of a field path of a message
+    (``new_password``, ``deals[3].price``): the ``field_offset`` of a REJECT; 0 if no such field."""
+    at = obj_or_cls.__message__.record.path_offset(path)
+    return 0 if at is None else TYPE_SIZE + at
 
 
 def encode_message(obj) -> bytes:
@@ -89,21 +95,21 @@ def encode_message(obj) -> bytes:
 
 def decode_message(payload: bytes | memoryview) -> Any:
     """Decode a payload. Raises :class:`DecodeError` with the status to answer and the offset."""
-    if len(payload) < 4:
+    if len(payload) < TYPE_SIZE:
         raise DecodeError("payload shorter than the message type", 0, "type")
-    spec = BY_TYPE.get(bytes(payload[:4]))
+    spec = BY_TYPE.get(bytes(payload[:TYPE_SIZE]))
     if spec is None:
-        raise UnknownMessageType(code_of(bytes(payload[:4])))
+        raise UnknownMessageType(code_of(bytes(payload[:TYPE_SIZE])))
     rec = spec.record
     try:
-        obj, end = rec.decode(payload, 4)
+        obj, end = rec.decode(payload, TYPE_SIZE)
     except Exception:  # noqa: BLE001 - locate the field precisely on the slow path
-        off, fname, reason = rec.locate_error(bytes(payload[4:]))
-        raise DecodeError(f"{spec.code} {fname}: {reason}", 4 + off, fname) from None
+        off, fname, reason = rec.locate_error(bytes(payload[TYPE_SIZE:]))
+        raise DecodeError(f"{spec.code} {fname}: {reason}", TYPE_SIZE + off, fname) from None
     if end != len(payload):
-        off, fname, reason = rec.locate_error(bytes(payload[4:]))
+        off, fname, reason = rec.locate_error(bytes(payload[TYPE_SIZE:]))
         raise DecodeError(f"{spec.code}: length {len(payload)} does not match the layout ({reason or 'extra bytes'})",
-                          4 + (off or (end - 4)), fname)
+                          TYPE_SIZE + (off or (end - TYPE_SIZE)), fname)
     return obj
 
 

@@ -1,10 +1,8 @@
-"""The one trading calendar: Hong Kong business days from shipped holiday data."""
+"""The one trading calendar: Hong Kong business days from holiday data the gateway loads
+(``gateway.refdata.calendar``: the shipped ``data/hk_holidays.toml``)."""
 from __future__ import annotations
 
-import tomllib
 from datetime import date, timedelta
-from importlib import resources
-from pathlib import Path
 
 
 class Calendar:
@@ -14,14 +12,9 @@ class Calendar:
         self._previous: dict[date, date] = {}
 
     @classmethod
-    def load(cls, path: str | Path | None = None) -> "Calendar":
-        if path is None:
-            text = resources.files("gateway.clearing").joinpath("data/hk_holidays.toml").read_text()
-        else:
-            text = Path(path).read_text()
-        data = tomllib.loads(text)
-        days = {date.fromisoformat(d) for year in data["holidays"].values() for d in year}
-        return cls(days)
+    def from_doc(cls, doc: dict) -> "Calendar":
+        """From the parsed holiday document: ``{"holidays": {"2026": ["2026-01-01", ...], ...}}``."""
+        return cls({date.fromisoformat(d) for year in doc["holidays"].values() for d in year})
 
     def is_business_day(self, d: date) -> bool:
         return d.weekday() < 5 and d not in self.holidays

@@ -203,12 +203,32 @@ class SystemModule(Module):
 
 
 # ---------------------------------------------------------------- the core
+class ModuleSet(list):
+    """Module factories (``factory(core) -> Module``, in reaction order), each holding its module's
+    data, with the calendar that data goes with: what the gateway's loader (``gateway.refdata``)
+    hands a core. A list: ``ModuleSet + [factory]`` is a ModuleSet with the same calendar."""
+
+    def __init__(self, factories=(), calendar: Calendar | None = None):
+        super().__init__(factories)
+        self.calendar = calendar
+
+    def __add__(self, other) -> "ModuleSet":
+        return ModuleSet([*self, *other], self.calendar)
+
+
 class ClearingCore:
-    """All modules, one business date, one business time. Single-threaded by design."""
+    """All modules, one business date, one business time. Single-threaded by design.
+
+    The core reads no file: its calendar is ``calendar`` or the calendar of ``module_factories``
+    (a :class:`ModuleSet`), and each module gets its data from its factory."""
 
     def __init__(self, start: datetime, calendar: Calendar | None = None,
                  module_factories: list[Callable[["ClearingCore"], Module]] | None = None):
-        self.calendar = calendar or Calendar.load()
+        calendar = calendar or getattr(module_factories, "calendar", None)
+        if calendar is None:
+            raise TypeError("ClearingCore needs a calendar: pass calendar= or a ModuleSet "
+                            "(gateway.refdata.calendar(), gateway.refdata.module_factories())")
+        self.calendar = calendar
         self.now = start
         self.business_date = self.calendar.on_or_after(start.date())
         self.modules: list[Module] = [SystemModule(self)]

@@ -5,8 +5,7 @@ wire records (ints with fixed decimals, text dates) and the core's types (Decima
 """
 from __future__ import annotations
 
-from datetime import date, datetime
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 
 from gateway.clearing import collateral as cc
 from gateway.handlers import RequestContext, broadcast, handler
@@ -14,40 +13,23 @@ from gateway.handlers.dcass import date_in, key_in, key_out  # noqa: F401 - one 
 from gateway.handlers.system import hms, ymd
 from protocol.messages import collateral as m
 from protocol.messages.session import Ack
-
-RATE_DECIMALS = 8
-PRICE_DECIMALS = 4
-
+from protocol.units import COLLATERAL_PRICE, RATE
 
 # ------------------------------------------------------------------ conversions
 def rate_in(n: int) -> Decimal:
-    return Decimal(n).scaleb(-RATE_DECIMALS)
+    return RATE.to_decimal(n)
 
 
 def rate_out(d: Decimal | None) -> int:
-    if d is None:
-        return -1
-    return int(d.scaleb(RATE_DECIMALS).to_integral_value(rounding=ROUND_HALF_EVEN))
+    return -1 if d is None else RATE.from_decimal(d)
 
 
 def price_in(n: int) -> Decimal:
-    return Decimal(n).scaleb(-PRICE_DECIMALS)
+    return COLLATERAL_PRICE.to_decimal(n)
 
 
 def price_out(d: Decimal | None) -> int:
-    if d is None:
-        return 0
-    return int(d.scaleb(PRICE_DECIMALS).to_integral_value(rounding=ROUND_HALF_EVEN))
-
-
-def d8(d: date | None) -> str:
-    return ymd(d) if d else ""
-
-
-def t6(t: datetime | None) -> str:
-    return hms(t) if t else ""
-
-
+    return 0 if d is None else COLLATERAL_PRICE.from_decimal(d)
 
 
 # ------------------------------------------------------------------ participant transactions
@@ -60,7 +42,7 @@ def open_collateral_account(msg, ctx: RequestContext):
 @handler(m.MapDcassAccountRequest)
 def map_dcass_account(msg, ctx: RequestContext):
     out = ctx.execute(cc.MapDcassAccount(msg.dcass_account, msg.account))
-    return Ack(text=f"{msg.dcass_account} -> {out.reply.account}"[:40])
+    return Ack(text=f"{msg.dcass_account} -> {out.reply.account}")
 
 
 def _instruction_ack(out) -> Ack:
@@ -93,19 +75,19 @@ def withdraw_securities(msg, ctx: RequestContext):
 @handler(m.ContributeReserveFundRequest)
 def contribute_reserve_fund(msg, ctx: RequestContext):
     out = ctx.execute(cc.ContributeReserveFund(msg.clearing_house, msg.contribution.name, msg.asset, msg.quantity))
-    return Ack(text=f"reserve fund {out.reply.contribution} {out.reply.quantity}"[:40])
+    return Ack(text=f"reserve fund {out.reply.contribution} {out.reply.quantity}")
 
 
 @handler(m.LodgeCoveredCallRequest)
 def lodge_covered_call(msg, ctx: RequestContext):
     out = ctx.execute(cc.LodgeCoveredCall(msg.dcass_account, key_in(msg.series), msg.contracts))
-    return Ack(reference=out.reply.contracts, text=f"covered {out.reply.contracts}, {out.reply.shares} shares"[:40])
+    return Ack(reference=out.reply.contracts, text=f"covered {out.reply.contracts}, {out.reply.shares} shares")
 
 
 @handler(m.ReleaseCoveredCallRequest)
 def release_covered_call(msg, ctx: RequestContext):
     out = ctx.execute(cc.ReleaseCoveredCall(msg.dcass_account, key_in(msg.series), msg.contracts))
-    return Ack(reference=out.reply.contracts, text=f"covered {out.reply.contracts}, {out.reply.shares} shares"[:40])
+    return Ack(reference=out.reply.contracts, text=f"covered {out.reply.contracts}, {out.reply.shares} shares")
 
 
 # ------------------------------------------------------------------ operator transactions
@@ -157,7 +139,7 @@ def holdings(msg, ctx: RequestContext):
                             kind=m.AccountKind[a.kind], items=[
         m.HoldingItem(asset_class=m.AssetClass[h.asset_class], specific=h.specific, asset=h.asset,
                       currency=h.currency, quantity=h.quantity, earmarked=h.earmarked,
-                      maturity_date=d8(h.maturity), price=price_out(h.price), haircut=rate_out(h.haircut),
+                      maturity_date=ymd(h.maturity), price=price_out(h.price), haircut=rate_out(h.haircut),
                       value_hkd=h.value_hkd) for h in a.holdings])
 
 
@@ -193,8 +175,8 @@ def margin_calls(msg, ctx: RequestContext):
     rows = ctx.query(cc.MarginCallsQuery(msg.participant, msg.clearing_house))
     return m.MarginCallsAnswer(items=[
         m.MarginCallItem(participant=c.participant, clearing_house=c.clearing_house, account=c.account,
-                         currency=c.currency, amount=c.amount, called_date=d8(c.called_at), called_time=t6(c.called_at),
-                         due_date=d8(c.due), due_time=t6(c.due)) for c in rows])
+                         currency=c.currency, amount=c.amount, called_date=ymd(c.called_at), called_time=hms(c.called_at),
+                         due_date=ymd(c.due), due_time=hms(c.due)) for c in rows])
 
 
 @handler(m.InstructionsQuery)
@@ -205,9 +187,9 @@ def instructions(msg, ctx: RequestContext):
                           account=i.account, action=m.InstructionAction[i.action],
                           asset_class=m.AssetClass[i.asset_class], status=m.InstructionStatus[i.status],
                           specific=i.specific, asset=i.asset, quantity=i.quantity,
-                          requested_date=d8(i.requested_at), requested_time=t6(i.requested_at),
-                          value_date=d8(i.value_date), completed_date=d8(i.completed_at),
-                          completed_time=t6(i.completed_at)) for i in rows])
+                          requested_date=ymd(i.requested_at), requested_time=hms(i.requested_at),
+                          value_date=ymd(i.value_date), completed_date=ymd(i.completed_at),
+                          completed_time=hms(i.completed_at)) for i in rows])
 
 
 @handler(m.ReserveFundQuery)
@@ -232,9 +214,9 @@ def covered_calls(msg, ctx: RequestContext):
 def interest(msg, ctx: RequestContext):
     rows = ctx.query(cc.InterestQuery(date_in(msg.business_date, "business_date"), msg.participant))
     return m.InterestAnswer(items=[
-        m.AccrualItem(participant=a.participant, business_date=d8(a.business_date), clearing_house=a.clearing_house,
+        m.AccrualItem(participant=a.participant, business_date=ymd(a.business_date), clearing_house=a.clearing_house,
                       account=a.account, currency=a.currency, kind=m.AccrualKind[a.kind], days=a.days, base=a.base,
-                      rate=rate_out(a.rate), amount=a.amount, posted_date=d8(a.posted_on)) for a in rows])
+                      rate=rate_out(a.rate), amount=a.amount, posted_date=ymd(a.posted_on)) for a in rows])
 
 
 @handler(m.CollateralParametersQuery)
@@ -243,7 +225,7 @@ def collateral_parameters(msg, ctx: RequestContext):
     interest_rates = dict(a.interest_rates)
     haircuts = dict(a.cash_haircuts)
     return m.CollateralParametersAnswer(
-        business_date=d8(a.business_date), accommodation_rate=rate_out(a.accommodation_rate),
+        business_date=ymd(a.business_date), accommodation_rate=rate_out(a.accommodation_rate),
         stock_haircut_floor=rate_out(a.stock_haircut_floor),
         items=[m.CurrencyParameterItem(currency=c, fx_rate=rate_out(r), interest_rate=rate_out(interest_rates[c]),
                                        cash_haircut=rate_out(haircuts[c])) for c, r in a.fx_rates])
@@ -253,8 +235,8 @@ def collateral_parameters(msg, ctx: RequestContext):
 def eligible_collateral(msg, ctx: RequestContext):
     rows = ctx.query(cc.EligibleCollateralQuery())
     return m.EligibleCollateralAnswer(items=[
-        m.EligibleItem(asset_class=m.AssetClass[e.asset_class], asset=e.asset, name=e.name[:32], currency=e.currency,
-                       maturity_date=d8(e.maturity), price=price_out(e.price), haircut=rate_out(e.haircut))
+        m.EligibleItem(asset_class=m.AssetClass[e.asset_class], asset=e.asset, name=e.name, currency=e.currency,
+                       maturity_date=ymd(e.maturity), price=price_out(e.price), haircut=rate_out(e.haircut))
         for e in rows])
 
 
@@ -276,7 +258,7 @@ def instruction_accepted(e: cc.InstructionAccepted):
     return m.InstructionAcceptedBroadcast(
         instruction_id=e.instruction_id, clearing_house=e.clearing_house, account=e.account,
         action=m.InstructionAction[e.action], asset_class=m.AssetClass[e.asset_class], specific=e.specific,
-        asset=e.asset, quantity=e.quantity, value_date=d8(e.value_date))
+        asset=e.asset, quantity=e.quantity, value_date=ymd(e.value_date))
 
 
 @broadcast(cc.InstructionCompleted)
@@ -284,8 +266,8 @@ def instruction_completed(e: cc.InstructionCompleted):
     return m.InstructionCompletedBroadcast(
         instruction_id=e.instruction_id, clearing_house=e.clearing_house, account=e.account,
         action=m.InstructionAction[e.action], asset_class=m.AssetClass[e.asset_class], specific=e.specific,
-        asset=e.asset, quantity=e.quantity, value_date=d8(e.value_date), completed_date=d8(e.completed_at),
-        completed_time=t6(e.completed_at))
+        asset=e.asset, quantity=e.quantity, value_date=ymd(e.value_date), completed_date=ymd(e.completed_at),
+        completed_time=hms(e.completed_at))
 
 
 @broadcast(cc.CoverageChanged)
@@ -297,8 +279,8 @@ def coverage_changed(e: cc.CoverageChanged):
 @broadcast(cc.MarginCallChanged)
 def margin_call_changed(e: cc.MarginCallChanged):
     return m.MarginCallBroadcast(clearing_house=e.clearing_house, account=e.account, currency=e.currency,
-                                 amount=e.amount, status=m.CallStatus[e.status], called_date=d8(e.called_at),
-                                 called_time=t6(e.called_at), due_date=d8(e.due), due_time=t6(e.due))
+                                 amount=e.amount, status=m.CallStatus[e.status], called_date=ymd(e.called_at),
+                                 called_time=hms(e.called_at), due_date=ymd(e.due), due_time=hms(e.due))
 
 
 @broadcast(cc.CoveredCallChanged)
@@ -319,7 +301,7 @@ def reserve_fund_contributed(e: cc.ReserveFundContributed):
 @broadcast(cc.InterestPosted)
 def interest_posted(e: cc.InterestPosted):
     return m.InterestPostedBroadcast(clearing_house=e.clearing_house, account=e.account, currency=e.currency,
-                                     period_end=d8(e.period_end), interest=e.interest, accommodation=e.accommodation,
+                                     period_end=ymd(e.period_end), interest=e.interest, accommodation=e.accommodation,
                                      net=e.net, balance=e.balance)
 
 
@@ -348,14 +330,14 @@ def stock_haircut_set(e: cc.StockHaircutSet):
 def set_bank_mandate(msg, ctx: RequestContext):
     out = ctx.execute(cc.SetBankMandate(msg.participant, msg.currency, msg.bank, msg.bank_account))
     r = out.reply
-    return Ack(text=(f"{r.participant} {r.currency} mandate {'set' if r.bank else 'cancelled'}")[:40])
+    return Ack(text=f"{r.participant} {r.currency} mandate {'set' if r.bank else 'cancelled'}")
 
 
 @handler(m.SetBankBalanceRequest)
 def set_bank_balance(msg, ctx: RequestContext):
     out = ctx.execute(cc.SetBankBalance(msg.participant, msg.currency, msg.balance, msg.unlimited))
     r = out.reply
-    return Ack(text=f"{r.participant} {r.currency} {'unlimited' if r.balance is None else r.balance}"[:40])
+    return Ack(text=f"{r.participant} {r.currency} {'unlimited' if r.balance is None else r.balance}")
 
 
 @handler(m.BankMandatesQuery)
@@ -367,7 +349,7 @@ def bank_mandates(msg, ctx: RequestContext):
 
 
 def _dcass_accounts_text(accounts: tuple[str, ...]) -> str:
-    return ",".join(accounts)[:80]
+    return ",".join(accounts)
 
 
 @handler(m.SettlementsQuery)
@@ -376,10 +358,10 @@ def settlements(msg, ctx: RequestContext):
     rows = ctx.query(cc.SettlementsQuery(msg.participant, date_in(msg.business_date, "business_date"), status))
     return m.SettlementsAnswer(items=[
         m.SettlementItem(settlement_id=s.settlement_id, participant=s.participant, clearing_house=s.clearing_house,
-                         account=s.account, currency=s.currency, business_date=d8(s.business_date), amount=s.amount,
-                         due_date=d8(s.due), due_time=t6(s.due), status=m.SettlementStatus[s.status],
-                         consequence=m.Consequence[s.consequence or "NONE"], settled_date=d8(s.settled_at),
-                         settled_time=t6(s.settled_at), dcass_accounts=_dcass_accounts_text(s.dcass_accounts))
+                         account=s.account, currency=s.currency, business_date=ymd(s.business_date), amount=s.amount,
+                         due_date=ymd(s.due), due_time=hms(s.due), status=m.SettlementStatus[s.status],
+                         consequence=m.Consequence[s.consequence or "NONE"], settled_date=ymd(s.settled_at),
+                         settled_time=hms(s.settled_at), dcass_accounts=_dcass_accounts_text(s.dcass_accounts))
         for s in rows])
 
 
@@ -387,15 +369,15 @@ def settlements(msg, ctx: RequestContext):
 def collection_failed(e: cc.CollectionFailed):
     return m.CollectionFailedBroadcast(instruction_id=e.instruction_id, clearing_house=e.clearing_house,
                                        account=e.account, currency=e.currency, amount=e.amount, bank=e.bank,
-                                       reason=m.CollectionFailure[e.reason], failed_date=d8(e.at), failed_time=t6(e.at))
+                                       reason=m.CollectionFailure[e.reason], failed_date=ymd(e.at), failed_time=hms(e.at))
 
 
 @broadcast(cc.SettlementChanged)
 def settlement_changed(e: cc.SettlementChanged):
     return m.SettlementBroadcast(settlement_id=e.settlement_id, clearing_house=e.clearing_house, account=e.account,
-                                 currency=e.currency, business_date=d8(e.business_date), amount=e.amount,
-                                 due_date=d8(e.due), due_time=t6(e.due), status=m.SettlementStatus[e.status],
-                                 consequence=m.Consequence[e.consequence or "NONE"], at_date=d8(e.at), at_time=t6(e.at))
+                                 currency=e.currency, business_date=ymd(e.business_date), amount=e.amount,
+                                 due_date=ymd(e.due), due_time=hms(e.due), status=m.SettlementStatus[e.status],
+                                 consequence=m.Consequence[e.consequence or "NONE"], at_date=ymd(e.at), at_time=hms(e.at))
 
 
 @broadcast(cc.BankMandateSet)
@@ -407,13 +389,13 @@ def bank_mandate_set(e: cc.BankMandateSet):
 @handler(m.WithdrawReserveFundRequest)
 def withdraw_reserve_fund(msg, ctx: RequestContext):
     out = ctx.execute(cc.WithdrawReserveFund(msg.clearing_house, msg.contribution.name, msg.asset, msg.quantity))
-    return Ack(reference=0, text=f"reserve fund {out.reply.asset} left {out.reply.quantity}"[:40])
+    return Ack(reference=0, text=f"reserve fund {out.reply.asset} left {out.reply.quantity}")
 
 
 @handler(m.SetReserveFundRequirementRequest)
 def set_reserve_fund_requirement(msg, ctx: RequestContext):
     out = ctx.execute(cc.SetReserveFundRequirement(msg.participant, msg.clearing_house, msg.amount))
-    return Ack(text=f"shortfall {out.reply.shortfall} excess {out.reply.excess}"[:40])
+    return Ack(text=f"shortfall {out.reply.shortfall} excess {out.reply.excess}")
 
 
 @handler(m.ReserveFundPositionQuery)
@@ -422,15 +404,15 @@ def reserve_fund_position(msg, ctx: RequestContext):
     return m.ReserveFundPositionAnswer(items=[
         m.ReserveFundPositionItem(participant=r.participant, clearing_house=r.clearing_house,
                                   requirement=r.requirement, value=r.value, shortfall=r.shortfall, excess=r.excess,
-                                  call_amount=r.call_amount, called_date=d8(r.called_at), called_time=t6(r.called_at),
-                                  due_date=d8(r.due), due_time=t6(r.due)) for r in rows])
+                                  call_amount=r.call_amount, called_date=ymd(r.called_at), called_time=hms(r.called_at),
+                                  due_date=ymd(r.due), due_time=hms(r.due)) for r in rows])
 
 
 @broadcast(cc.ReserveFundCallChanged)
 def reserve_fund_call(e: cc.ReserveFundCallChanged):
     return m.ReserveFundCallBroadcast(clearing_house=e.clearing_house, amount=e.amount, status=m.CallStatus[e.status],
-                                      called_date=d8(e.called_at), called_time=t6(e.called_at), due_date=d8(e.due),
-                                      due_time=t6(e.due))
+                                      called_date=ymd(e.called_at), called_time=hms(e.called_at), due_date=ymd(e.due),
+                                      due_time=hms(e.due))
 
 
 @broadcast(cc.ReserveFundWithdrawn)
@@ -455,7 +437,7 @@ def transfer_collateral(msg, ctx: RequestContext):
 @handler(m.SetMarginRequirementRequest)
 def set_margin_requirement(msg, ctx: RequestContext):
     ctx.execute(cc.SetMarginRequirement(msg.participant, msg.clearing_house, msg.account, msg.currency, msg.amount))
-    return Ack(text=f"{msg.clearing_house} {msg.account} {msg.currency} {msg.amount}"[:40])
+    return Ack(text=f"{msg.clearing_house} {msg.account} {msg.currency} {msg.amount}")
 
 
 @handler(m.CollateralOverviewQuery)
@@ -472,7 +454,7 @@ def collateral_overview(msg, ctx: RequestContext):
 @handler(m.SetStockBalanceRequest)
 def set_stock_balance(msg, ctx: RequestContext):
     out = ctx.execute(cc.SetStockBalance(msg.participant, msg.stock, msg.shares))
-    return Ack(text=f"{out.reply.participant} {out.reply.stock} {out.reply.shares}"[:40])
+    return Ack(text=f"{out.reply.participant} {out.reply.stock} {out.reply.shares}")
 
 
 @handler(m.CcassDeliveriesQuery)
@@ -484,8 +466,8 @@ def ccass_deliveries(msg, ctx: RequestContext):
                             stock=d.stock, direction=m.DeliveryDirection[d.direction],
                             status=m.DeliveryStatus[d.status], reason=m.DeliveryFailure[d.reason or "NONE"],
                             shares=d.shares, covered_shares=d.covered_shares, amount=d.amount, currency=d.currency,
-                            settlement_date=d8(d.settlement_date), collateral_account=d.collateral_account,
-                            settled_date=d8(d.settled_at), settled_time=t6(d.settled_at)) for d in rows])
+                            settlement_date=ymd(d.settlement_date), collateral_account=d.collateral_account,
+                            settled_date=ymd(d.settled_at), settled_time=hms(d.settled_at)) for d in rows])
 
 
 @handler(m.StockAccountsQuery)
@@ -501,4 +483,4 @@ def ccass_delivery(e: cc.CcassDeliveryChanged):
                                     direction=m.DeliveryDirection[e.direction], status=m.DeliveryStatus[e.status],
                                     reason=m.DeliveryFailure[e.reason or "NONE"], shares=e.shares,
                                     covered_shares=e.covered_shares, amount=e.amount, currency=e.currency,
-                                    settlement_date=d8(e.settlement_date), at_date=d8(e.at), at_time=t6(e.at))
+                                    settlement_date=ymd(e.settlement_date), at_date=ymd(e.at), at_time=hms(e.at))

@@ -4,38 +4,33 @@ Only translation lives here (text dates, 8-decimal rates, wire enums by name); e
 every rejection is the core's (gateway/clearing/otc)."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from gateway.clearing import otc as core
 from gateway.clearing.errors import INVALID_VALUE, ClearingError
-from gateway.handlers.system import hms, ymd
+from gateway.handlers.system import date_in, hms, ymd
 from gateway.handlers import RequestContext, broadcast, handler
+from protocol.codec import Date
 from protocol.messages import otc as m
+from protocol.units import RATE
 from protocol.messages.session import Ack
 
-SCALE = Decimal(10) ** m.RATE_DECIMALS
-
-
 # ------------------------------------------------------------------ conversions
-
-
-
 def parse_date(text: str, field: str, optional: bool = False) -> date | None:
-    if not text and optional:
-        return None
-    try:
-        return datetime.strptime(text, "%Y%m%d").date()
-    except ValueError:
-        raise ClearingError(INVALID_VALUE, f"date {text!r} is not YYYYMMDD", field=field) from None
+    if not text and not optional:
+        raise ClearingError(INVALID_VALUE, f"date {text!r} is not {Date.form}", field=field)
+    return date_in(text, field)
 
 
 def rate_in(v: int) -> Decimal:
-    return Decimal(v) / SCALE
+    # a quotient, not RATE.to_decimal: its normalised form (0.0365, not 0.03650000) shows in the
+    # descriptions of settlement items, so in the state
+    return Decimal(v) / RATE.scale
 
 
 def rate_out(r: Decimal | None) -> int:
-    return int((r * SCALE).quantize(Decimal(1), rounding=ROUND_HALF_UP)) if r is not None else 0
+    return RATE.from_decimal(r, ROUND_HALF_UP) if r is not None else 0
 
 
 def day_count(code: m.DayCount) -> str:
@@ -82,7 +77,7 @@ def trade_row(t: core.Trade, mtm: int) -> m.TradeRow:
 def item_row(i: core.SettlementItem) -> m.ItemRow:
     return m.ItemRow(item_id=i.item_id, settlement_type=m.OtcSettlementType[i.type.name], member=i.member,
                      account=i.account, currency=i.currency, amount=i.amount, settlement_date=ymd(i.settlement_date),
-                     trade_id=i.trade_id, description=i.description[:80], instruction_id=i.instruction_id,
+                     trade_id=i.trade_id, description=i.description, instruction_id=i.instruction_id,
                      netted=i.netted, created_date=ymd(i.created_at), created_time=hms(i.created_at))
 
 
@@ -220,7 +215,7 @@ def rates(msg, ctx: RequestContext):
 @handler(m.MembersQuery)
 def members(msg: m.MembersQuery, ctx: RequestContext):
     return m.MembersAnswer(items=[m.MemberAccountRow(
-        member=mb.member_id, name=mb.name[:40], account=a.account_id, account_kind=kind(a.kind))
+        member=mb.member_id, name=mb.name, account=a.account_id, account_kind=kind(a.kind))
         for mb in ctx.query(core.OtcMembersQuery(msg.member)) for a in mb.accounts])
 
 

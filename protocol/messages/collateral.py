@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import enum
 
-from ..codec import I32, I64, U16, U32, Bool, Code, Filler, Items, Nested, Struct, Text, record
+from ..codec import I64, U16, U32, Bool, Code, Date, Filler, Items, Nested, Struct, Text, Time, record
+from ..units import COLLATERAL_PRICE, RATE
 from ..kinds import Kind
 from ..registry import message
 
@@ -122,9 +123,9 @@ HoldingItem = record("holding_item", Struct(
     "currency" / Text(4) * "Currency of the holding",
     "quantity" / I64 * "Cash cents (negative: a debit owed), nominal cents or shares",
     "earmarked" / I64 * "Shares earmarked for covered calls (specific stock)",
-    "maturity_date" / Text(8) * "Maturity YYYYMMDD (debt)",
-    "price" / I32 * "Price, 4 decimals (0: no price)",
-    "haircut" / I64 * "Haircut against its own currency, 8 decimals (-1: not acceptable today)",
+    "maturity_date" / Date * "Maturity (debt)",
+    "price" / COLLATERAL_PRICE * "Price (0: no price)",
+    "haircut" / RATE * "Haircut against its own currency (-1: not acceptable today)",
     "value_hkd" / I64 * "Value after haircuts for an HKD requirement, cents (0 for specific stock)",
 ), "One holding of a collateral account.")
 
@@ -148,7 +149,7 @@ UsageItem = record("usage_item", Struct(
     "asset" / Text(12) * "Currency, debt instrument id or stock code",
     "quantity" / I64 * "Quantity used (or unused)",
     "value" / I64 * "Value after haircuts: settlement-currency cents (used) or HKD cents (unused)",
-    "haircut" / I64 * "Combined haircut applied, 8 decimals (0 when unused)",
+    "haircut" / RATE * "Combined haircut applied (0 when unused)",
 ), "What one holding covers, or its unused excess.")
 
 MarginCallItem = record("margin_call_item", Struct(
@@ -157,11 +158,11 @@ MarginCallItem = record("margin_call_item", Struct(
     "account" / Text(12) * "Collateral account",
     "currency" / Text(4) * "Currency of the call",
     "amount" / I64 * "Amount called, cents",
-    "called_date" / Text(8) * "Date the call was issued",
-    "called_time" / Text(6) * "Time the call was issued",
+    "called_date" / Date * "Date the call was issued",
+    "called_time" / Time * "Time the call was issued",
     Filler(2),
-    "due_date" / Text(8) * "Due date",
-    "due_time" / Text(6) * "Due time",
+    "due_date" / Date * "Due date",
+    "due_time" / Time * "Due time",
     Filler(2),
 ), "An open margin call.")
 
@@ -176,12 +177,12 @@ InstructionItem = record("instruction_item", Struct(
     "specific" / Bool * "1: specific stock",
     "asset" / Text(12) * "Currency, debt instrument id or stock code",
     "quantity" / I64 * "Cents, nominal cents or shares",
-    "requested_date" / Text(8) * "Date requested",
-    "requested_time" / Text(6) * "Time requested",
+    "requested_date" / Date * "Date requested",
+    "requested_time" / Time * "Time requested",
     Filler(2),
-    "value_date" / Text(8) * "Value date",
-    "completed_date" / Text(8) * "Date completed (blank: pending)",
-    "completed_time" / Text(6) * "Time completed",
+    "value_date" / Date * "Value date",
+    "completed_date" / Date * "Date completed (blank: pending)",
+    "completed_time" / Time * "Time completed",
     Filler(2),
 ), "A deposit or withdrawal instruction.")
 
@@ -209,7 +210,7 @@ CoveredCallItem = record("covered_call_item", Struct(
 
 AccrualItem = record("accrual_item", Struct(
     "participant" / Text(8) * "Participant",
-    "business_date" / Text(8) * "Accrual date",
+    "business_date" / Date * "Accrual date",
     "clearing_house" / Text(8) * "Clearing house",
     "account" / Text(12) * "Collateral account",
     "currency" / Text(4) * "Currency",
@@ -217,27 +218,27 @@ AccrualItem = record("accrual_item", Struct(
     Filler(1),
     "days" / U16 * "Calendar days accrued (actual/365)",
     "base" / I64 * "Cash used (interest) or non-cash value used (accommodation), cents",
-    "rate" / I64 * "Annual rate, 8 decimals",
+    "rate" / RATE * "Annual rate",
     "amount" / I64 * "Cents: + rebated to the participant, - charged",
-    "posted_date" / Text(8) * "Date posted to the account (blank: not yet)",
+    "posted_date" / Date * "Date posted to the account (blank: not yet)",
 ), "One day's interest or accommodation charge of one account and currency.")
 
 CurrencyParameterItem = record("currency_parameter_item", Struct(
     "currency" / Text(4) * "Currency",
-    "fx_rate" / I64 * "HKD per 1 unit, 8 decimals",
-    "interest_rate" / I64 * "Annual bank savings deposit rate, 8 decimals (may be negative)",
-    "cash_haircut" / I64 * "Haircut on this cash against another settlement currency, 8 decimals",
+    "fx_rate" / RATE * "HKD per 1 unit",
+    "interest_rate" / RATE * "Annual bank savings deposit rate (may be negative)",
+    "cash_haircut" / RATE * "Haircut on this cash against another settlement currency",
 ), "Rates of one currency.")
 
 EligibleItem = record("eligible_item", Struct(
     "asset_class" / Code(AssetClass) * "EFBN, UST or stock",
     Filler(3),
     "asset" / Text(12) * "Instrument id or stock code",
-    "name" / Text(32) * "Name",
+    "name" / Text(32, truncate=True) * "Name",
     "currency" / Text(4) * "Currency",
-    "maturity_date" / Text(8) * "Maturity (debt)",
-    "price" / I32 * "Price, 4 decimals (0: no price)",
-    "haircut" / I64 * "Haircut today against its own currency, 8 decimals (-1: matured)",
+    "maturity_date" / Date * "Maturity (debt)",
+    "price" / COLLATERAL_PRICE * "Price (0: no price)",
+    "haircut" / RATE * "Haircut today against its own currency (-1: matured)",
 ), "One acceptable non-cash collateral instrument.")
 
 # ====================================================================== participant transactions
@@ -318,23 +319,23 @@ ReleaseCoveredCallRequest = message("FC208", "release_covered_call", Kind.TRANSA
 # ====================================================================== operator transactions
 SetFxRateRequest = message("EC200", "set_fx_rate", Kind.TRANSACTION, Struct(
     "currency" / Text(4) * "EUR, JPY, RMB or USD (HKD is fixed at 1)",
-    "rate" / I64 * "HKD per 1 unit, 8 decimals (> 0)",
+    "rate" / RATE * "HKD per 1 unit (> 0)",
 ), "Operator: set an FX rate used to value collateral (BF209).", answer="UR1", operator=True, section=SECTION)
 
 SetCollateralPriceRequest = message("EC201", "set_collateral_price", Kind.TRANSACTION, Struct(
     "instrument" / Text(12) * "Debt instrument id or stock code",
-    "price" / I32 * "4 decimals: debt per 100 nominal, stocks per share (> 0)",
+    "price" / COLLATERAL_PRICE * "Debt per 100 nominal, stocks per share (> 0)",
 ), "Operator: set a collateral price (BF210).", answer="UR1", operator=True, section=SECTION)
 
 SetInterestRateRequest = message("EC202", "set_interest_rate", Kind.TRANSACTION, Struct(
     "currency" / Text(4) * "Currency",
-    "rate" / I64 * "Annual bank savings deposit rate, 8 decimals (negative: charged)",
+    "rate" / RATE * "Annual bank savings deposit rate (negative: charged)",
 ), "Operator: set the daily bank savings deposit rate of a currency (BF211).", answer="UR1", operator=True,
     section=SECTION)
 
 SetStockHaircutRequest = message("EC203", "set_stock_haircut", Kind.TRANSACTION, Struct(
     "stock" / Text(8) * "Stock code",
-    "rate" / I64 * "The stock's haircut, 8 decimals (the applied rate is never below the 30% floor)",
+    "rate" / RATE * "The stock's haircut (the applied rate is never below the 30% floor)",
 ), "Operator: set a stock's haircut rate (BF212).", answer="UR1", operator=True, section=SECTION)
 
 # ====================================================================== queries
@@ -435,7 +436,7 @@ CoveredCallsAnswer = message("FA208", "covered_calls_answer", Kind.REPLY, Struct
 
 InterestQuery = message("FQ209", "interest_query", Kind.QUERY, Struct(
     "participant" / Text(8) * "Blank: the caller (the operator: every participant)",
-    "business_date" / Text(8) * "Accrual date YYYYMMDD (blank: every day)",
+    "business_date" / Date * "Accrual date (blank: every day)",
 ), "Daily interest and accommodation charges.", answer="FA209", section=SECTION)
 
 InterestAnswer = message("FA209", "interest_answer", Kind.REPLY, Struct(
@@ -447,9 +448,9 @@ CollateralParametersQuery = message("FQ210", "collateral_parameters_query", Kind
 ), "FX rates, interest rates and haircuts in force (like CCMIR02).", answer="FA210", section=SECTION)
 
 CollateralParametersAnswer = message("FA210", "collateral_parameters_answer", Kind.REPLY, Struct(
-    "business_date" / Text(8) * "Business date",
-    "accommodation_rate" / I64 * "Accommodation charge, annual, 8 decimals",
-    "stock_haircut_floor" / I64 * "Stock haircut floor, 8 decimals",
+    "business_date" / Date * "Business date",
+    "accommodation_rate" / RATE * "Accommodation charge, annual",
+    "stock_haircut_floor" / RATE * "Stock haircut floor",
     "items" / Items(U16, CurrencyParameterItem) * "One per acceptable currency",
 ), "Answer to FQ210.", section=SECTION)
 
@@ -488,7 +489,7 @@ InstructionAcceptedBroadcast = message("BF202", "instruction_accepted", Kind.BRO
     Filler(1),
     "asset" / Text(12) * "Currency, instrument id or stock code",
     "quantity" / I64 * "Cents, nominal cents or shares",
-    "value_date" / Text(8) * "Value date",
+    "value_date" / Date * "Value date",
 ), "A deposit or withdrawal instruction was accepted.", stream="collateral", section=SECTION)
 
 InstructionCompletedBroadcast = message("BF203", "instruction_completed", Kind.BROADCAST, Struct(
@@ -501,9 +502,9 @@ InstructionCompletedBroadcast = message("BF203", "instruction_completed", Kind.B
     Filler(1),
     "asset" / Text(12) * "Currency, instrument id or stock code",
     "quantity" / I64 * "Cents, nominal cents or shares",
-    "value_date" / Text(8) * "Value date",
-    "completed_date" / Text(8) * "Date completed",
-    "completed_time" / Text(6) * "Time completed",
+    "value_date" / Date * "Value date",
+    "completed_date" / Date * "Date completed",
+    "completed_time" / Time * "Time completed",
     Filler(2),
 ), "An instruction was completed (a cash withdrawal: paid on its value date).", stream="collateral",
     section=SECTION)
@@ -523,11 +524,11 @@ MarginCallBroadcast = message("BF205", "margin_call", Kind.BROADCAST, Struct(
     "amount" / I64 * "Amount called, cents (0 when met)",
     "status" / Code(CallStatus) * "Issued, amended (due time kept) or met",
     Filler(3),
-    "called_date" / Text(8) * "Date issued",
-    "called_time" / Text(6) * "Time issued",
+    "called_date" / Date * "Date issued",
+    "called_time" / Time * "Time issued",
     Filler(2),
-    "due_date" / Text(8) * "Due date",
-    "due_time" / Text(6) * "Due time",
+    "due_date" / Date * "Due date",
+    "due_time" / Time * "Due time",
     Filler(2),
 ), "A margin call was issued, amended or met.", stream="collateral", section=SECTION)
 
@@ -556,7 +557,7 @@ InterestPostedBroadcast = message("BF208", "interest_posted", Kind.BROADCAST, St
     "clearing_house" / Text(8) * "Clearing house",
     "account" / Text(12) * "Collateral account",
     "currency" / Text(4) * "Currency",
-    "period_end" / Text(8) * "Last accrual date posted",
+    "period_end" / Date * "Last accrual date posted",
     "interest" / I64 * "Net interest, cents (+ rebate, - charge)",
     "accommodation" / I64 * "Accommodation charges, cents (<= 0)",
     "net" / I64 * "Posted to the cash balance, cents",
@@ -566,23 +567,23 @@ InterestPostedBroadcast = message("BF208", "interest_posted", Kind.BROADCAST, St
 
 FxRateBroadcast = message("BF209", "fx_rate_set", Kind.BROADCAST, Struct(
     "currency" / Text(4) * "Currency",
-    "rate" / I64 * "HKD per 1 unit, 8 decimals",
+    "rate" / RATE * "HKD per 1 unit",
 ), "Public: an FX rate used for collateral valuation changed.", stream="general", section=SECTION)
 
 CollateralPriceBroadcast = message("BF210", "collateral_price_set", Kind.BROADCAST, Struct(
     "instrument" / Text(12) * "Instrument id or stock code",
-    "price" / I32 * "Price, 4 decimals",
+    "price" / COLLATERAL_PRICE * "Price",
 ), "Public: a collateral price changed.", stream="general", section=SECTION)
 
 InterestRateBroadcast = message("BF211", "interest_rate_set", Kind.BROADCAST, Struct(
     "currency" / Text(4) * "Currency",
-    "rate" / I64 * "Annual rate, 8 decimals",
+    "rate" / RATE * "Annual rate",
 ), "Public: a bank savings deposit rate changed.", stream="general", section=SECTION)
 
 StockHaircutBroadcast = message("BF212", "stock_haircut_set", Kind.BROADCAST, Struct(
     "stock" / Text(8) * "Stock code",
-    "rate" / I64 * "The stock's own rate, 8 decimals",
-    "applied" / I64 * "Rate applied (never below the floor), 8 decimals",
+    "rate" / RATE * "The stock's own rate",
+    "applied" / RATE * "Rate applied (never below the floor)",
 ), "Public: a stock haircut changed.", stream="general", section=SECTION)
 
 
@@ -613,7 +614,7 @@ SettlementItem = record("settlement_item", Struct(
     "consequence" / Code(Consequence) * "What followed a failed collection",
     "settled_date" / Text(8) * "Date processed (blank: pending)",
     "settled_time" / Text(6) * "Time processed",
-    "dcass_accounts" / Text(80) * "DCASS accounts offset in it, comma-separated (cut at 80 characters)",
+    "dcass_accounts" / Text(80, truncate=True) * "DCASS accounts offset in it, comma-separated (cut at 80 characters)",
 ), "One net DCASS money settlement per collateral account, currency and business date.")
 
 SetBankMandateRequest = message("EC250", "set_bank_mandate", Kind.TRANSACTION, Struct(

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import enum
 
-from ..codec import I32, I64, U8, U16, U32, Bool, Code, Filler, Items, Nested, Struct, Text, record
+from ..codec import I32, I64, U8, U16, U32, Bool, Code, Date, Filler, Items, Nested, Struct, Text, Time, record
 from ..kinds import Kind
 from ..registry import message
 from ..series_names import parse_series_key
@@ -130,9 +130,9 @@ TradeItem = record("trade_item", Struct(
     "deal_source" / Code(DealSource) * "Exchange match or the adjustment that created it",
     "state" / Code(TradeState) * "Adjustment state",
     "available_quantity" / I64 * "Quantity still adjustable (not moved, not in a pending give-up)",
-    "business_date" / Text(8) * "Business (clearing) date",
-    "created_date" / Text(8) * "Creation date YYYYMMDD",
-    "created_time" / Text(6) * "Creation time HHMMSS",
+    "business_date" / Date * "Business (clearing) date",
+    "created_date" / Date * "Creation date",
+    "created_time" / Time * "Creation time",
     Filler(2),
 ), "A trade (one side of a deal).")
 
@@ -149,11 +149,11 @@ GiveUpItem = record("give_up_item", Struct(
     "receiver" / Text(8) * "Receiving participant",
     "deal_price" / I32 * "Price of the trade",
     "quantity" / I64 * "Contracts given up",
-    "text" / Text(32) * "Giver's text",
-    "reason" / Text(32) * "Rejection or expiry reason",
-    "business_date" / Text(8) * "Business date",
-    "created_time" / Text(6) * "Time entered HHMMSS",
-    "answered_time" / Text(6) * "Time confirmed/rejected/expired HHMMSS (blank: pending)",
+    "text" / Text(32, truncate=True) * "Giver's text",
+    "reason" / Text(32, truncate=True) * "Rejection or expiry reason",
+    "business_date" / Date * "Business date",
+    "created_time" / Time * "Time entered",
+    "answered_time" / Time * "Time confirmed/rejected/expired (blank: pending)",
 ), "A give-up.")
 
 PositionItem = record("position_item", Struct(
@@ -191,7 +191,7 @@ ExerciseItem = record("exercise_item", Struct(
     "series_symbol" / Text(20) * "Series name",
     "quantity" / I64 * "Contracts requested",
     "processed_quantity" / I64 * "Contracts exercised at processing",
-    "business_date" / Text(8) * "Date entered",
+    "business_date" / Date * "Date entered",
 ), "An exercise request.")
 
 DeliveryItem = record("delivery_item", Struct(
@@ -208,15 +208,15 @@ DeliveryItem = record("delivery_item", Struct(
     "origin" / Text(12) * "EXERCISE or ASSIGNMENT",
     "lots" / I64 * "Contracts",
     "covered_lots" / I64 * "Assigned contracts that were covered calls",
-    "exercise_date" / Text(8) * "Exercise date",
-    "settlement_date" / Text(8) * "CCASS settlement date (T+2)",
+    "exercise_date" / Date * "Exercise date",
+    "settlement_date" / Date * "CCASS settlement date (T+2)",
 ), "A stock delivery obligation from exercise or assignment.")
 
 MoneyItem = record("money_item", Struct(
     "account_id" / Text(16) * "Account (blank: the participant's total)",
     "clearing_house" / Text(8) * "HKCC or SEOCH",
     "currency" / Text(4) * "Currency",
-    "business_date" / Text(8) * "Business date",
+    "business_date" / Date * "Business date",
     "variation" / I64 * "Variation adjustment, cents (+ receives, - pays)",
     "premium" / I64 * "Option premium, cents",
     "fees" / I64 * "Fees, cents",
@@ -235,7 +235,7 @@ AccountItem = record("account_item", Struct(
 ClassItem = record("class_item", Struct(
     "class_id" / Text(8) * "Instrument class id (e.g. HSI-F, TCH-O)",
     "symbol" / Text(8) * "HKEX product code",
-    "name" / Text(64) * "Name",
+    "name" / Text(64, truncate=True) * "Name",
     "kind" / Code(InstrumentKind) * "Future or option",
     "market" / U8 * "Series key market byte",
     "commodity" / U16 * "Series key commodity",
@@ -245,7 +245,7 @@ ClassItem = record("class_item", Struct(
     "currency" / Text(4) * "Settlement currency",
     "underlying" / Text(8) * "Underlying id (HSI, 0700, USDCNH...)",
     "stock_code" / Text(8) * "Stock code for stock options",
-    "asset" / Text(16) * "INDEX, STOCK, CURRENCY, INTEREST_RATE or COMMODITY",
+    "asset" / Text(16, truncate=True) * "INDEX, STOCK, CURRENCY, INTEREST_RATE or COMMODITY",
     "multiplier" / I64 * "Currency units per 1.00 of price; contract size (shares) for stock options",
     "price_decimals" / U8 * "Decimals of prices and premiums",
     "strike_decimals" / U8 * "Decimals of strikes",
@@ -257,7 +257,7 @@ SeriesItem = record("series_item", Struct(
     "series" / Nested(SeriesKey) * "Series key",
     "series_symbol" / Text(20) * "Series name",
     "class_id" / Text(8) * "Instrument class",
-    "expiry_date" / Text(8) * "Expiry date",
+    "expiry_date" / Date * "Expiry date",
     "strike_price" / I32 * "Strike (strike decimals), 0 for futures",
     "call_put" / Code(CallPut) * "Call, put or none",
     "price_decimals" / U8 * "Price decimals",
@@ -267,7 +267,7 @@ SeriesItem = record("series_item", Struct(
 
 UnderlyingItem = record("underlying_item", Struct(
     "underlying" / Text(8) * "Underlying id",
-    "name" / Text(48) * "Name",
+    "name" / Text(48, truncate=True) * "Name",
     "kind" / Text(16) * "Kind",
     "stock_code" / Text(8) * "Stock code (stocks)",
     "commodity" / U16 * "Series key commodity",
@@ -278,7 +278,7 @@ UnderlyingItem = record("underlying_item", Struct(
 
 ParticipantItem = record("participant_item", Struct(
     "participant" / Text(8) * "Participant id",
-    "name" / Text(40) * "Name",
+    "name" / Text(40, truncate=True) * "Name",
     "hkcc" / Bool * "1: member of HKCC",
     "seoch" / Bool * "1: member of SEOCH",
     Filler(2),
@@ -441,7 +441,7 @@ PositionsAnswer = message("CA3", "positions_answer", Kind.REPLY, Struct(
 
 MissingTradesQuery = message("CQ10", "missing_trades_query", Kind.QUERY, Struct(
     _PARTICIPANT,
-    "business_date" / Text(8) * "Blank: the current business date",
+    "business_date" / Date * "Blank: the current business date",
     "first_sequence" / U32 * "First trade sequence number (>= 1)",
     "last_sequence" / U32 * "Last trade sequence number (>= first)",
 ), "Trades by the owner's trade sequence number (BD6 recovery).", answer="CA10", section=SECTION)
@@ -454,9 +454,9 @@ TradesQuery = message("CQ11", "trades_query", Kind.QUERY, Struct(
     _PARTICIPANT,
     "account_id" / Text(16) * "Blank: every account",
     "series" / Nested(SeriesKey) * "All zero: every series",
-    "business_date" / Text(8) * "Blank: every date",
-    "from_time" / Text(6) * "HHMMSS on business_date (or today), inclusive; blank: no lower bound",
-    "to_time" / Text(6) * "HHMMSS, inclusive; blank: no upper bound",
+    "business_date" / Date * "Blank: every date",
+    "from_time" / Time * "On business_date (or today), inclusive; blank: no lower bound",
+    "to_time" / Time * "Inclusive; blank: no upper bound",
 ), "Trades by account, series and time.", answer="CA11", section=SECTION)
 
 TradesAnswer = message("CA11", "trades_answer", Kind.REPLY, Struct(
@@ -474,7 +474,7 @@ TradeHistoryAnswer = message("CA101", "trade_history_answer", Kind.REPLY, Struct
 
 GiveUpsQuery = message("CQ61", "give_ups_query", Kind.QUERY, Struct(
     _PARTICIPANT,
-    "business_date" / Text(8) * "Blank: every date",
+    "business_date" / Date * "Blank: every date",
     "state" / U8 * "0: every state, else a GiveUpState value",
     Filler(3),
 ), "Give-ups the participant gave or received.", answer="CA61", section=SECTION)
@@ -485,7 +485,7 @@ GiveUpsAnswer = message("CA61", "give_ups_answer", Kind.REPLY, Struct(
 
 ExercisesQuery = message("CQ21", "exercises_query", Kind.QUERY, Struct(
     _PARTICIPANT,
-    "business_date" / Text(8) * "Blank: every date",
+    "business_date" / Date * "Blank: every date",
 ), "Exercise requests (manual and automatic).", answer="CA21", section=SECTION)
 
 ExercisesAnswer = message("CA21", "exercises_answer", Kind.REPLY, Struct(
@@ -511,7 +511,7 @@ MarginAnswer = message("CA102", "margin_answer", Kind.REPLY, Struct(
 
 MoneyObligationsQuery = message("CQ103", "money_obligations_query", Kind.QUERY, Struct(
     _PARTICIPANT,
-    "business_date" / Text(8) * "Blank: the latest computed",
+    "business_date" / Date * "Blank: the latest computed",
     "by_account" / Bool * "1: per account; 0: per clearing house and currency",
     Filler(3),
 ), "End-of-day money obligations.", answer="CA103", section=SECTION)
@@ -522,7 +522,7 @@ MoneyObligationsAnswer = message("CA103", "money_obligations_answer", Kind.REPLY
 
 DeliveryObligationsQuery = message("CQ104", "delivery_obligations_query", Kind.QUERY, Struct(
     _PARTICIPANT,
-    "business_date" / Text(8) * "Exercise date; blank: every date",
+    "business_date" / Date * "Exercise date; blank: every date",
 ), "Stock delivery obligations from exercise and assignment.", answer="CA104", section=SECTION)
 
 DeliveryObligationsAnswer = message("CA104", "delivery_obligations_answer", Kind.REPLY, Struct(
@@ -609,7 +609,7 @@ AssignmentBroadcast = message("BD103", "assignment", Kind.BROADCAST, Struct(
     "series" / Nested(SeriesKey) * "Series",
     "series_symbol" / Text(20) * "Series name",
     "quantity" / I64 * "Contracts assigned",
-    "business_date" / Text(8) * "Date",
+    "business_date" / Date * "Date",
 ), "Short contracts were assigned by the random draw.", stream="clearing", section=SECTION)
 
 DeliveryBroadcast = message("BD104", "delivery_obligation", Kind.BROADCAST, Struct(
@@ -628,11 +628,11 @@ SettlementPriceBroadcast = message("BI101", "settlement_price", Kind.BROADCAST, 
     "series" / Nested(SeriesKey) * "Series",
     "series_symbol" / Text(20) * "Series name",
     "price" / I32 * "Settlement price",
-    "business_date" / Text(8) * "Date",
+    "business_date" / Date * "Date",
 ), "The operator set a settlement price.", stream="general", section=SECTION)
 
 UnderlyingPriceBroadcast = message("BI102", "underlying_price", Kind.BROADCAST, Struct(
     "underlying" / Text(8) * "Underlying",
     "price" / I32 * "Price",
-    "business_date" / Text(8) * "Date",
+    "business_date" / Date * "Date",
 ), "The operator set an underlying price.", stream="general", section=SECTION)

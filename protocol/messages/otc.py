@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import enum
 
-from ..codec import I64, U8, U16, U32, Bool, Code, Filler, Items, Nested, Struct, Text, record
+from ..codec import I64, U16, U32, Bool, Code, Date, Filler, Items, Nested, Struct, Text, Time, record
+from ..units import RATE
 from ..kinds import Kind
 from ..registry import message
 
 SECTION = "otc"
-RATE_DECIMALS = 8
 
 
 # ------------------------------------------------------------------ enumerations
@@ -99,7 +99,7 @@ class HoldingKind(enum.IntEnum):
 
 # ------------------------------------------------------------------ records
 CouponDate = record("otc_coupon_date", Struct(
-    "date" / Text(8) * "Unadjusted coupon (payment) date YYYYMMDD",
+    "date" / Date * "Unadjusted coupon (payment) date",
 ), "One coupon date of a swap schedule.")
 
 TradeRow = record("otc_trade", Struct(
@@ -116,12 +116,12 @@ TradeRow = record("otc_trade", Struct(
     Filler(1),
     "notional" / I64 * "NDF notional (base); IRS notional; CCS pay-leg notional (cents)",
     "other_notional" / I64 * "CCS receive-leg notional (cents); 0 otherwise",
-    "rate_e8" / I64 * "NDF contract rate; IRS fixed rate; CCS pay-leg fixed rate (0 if floating); 8 decimals",
-    "start_date" / Text(8) * "NDF fixing date; swap effective date",
-    "end_date" / Text(8) * "NDF settlement date; swap last coupon date",
+    "rate_e8" / RATE * "NDF contract rate; IRS fixed rate; CCS pay-leg fixed rate (0 if floating);",
+    "start_date" / Date * "NDF fixing date; swap effective date",
+    "end_date" / Date * "NDF settlement date; swap last coupon date",
     "mtm" / I64 * "Current mark-to-market, member's view, valuation currency cents",
-    "registered_date" / Text(8) * "Business date-time of registration: date",
-    "registered_time" / Text(6) * "time HHMMSS",
+    "registered_date" / Date * "Business date-time of registration: date",
+    "registered_time" / Time * "time",
     Filler(2),
 ), "Summary of a cleared OTC trade (the member's side against OTC Clear).")
 
@@ -134,14 +134,14 @@ ItemRow = record("otc_settlement_item", Struct(
     "currency" / Text(3) * "Currency",
     Filler(1),
     "amount" / I64 * "Amount in cents, member's view: + receives, - pays",
-    "settlement_date" / Text(8) * "Settlement date YYYYMMDD",
+    "settlement_date" / Date * "Settlement date",
     "trade_id" / Text(20) * "Trade it comes from (blank when none)",
-    "description" / Text(80) * "How it was computed",
+    "description" / Text(80, truncate=True) * "How it was computed",
     "instruction_id" / U32 * "Payment instruction carrying it (0: none yet, or netted to zero)",
     "netted" / Bool * "Types 1-3 and 9: netted / billed",
     Filler(3),
-    "created_date" / Text(8) * "Business date-time it was computed: date",
-    "created_time" / Text(6) * "time",
+    "created_date" / Date * "Business date-time it was computed: date",
+    "created_time" / Time * "time",
     Filler(2),
 ), "One computed amount of one settlement type.")
 
@@ -158,20 +158,20 @@ InstructionRow = record("otc_payment_instruction", Struct(
     "currency" / Text(3) * "Currency",
     Filler(1),
     "amount" / I64 * "Amount in cents (> 0)",
-    "settlement_date" / Text(8) * "Settlement date YYYYMMDD",
-    "available_date" / Text(8) * "Details published from: date",
-    "available_time" / Text(6) * "time",
+    "settlement_date" / Date * "Settlement date",
+    "available_date" / Date * "Details published from: date",
+    "available_time" / Time * "time",
     Filler(2),
-    "due_date" / Text(8) * "PAY: cut-off (exclusive); RECEIVE: OTC Clear pays at: date",
-    "due_time" / Text(6) * "time",
+    "due_date" / Date * "PAY: cut-off (exclusive); RECEIVE: OTC Clear pays at: date",
+    "due_time" / Time * "time",
     Filler(2),
     "bank_code" / Text(12) * "OTC Clear's settlement bank, short code",
     "bank" / Text(64) * "OTC Clear's settlement bank",
     "sub_account" / Text(20) * "Sub-account code (SETTLEMENT, NOTIONAL_EXCHANGE, HOUSE_MARGIN, ...)",
     "sub_account_name" / Text(32) * "Sub-account name",
     "beneficiary" / Text(64) * "Beneficiary name",
-    "settled_date" / Text(8) * "Settled at: date (blank: not settled)",
-    "settled_time" / Text(6) * "time",
+    "settled_date" / Date * "Settled at: date (blank: not settled)",
+    "settled_time" / Time * "time",
     Filler(2),
     "settled_by" / Text(12) * "MEMBER, OPERATOR, OTC_CLEAR (payout) or PVP",
     "pvp_id" / U32 * "PvP exchange of a type-4 leg (0 otherwise)",
@@ -186,7 +186,7 @@ PvpRow = record("otc_pvp", Struct(
     Filler(2),
     "member" / Text(8) * "Clearing member",
     "account" / Text(8) * "Account",
-    "value_date" / Text(8) * "Value date YYYYMMDD",
+    "value_date" / Date * "Value date",
     "pay_currency" / Text(3) * "Currency the member pays",
     Filler(1),
     "receive_currency" / Text(3) * "Currency the member receives",
@@ -195,8 +195,8 @@ PvpRow = record("otc_pvp", Struct(
     "receive_amount" / I64 * "Amount the member receives (cents)",
     "pay_instruction_id" / U32 * "Payment instruction of the pay leg",
     "receive_instruction_id" / U32 * "Payment instruction of the receive leg",
-    "instructed_date" / Text(8) * "Member's PvP instruction accepted at: date (blank: none)",
-    "instructed_time" / Text(6) * "time",
+    "instructed_date" / Date * "Member's PvP instruction accepted at: date (blank: none)",
+    "instructed_time" / Time * "time",
     Filler(2),
 ), "A CCS initial or final exchange, settled gross by payment-versus-payment.")
 
@@ -253,14 +253,14 @@ RoutingRow = record("otc_routing", Struct(
 RateRow = record("otc_rate", Struct(
     "currency" / Text(3) * "Currency",
     Filler(1),
-    "pai_rate_e8" / I64 * "OTC Clear's PAI rate, 8 decimals (0.005 = 500000)",
-    "fx_rate_e8" / I64 * "Base-currency units per unit, 8 decimals",
-    "cash_haircut_e8" / I64 * "Haircut on cash collateral, 8 decimals (0.007 = 700000)",
+    "pai_rate_e8" / RATE * "OTC Clear's PAI rate (0.005 = 500000)",
+    "fx_rate_e8" / RATE * "Base-currency units per unit",
+    "cash_haircut_e8" / RATE * "Haircut on cash collateral (0.007 = 700000)",
 ), "Rates of one currency in force on the business date.")
 
 MemberAccountRow = record("otc_member_account", Struct(
     "member" / Text(8) * "Clearing member",
-    "name" / Text(40) * "Member name",
+    "name" / Text(40, truncate=True) * "Member name",
     "account" / Text(8) * "Account id",
     "account_kind" / Code(AccountKind) * "HOUSE or CLIENT",
     Filler(3),
@@ -281,7 +281,7 @@ SubmitPvpInstruction = message("SC301", "otc_submit_pvp_instruction", Kind.TRANS
     "pay_currency" / Text(3) * "Currency the member pays",
     "receive_currency" / Text(3) * "Currency the member receives",
     Filler(1),
-    "value_date" / Text(8) * "Value date YYYYMMDD",
+    "value_date" / Date * "Value date",
     "pay_amount" / I64 * "Amount the member pays (cents)",
     "receive_amount" / I64 * "Amount the member receives (cents)",
 ), "Member: PvP payment instruction for a CCS notional exchange, before 12:00 on the value date; every "
@@ -335,7 +335,7 @@ TradesAnswer = message("SA300", "otc_trades_answer", Kind.REPLY, Struct(
 
 ItemsQuery = message("SQ301", "otc_settlement_items_query", Kind.QUERY, Struct(
     "member" / Text(8) * "Member (blank: yourself; the operator: everyone)",
-    "settlement_date" / Text(8) * "Settlement date (blank: all)",
+    "settlement_date" / Date * "Settlement date (blank: all)",
     "settlement_type" / Code(OtcSettlementType) * "Settlement type (ANY: all)",
     Filler(3),
 ), "Settlement items (computed amounts per settlement type).", answer="SA301", section=SECTION)
@@ -346,7 +346,7 @@ ItemsAnswer = message("SA301", "otc_settlement_items_answer", Kind.REPLY, Struct
 
 InstructionsQuery = message("SQ302", "otc_payment_instructions_query", Kind.QUERY, Struct(
     "member" / Text(8) * "Member (blank: yourself; the operator: everyone)",
-    "settlement_date" / Text(8) * "Settlement date (blank: all)",
+    "settlement_date" / Date * "Settlement date (blank: all)",
     "status" / Code(PaymentStatus) * "Status (ANY: all)",
     Filler(3),
     "instruction_id" / U32 * "One instruction (0: all)",
@@ -358,7 +358,7 @@ InstructionsAnswer = message("SA302", "otc_payment_instructions_answer", Kind.RE
 
 PvpQuery = message("SQ303", "otc_pvp_query", Kind.QUERY, Struct(
     "member" / Text(8) * "Member (blank: yourself; the operator: everyone)",
-    "value_date" / Text(8) * "Value date (blank: all)",
+    "value_date" / Date * "Value date (blank: all)",
 ), "CCS notional exchanges (PvP).", answer="SA303", section=SECTION)
 
 PvpAnswer = message("SA303", "otc_pvp_answer", Kind.REPLY, Struct(
@@ -405,7 +405,7 @@ RatesQuery = message("SQ308", "otc_rates_query", Kind.QUERY, Struct(
 ), "PAI rates, FX rates and cash haircuts in force on the business date.", answer="SA308", section=SECTION)
 
 RatesAnswer = message("SA308", "otc_rates_answer", Kind.REPLY, Struct(
-    "business_date" / Text(8) * "Business date",
+    "business_date" / Date * "Business date",
     "items" / Items(U16, RateRow) * "One row per currency",
 ), "Answer to SQ308.", section=SECTION)
 
@@ -427,8 +427,8 @@ RateFixingSet = message("BS301", "otc_rate_fixing_set", Kind.BROADCAST, Struct(
     "trade_id" / Text(20) * "Trade",
     "leg" / Code(SwapLeg) * "NONE (NDF), PAY or RECEIVE",
     Filler(3),
-    "fixing_date" / Text(8) * "NDF fixing date, or the coupon date of the period",
-    "rate_e8" / I64 * "Fixing, 8 decimals",
+    "fixing_date" / Date * "NDF fixing date, or the coupon date of the period",
+    "rate_e8" / RATE * "Fixing",
 ), "The operator set a rate fixing of one of the member's trades.", stream="settlement", section=SECTION)
 
 MtmSet = message("BS302", "otc_mtm_set", Kind.BROADCAST, Struct(
@@ -436,7 +436,7 @@ MtmSet = message("BS302", "otc_mtm_set", Kind.BROADCAST, Struct(
     "currency" / Text(3) * "Valuation currency",
     Filler(1),
     "mtm" / I64 * "Mark-to-market, member's view (cents)",
-    "business_time" / Text(6) * "Business time HHMMSS",
+    "business_time" / Time * "Business time",
     Filler(2),
 ), "New mark-to-market of one of the member's trades.", stream="settlement", section=SECTION)
 
@@ -477,7 +477,7 @@ NonCashMoved = message("BS309", "otc_non_cash_moved", Kind.BROADCAST, Struct(
     "security" / Text(12) * "Security code",
     "nominal" / I64 * "Nominal moved: + deposited, - withdrawn (cents)",
     "holding" / I64 * "Nominal held afterwards (cents)",
-    "business_time" / Text(6) * "Business time HHMMSS",
+    "business_time" / Time * "Business time",
     Filler(2),
 ), "Non-cash collateral moved in or out of the CMU account.", stream="settlement", section=SECTION)
 
@@ -490,15 +490,15 @@ GuaranteeFundRequirementSet = message("BS310", "otc_guarantee_fund_requirement_s
 PaiRateSet = message("BS311", "otc_pai_rate_set", Kind.BROADCAST, Struct(
     "currency" / Text(3) * "Currency",
     Filler(1),
-    "effective_date" / Text(8) * "Business date from which it applies",
-    "rate_e8" / I64 * "PAI rate, 8 decimals",
+    "effective_date" / Date * "Business date from which it applies",
+    "rate_e8" / RATE * "PAI rate",
 ), "Public: OTC Clear's PAI rate of a currency.", stream="general", section=SECTION)
 
 FxRateSet = message("BS312", "otc_fx_rate_set", Kind.BROADCAST, Struct(
     "currency" / Text(3) * "Currency",
     Filler(1),
-    "effective_date" / Text(8) * "Business date from which it applies",
-    "rate_e8" / I64 * "Base-currency units per unit, 8 decimals",
+    "effective_date" / Date * "Business date from which it applies",
+    "rate_e8" / RATE * "Base-currency units per unit",
 ), "Public: FX rate used to value collateral.", stream="general", section=SECTION)
 
 
@@ -513,9 +513,9 @@ RegisterNdf = message("EC300", "otc_register_ndf", Kind.TRANSACTION, Struct(
     "settlement_currency" / Text(3) * "Settlement currency: base or quote; HKD, USD, EUR or CNH",
     Filler(2),
     "notional" / I64 * "Notional in base currency cents",
-    "contract_rate" / I64 * "Contract rate, quote per base, 8 decimals",
-    "fixing_date" / Text(8) * "Fixing date",
-    "settlement_date" / Text(8) * "Settlement date",
+    "contract_rate" / RATE * "Contract rate, quote per base",
+    "fixing_date" / Date * "Fixing date",
+    "settlement_date" / Date * "Settlement date",
 ), "Operator: register a cleared non-deliverable forward.", answer="UR1", operator=True, section="operator")
 
 RegisterIrs = message("EC301", "otc_register_irs", Kind.TRANSACTION, Struct(
@@ -527,9 +527,9 @@ RegisterIrs = message("EC301", "otc_register_irs", Kind.TRANSACTION, Struct(
     "day_count" / Code(DayCount) * "Day count of both legs (DEFAULT: the currency's)",
     Filler(3),
     "notional" / I64 * "Notional (cents)",
-    "fixed_rate" / I64 * "Fixed rate, 8 decimals",
-    "float_spread" / I64 * "Spread over the floating fixing, 8 decimals",
-    "effective_date" / Text(8) * "Effective date",
+    "fixed_rate" / RATE * "Fixed rate",
+    "float_spread" / RATE * "Spread over the floating fixing",
+    "effective_date" / Date * "Effective date",
     "coupon_dates" / Items(U16, CouponDate) * "Coupon dates, increasing",
 ), "Operator: register a cleared fixed-vs-floating interest rate swap.", answer="UR1", operator=True,
     section="operator")
@@ -553,11 +553,11 @@ RegisterCcs = message("EC302", "otc_register_ccs", Kind.TRANSACTION, Struct(
     Filler(2),
     "pay_notional" / I64 * "Pay-leg notional (cents)",
     "receive_notional" / I64 * "Receive-leg notional (cents)",
-    "pay_fixed_rate" / I64 * "Pay-leg fixed rate, 8 decimals (when pay_fixed)",
-    "pay_spread" / I64 * "Pay-leg spread, 8 decimals (when floating)",
-    "receive_fixed_rate" / I64 * "Receive-leg fixed rate, 8 decimals (when receive_fixed)",
-    "receive_spread" / I64 * "Receive-leg spread, 8 decimals (when floating)",
-    "effective_date" / Text(8) * "Effective date",
+    "pay_fixed_rate" / RATE * "Pay-leg fixed rate (when pay_fixed)",
+    "pay_spread" / RATE * "Pay-leg spread (when floating)",
+    "receive_fixed_rate" / RATE * "Receive-leg fixed rate (when receive_fixed)",
+    "receive_spread" / RATE * "Receive-leg spread (when floating)",
+    "effective_date" / Date * "Effective date",
     "coupon_dates" / Items(U16, CouponDate) * "Coupon dates, increasing",
 ), "Operator: register a cleared cross currency swap (exchanges settle by PvP).", answer="UR1",
     operator=True, section="operator")
@@ -566,8 +566,8 @@ SetRateFixing = message("EC303", "otc_set_rate_fixing", Kind.TRANSACTION, Struct
     "trade_id" / Text(20) * "Trade",
     "leg" / Code(SwapLeg) * "NONE (NDF or the only floating leg), PAY or RECEIVE",
     Filler(3),
-    "fixing_date" / Text(8) * "NDF fixing date, or the coupon date of the period",
-    "rate" / I64 * "FX fixing or floating rate, 8 decimals",
+    "fixing_date" / Date * "NDF fixing date, or the coupon date of the period",
+    "rate" / RATE * "FX fixing or floating rate",
 ), "Operator: a rate fixing; computes the type-1 obligation.", answer="UR1", operator=True, section="operator")
 
 SetMtm = message("EC304", "otc_set_mtm", Kind.TRANSACTION, Struct(
@@ -580,14 +580,14 @@ SetMtm = message("EC304", "otc_set_mtm", Kind.TRANSACTION, Struct(
 SetPaiRate = message("EC305", "otc_set_pai_rate", Kind.TRANSACTION, Struct(
     "currency" / Text(3) * "Currency",
     Filler(5),
-    "rate" / I64 * "PAI rate, 8 decimals (may be negative)",
+    "rate" / RATE * "PAI rate (may be negative)",
 ), "Operator: OTC Clear's PAI rate, effective from the business date.", answer="UR1", operator=True,
     section="operator")
 
 SetFxRate = message("EC306", "otc_set_fx_rate", Kind.TRANSACTION, Struct(
     "currency" / Text(3) * "Currency",
     Filler(5),
-    "rate" / I64 * "Base-currency units per unit, 8 decimals",
+    "rate" / RATE * "Base-currency units per unit",
 ), "Operator: FX rate for collateral valuation, effective from the business date.", answer="UR1",
     operator=True, section="operator")
 
@@ -606,7 +606,7 @@ SetMarginRequirement = message("EC308", "otc_set_margin_requirement", Kind.TRANS
 
 SetGuaranteeFundRequirement = message("EC309", "otc_set_guarantee_fund_requirement", Kind.TRANSACTION, Struct(
     "member" / Text(8) * "Clearing member",
-    "due_date" / Text(8) * "Due date (blank: next business day)",
+    "due_date" / Date * "Due date (blank: next business day)",
     "requirement" / I64 * "Required contribution (cents)",
 ), "Operator: guarantee fund contribution; increase called (due 11:00), decrease refunded (13:00). "
    "Answer UR1: reference = payment instruction id (0: no change).", answer="UR1", operator=True,

@@ -1,24 +1,24 @@
 """Session layer: login, logout, heartbeats, password change, rejects, subscriptions, recovery."""
 from __future__ import annotations
 
-from ..codec import I32, U8, U16, U32, U64, Bool, Code, Filler, Items, Struct, Text, record
+from ..codec import I32, U8, U16, U32, U64, Bool, Code, Date, DateInt, Filler, Items, Struct, Text, Time, record
 from ..enums import Role
 from ..kinds import Kind
-from ..registry import message
+from ..registry import encode_message, message
 
 S = "session"
 
 ResumePoint = record("resume_point", Struct(
     "stream" / U16 * "Broadcast stream id",
     Filler(2),
-    "business_date" / U32 * "Business date (YYYYMMDD) of the last broadcast seen",
+    "business_date" / DateInt * "Business date of the last broadcast seen",
     "last_sequence" / U32 * "Last sequence number seen on that stream and date (0: none)",
 ), "Where a client stopped on one stream.")
 
 StreamPosition = record("stream_position", Struct(
     "stream" / U16 * "Broadcast stream id",
     Filler(2),
-    "business_date" / U32 * "Current business date (YYYYMMDD)",
+    "business_date" / DateInt * "Current business date",
     "last_sequence" / U32 * "Last sequence number published on the stream (this user's instance)",
 ), "The server's position on one stream.")
 
@@ -38,7 +38,7 @@ LoginReply = message("UL2", "login_reply", Kind.REPLY, Struct(
     "participant" / Text(8) * "Clearing participant (or member) code of the user; blank for the operator",
     "role" / Code(Role) * "Role of the user",
     Filler(3),
-    "business_date" / Text(8) * "Current business date YYYYMMDD",
+    "business_date" / Date * "Current business date",
     "heartbeat_interval_ms" / U32 * "Send a heartbeat after this much send-silence",
     "idle_heartbeats" / U8 * "The peer is dropped after this many intervals of receive-silence",
     Filler(1),
@@ -47,7 +47,7 @@ LoginReply = message("UL2", "login_reply", Kind.REPLY, Struct(
     "max_replay" / U32 * "Most broadcasts one replay or recovery request returns",
     "max_frame_size" / U32 * "Largest frame accepted or sent, bytes",
     "max_pending" / U32 * "Most requests in flight per session",
-    "password_expiry_date" / Text(8) * "Date the password expires YYYYMMDD",
+    "password_expiry_date" / Date * "Date the password expires",
     "streams" / Items(U16, StreamPosition) * "Streams this user may subscribe to, with their positions",
 ), "Answer to a successful login. session_status may carry 2027/2028 password warnings.", section=S)
 
@@ -57,13 +57,14 @@ LogoutRequest = message("UO1", "logout_request", Kind.LOGOUT, Struct(
 
 LogoutNotice = message("UO2", "logout_notice", Kind.LOGOUT, Struct(
     "reason" / I32 * "Session status code saying why the session ends",
-    "text" / Text(80) * "Reason text",
+    "text" / Text(80, truncate=True) * "Reason text",
 ), "Sent by the server before it closes a session: logout answer, forced takeover, idle, throttle, "
    "slow reader, shutdown.", section=S)
 
 Heartbeat = message("UH1", "heartbeat", Kind.HEARTBEAT, Struct(
     Filler(4),
 ), "Liveness, both ways: sent after heartbeat_interval_ms without sending anything else.", section=S)
+HEARTBEAT_PAYLOAD = encode_message(Heartbeat())  # the same bytes every time: encoded once
 
 ChangePassword = message("UC1", "change_password", Kind.TRANSACTION, Struct(
     "old_password" / Text(32) * "Current password",
@@ -72,13 +73,13 @@ ChangePassword = message("UC1", "change_password", Kind.TRANSACTION, Struct(
 
 Ack = message("UR1", "ack", Kind.REPLY, Struct(
     "reference" / U64 * "Number created by the transaction when it creates one (else 0)",
-    "text" / Text(40) * "Short confirmation text",
+    "text" / Text(40, truncate=True) * "Short confirmation text",
 ), "Generic answer to a transaction that returns no data of its own.", section=S)
 
 Reject = message("UR2", "reject", Kind.REJECT, Struct(
-    "request_code" / Text(8) * "Message type of the rejected request",
-    "field" / Text(32) * "Name of the offending field, when one is at fault",
-    "text" / Text(80) * "Human-readable reason (code text and detail)",
+    "request_code" / Text(8, truncate=True) * "Message type of the rejected request",
+    "field" / Text(32, truncate=True) * "Name of the offending field, when one is at fault",
+    "text" / Text(80, truncate=True) * "Human-readable reason (code text and detail)",
 ), "Payload of every REJECT frame; the header holds session_status, business_status and field_offset.", section=S)
 
 SubscriptionItem = record("subscription_item", Struct(
@@ -120,11 +121,11 @@ BusinessDateQuery = message("UQ12", "business_date_query", Kind.QUERY, Struct(
 
 BusinessDateAnswer = message("UA12", "business_date_answer", Kind.REPLY, Struct(
     "system_version" / Text(16) * "Emulator version",
-    "business_date" / Text(8) * "Current business date YYYYMMDD",
-    "business_time" / Text(6) * "Business time HHMMSS (Hong Kong)",
+    "business_date" / Date * "Current business date",
+    "business_time" / Time * "Business time (Hong Kong)",
     Filler(2),
-    "previous_business_date" / Text(8) * "Previous business date",
-    "next_business_date" / Text(8) * "Next business date",
+    "previous_business_date" / Date * "Previous business date",
+    "next_business_date" / Date * "Next business date",
     "timezone" / Text(40) * "Time zone of business time",
     "utc_offset" / I32 * "Offset of business time from UTC, seconds",
 ), "Answer to UQ12.", section=S)
@@ -132,7 +133,7 @@ BusinessDateAnswer = message("UA12", "business_date_answer", Kind.REPLY, Struct(
 RecoveryQuery = message("UQ20", "recovery_query", Kind.QUERY, Struct(
     "stream" / U16 * "Broadcast stream id",
     Filler(2),
-    "business_date" / U32 * "Business date YYYYMMDD (0: current)",
+    "business_date" / DateInt * "Business date (0: current)",
     "first_sequence" / U32 * "First sequence number wanted",
     "last_sequence" / U32 * "Last sequence number wanted (0: up to the latest)",
 ), "Re-send the broadcasts of one stream in a sequence range: they come as BROADCAST frames with the "
@@ -142,7 +143,7 @@ RecoveryQuery = message("UQ20", "recovery_query", Kind.QUERY, Struct(
 RecoveryAnswer = message("UA20", "recovery_answer", Kind.REPLY, Struct(
     "stream" / U16 * "Stream id",
     Filler(2),
-    "business_date" / U32 * "Business date YYYYMMDD",
+    "business_date" / DateInt * "Business date",
     "first_sequence" / U32 * "First sequence number sent",
     "last_sequence" / U32 * "Last sequence number sent",
     "count" / U32 * "Number of broadcasts sent (a filtered subscriber's gaps are not counted)",
@@ -165,6 +166,6 @@ StatusTextQuery = message("UQ30", "status_text_query", Kind.QUERY, Struct(
 
 StatusTextAnswer = message("UA30", "status_text_answer", Kind.REPLY, Struct(
     "code" / I32 * "The code asked",
-    "name" / Text(32) * "Symbolic name",
-    "text" / Text(80) * "Text",
+    "name" / Text(32, truncate=True) * "Symbolic name",
+    "text" / Text(80, truncate=True) * "Text",
 ), "Answer to UQ30.", section=S)

@@ -3,7 +3,7 @@ participant list, current, and matched by a back-office user per participant."""
 from __future__ import annotations
 
 from benchmarks import refdata, users
-from gateway.clearing.modules import load_dcass_reference
+from gateway.refdata import load_dcass_reference
 from gateway.config import Settings
 
 

@@ -10,6 +10,7 @@ import pytest
 from gateway.clearing.core import (ClearingCore, Context, EndOfDay, Event, Module, Outcome, SendClearingMessage,
                                    SetBusinessTime)
 from gateway.clearing.errors import INVALID_VALUE, OPERATOR_ONLY, TIME_BACKWARDS, ClearingError
+from gateway.refdata import calendar
 
 T0 = datetime(2026, 11, 23, 9, 0)
 
@@ -59,7 +60,7 @@ def ctx(now, operator=False):
 
 
 def test_rejected_command_keeps_the_events_of_time_passing():
-    core = ClearingCore(T0, module_factories=[Timed])
+    core = ClearingCore(T0, calendar=calendar(), module_factories=[Timed])
     with pytest.raises(ClearingError) as e:
         core.execute(Poke(False), ctx(T0.replace(hour=18, minute=15)))
     assert [type(x) for x in e.value.events] == [Due]  # handed to the gateway to broadcast
@@ -69,7 +70,7 @@ def test_rejected_command_keeps_the_events_of_time_passing():
 
 
 def test_time_never_moves_backwards_and_operator_only():
-    core = ClearingCore(T0, module_factories=[Timed])
+    core = ClearingCore(T0, calendar=calendar(), module_factories=[Timed])
     with pytest.raises(ClearingError) as e:
         core.execute(SetBusinessTime(T0 - timedelta(minutes=1)), ctx(T0, operator=True))
     assert e.value.error is TIME_BACKWARDS and core.now == T0
@@ -82,7 +83,7 @@ def test_time_never_moves_backwards_and_operator_only():
 
 def test_end_of_day_rolls_to_next_business_day_and_same_commands_same_hash():
     def run():
-        core = ClearingCore(datetime(2026, 12, 24, 17, 0), module_factories=[Timed])
+        core = ClearingCore(datetime(2026, 12, 24, 17, 0), calendar=calendar(), module_factories=[Timed])
         core.execute(Poke(True), ctx(datetime(2026, 12, 24, 17, 1)))
         out = core.execute(EndOfDay(), ctx(datetime(2026, 12, 24, 19, 0), operator=True))
         return core, out

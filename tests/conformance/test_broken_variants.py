@@ -3,17 +3,13 @@ fault, and the cases that must catch it. Each test runs a selection that contain
 cases and cases that must still pass, and asserts the exact set of failures."""
 from __future__ import annotations
 
-import pytest
-
 from gateway import server as srv
-from protocol.registry import BY_CODE
 from gateway.server import Gateway
 from gateway.streams import Entry, StreamStore
 from protocol.session import ServerSession, Violation
 from protocol.status import SessionStatus as St
 from tests.conformance.harness import explain, outcome, run_cases, serving
 
-HAVE_DCASS = "CD35" in BY_CODE
 
 
 async def failures(gateway_cls=None, include=None, **settings) -> tuple[set[str], object]:
@@ -150,10 +146,6 @@ async def test_a_throttle_that_is_announced_but_not_enforced_is_caught(monkeypat
 
 
 # ------------------------------------------------------------------ certification: DCASS faults
-needs_dcass = pytest.mark.skipif(not HAVE_DCASS, reason="protocol/messages/dcass.py not there yet")
-
-
-@needs_dcass
 async def test_dedicated_streams_shared_between_participants_is_caught(monkeypatch):
     """Every participant's trades on one shared instance: others' trades leak and numbers run on."""
     monkeypatch.setattr(StreamStore, "instance", staticmethod(lambda stream, owner: (stream, "")))
@@ -182,7 +174,6 @@ class GiveUpNotToldToGiver(Gateway):
                                                     and e.state.name != "PENDING")])
 
 
-@needs_dcass
 async def test_a_give_up_answer_not_told_to_the_giver_is_caught():
     fail, run = await failures(GiveUpNotToldToGiver, ["certification.5.*"])
     assert fail == {"certification.5.give-up-confirmed", "certification.5.give-up-rejected"}, explain(run)
@@ -197,7 +188,6 @@ class CollateralCurrencyAsGenericCode(Gateway):
         super()._reject(conn, rid, code, status, text, business=business, field_offset=field_offset, field=field)
 
 
-@pytest.mark.skipif("FC202" not in BY_CODE, reason="protocol/messages/collateral.py not there yet")
 async def test_a_generic_code_instead_of_the_collateral_code_is_caught():
     fail, run = await failures(CollateralCurrencyAsGenericCode, ["collateral.*"])
     assert fail == {"collateral.5.rejects"}, explain(run)

@@ -8,7 +8,6 @@ import pytest
 from clients import RequestRejected
 from gateway.clearing.core import Context
 from gateway.clearing.dcass import InjectDeal
-from gateway.clearing.dcass import events as dcass_events
 from gateway.handlers import BROADCASTS, load_all
 from protocol.messages import collateral as m
 from protocol.messages import system as sy
@@ -16,9 +15,6 @@ from protocol.streams import Stream
 
 
 load_all()
-# A lodged covered call makes DCASS emit position and margin events in the same request: the gateway
-# can broadcast them only once DCASS maps them (gateway/handlers/dcass.py).
-DCASS_WIRED = dcass_events.MarginChanged in BROADCASTS and dcass_events.PositionChanged in BROADCASTS
 
 
 def inject(gateway, name: str, price: int, qty: int, buyer: str, seller: str, buyer_account: str,
@@ -92,7 +88,6 @@ async def test_covered_call_cutoff_and_stock_check(gateway, connect, operator):
     assert e.value.business_status == -800016
 
 
-@pytest.mark.skipif(not DCASS_WIRED, reason="needs DCASS position/margin broadcasts (gateway/handlers/dcass.py)")
 async def test_covered_call_before_18_45(gateway, connect, operator):
     d = await connect("CPD04")
     await d.subscribe(Stream.COLLATERAL)

@@ -12,7 +12,7 @@ import pytest
 from benchmarks.refdata import render
 from clients import RequestRejected
 from gateway.auth import hash_password
-from gateway.clearing.modules import ReferenceDataError, module_factories
+from gateway.refdata import ReferenceDataError, module_factories
 from gateway.server import Gateway
 from protocol.messages import collateral as cm
 from protocol.messages import dcass as m

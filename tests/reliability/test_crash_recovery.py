@@ -29,7 +29,7 @@ from clients import Client
 from clients.errors import ConnectionLost, RequestTimeout, SessionEnded
 from gateway.clearing.core import ClearingCore, Context, SendClearingMessage, SetBusinessTime
 from gateway.clearing.dcass import commands as dc
-from gateway.clearing.modules import module_factories
+from gateway.refdata import module_factories
 from gateway.handlers.dcass import key_in
 from protocol.messages import dcass as d
 from protocol.messages import session as ms

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gateway.clearing.core import ClearingCore, Context, SendClearingMessage
-from gateway.clearing.modules import module_factories
+from gateway.refdata import module_factories
 from gateway.journal.codec import (CodecError, Registry, context_from_plain, context_to_plain, dumps, from_plain,
                                    readable, registry, to_plain)
 

@@ -418,7 +418,7 @@ def test_rejected_command_replays_the_time_that_passed(tmp_path):
     path = tmp_path / "j"
 
     def mk():
-        from gateway.clearing.modules import module_factories
+        from gateway.refdata import module_factories
         return Gateway(settings(journal_path=str(path), snapshot_every=0), module_factories=module_factories() + [Ticker])
     gw = mk()
     gw.clock.set(datetime(2026, 11, 23, 11, 30))

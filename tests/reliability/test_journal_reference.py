@@ -91,7 +91,7 @@ def test_restart_from_a_snapshot_with_the_same_file(tmp_path):
 
 
 def make_digest(ref: Path) -> str:
-    from gateway.clearing.modules import load_dcass_reference
+    from gateway.refdata import load_dcass_reference
     return load_dcass_reference(ref)[1]
 
 

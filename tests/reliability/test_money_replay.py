@@ -11,7 +11,7 @@ from gateway.clearing import otc
 from gateway.clearing.core import ClearingCore, Context, EndOfDay, SetBusinessTime
 from gateway.clearing.dcass import InjectDeal, OpenClose, RequestExercise
 from gateway.clearing.errors import ClearingError
-from gateway.clearing.modules import module_factories
+from gateway.refdata import module_factories
 from gateway.journal.codec import context_from_plain, context_to_plain, dumps, from_plain, loads, registry, to_plain
 
 START = datetime(2026, 11, 23, 9)

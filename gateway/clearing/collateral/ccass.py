@@ -54,11 +54,10 @@ class CcassDeliveries:
         """End of day: DCASS's delivery obligations of the business date (its exercises and
         assignments ran in its own end of day, before this one) become CCASS deliveries."""
         d = self._dcass()
-        rows = getattr(d, "deliveries_of_day", None) if d is not None else None
-        if rows is None:
+        if d is None:
             return []
         out: list = []
-        for o in rows(self.core.business_date):
+        for o in d.deliveries_of_day(self.core.business_date):
             if o.obligation_no in self.ccass:
                 continue
             try:

@@ -4,7 +4,7 @@ Every rejection is raised before any state changes (the handler validates first,
 """
 from __future__ import annotations
 
-from ..errors import code
+from ..errors import ErrorCode, code
 
 M = "ccms"
 
@@ -97,4 +97,4 @@ TRANSFER_KIND_MISMATCH = code(-800409, "CCMS_TRANSFER_KIND_MISMATCH",
 
 INVALID_STOCK = code(-800410, "CCMS_INVALID_STOCK", "Not a stock code (1-5 digits)", M)
 
-__all__ = [n for n, v in list(globals().items()) if type(v).__name__ == "ErrorCode"]
+__all__ = [n for n, v in list(globals().items()) if isinstance(v, ErrorCode)]

@@ -10,9 +10,9 @@ State (all in :meth:`CollateralModule.snapshot`):
 - the last coverage result per collateral account and the open margin calls;
 - covered call records; daily interest / accommodation accruals.
 
-The only other module used is ``dcass`` through a narrow interface (``account``,
-``margin_requirements``, ``short_call_positions``, ``set_covered``) and its ``MarginChanged``
-events, recognised by class name (no import of the DCASS package).
+The only other module used is ``dcass`` through the narrow interface it declares for CCMS
+(``dcass.published.DcassForCollateral``) and the one event DCASS publishes for it,
+``MarginChanged`` (imported from ``dcass.published``, matched by type).
 """
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from ..core import Context, Module, Outcome
+from ..dcass.published import DcassForCollateral, MarginChanged
 from ..errors import ClearingError
 from . import codes as C
 from .coverage import EMPTY, Need, Result, allocate, floors
@@ -47,25 +48,9 @@ from .params import Params, normalise_stock
 from .valuation import CTX, Valuer
 
 ACCOUNT_ID = re.compile(r"^[A-Z0-9]{1,10}$")
-MARGIN_CHANGED_FIELDS = ("owner", "clearing_house", "account_id", "account_type", "currency", "requirement")
-_margin_changed = attrgetter(*MARGIN_CHANGED_FIELDS)   # AttributeError when one is missing
 SEOCH = "SEOCH"
 
 AccKey = tuple[str, str, str]   # (participant, clearing house, collateral account)
-
-
-_TYPE_NAMES: dict[tuple[type, Any], str] = {}   # memo of _type_name (account types are a few enum members)
-
-
-def _type_name(t: Any) -> str:
-    k = (type(t), t)
-    try:
-        return _TYPE_NAMES[k]
-    except KeyError:
-        name = _TYPE_NAMES[k] = getattr(t, "name", str(t))
-        return name
-    except TypeError:   # unhashable: not remembered
-        return getattr(t, "name", str(t))
 
 
 def _new_account(kind: str) -> dict:
@@ -77,7 +62,9 @@ class CollateralModule(MoneyMoves, ReserveFund, CrossMarket, CcassDeliveries, Mo
 
     def __init__(self, core, params: Params | None = None):
         super().__init__(core)
-        self.p = params or Params.load()
+        if params is None:
+            raise TypeError("CollateralModule needs its parameters (gateway.refdata.collateral_params())")
+        self.p = params
         self.accounts: dict[AccKey, dict] = {}
         self.mapping: dict[AccKey, str] = {}             # (p, ch, dcass account) -> collateral account
         self.dcass_types: dict[AccKey, str] = {}         # (p, ch, dcass account) -> DCASS account type
@@ -260,7 +247,8 @@ class CollateralModule(MoneyMoves, ReserveFund, CrossMarket, CcassDeliveries, Mo
         a = self.accounts.get((p, ch, acc))
         return a if a is not None else _new_account(self._kind(p, ch, acc))
 
-    def _dcass(self):
+    def _dcass(self) -> DcassForCollateral | None:
+        """The DCASS module, through the interface it declares for CCMS (None in a core without it)."""
         try:
             return self.core.module("dcass")
         except KeyError:
@@ -346,7 +334,7 @@ class CollateralModule(MoneyMoves, ReserveFund, CrossMarket, CcassDeliveries, Mo
             return None
         rows = getattr(d, "margin_rows", None)
         if rows is None:
-            rows = [(r.clearing_house, r.account_id, _type_name(r.account_type), r.currency, r.requirement)
+            rows = [(r.clearing_house, r.account_id, r.account_type.name, r.currency, r.requirement)
                     for r in d.margin_requirements(p)]
         else:
             rows = rows(p)
@@ -604,7 +592,7 @@ class CollateralModule(MoneyMoves, ReserveFund, CrossMarket, CcassDeliveries, Mo
         p = self._who(cmd.participant, ctx)
         _, info = self._dcass_account(p, cmd.dcass_account)
         ch = self._ch(info.clearing_house, field="dcass_account")
-        atype = _type_name(info.account_type)
+        atype = info.account_type.name
         is_client = atype in self.p.client_types
         if cmd.account:
             kind = self._kind(p, ch, cmd.account)
@@ -804,7 +792,7 @@ class CollateralModule(MoneyMoves, ReserveFund, CrossMarket, CcassDeliveries, Mo
         if total > pos.short:
             raise ClearingError(C.COVER_EXCEEDS_SHORT, f"short {pos.short}, covered {current}", field="contracts")
         code = normalise_stock(str(pos.underlying)) or str(pos.underlying)
-        acc = rec["account"] if rec else self._mapped(p, ch, cmd.dcass_account, _type_name(info.account_type))
+        acc = rec["account"] if rec else self._mapped(p, ch, cmd.dcass_account, info.account_type.name)
         size = rec["contract_size"] if rec else int(pos.contract_size)
         need = cmd.contracts * size
         held = self._view(p, ch, acc)["specific"].get(code, 0)
@@ -926,16 +914,13 @@ class CollateralModule(MoneyMoves, ReserveFund, CrossMarket, CcassDeliveries, Mo
     def on_events(self, events: list, ctx: Context) -> list:
         touched: set[tuple[str, str]] = set()
         for e in events:
-            if type(e).__name__ != "MarginChanged":
+            if type(e) is not MarginChanged:
                 continue
-            try:
-                owner, ch, dacc, atype, ccy, requirement = _margin_changed(e)
-            except AttributeError:
-                continue
+            owner, ch, dacc = e.owner, e.clearing_house, e.account_id
             if not owner or ch not in self.p.clearing_houses:
                 continue
-            self._set_requirement((owner, ch, dacc, ccy), int(requirement))
-            atype = _type_name(atype)
+            self._set_requirement((owner, ch, dacc, e.currency), int(e.requirement))
+            atype = e.account_type.name
             if self.dcass_types.get((owner, ch, dacc)) != atype:
                 self._set_type((owner, ch, dacc), atype)
             touched.add((owner, ch))

@@ -132,12 +132,11 @@ class MoneyMoves:
     def _settlement_obligations(self, ctx: Context) -> list:
         """End of day: DCASS's money of the business date, netted per collateral account and currency."""
         d = self._dcass()
-        rows = getattr(d, "money_of_day", None) if d is not None else None
-        if rows is None:
+        if d is None:
             return []
         bd = self.core.business_date
         nets: dict[tuple[str, str, str, str], list] = {}
-        for m in rows(bd):
+        for m in d.money_of_day(bd):
             try:
                 atype = d.account(m.participant, m.account_id).account_type
             except ClearingError:

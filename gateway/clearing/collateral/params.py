@@ -1,4 +1,5 @@
-"""CCMS parameters and reference data, read from the package data (``data/collateral/*.toml``).
+"""CCMS parameters and reference data, from the parsed package data (``data/collateral/*.toml``,
+read by ``gateway.refdata.collateral_params``).
 
 Dated tables hold rows with an ``effective`` date; :func:`dated` picks the row in force on a
 business date (latest ``effective`` <= date). Nothing here holds a number of its own: every rate,
@@ -6,15 +7,11 @@ limit and time comes from the TOML files.
 """
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from datetime import date, time
 from decimal import Decimal
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
-DATA_DIR = "data/collateral"
 
 
 def dated(rows: list[dict], on: date) -> dict:
@@ -125,20 +122,6 @@ class Params:
         self._rule_cache: dict[int, tuple[dict, CoverageRule]] = {}
         self._rule_on: dict[tuple[str, date], CoverageRule] = {}   # (clearing house, date) -> rule
 
-    @classmethod
-    def load(cls, directory: str | Path | None = None) -> "Params":
-        if directory is None:
-            base = resources.files("gateway.clearing").joinpath(DATA_DIR)
-            p = tomllib.loads(base.joinpath("parameters.toml").read_text(encoding="utf-8"))
-            i = tomllib.loads(base.joinpath("instruments.toml").read_text(encoding="utf-8"))
-            m = tomllib.loads(base.joinpath("mandates.toml").read_text(encoding="utf-8"))
-        else:
-            d = Path(directory)
-            p = tomllib.loads((d / "parameters.toml").read_text(encoding="utf-8"))
-            i = tomllib.loads((d / "instruments.toml").read_text(encoding="utf-8"))
-            m = tomllib.loads((d / "mandates.toml").read_text(encoding="utf-8")) if (d / "mandates.toml").exists() else {}
-        return cls(p, i, m)
-
     # ------------------------------------------------------------ dated look-ups
     def fx_default(self, on: date) -> dict[str, Decimal]:
         row = dated(self._fx_default, on)
@@ -152,10 +135,6 @@ class Params:
         """Haircut by remaining time to maturity; None when matured (not acceptable)."""
         row = dated(self._debt_haircut, on)
         return debt_bucket_rate(row[instrument.type], row["bucket_years"], instrument.maturity, on)
-
-    def debt_bucket(self, instrument: DebtInstrument, on: date) -> int | None:
-        row = dated(self._debt_haircut, on)
-        return debt_bucket_index(row["bucket_years"], instrument.maturity, on)
 
     def stock_floor(self, on: date) -> Decimal:
         return Decimal(dated(self._stock_haircut, on)["floor"])

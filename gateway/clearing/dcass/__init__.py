@@ -3,7 +3,9 @@ stock options). Pure and deterministic; see docs/guides/dcass.md.
 
 ``DcassModule`` plugs into :class:`gateway.clearing.core.ClearingCore`::
 
-    core = ClearingCore(start, module_factories=[DcassModule])
+    core = ClearingCore(start, calendar, [DcassFactory(reference)])   # gateway.clearing.modules
+
+The gateway loads the calendar and the reference data (``gateway.refdata``) and hands them in.
 """
 from . import errors
 from .commands import (Allocation, AnnulExercise, CloseOut, ConfirmGiveUp, DenyExercise, GiveUpTrade, InjectDeal,

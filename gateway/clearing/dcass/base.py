@@ -6,22 +6,15 @@ import random
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal
-from functools import lru_cache
 from typing import Any
 
 from ..core import Context, Module
 from ..errors import ACTING_FOR_OTHER, INVALID_VALUE, UNKNOWN_PARTICIPANT, ClearingError, ErrorCode
 from . import errors as E
 from . import margin as M
-from . import refdata
 from .events import MarginChanged, PositionChanged, TradeChanged, TradeEvent
 from .model import (Account, AccountType, Deal, DealKind, OpenClose, Position, Side, Trade, TradeState)
 from .refdata import ReferenceData, Series
-
-
-@lru_cache(maxsize=1)
-def default_reference() -> ReferenceData:
-    return refdata.load()
 
 
 @dataclass(slots=True)
@@ -56,7 +49,6 @@ class Batch:
 
 
 _ABSENT = object()
-_BUY = Side.BUY
 _ACTIVE, _REVERSAL = TradeState.ACTIVE, TradeState.REVERSAL
 
 
@@ -89,7 +81,9 @@ class DcassBase(Module):
 
     def __init__(self, core, reference: ReferenceData | None = None):
         super().__init__(core)
-        self.ref = reference or default_reference()
+        if reference is None:
+            raise TypeError("DcassModule needs its reference data (gateway.refdata.dcass_reference())")
+        self.ref = reference
         self.accounts: dict[tuple[str, str], Account] = {}
         for p in self.ref.participants.values():
             for a in p.accounts:
@@ -338,15 +332,6 @@ class DcassBase(Module):
             g = self._gross[pa] = self.accounts[pa].gross    # an account's type never changes
         return g
 
-    def _apply(self, batch: Batch, leg: Leg, key: bytes) -> None:
-        who, aid = leg.participant, leg.account_id
-        p = self.positions.get((who, aid, key))
-        if p is None:
-            p = self._position(who, aid, key)
-        p.long, p.short = self._moved(p.long, p.short, leg.side, leg.quantity, leg.open_close,
-                                      self._is_gross((who, aid)), False)
-        self._touch(batch, p)
-
     def _touch(self, batch: Batch, p: Position) -> None:
         if p.covered > p.short:
             p.covered = p.short
@@ -395,9 +380,9 @@ class DcassBase(Module):
             else:
                 day.append(trade_no)
             nos.append(trade_no)
-            if side is _BUY:
+            if side is Side.BUY:
                 bought += qty
-            # the position (as _apply and _touch)
+            # the position (as _touch)
             pk = (who, aid, key)
             p = positions.get(pk)
             if p is None:
@@ -433,28 +418,15 @@ class DcassBase(Module):
         t.state = TradeState.ADJUSTED if t.moved >= t.quantity else TradeState.PARTLY_ADJUSTED
         batch.events.append(self._trade_changed(t))
 
-    def _trade_event(self, t: Trade) -> TradeEvent:
-        f = self._facts[t.series_key]
-        return TradeEvent(t.participant, t.sequence, t.business_date, t.trade_no, t.deal_no, t.created, t.account_id,
-                          t.series_key, f.name, t.side, t.quantity, t.price, t.open_close, t.kind, t.state,
-                          t.orig_trade_no, f.clearing_house, f.cls_id, f.underlying)
-
     @staticmethod
     def _trade_changed(t: Trade) -> TradeChanged:
         return TradeChanged(owner=t.participant, trade_no=t.trade_no, state=t.state, available=t.available,
                             moved=t.moved, reserved=t.reserved)
 
     # ------------------------------------------------------------ finishing a command
-    def _position_event(self, p: Position) -> PositionChanged:
-        acct = self.accounts[(p.participant, p.account_id)]
-        f = self._facts[p.series_key]
-        return PositionChanged(p.participant, acct.clearing_house, p.account_id, acct.account_type, p.series_key,
-                               f.name, p.long, p.short, p.exercise_pending, p.exercised, p.assigned, p.covered,
-                               p.deny_exercise, f.cls_id, f.underlying)
-
     def _finish(self, batch: Batch) -> list:
         """PositionChanged for every position touched, margin books brought up to date with them
-        (as _position_event and _margin_position), then the requirements recomputed."""
+        (as _margin_position), then the requirements recomputed."""
         events = batch.events
         positions, accounts, facts, margin_position = self.positions, self.accounts, self._facts, self._margin_position
         for k in batch.positions:

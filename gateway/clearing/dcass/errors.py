@@ -7,7 +7,7 @@ are not DCASS-specific use the common codes of :mod:`gateway.clearing.errors`
 """
 from __future__ import annotations
 
-from ..errors import code
+from ..errors import ErrorCode, code
 
 _M = "dcass"
 
@@ -55,4 +55,4 @@ TRADE_NOT_FOUND = code(-700070, "TRADE_NOT_FOUND", "Trade not found", _M)
 QUANTITY_EXCEEDS_HELD = code(-700072, "QUANTITY_EXCEEDS_HELD", "More quantity than held or available", _M)
 NO_POSITION = code(-700074, "NO_POSITION", "No position found", _M)
 
-ALL = [v for v in list(globals().values()) if type(v).__name__ == "ErrorCode"]
+ALL = [v for v in list(globals().values()) if isinstance(v, ErrorCode)]

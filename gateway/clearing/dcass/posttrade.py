@@ -24,8 +24,6 @@ from .model import (OPENABLE_ACCOUNT_TYPES, Account, AccountType, DealKind, Give
 from .queries import AccountInfo, Booked
 from .refdata import Series
 
-_BUY, _SELL = Side.BUY, Side.SELL
-_EXCHANGE = DealKind.EXCHANGE
 
 
 class PostTradeMixin(DcassBase):
@@ -47,7 +45,7 @@ class PostTradeMixin(DcassBase):
         ch = self._facts[s.key].clearing_house
         buy = self._deal_side(cmd.buyer, cmd.buyer_account, cmd.buyer_open_close, s, ch, at, "buyer")
         sell = self._deal_side(cmd.seller, cmd.seller_account, cmd.seller_open_close, s, ch, at, "seller")
-        return s, [Leg(cmd.buyer, buy[0], _BUY, qty, buy[1]), Leg(cmd.seller, sell[0], _SELL, qty, sell[1])]
+        return s, [Leg(cmd.buyer, buy[0], Side.BUY, qty, buy[1]), Leg(cmd.seller, sell[0], Side.SELL, qty, sell[1])]
 
     def _deal_side(self, who: str, account_id: str, oc, s: Series, ch: str, at: str,
                    role: str) -> tuple[str, OpenClose]:
@@ -71,7 +69,7 @@ class PostTradeMixin(DcassBase):
         ctx.require_operator()
         s, legs = self._deal_legs(cmd)
         batch = Batch()
-        deal = self._book(batch, _EXCHANGE, s, cmd.price, legs, cmd.trade_time or ctx.now)
+        deal = self._book(batch, DealKind.EXCHANGE, s, cmd.price, legs, cmd.trade_time or ctx.now)
         self.last_price[s.key] = cmd.price
         return Outcome(Booked((deal.deal_no,), tuple(deal.trade_nos)), self._finish(batch))
 
@@ -96,7 +94,7 @@ class PostTradeMixin(DcassBase):
         trade_nos: list[int] = []
         last_price = self.last_price
         for d, (s, legs) in zip(deals, planned):
-            deal = self._book(batch, _EXCHANGE, s, d.price, legs, d.trade_time or ctx.now)
+            deal = self._book(batch, DealKind.EXCHANGE, s, d.price, legs, d.trade_time or ctx.now)
             last_price[s.key] = d.price
             deal_nos.append(deal.deal_no)
             trade_nos += deal.trade_nos

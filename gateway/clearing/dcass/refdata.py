@@ -16,12 +16,9 @@ Series key (12 bytes, big-endian, OMnet ``series_t`` layout)::
 from __future__ import annotations
 
 import struct
-import tomllib
 from dataclasses import dataclass, field
 from datetime import date, time
 from decimal import Decimal
-from importlib import resources
-from typing import Any
 
 from .model import AccountType, CallPut, InstrumentKind
 
@@ -196,11 +193,6 @@ class ReferenceData:
         return self.by_name[name]
 
 
-def _read(name: str) -> dict:
-    text = resources.files("gateway.clearing").joinpath(f"data/dcass/{name}").read_text(encoding="utf-8")
-    return tomllib.loads(text)
-
-
 def _fmt_strike(strike: int, decimals: int) -> str:
     if decimals == 0:
         return str(strike)
@@ -208,12 +200,10 @@ def _fmt_strike(strike: int, decimals: int) -> str:
     return ("-" if strike < 0 else "") + s[:-decimals] + "." + s[-decimals:]
 
 
-def load(reference: dict | None = None, parameters: dict | None = None,
-         risk: dict | None = None) -> ReferenceData:
-    """Load the shipped data (or the given parsed TOML documents, for tests)."""
-    ref = reference if reference is not None else _read("reference.toml")
-    par = parameters if parameters is not None else _read("parameters.toml")
-    rsk = risk if risk is not None else _read("risk.toml")
+def load(reference: dict, parameters: dict, risk: dict) -> ReferenceData:
+    """The reference data of the parsed documents (``reference.toml``, ``parameters.toml`` and
+    ``risk.toml``; the gateway reads them: ``gateway.refdata``)."""
+    ref, par, rsk = reference, parameters, risk
     country = int(ref["country"])
     houses = {k: ClearingHouse(k, v["name"], int(v["market"])) for k, v in ref["clearing_houses"].items()}
     unds = {}
@@ -286,8 +276,3 @@ def load(reference: dict | None = None, parameters: dict | None = None,
     return ReferenceData(country, houses, unds, classes, series, parts, risk_params, params, by_name)
 
 
-def as_plain(obj: Any) -> Any:
-    """Helper for snapshots: bytes become hex text."""
-    if isinstance(obj, bytes):
-        return obj.hex()
-    return obj

@@ -1,6 +1,7 @@
 """OTC Clear settlement: the pure core module and its messages.
 
-Use ``ClearingCore(start, module_factories=[OtcClearModule])``. The guide is
+Use ``ClearingCore(start, calendar, [OtcFactory(params)])`` (``gateway.clearing.modules``; the
+gateway loads the calendar and the parameters: ``gateway.refdata``). The guide is
 docs/guides/otc-clear.md; the business codes are in :mod:`.errors` (band -900xxx).
 """
 from . import errors

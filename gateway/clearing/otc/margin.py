@@ -22,7 +22,7 @@ class MarginMixin:
     """Part of :class:`OtcClearModule`: VM calls, margin, collateral, GF, fees, type 10."""
 
     # ================================================================ margin and VM
-    def _groups(self, filter_member: str | None = None) -> dict[tuple[str, str, str], int]:
+    def _groups(self) -> dict[tuple[str, str, str], int]:
         """Current MTM per (member, account, valuation currency)."""
         out: dict[tuple[str, str, str], int] = {}
         for tid in sorted(self.trades):

@@ -32,7 +32,7 @@ from .events import PaymentInstructionIssued, SettlementItemCreated
 from .margin import MarginMixin
 from .model import (CollateralAccount, Direction, Fixing, PaymentInstruction, Pvp, SettlementItem,
                     SettlementType as T, Trade)
-from .params import HOUSE, Account, Params, at, load
+from .params import HOUSE, Account, Params, at
 from .payments import PaymentsMixin
 from .queries import (CollateralQuery, GuaranteeFundQuery, OtcMembersQuery, OtcRatesQuery, OtcTradesQuery,
                       PaymentInstructionsQuery, PvpQuery, SettlementAccountsQuery, SettlementItemsQuery)
@@ -51,7 +51,9 @@ class OtcClearModule(TradesMixin, MarginMixin, PaymentsMixin, DayMixin, QueriesM
 
     def __init__(self, core, participating_margin: bool | None = None, params: Params | None = None):
         super().__init__(core)
-        self.p = params or load()
+        if params is None:
+            raise TypeError("OtcClearModule needs its parameters (gateway.refdata.otc_params())")
+        self.p = params
         self.participating_margin = (self.p.participating_margin if participating_margin is None
                                      else bool(participating_margin))
         self.trades: dict[str, Trade] = {}

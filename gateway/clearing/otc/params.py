@@ -1,4 +1,5 @@
-"""Reference data and parameters of OTC Clear settlement, read from the package's TOML files.
+"""Reference data and parameters of OTC Clear settlement, from the package's TOML files (read by
+``gateway.refdata.otc_params``).
 
 ``gateway/clearing/data/otc/``: ``members.toml`` (demo clearing members and their accounts),
 ``settlement_accounts.toml`` (seed Tables 1 and 2: banks and sub-accounts), ``parameters.toml``
@@ -7,12 +8,9 @@ latest ``effective_from`` on or before the date asked for.
 """
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
-from functools import lru_cache
-from importlib import resources
 from typing import Any
 
 HOUSE = "HOUSE"
@@ -196,13 +194,3 @@ def _pick(rows: list, on: date):
     if chosen is None:
         chosen = rows[0]  # before the first entry: the oldest one applies
     return chosen
-
-
-def _read(name: str) -> dict:
-    text = resources.files("gateway.clearing").joinpath(f"data/otc/{name}").read_text(encoding="utf-8")
-    return tomllib.loads(text)
-
-
-@lru_cache(maxsize=1)
-def load() -> Params:
-    return Params(_read("members.toml"), _read("settlement_accounts.toml"), _read("parameters.toml"))

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import ClassVar
 
-from gateway.clearing.core import ClearingCore, Context, Event, Module, Outcome
+from gateway.clearing.core import ClearingCore, Context, Module, Outcome
 from gateway.clearing.errors import ClearingError, INVALID_VALUE
 from gateway.clearing.collateral import CollateralModule, Params
+from gateway.clearing.dcass.published import MarginChanged  # what DCASS publishes for CCMS
+from gateway.refdata import calendar, collateral_params
 
 P = "CP001"
 Q = "CP002"
@@ -62,19 +63,6 @@ class Money:
     net: int
 
 
-@dataclass(slots=True)
-class MarginChanged(Event):
-    """Same name and fields as gateway.clearing.dcass's event (duck-typed by CCMS)."""
-
-    STREAM: ClassVar[str] = "clearing"
-    owner: str
-    clearing_house: str
-    account_id: str
-    account_type: AccountType
-    currency: str
-    requirement: int
-
-
 @dataclass(frozen=True)
 class SetRequirement:          # test-only command
     participant: str
@@ -108,6 +96,9 @@ class FakeDcass(Module):
     # ---- the interface CCMS uses
     def money_of_day(self, on):
         return [m for m in self.money if m.business_date == on]
+
+    def deliveries_of_day(self, on):
+        return []                      # no exercises in the collateral unit tests
 
     def input_cutoff(self):
         import tomllib
@@ -172,14 +163,14 @@ class FakeDcass(Module):
         return {"base": {"|".join(k): v for k, v in sorted(self.base.items())}}
 
 
-PARAMS = Params.load()
+PARAMS = collateral_params()
 
 
 class Harness:
     """A core with the fake DCASS and CCMS; participant P has DCASS accounts on both houses."""
 
     def __init__(self, start: datetime = T0, params: Params | None = None):
-        self.core = ClearingCore(start, module_factories=[FakeDcass, lambda c: CollateralModule(c, params or PARAMS)])
+        self.core = ClearingCore(start, calendar(), [FakeDcass, lambda c: CollateralModule(c, params or PARAMS)])
         self.dcass: FakeDcass = self.core.module("dcass")
         self.ccms: CollateralModule = self.core.module("ccms")
         for p in (P, Q):

@@ -8,8 +8,9 @@ from gateway.clearing.collateral import (
     CcassDeliveriesQuery, CcassDeliveryChanged, CollateralModule, DepositSecurities, HoldingsQuery, LodgeCoveredCall,
     SetBankBalance, SetStockBalance, StockAccountsQuery, WithdrawSecurities, INVALID_STOCK, STOCK_EARMARKED,
 )
-from gateway.clearing.dcass import DcassModule, InjectDeal, OpenClose, RequestExercise
+from gateway.clearing.dcass import InjectDeal, OpenClose, RequestExercise
 from gateway.clearing.errors import ClearingError
+from gateway.refdata import calendar, collateral_params, dcass_factory
 
 import pytest
 
@@ -20,7 +21,7 @@ WED = date(2026, 11, 4)
 
 class Core:
     def __init__(self):
-        self.core = ClearingCore(MON, module_factories=[DcassModule, CollateralModule])
+        self.core = ClearingCore(MON, calendar(), [dcass_factory(), lambda c: CollateralModule(c, collateral_params())])
         self.d = self.core.module("dcass")
         self.c = self.core.module("ccms")
         self.now = MON

@@ -8,13 +8,14 @@ import pytest
 from gateway.clearing.core import ClearingCore, Context, EndOfDay, SetBusinessTime, canonical_json
 from gateway.clearing.errors import ClearingError
 from gateway.clearing.dcass import DcassModule, InjectDeal, OpenClose, PositionsQuery
+from gateway.refdata import calendar, dcass_factory
 
 START = datetime(2026, 11, 2, 9, 0)   # Monday 2 November 2026
 
 
 class Env:
     def __init__(self, start: datetime = START):
-        self.core = ClearingCore(start, module_factories=[DcassModule])
+        self.core = ClearingCore(start, calendar(), [dcass_factory()])
         self.d: DcassModule = self.core.module("dcass")
         self.now = start
 

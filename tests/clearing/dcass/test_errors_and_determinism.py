@@ -3,7 +3,8 @@ from datetime import datetime
 from pathlib import Path
 
 from gateway.clearing.core import ClearingCore, Context, EndOfDay
-from gateway.clearing.dcass import (Allocation, ConfirmGiveUp, DcassModule, DenyExercise, GiveUpTrade, InjectDeal,
+from gateway.refdata import calendar, dcass_factory
+from gateway.clearing.dcass import (Allocation, ConfirmGiveUp, DenyExercise, GiveUpTrade, InjectDeal,
                                     OpenAccount, AccountType, PositionsQuery, RectifyTrade, RequestExercise,
                                     SetSettlementPrice, SetUnderlyingPrice, TransferFromTransitory,
                                     TransferPosition, CloseOut)
@@ -69,12 +70,12 @@ def _script(core: ClearingCore) -> list:
 
 
 def test_same_commands_same_state_hash_and_events():
-    a = ClearingCore(START, module_factories=[DcassModule])
-    b = ClearingCore(START, module_factories=[DcassModule])
+    a = ClearingCore(START, calendar(), [dcass_factory()])
+    b = ClearingCore(START, calendar(), [dcass_factory()])
     ea, eb = _script(a), _script(b)
     assert a.state_hash() == b.state_hash()
     assert [[repr(e) for e in evs] for evs in ea] == [[repr(e) for e in evs] for evs in eb]
-    c = ClearingCore(START, module_factories=[DcassModule])
+    c = ClearingCore(START, calendar(), [dcass_factory()])
     c.module("dcass").rng.seed(1)          # another seed: another (or at least a differently hashed) state
     _script(c)
     assert c.state_hash() != a.state_hash()

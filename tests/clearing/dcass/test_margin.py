@@ -127,8 +127,8 @@ def test_ccms_interface_account_and_requirements(env):
 
 
 def test_margin_function_breakdown_is_exact():
-    from gateway.clearing.dcass.refdata import load
-    ref = load()
+    from gateway.refdata import dcass_reference
+    ref = dcass_reference()
     nov, dec = ref.by_name["HSI NOV26"], ref.by_name["HSI DEC26"]
     prices = {nov.key: 25000, dec.key: 25200}
     b = M.portfolio([M.MarginLeg(nov, 2), M.MarginLeg(dec, -1)], ref.risk["HSI"], lambda s: prices[s.key], 25000, 0,

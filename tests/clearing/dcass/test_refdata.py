@@ -1,11 +1,11 @@
 from datetime import date
 from decimal import Decimal
 
-from gateway.clearing.calendar import Calendar
 from gateway.clearing.dcass import (AccountsQuery, AccountType, CallPut, ClearingHousesQuery, InstrumentClassesQuery,
                                     InstrumentKind, ParticipantsQuery, SeriesQuery, UnderlyingsQuery,
                                     pack_series_key, unpack_series_key)
-from gateway.clearing.dcass.refdata import load
+from gateway.refdata import calendar
+from gateway.refdata import dcass_reference as load
 
 
 def test_series_key_layout_round_trip():
@@ -20,7 +20,7 @@ def test_series_key_layout_round_trip():
 
 def test_every_series_expires_on_a_business_day_and_keys_decode():
     ref = load()
-    cal = Calendar.load()
+    cal = calendar()
     for key, s in ref.series.items():
         assert cal.is_business_day(s.expiry), s.name
         f = unpack_series_key(key)

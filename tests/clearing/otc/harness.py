@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 
 from gateway.clearing.core import ClearingCore, Context, EndOfDay, SetBusinessTime
+from gateway.refdata import calendar, otc_params
 from gateway.clearing.errors import ClearingError
 from gateway.clearing.otc import (OtcClearModule, PaymentInstructionsQuery, RegisterCcs, RegisterIrs, RegisterNdf,
                                   SettlementItemsQuery)
@@ -21,7 +22,8 @@ def D(text: str) -> Decimal:
 
 class Harness:
     def __init__(self, start: datetime = START, **module_kwargs):
-        self.core = ClearingCore(start, module_factories=[lambda c: OtcClearModule(c, **module_kwargs)])
+        module_kwargs.setdefault("params", otc_params())
+        self.core = ClearingCore(start, calendar(), [lambda c: OtcClearModule(c, **module_kwargs)])
         self.otc: OtcClearModule = self.core.module("otc")  # type: ignore[assignment]
         self.events: list = []
 

@@ -2,7 +2,9 @@
 from datetime import date, datetime
 
 from gateway.clearing.core import ClearingCore, canonical_json
-from gateway.clearing.otc import (ConfirmPayment, OtcClearModule, PaymentInstructionsQuery, PvpQuery,
+from gateway.clearing.modules import OtcFactory
+from gateway.refdata import calendar, otc_params
+from gateway.clearing.otc import (ConfirmPayment, PaymentInstructionsQuery, PvpQuery,
                                   RequestCashDeposit, RunIntradayVmCall, SetMarginRequirement, SetMtm,
                                   SetRateFixing, SubmitPvpInstruction)
 
@@ -42,9 +44,9 @@ def test_same_commands_same_state_and_events():
 
 
 def test_state_hash_reflects_otc_state():
-    core = ClearingCore(datetime(2025, 3, 3, 8, 0), module_factories=[OtcClearModule])
+    core = ClearingCore(datetime(2025, 3, 3, 8, 0), calendar=calendar(), module_factories=[OtcFactory(otc_params())])
     empty = core.state_hash()
-    assert ClearingCore(datetime(2025, 3, 3, 8, 0), module_factories=[OtcClearModule]).state_hash() == empty
+    assert ClearingCore(datetime(2025, 3, 3, 8, 0), calendar=calendar(), module_factories=[OtcFactory(otc_params())]).state_hash() == empty
     h = Harness()
     assert h.core.state_hash() == empty
     h.ndf()
