@@ -606,14 +606,14 @@ SettlementItem = record("settlement_item", Struct(
     "clearing_house" / Text(8) * "Clearing house",
     "account" / Text(12) * "CCMS collateral account the DCASS accounts map to",
     "currency" / Text(4) * "Currency",
-    "business_date" / Text(8) * "Business date whose DCASS money it settles",
+    "business_date" / Date * "Business date whose DCASS money it settles",
     "amount" / I64 * "Net, cents: + received, - paid",
-    "due_date" / Text(8) * "Due date (the next business day)",
-    "due_time" / Text(6) * "Due time",
+    "due_date" / Date * "Due date (the next business day)",
+    "due_time" / Time * "Due time",
     "status" / Code(SettlementStatus) * "Pending, settled or failed",
     "consequence" / Code(Consequence) * "What followed a failed collection",
-    "settled_date" / Text(8) * "Date processed (blank: pending)",
-    "settled_time" / Text(6) * "Time processed",
+    "settled_date" / Date * "Date processed (blank: pending)",
+    "settled_time" / Time * "Time processed",
     "dcass_accounts" / Text(80, truncate=True) * "DCASS accounts offset in it, comma-separated (cut at 80 characters)",
 ), "One net DCASS money settlement per collateral account, currency and business date.")
 
@@ -644,7 +644,7 @@ BankMandatesAnswer = message("FA250", "bank_mandates_answer", Kind.REPLY, Struct
 
 SettlementsQuery = message("FQ251", "settlements_query", Kind.QUERY, Struct(
     "participant" / Text(8) * "Blank: the caller (the operator: every participant)",
-    "business_date" / Text(8) * "Blank: every date",
+    "business_date" / Date * "Blank: every date",
     "status" / Code(SettlementFilter) * "0: every status",
     Filler(3),
 ), "DCASS daily money settlements.", answer="FA251", section=SECTION)
@@ -662,8 +662,8 @@ CollectionFailedBroadcast = message("BF250", "collection_failed", Kind.BROADCAST
     "bank" / Text(60) * "Mandated bank",
     "reason" / Code(CollectionFailure) * "Why",
     Filler(1),
-    "failed_date" / Text(8) * "Date",
-    "failed_time" / Text(6) * "Time",
+    "failed_date" / Date * "Date",
+    "failed_time" / Time * "Time",
 ), "A cash deposit could not be collected through the mandate: nothing was credited.", stream="collateral",
     section=SECTION)
 
@@ -672,14 +672,14 @@ SettlementBroadcast = message("BF251", "settlement_changed", Kind.BROADCAST, Str
     "clearing_house" / Text(8) * "Clearing house",
     "account" / Text(12) * "Collateral account",
     "currency" / Text(4) * "Currency",
-    "business_date" / Text(8) * "Business date whose DCASS money it settles",
+    "business_date" / Date * "Business date whose DCASS money it settles",
     "amount" / I64 * "Net, cents: + received, - paid",
-    "due_date" / Text(8) * "Due date",
-    "due_time" / Text(6) * "Due time",
+    "due_date" / Date * "Due date",
+    "due_time" / Time * "Due time",
     "status" / Code(SettlementStatus) * "Pending (at end of day), settled or failed (at the due time)",
     "consequence" / Code(Consequence) * "What followed a failed collection",
-    "at_date" / Text(8) * "Date of the change",
-    "at_time" / Text(6) * "Time of the change",
+    "at_date" / Date * "Date of the change",
+    "at_time" / Time * "Time of the change",
 ), "A DCASS money settlement was created (end of day) or processed (its due time).", stream="collateral",
     section=SECTION)
 
@@ -698,11 +698,11 @@ ReserveFundPositionItem = record("reserve_fund_position_item", Struct(
     "shortfall" / I64 * "Requirement not covered, HKD cents",
     "excess" / I64 * "Withdrawable excess, HKD cents",
     "call_amount" / I64 * "Open reserve fund call, HKD cents (0: none)",
-    "called_date" / Text(8) * "Date the call was issued (blank: none)",
-    "called_time" / Text(6) * "Time issued",
+    "called_date" / Date * "Date the call was issued (blank: none)",
+    "called_time" / Time * "Time issued",
     Filler(2),
-    "due_date" / Text(8) * "Due date",
-    "due_time" / Text(6) * "Due time",
+    "due_date" / Date * "Due date",
+    "due_time" / Time * "Due time",
     Filler(2),
 ), "A participant's reserve fund against its requirement at one clearing house.")
 
@@ -736,11 +736,11 @@ ReserveFundCallBroadcast = message("BF253", "reserve_fund_call", Kind.BROADCAST,
     "amount" / I64 * "Amount called, HKD cents (0 when met)",
     "status" / Code(CallStatus) * "Issued, amended (due time kept) or met",
     Filler(3),
-    "called_date" / Text(8) * "Date issued",
-    "called_time" / Text(6) * "Time issued",
+    "called_date" / Date * "Date issued",
+    "called_time" / Time * "Time issued",
     Filler(2),
-    "due_date" / Text(8) * "Due date",
-    "due_time" / Text(6) * "Due time",
+    "due_date" / Date * "Due date",
+    "due_time" / Time * "Due time",
     Filler(2),
 ), "A reserve fund call was issued, amended or met.", stream="collateral", section=SECTION)
 
@@ -843,10 +843,10 @@ CcassDeliveryItem = record("ccass_delivery_item", Struct(
     "covered_shares" / I64 * "Of which out of the CCMS specific collateral (assigned covered calls)",
     "amount" / I64 * "Money, cents (strike x shares)",
     "currency" / Text(4) * "Currency",
-    "settlement_date" / Text(8) * "Settlement date",
+    "settlement_date" / Date * "Settlement date",
     "collateral_account" / Text(12) * "SEOCH collateral account of the covered shares",
-    "settled_date" / Text(8) * "Date of the last run (blank: none yet)",
-    "settled_time" / Text(6) * "Time of the last run",
+    "settled_date" / Date * "Date of the last run (blank: none yet)",
+    "settled_time" / Time * "Time of the last run",
     Filler(2),
 ), "A stock delivery from exercise or assignment, settled in CCASS against the money.")
 
@@ -892,9 +892,9 @@ CcassDeliveryBroadcast = message("BF256", "ccass_delivery", Kind.BROADCAST, Stru
     "covered_shares" / I64 * "Of which out of the CCMS specific collateral",
     "amount" / I64 * "Money, cents",
     "currency" / Text(4) * "Currency",
-    "settlement_date" / Text(8) * "Settlement date",
-    "at_date" / Text(8) * "Date of the change",
-    "at_time" / Text(6) * "Time of the change",
+    "settlement_date" / Date * "Settlement date",
+    "at_date" / Date * "Date of the change",
+    "at_time" / Time * "Time of the change",
     Filler(2),
 ), "A CCASS stock delivery was created (end of day) or settled / failed (settlement run).", stream="collateral",
     section=SECTION)

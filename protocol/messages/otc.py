@@ -665,7 +665,7 @@ SetPvpFunding = message("EC350", "otc_set_pvp_funding", Kind.TRANSACTION, Struct
 
 AddTradePayment = message("EC351", "otc_add_trade_payment", Kind.TRANSACTION, Struct(
     "trade_id" / Text(20) * "Trade",
-    "payment_date" / Text(8) * "Payment date YYYYMMDD (after the business date; following business day)",
+    "payment_date" / Date * "Payment date (after the business date; following business day)",
     "currency" / Text(3) * "Currency",
     Filler(1),
     "amount" / I64 * "Cents, signed: + the member receives, - the member pays (not 0)",
