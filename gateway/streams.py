@@ -9,9 +9,15 @@ that a client which stopped before the roll can still resume.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 from protocol.framing import broadcast_frame
 from protocol.streams import DEDICATED, Stream
+
+
+def ymd_int(d: date) -> int:
+    """A business date as the wire's YYYYMMDD integer (stream logs and frame headers)."""
+    return d.year * 10000 + d.month * 100 + d.day
 
 
 @dataclass(slots=True)
