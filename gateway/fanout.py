@@ -131,8 +131,7 @@ class Route:
 class Fanout:
     """The subscriptions of every connection, by stream instance, and the publishing of events."""
 
-    def __init__(self, streams: StreamStore, dirty: set):
-        self.streams = streams
+    def __init__(self, dirty: set):
         self.dirty = dirty  # connections with output to write at the end of the batch
         self.subscribers: dict[tuple, dict["Connection", list[Sub]]] = {}
         self._routes: dict[tuple, Route] = {}  # cleared on any subscription change
@@ -163,8 +162,8 @@ class Fanout:
         conn.subs.clear()
 
     # ------------------------------------------------------------ publishing
-    def publish(self, events: Iterable) -> None:
-        streams = self.streams
+    def publish(self, events: Iterable, streams: StreamStore) -> None:
+        """Each event's broadcast, logged in ``streams`` and queued to the matching subscribers."""
         subscribers = self.subscribers
         routes = self._routes
         plans = self._plans
@@ -188,7 +187,11 @@ class Fanout:
                 route = routes.get(rk)
                 if route is None:
                     route = self._route(rk, subs)
-                route.send(entry.frame, dirty)
+                seg = route.seg
+                if seg is not None and seg.open == seg.n:
+                    seg += entry.frame  # SharedSegment.extend_if_open inline: this is the hot path
+                else:
+                    route.send(entry.frame, dirty)
             if isinstance(e, BusinessDateChanged):
                 streams.roll(ymd_int(e.business_date))
 

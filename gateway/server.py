@@ -25,23 +25,24 @@ import structlog
 from gateway import handlers as H
 from gateway.auth import UserDirectory, change_password, verify_password, verify_unknown_user
 from gateway.clearing.core import ClearingCore, Context, Outcome, Tick
-from gateway.clearing.errors import OPERATOR_ONLY, ClearingError
+from gateway.clearing.errors import ClearingError
 from gateway.clock import BusinessClock
 from gateway.config import Settings
 from gateway.connection import Connection
-from gateway.dispatch import SESSION_ONLY_WHEN_RESTRICTED, Dispatcher  # noqa: F401 - re-exported
-from gateway.fanout import (FILTER_FIELDS, SHARED_SEGMENT_MIN, Fanout, Route, Sub, filter_keys,  # noqa: F401
-                            filter_keys_of)
-from gateway.login import ROLE_CODE, Login, new_lockout  # noqa: F401 - re-exported
+from gateway.dispatch import SESSION_ONLY_WHEN_RESTRICTED, Dispatcher
+from gateway.fanout import FILTER_FIELDS, SHARED_SEGMENT_MIN, Fanout, Route, Sub, filter_keys, filter_keys_of
+from gateway.login import ROLE_CODE, Login, new_lockout
 from gateway.streams import StreamStore, ymd_int
-from gateway.subscriptions import ROLE_STREAMS, Subscriptions  # noqa: F401 - re-exported
+from gateway.subscriptions import ROLE_STREAMS, Subscriptions
 from protocol.session import IdleTimeout, Limits, LoginTimeout
 from protocol.status import SessionStatus as St
 from protocol.status import text as status_text
 
 log = structlog.get_logger("gateway")
 
-__all__ = ["Gateway", "Connection", "Route", "Sub", "SHARED_SEGMENT_MIN", "ymd_int"]
+# names that lived here before the modules were split out, still importable from here
+__all__ = ["Gateway", "Connection", "Route", "Sub", "SHARED_SEGMENT_MIN", "FILTER_FIELDS", "filter_keys",
+           "filter_keys_of", "ROLE_STREAMS", "ROLE_CODE", "SESSION_ONLY_WHEN_RESTRICTED", "ymd_int"]
 
 
 class Gateway:
@@ -64,7 +65,8 @@ class Gateway:
         self.per_address: dict[str, int] = {}
         self.sessions: dict[str, Connection] = {}
         self.dirty: set[Connection] = set()
-        self.fanout = Fanout(StreamStore(ymd_int(self.core.business_date)), self.dirty)
+        self.streams = StreamStore(ymd_int(self.core.business_date))
+        self.fanout = Fanout(self.dirty)
         # the password functions are looked up here, when the gateway is built (tests replace them)
         self.login = Login(self, verify_password, verify_unknown_user, change_password)
         self.subscriptions = Subscriptions(self)
@@ -79,14 +81,6 @@ class Gateway:
         if s.journal_path:  # rebuild the state from the journal (gateway/journal/durability.py)
             from gateway.journal import attach
             attach(self)
-
-    @property
-    def streams(self) -> StreamStore:
-        return self.fanout.streams
-
-    @streams.setter
-    def streams(self, streams: StreamStore) -> None:
-        self.fanout.streams = streams
 
     @property
     def subscribers(self) -> dict:
@@ -252,10 +246,6 @@ class Gateway:
     def query(self, q: Any, rctx: H.RequestContext) -> Any:
         return self.core.query(q, self.context(rctx))
 
-    def require_operator(self, rctx: H.RequestContext) -> None:
-        if not rctx.operator:
-            raise ClearingError(OPERATOR_ONLY)
-
     def set_clock(self, when: datetime, follow_wall_clock: bool | None = None, only_forward: bool = False) -> None:
         """Business time ``when`` (``only_forward``: unless the clock is already past it)."""
         if only_forward and when <= self.clock.now():
@@ -265,7 +255,7 @@ class Gateway:
 
     def publish(self, events: Iterable) -> None:
         """The events' broadcasts: logged in their streams, queued to their subscribers."""
-        self.fanout.publish(events)
+        self.fanout.publish(events, self.streams)
 
     def reset(self, when: datetime, rctx: H.RequestContext) -> None:
         """Operator reset: fresh core from the demo data, streams from 1, other sessions logged out."""

@@ -14,12 +14,8 @@ from gateway.streams import StreamStore
 class JournalHost(Protocol):
     settings: Any               # gateway.config.Settings: users_file, journal_* and snapshot_every
     module_factories: list      # what the core is composed of (journal and snapshots record it)
-
-    @property
-    def core(self) -> ClearingCore: ...
-
-    @property
-    def streams(self) -> StreamStore: ...
+    core: ClearingCore          # read only: the journal hands a new one over with install_state
+    streams: StreamStore        # read only, as core
 
     def install_state(self, core: ClearingCore, streams: StreamStore | None = None) -> None:
         """Use a recovered core (and the stream logs of a snapshot) from now on."""

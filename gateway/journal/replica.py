@@ -27,17 +27,14 @@ class Replica:
         self.core = ClearingCore(BusinessClock(start, frozen=settings.freeze_clock).now(),
                                  module_factories=self.module_factories)
         self.users = UserDirectory.load(settings.users_file)
-        self.fanout = Fanout(StreamStore(ymd_int(self.core.business_date)), set())
+        self.streams = StreamStore(ymd_int(self.core.business_date))
+        self.fanout = Fanout(set())  # no subscribers: broadcasts are only logged
         H.load_all()
-
-    @property
-    def streams(self) -> StreamStore:
-        return self.fanout.streams
 
     def install_state(self, core: ClearingCore, streams: StreamStore | None = None) -> None:
         self.core = core
         if streams is not None:
-            self.fanout.streams = streams
+            self.streams = streams
 
     def fresh_state(self, when: datetime) -> None:
         self.core = ClearingCore(when, module_factories=self.module_factories)
@@ -51,4 +48,4 @@ class Replica:
             u.password_changed = changed
 
     def publish(self, events: Iterable) -> None:
-        self.fanout.publish(events)
+        self.fanout.publish(events, self.streams)
