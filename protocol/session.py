@@ -211,9 +211,15 @@ class SharedSegment(bytearray):
 
     @classmethod
     def queue(cls, frame: bytes, outboxes: tuple) -> "SharedSegment":
+        """A new segment holding ``frame``, queued to every outbox (``Outbox.append_shared``
+        inline: this runs for every subscriber of a route once per batch)."""
         seg = cls(frame)
         for ob in outboxes:
-            ob.append_shared(seg)
+            ob.items.append(seg)
+            t = ob.tail
+            if t is not None:  # the segment that ended this outbox no longer does
+                t.open -= 1
+            ob.tail = seg
         seg.open = seg.n = len(outboxes)
         return seg
 
@@ -226,13 +232,15 @@ class SharedSegment(bytearray):
 
 
 class Outbox:
-    """The frames queued for one connection, in order, taken all at once for one write."""
+    """The frames queued for one connection, in order, taken all at once for one write. With a
+    ``clock``, taking output records the time of the write (send-silence, for heartbeats)."""
 
-    __slots__ = ("items", "tail")
+    __slots__ = ("items", "tail", "clock")
 
-    def __init__(self):
+    def __init__(self, clock: "HeartbeatClock | None" = None):
         self.items: list = []
         self.tail: SharedSegment | None = None  # the shared segment that ends this outbox
+        self.clock = clock
 
     def __len__(self) -> int:
         return len(self.items)
@@ -256,8 +264,9 @@ class Outbox:
                 t.open -= 1
             self.tail = seg
 
-    def take(self) -> bytes:
-        """Everything queued, joined (one item: itself); the outbox is empty after."""
+    def take(self, now: float | None = None) -> bytes:
+        """Everything queued, joined (one item: itself), to be written at ``now``; the outbox is
+        empty after."""
         items = self.items
         if not items:
             return b""
@@ -267,6 +276,8 @@ class Outbox:
         if t is not None:  # what is written is final (the transport may keep it)
             t.open -= 1
             self.tail = None
+        if now is not None and self.clock is not None:
+            self.clock.last_sent = now
         return data
 
     def clear(self) -> None:
@@ -309,7 +320,7 @@ class ServerSession:
         self.window = ThrottleWindow(limits.throttle_per_second, now)
         self._window_rejects = 0
         self.pending = 0
-        self.outbox = Outbox()
+        self.outbox = Outbox(self.clock)
         self._held_frames: list[Frame] = []
         self._held_data: list[bytes] = []
 
@@ -495,10 +506,7 @@ class ServerSession:
 
     def data_to_send(self, now: float | None = None) -> bytes:
         """Everything queued, for one write (``now``: when it is written, for the heartbeats)."""
-        data = self.outbox.take()
-        if data and now is not None:
-            self.clock.last_sent = now
-        return data
+        return self.outbox.take(now)
 
     def abort(self) -> None:
         """Drop the output and end the session: nothing queued may leave (fail-stop)."""
