@@ -51,6 +51,7 @@ class Connection(asyncio.Protocol):
         self.closing = False
         self.log = log
         self.rctx: H.RequestContext | None = None  # one per session (dispatch updates its time)
+        self.output_limit = 0  # bytes buffered in the transport beyond which the reader is too slow
 
     @property
     def held(self) -> list[bytes]:
@@ -65,6 +66,7 @@ class Connection(asyncio.Protocol):
         self.session_id = next(gw.session_ids)
         self.log = log.bind(session_id=self.session_id, peer=f"{self.peer[0]}:{self.peer[1]}")
         self.machine = ServerSession(gw.limits, gw.loop.time())
+        self.output_limit = gw.settings.output_buffer_limit  # read once: checked after every write
         if not gw.admit(self):
             self.close_with(St.GATEWAY_FULL, status_text(St.GATEWAY_FULL))
 
@@ -149,7 +151,7 @@ class Connection(asyncio.Protocol):
         if not data:
             return
         tr.write(data)
-        if tr.get_write_buffer_size() > self.gw.settings.output_buffer_limit and not self.closing:
+        if tr.get_write_buffer_size() > self.output_limit and not self.closing:
             self.log.warning("slow_consumer", buffered=tr.get_write_buffer_size())
             self.close_with(St.SLOW_CONSUMER, status_text(St.SLOW_CONSUMER), abort_after=2.0)
 
