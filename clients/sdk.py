@@ -25,8 +25,9 @@ from clients.errors import ConnectionLost, LoginRejected, RequestRejected, Reque
 from protocol.framing import MAX_FRAME_SIZE
 from protocol.kinds import Kind
 from protocol.messages import session as ms
-from protocol.session import (Broadcast, ClientSession, GapDetected, HeartbeatReceived, LoggedOut, ProtocolError,
-                              Rejected, Reply, State)
+from protocol.paging import join as join_pages
+from protocol.session import (Broadcast, ClientSession, GapDetected, HeartbeatReceived, IdleTimeout, LoggedOut,
+                              ProtocolError, Rejected, Reply, State)
 from protocol.status import SessionStatus as St
 from protocol.streams import Stream
 
@@ -112,10 +113,6 @@ class Client:
         self.login_status = 0
         self.reconnects = 0
         self.gaps: list[Gap] = []
-        self._last_sent = 0.0
-        self._last_received = 0.0
-        self._window_start = 0.0
-        self._window_count = 0
         self._connected = asyncio.Event()
 
     # ------------------------------------------------------------ connection
@@ -125,17 +122,10 @@ class Client:
 
     async def _open(self, forced: bool) -> None:
         loop = asyncio.get_running_loop()
-        self.machine.decoder = type(self.machine.decoder)(MAX_FRAME_SIZE)
-        self.machine.state = State.AWAIT_LOGIN
-        for c in self.machine.cursors.values():
-            c.recovering, c.held = 0, type(c.held)()
-        self.machine._internal.clear()
-        self.machine.pending.clear()
+        self.machine.reconnected(loop.time())
         tls = {"ssl": self.ssl, "server_hostname": self.server_hostname} if self.ssl else {}
         _, proto = await loop.create_connection(lambda: _Proto(self), self.host, self.port, **tls)
         self._proto = proto
-        now = loop.time()
-        self._last_sent = self._last_received = now
         login = ms.LoginRequest(user=self.user, password=self.password, application_id=self.application_id,
                                 forced=forced, resume=self.machine.resume_points())
         try:
@@ -222,22 +212,16 @@ class Client:
         return (reply, frame) if want_frame else reply
 
     async def _self_throttle(self) -> None:
-        if self.login_reply is None or not self.login_reply.throttle_per_second:
-            return
-        loop = asyncio.get_running_loop()
-        now = loop.time()
-        if now - self._window_start >= 1.0:
-            self._window_start, self._window_count = now, 0
-        self._window_count += 1
-        if self._window_count > self.login_reply.throttle_per_second:
-            await asyncio.sleep(self._window_start + 1.0 - now)
-            self._window_start, self._window_count = loop.time(), 1
+        wait = self.machine.pace(asyncio.get_running_loop().time())  # the throttle announced at login
+        if wait:
+            await asyncio.sleep(wait)
 
     def _write(self) -> None:
-        data = self.machine.data_to_send()
-        if data and self._proto is not None and self._proto.transport is not None:
+        if self._proto is None or self._proto.transport is None:
+            return
+        data = self.machine.data_to_send(asyncio.get_running_loop().time())
+        if data:
             self._proto.transport.write(data)
-            self._last_sent = asyncio.get_running_loop().time()
 
     def send_raw(self, data: bytes) -> None:
         """Write raw bytes on the connection (protocol tests)."""
@@ -299,9 +283,7 @@ class Client:
 
     # ------------------------------------------------------------ input
     def _on_data(self, data: bytes) -> None:
-        loop = asyncio.get_running_loop()
-        self._last_received = loop.time()
-        events = self.machine.receive_data(data)
+        events = self.machine.receive_data(data, asyncio.get_running_loop().time())
         for ev in events:
             if isinstance(ev, Broadcast):
                 if ev.recovered_for:
@@ -318,7 +300,7 @@ class Client:
                 if ev.last:
                     del self._pending[ev.request_id]
                     if not p.future.done():
-                        p.future.set_result((_join(p.segments), ev.frame))
+                        p.future.set_result((join_pages(p.segments), ev.frame))
             elif isinstance(ev, Rejected):
                 p = self._pending.pop(ev.request_id, None)
                 if p is not None and not p.future.done():
@@ -349,7 +331,7 @@ class Client:
         if proto is not self._proto:
             return
         self._connected.clear()
-        self.machine.state = State.CLOSED
+        self.machine.connection_lost()
         self._fail_pending(self._ended or ConnectionLost(str(exc) if exc else "connection closed"))
         if self.auto_reconnect and not self._closing:
             self._reconnect_task = asyncio.get_running_loop().create_task(self._reconnect())
@@ -386,29 +368,11 @@ class Client:
             await asyncio.sleep(max(0.01, interval / 4))
             if not self.connected:
                 continue
-            now = loop.time()
-            if now - self._last_sent >= interval:
-                self.machine.send_heartbeat()
-                self._write()
-            if lr and now - self._last_received > interval * lr.idle_heartbeats:
-                log.warning("server_silent", seconds=round(now - self._last_received, 3))
-                self.abort_connection()
-
-
-def _join(segments: list):
-    """Join the segments of a paged answer into one message (items concatenated)."""
-    if len(segments) == 1:
-        return segments[0]
-    first = segments[0]
-    rec = first.__message__.record
-    if not rec.has_items:
-        return segments[-1]
-    name = rec.items.name
-    items = []
-    for s in segments:
-        items += getattr(s, name)
-    import dataclasses
-    return dataclasses.replace(first, **{name: items})
+            for ev in self.machine.tick(loop.time()):  # heartbeats and the server's silence
+                if isinstance(ev, IdleTimeout):
+                    log.warning("server_silent", seconds=round(ev.silent_for, 3))
+                    self.abort_connection()
+            self._write()
 
 
 async def connect(host: str, port: int, user: str, password: str, **kw) -> Client:

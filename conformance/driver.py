@@ -17,11 +17,13 @@ from protocol.codec import DecodeError
 from protocol.framing import HEADER_SIZE, Frame, FrameDecoder, FramingError, encode_frame, kind_name
 from protocol.kinds import Flag, Kind
 from protocol.registry import decode_message
-from protocol.session import HEARTBEAT_PAYLOAD
+from protocol.session import ClientSession, HeartbeatClock, ThrottleWindow, heartbeat_frame
 from protocol.values import to_dict
 
 READ_SIZE = 1 << 16
 CLIENT_MAX_FRAME = 1 << 24  # the client accepts large frames: the server's limits are under test, not ours
+# well-behaved requests stay within this share of the announced throttle (a margin for timing jitter)
+PACING_SHARE = 0.8
 
 
 @dataclass
@@ -117,8 +119,7 @@ class Connection:
         self._reader_task: asyncio.Task | None = None
         self._hb_task: asyncio.Task | None = None
         self.bytes_sent = 0
-        self._window_start = 0.0
-        self._window_count = 0
+        self.window: ThrottleWindow | None = None  # from the login, for pace()
 
     # ------------------------------------------------------------ lifecycle
     async def open(self, timeout: float) -> None:
@@ -221,27 +222,29 @@ class Connection:
         limit = int((self.login or {}).get("throttle_per_second", 0) or 0)
         if not limit:
             return
-        per_window = max(1, limit * 8 // 10)
-        now = time.monotonic()
-        if now - self._window_start >= 1.0:
-            self._window_start, self._window_count = now, 0
-        if self._window_count >= per_window:
-            await asyncio.sleep(max(0.0, self._window_start + 1.0 - now))
-            self._window_start, self._window_count = time.monotonic(), 0
-        self._window_count += 1
+        if self.window is None or self.window.limit != limit:
+            self.window = ThrottleWindow(limit)
+        wait = self.window.delay(time.monotonic(), PACING_SHARE)
+        if wait:
+            await asyncio.sleep(wait)
 
     def start_heartbeats(self) -> None:
         if self._hb_task is None and self.login:
             self._hb_task = asyncio.create_task(self._heartbeat_loop())
 
     async def _heartbeat_loop(self) -> None:
-        interval = max(0.02, (self.login or {}).get("heartbeat_interval_ms", 10000) / 1000.0)
-        hb = encode_frame(Kind.HEARTBEAT, HEARTBEAT_PAYLOAD)
+        login = self.login or {}
+        interval = max(0.02, login.get("heartbeat_interval_ms", 10000) / 1000.0)
+        # the client's rule of protocol.session (a heartbeat after half the interval of send-silence);
+        # the server's silence is judged by the cases, not here
+        clock = HeartbeatClock(interval, int(login.get("idle_heartbeats", 3) or 3), time.monotonic(),
+                               ClientSession.HEARTBEAT_SHARE)
         try:
             while not self.closed:
                 await asyncio.sleep(interval / 4)
-                if self.heartbeats and not self.closed and time.monotonic() - self.last_sent >= interval / 2:
-                    await self.write(hb)
+                clock.last_sent = self.last_sent
+                if self.heartbeats and not self.closed and clock.heartbeat_due(time.monotonic()):
+                    await self.write(heartbeat_frame())
         except (ConnectionError, OSError):
             pass
 

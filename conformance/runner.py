@@ -20,12 +20,14 @@ from protocol.framing import HEADER_SIZE, encode_frame, header_field
 from protocol.kinds import Flag, Kind
 from protocol.messages import session as ms
 from protocol.messages import system as sy
+from protocol.paging import join as join_pages
 from protocol.registry import BY_CODE, encode_message
+from protocol.session import ThrottleWindow
 from protocol.streams import BY_NAME as STREAMS_BY_NAME
 from protocol.values import from_dict
 
 from .casefiles import Case
-from .driver import Connection, Received, header_bytes
+from .driver import PACING_SHARE, Connection, Received, header_bytes
 from .expr import ExprError, evaluate, substitute
 from .matching import check as check_value
 from .matching import get_path
@@ -738,8 +740,7 @@ class CaseRun:
         login = op.login or {}
         window = max(1, min(256, int(login.get("max_pending", 100) or 100) // 2))
         throttle = int(login.get("throttle_per_second", 0) or 0)
-        per_window = max(1, throttle * 8 // 10) if throttle else 0
-        win_start, win_count = time.monotonic(), 0
+        pacer = ThrottleWindow(throttle, time.monotonic()) if throttle else None
         inflight: list[tuple[int, str]] = []
         t0 = time.monotonic()
         last: Received | None = None
@@ -751,14 +752,10 @@ class CaseRun:
             p = self.params({k: v for k, v in step.items() if k != "repeat"})
             msg = build_message(p["msg"], p.get("fields"))
             code = msg.CODE
-            if per_window:
-                now = time.monotonic()
-                if now - win_start >= 1.0:
-                    win_start, win_count = now, 0
-                if win_count >= per_window:
-                    await asyncio.sleep(max(0.0, win_start + 1.0 - now))
-                    win_start, win_count = time.monotonic(), 0
-                win_count += 1
+            if pacer is not None:
+                wait = pacer.delay(time.monotonic(), PACING_SHARE)
+                if wait:
+                    await asyncio.sleep(wait)
             rid = op.next_request_id()
             op.use_request_id(rid)
             await op.write(encode_frame(msg.__message__.kind, encode_payload(msg), rid))
@@ -1056,9 +1053,7 @@ class CaseRun:
         msg = first.message
         rec = getattr(type(msg), "__record__", None)
         if msg is not None and rec is not None and rec.has_items:
-            name = rec.items.name
-            items = [x for p in parts if p.message is not None for x in getattr(p.message, name)]
-            msg = dataclasses.replace(msg, **{name: items})
+            msg = join_pages([p.message for p in parts if p.message is not None])
         return Received(first.frame, b"".join(p.raw for p in parts), first.at, msg, first.error, len(parts))
 
     def _pending_summary(self, c: Connection) -> str:

@@ -9,9 +9,16 @@ that a client which stopped before the roll can still resume.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
+from protocol.codec import DateInt
 from protocol.framing import broadcast_frame
 from protocol.streams import DEDICATED, Stream
+
+
+def ymd_int(d: date) -> int:
+    """A business date as the wire's YYYYMMDD integer (stream logs and frame headers)."""
+    return DateInt.to_int(d)
 
 
 @dataclass(slots=True)

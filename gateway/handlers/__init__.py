@@ -9,10 +9,10 @@ import importlib
 import pkgutil
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 if TYPE_CHECKING:  # pragma: no cover
-    from gateway.clearing.core import ClearingCore, Outcome
+    from gateway.clearing.core import Outcome
 
 HANDLERS: dict[type, Callable] = {}
 BROADCASTS: dict[type, Callable] = {}
@@ -46,27 +46,40 @@ def broadcast(event_cls: type) -> Callable:
     return deco
 
 
+class GatewayServices(Protocol):
+    """All a handler may ask of the gateway (``gateway.server.Gateway`` provides it). Handlers read
+    the core's state only through queries."""
+
+    def execute(self, command: Any, rctx: "RequestContext") -> "Outcome":
+        """Run a command in the core: journaled first, its events broadcast."""
+
+    def query(self, q: Any, rctx: "RequestContext") -> Any:
+        """Ask the core without changing it."""
+
+    def set_clock(self, when: datetime, follow_wall_clock: bool | None = None) -> None:
+        """Set the business clock (``None``: keep following the wall clock unless it is frozen)."""
+
+    def reset(self, when: datetime, rctx: "RequestContext") -> None:
+        """Operator reset: a fresh core at ``when``, streams from 1, other sessions logged out."""
+
+
 @dataclass
 class RequestContext:
-    """What a handler may use. ``execute`` runs a command in the core (journaled, its events
-    broadcast); ``query`` asks the core without changing it."""
+    """What a handler may use, for the request being handled. ``execute`` runs a command in the
+    core (journaled, its events broadcast); ``query`` asks the core without changing it."""
 
-    gateway: Any
+    services: GatewayServices
     user: str
     participant: str | None
     operator: bool
     role: str
     now: datetime
 
-    @property
-    def core(self) -> "ClearingCore":
-        return self.gateway.core
-
     def execute(self, command: Any) -> "Outcome":
-        return self.gateway.execute(command, self)
+        return self.services.execute(command, self)
 
     def query(self, q: Any) -> Any:
-        return self.gateway.query(q, self)
+        return self.services.query(q, self)
 
 
 def load_all() -> None:

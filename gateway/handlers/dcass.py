@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 
 from gateway.clearing import dcass as dc
+from gateway.clearing.core import BusinessDateQuery
 from gateway.clearing.errors import INVALID_VALUE, ClearingError
 from gateway.handlers.system import date_in, hms, time_in, ymd  # noqa: F401 - one declaration of the wire date/time form
 from gateway.handlers import RequestContext, broadcast, handler
@@ -86,8 +87,9 @@ def _allocations(items) -> tuple:
 
 
 def _booked(out, ctx: RequestContext) -> m.DealBookedReply:
-    trades = ctx.core.module("dcass").trades
-    return m.DealBookedReply(trades=[m.TradeNumberItem(deal_number=trades[n].deal_no, trade_number=n)
+    # every booked trade is announced by a TradeEvent of the outcome, with its deal number
+    deal_of = {e.trade_no: e.deal_no for e in out.events if type(e) is dc.TradeEvent}
+    return m.DealBookedReply(trades=[m.TradeNumberItem(deal_number=deal_of[n], trade_number=n)
                                      for n in out.reply.trade_nos])
 
 
@@ -280,7 +282,7 @@ def missing_trades(msg: m.MissingTradesQuery, ctx: RequestContext):
 @handler(m.TradesQuery)
 def trades(msg: m.TradesQuery, ctx: RequestContext):
     bdate = date_in(msg.business_date, "business_date")
-    on = bdate or ctx.core.business_date
+    on = bdate or ctx.query(BusinessDateQuery()).business_date
     rows = _ask(ctx, dc.TradesQuery(_who(msg, ctx), msg.account_id, key_or_none(msg.series),
                                     time_in(msg.from_time, on, "from_time"), time_in(msg.to_time, on, "to_time"),
                                     bdate))
@@ -347,13 +349,13 @@ def settlement_prices(msg: m.SettlementPricesQuery, ctx: RequestContext):
 
 @handler(m.ClassesQuery)
 def classes(msg: m.ClassesQuery, ctx: RequestContext):
-    d = ctx.core.module("dcass")
+    market = {h.id: h.market for h in _ask(ctx, dc.ClearingHousesQuery())}
+    commodity = {u.underlying: u.commodity for u in _ask(ctx, dc.UnderlyingsQuery())}
     out = []
     for c in _ask(ctx, dc.InstrumentClassesQuery(msg.clearing_house)):
-        und = d.ref.underlyings[c.underlying]
         out.append(m.ClassItem(
             class_id=c.class_id, symbol=c.symbol, name=c.name, kind=enum_to(m.InstrumentKind, c.kind),
-            market=d.ref.clearing_houses[c.clearing_house].market, commodity=und.commodity,
+            market=market[c.clearing_house], commodity=commodity[c.underlying],
             exercise_style=c.exercise_style, settlement=c.settlement, clearing_house=c.clearing_house,
             currency=c.currency, underlying=c.underlying, stock_code=c.stock_code, asset=c.asset,
             multiplier=c.multiplier, price_decimals=c.price_decimals, strike_decimals=c.strike_decimals,

@@ -5,7 +5,7 @@ import functools
 from datetime import date, datetime, timedelta
 
 from gateway.clearing import core as c
-from gateway.clearing.errors import INVALID_VALUE, ClearingError
+from gateway.clearing.errors import INVALID_VALUE, OPERATOR_ONLY, ClearingError
 from gateway.clock import UTC_OFFSET_SECONDS
 from gateway.handlers import RequestContext, broadcast, handler
 from protocol.codec import Date, Time
@@ -88,17 +88,17 @@ def business_date(msg, ctx: RequestContext):
 
 @handler(m.SetBusinessTime)
 def set_business_time(msg, ctx: RequestContext):
-    when = parse_datetime(msg.business_date, msg.business_time, ctx.core.now.date())
+    when = parse_datetime(msg.business_date, msg.business_time, ctx.query(c.BusinessDateQuery()).now.date())
     ctx.execute(c.SetBusinessTime(when, msg.reset))
-    ctx.gateway.clock.set(when, follow_wall_clock=msg.follow_wall_clock)
+    ctx.services.set_clock(when, follow_wall_clock=msg.follow_wall_clock)
     return ms.Ack(text=f"business time {when:%Y-%m-%d %H:%M:%S}")
 
 
 @handler(m.AdvanceBusinessTime)
 def advance_business_time(msg, ctx: RequestContext):
-    when = ctx.core.now + timedelta(seconds=msg.seconds)
+    when = ctx.query(c.BusinessDateQuery()).now + timedelta(seconds=msg.seconds)
     ctx.execute(c.SetBusinessTime(when))
-    ctx.gateway.clock.set(when, follow_wall_clock=not ctx.gateway.clock.frozen)
+    ctx.services.set_clock(when)
     return ms.Ack(text=f"business time {when:%Y-%m-%d %H:%M:%S}")
 
 
@@ -118,9 +118,10 @@ def run_end_of_day(msg, ctx: RequestContext):
 
 @handler(m.ResetEmulator)
 def reset_emulator(msg, ctx: RequestContext):
-    ctx.gateway.require_operator(ctx)
-    when = parse_datetime(msg.business_date, msg.business_time, ctx.core.business_date)
-    ctx.gateway.reset(when, ctx)
+    if not ctx.operator:
+        raise ClearingError(OPERATOR_ONLY)
+    when = parse_datetime(msg.business_date, msg.business_time, ctx.query(c.BusinessDateQuery()).business_date)
+    ctx.services.reset(when, ctx)
     return ms.Ack(text=f"reset to {when:%Y-%m-%d %H:%M:%S}")
 
 

@@ -6,7 +6,11 @@
   verified snapshot instead of from record 1 (both give the same hash).
 - ``verify PATH``: check every record's checksum and numbering; exit 1 on a torn tail, 2 on
   corruption in the middle.
-- ``bench``: what each flush policy costs here (appends per second, fsyncs), written to a file.
+- ``bench``: what each flush policy costs on this disk (appends per second, fsyncs), written to a
+  file; ``python -m benchmarks.journal`` adds the end-to-end figures through a gateway.
+
+The tool imports neither the server nor the SDK: ``replay`` rebuilds the state in a
+``gateway.journal.replica.Replica``.
 """
 from __future__ import annotations
 
@@ -17,10 +21,12 @@ import time
 from pathlib import Path
 
 
-def _headless_gateway(users_file: str | None = None, dcass_reference: str | None = None):
+def _replica(users_file: str | None = None, dcass_reference: str | None = None):
+    """The state to replay into: no server, no sockets (``gateway.journal.replica``)."""
     from gateway.config import Settings
-    from gateway.server import Gateway
-    return Gateway(Settings(port=0, users_file=users_file, dcass_reference=dcass_reference or "",
+
+    from .replica import Replica
+    return Replica(Settings(port=0, users_file=users_file, dcass_reference=dcass_reference or "",
                             stream_heartbeat_seconds=0))
 
 
@@ -70,7 +76,7 @@ def cmd_replay(a) -> int:
     from .format import JournalError
     from gateway.clearing.modules import ReferenceDataError
     try:
-        gw = _headless_gateway(a.users, a.dcass_reference)
+        gw = _replica(a.users, a.dcass_reference)
     except ReferenceDataError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -120,7 +126,18 @@ def cmd_verify(a) -> int:
 
 
 def cmd_bench(a) -> int:
-    """Appends per second of each policy on the disk holding --dir (a real Journal, real fsyncs)."""
+    """Appends per second of each policy on the disk holding --dir (a real Journal, real fsyncs);
+    end to end through a gateway: ``python -m benchmarks.journal``."""
+    results = disk_bench(a.dir, a.records, a.batch)
+    text = json.dumps(results, indent=2, sort_keys=True)
+    print(text)
+    if a.out:
+        Path(a.out).write_text(text + "\n")
+    return 0
+
+
+def disk_bench(directory: str | None, records: int, batch_size: int) -> dict:
+    """Appends per second of each flush policy on the disk holding ``directory``."""
     import tempfile
     from datetime import datetime, timedelta
 
@@ -128,7 +145,7 @@ def cmd_bench(a) -> int:
 
     from .writer import Journal
     results = {}
-    base = Path(a.dir) if a.dir else Path(tempfile.mkdtemp(prefix="journal-bench-"))
+    base = Path(directory) if directory else Path(tempfile.mkdtemp(prefix="journal-bench-"))
     base.mkdir(parents=True, exist_ok=True)
     start = datetime(2026, 11, 23, 9)
     for policy in ("always", "group"):
@@ -137,7 +154,7 @@ def cmd_bench(a) -> int:
         fd = Journal.lock(path)
         j = Journal.create(path, fd, start, ["system"], policy=policy)
         cmd = SendClearingMessage(("benchmark line " + "x" * 60,))
-        n = a.records
+        n = records
         t0 = time.perf_counter()
         if policy == "always":
             for i in range(n):
@@ -148,7 +165,7 @@ def cmd_bench(a) -> int:
                 def call_later(self, *_):
                     return None
             j.loop = _Manual()
-            batch = max(1, a.batch)
+            batch = max(1, batch_size)
             for i in range(n):
                 j.append(cmd, Context(start + timedelta(seconds=i), None, "OPER1", True))
                 if (i + 1) % batch == 0:
@@ -160,65 +177,9 @@ def cmd_bench(a) -> int:
                            "bytes_per_record": round((j.offset - 16) / (n + 1), 1)}
         j.close()
         path.unlink(missing_ok=True)
-    results["group"]["batch"] = a.batch
+    results["group"]["batch"] = batch_size
     results["disk"] = str(base)
-    if a.gateway:
-        import asyncio
-        results["gateway"] = asyncio.run(_bench_gateway(base, a.gateway, a.concurrency))
-    text = json.dumps(results, indent=2, sort_keys=True)
-    print(text)
-    if a.out:
-        Path(a.out).write_text(text + "\n")
-    return 0
-
-
-async def _bench_gateway(base: Path, n: int, concurrency: int) -> dict:
-    """End to end: acknowledged EC3 transactions per second through the SDK, in memory and with
-    each flush policy (in-process gateway, loopback, ``concurrency`` requests in flight)."""
-    import asyncio
-
-    from clients import Client
-    from gateway.config import Settings
-    from gateway.server import Gateway
-    from protocol.messages import system as sy
-    out = {}
-    for mode in ("memory", "always", "group"):
-        path = base / f"bench-gw-{mode}.journal"
-        for p in (path, path.with_name(path.name + ".snapshot")):
-            p.unlink(missing_ok=True)
-        s = Settings(port=0, stream_heartbeat_seconds=0, start_business_time="2026-11-23T09:00:00", freeze_clock=True,
-                     journal_path=None if mode == "memory" else str(path), journal_flush="group" if mode == "group"
-                     else "always", snapshot_every=0, throttle_per_second=10**6)
-        gw = Gateway(s)
-        await gw.start()
-        c = Client("127.0.0.1", gw.port, "OPER1", "pass-OPER1")
-        await c.connect()
-        msg = sy.SendClearingMessage(lines=[sy.MessageLine(text="benchmark")])
-        loop = asyncio.get_running_loop()
-        latencies: list[float] = []
-
-        async def worker(k: int) -> None:
-            for _ in range(k):
-                t = loop.time()
-                await c.transact(msg)
-                latencies.append(loop.time() - t)
-        per = max(1, n // concurrency)
-        t0 = loop.time()
-        await asyncio.gather(*(worker(per) for _ in range(concurrency)))
-        dt = loop.time() - t0
-        latencies.sort()
-        out[mode] = {"transactions": len(latencies), "per_second": round(len(latencies) / dt),
-                     "p50_ms": round(1000 * latencies[len(latencies) // 2], 3),
-                     "p99_ms": round(1000 * latencies[int(len(latencies) * 0.99)], 3)}
-        if gw.journal is not None:
-            j = gw.journal.journal
-            out[mode]["fsyncs"] = j.syncs
-        await c.close()
-        await gw.stop()
-        for p in (path, path.with_name(path.name + ".snapshot")):
-            p.unlink(missing_ok=True)
-    out["concurrency"] = concurrency
-    return out
+    return results
 
 
 def main(argv=None) -> int:
@@ -243,9 +204,6 @@ def main(argv=None) -> int:
     bn.add_argument("--records", type=int, default=2000)
     bn.add_argument("--batch", type=int, default=50, help="records per group sync")
     bn.add_argument("--out", default=None, help="write the figures to this JSON file")
-    bn.add_argument("--gateway", type=int, default=0, metavar="N",
-                    help="also measure N acknowledged transactions end to end through an in-process gateway")
-    bn.add_argument("--concurrency", type=int, default=16, help="requests in flight for --gateway")
     a = p.parse_args(argv)
     from gateway.logs import configure
     configure("warning", "console")

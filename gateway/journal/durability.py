@@ -1,6 +1,8 @@
 """The gateway's side of the journal: recovery on start, journaling hooks, group commit, snapshots.
 
-``attach(gateway)`` is called when ``journal_path`` is set. It opens (or creates) the journal,
+``attach(gateway)`` is called when ``journal_path`` is set. The journal reaches the gateway only
+through the narrow interface of ``gateway.journal.host`` (install a recovered state, a fresh
+state, a password, publish, flush, fail-stop). It opens (or creates) the journal,
 rebuilds the state (snapshot when a valid one exists, then the records after it; else every
 record), re-publishes every replayed event into the broadcast logs without sending anything (so
 every stream's sequence numbers resume exactly where they stopped), cuts a torn tail, and sets
@@ -34,17 +36,15 @@ import structlog
 
 from gateway.clearing.core import ClearingCore, Context
 from gateway.clearing.errors import ClearingError
+from gateway.streams import ymd_int
 
 from . import snapshot as snap
 from .codec import CodecError, context_from_plain, from_plain, registry
 from .format import JournalCorrupt, JournalError, Reader
+from .host import JournalHost, LiveJournalHost
 from .writer import FORMAT, Journal, truncate
 
 log = structlog.get_logger("journal")
-
-
-def _ymd_int(d: date) -> int:
-    return d.year * 10000 + d.month * 100 + d.day
 
 
 # ================================================================== replay
@@ -71,7 +71,7 @@ class Replayer:
     """Applies journal records to a gateway's core, broadcast logs and users (nothing is sent:
     there are no subscribers while recovering)."""
 
-    def __init__(self, gw, stats: ReplayStats | None = None):
+    def __init__(self, gw: JournalHost, stats: ReplayStats | None = None):
         self.gw = gw
         self.reg = registry()
         self.reg.add_core(gw.core)
@@ -122,25 +122,18 @@ class Replayer:
     def reset(self, when: datetime) -> None:
         """As ``Gateway.reset``: a fresh core, streams from 1, the users as shipped (password changes
         made before the reset are gone)."""
-        from gateway.auth import UserDirectory
-        gw = self.gw
-        gw.core = ClearingCore(when, module_factories=gw.module_factories)
-        gw.streams.reset(_ymd_int(gw.core.business_date))
-        gw.users = UserDirectory.load(gw.settings.users_file)
+        self.gw.fresh_state(when)
         self.passwords.clear()
 
     def apply_password(self, user: str, password_hash: str, changed: str) -> None:
-        u = self.gw.users.get(user)
-        if u is not None:
-            u.password_hash = password_hash
-            u.password_changed = date.fromisoformat(changed)
+        self.gw.set_password(user, password_hash, date.fromisoformat(changed))
 
 
 def module_names(core: ClearingCore) -> list[str]:
     return [m.name for m in core.modules]
 
 
-def data_identity(gw) -> dict:
+def data_identity(gw: JournalHost) -> dict:
     """The data of the gateway's modules when not the shipped data (e.g. the DCASS reference data
     file): recorded in the open record and snapshots, checked on recovery."""
     from gateway.clearing.modules import data_identity as identity
@@ -172,7 +165,7 @@ class Recovered:
     created: bool = False
 
 
-def recover(gw, path: str | Path, *, fd: int | None = None, use_snapshot: bool = True,
+def recover(gw: JournalHost, path: str | Path, *, fd: int | None = None, use_snapshot: bool = True,
             policy: str = "always") -> Recovered:
     """Rebuild ``gw.core``, ``gw.streams`` and password changes from the journal at ``path``.
 
@@ -221,9 +214,10 @@ def recover(gw, path: str | Path, *, fd: int | None = None, use_snapshot: bool =
             records = reader.records(body["end_offset"])
             note = f"snapshot at record {body['seq']}"
         else:
-            gw.core = ClearingCore(start, module_factories=gw.module_factories)
-            gw.streams.reset(_ymd_int(gw.core.business_date))
-            rp.reg.add_core(gw.core)
+            core = ClearingCore(start, module_factories=gw.module_factories)
+            gw.install_state(core)
+            gw.streams.reset(ymd_int(core.business_date))
+            rp.reg.add_core(core)
         expected = last.n + 1
         stats.first = expected
         for rec in records:
@@ -248,14 +242,14 @@ def recover(gw, path: str | Path, *, fd: int | None = None, use_snapshot: bool =
     return Recovered(head["journal_id"], start, expected, end, last.offset, last.crc, stats, passwords, note)
 
 
-def _create(gw, path: Path, fd: int, names: list[str], t0: float, why: str) -> Recovered:
+def _create(gw: JournalHost, path: Path, fd: int, names: list[str], t0: float, why: str) -> Recovered:
     if why:
         log.warning("journal_reinitialised", path=str(path), reason=why)
     return Recovered("", gw.core.now, 1, 0, 0, 0, ReplayStats(seconds=round(time.perf_counter() - t0, 6)), {},
                      "", created=True)
 
 
-def _load_snapshot(gw, path: Path, reader: Reader, head: dict, start: datetime, rp: Replayer):
+def _load_snapshot(gw: JournalHost, path: Path, reader: Reader, head: dict, start: datetime, rp: Replayer):
     sp = snap.snapshot_path(path)
     try:
         body = snap.read(sp)
@@ -278,8 +272,7 @@ def _load_snapshot(gw, path: Path, reader: Reader, head: dict, start: datetime, 
     except (snap.SnapshotError, KeyError, TypeError, ValueError, pickle.UnpicklingError, AttributeError) as e:
         log.warning("snapshot_rejected", path=str(sp), reason=str(e), action="replaying the whole journal")
         return None
-    gw.core = core
-    gw.streams = streams
+    gw.install_state(core, streams)
     rp.reg.add_core(core)
     for user, (h, changed) in body.get("passwords", {}).items():
         rp.passwords[user] = (h, changed)
@@ -290,7 +283,7 @@ def _load_snapshot(gw, path: Path, reader: Reader, head: dict, start: datetime, 
 
 # ================================================================== the gateway's hooks
 class Durability:
-    def __init__(self, gw, journal: Journal, passwords: dict, snapshot_every: int):
+    def __init__(self, gw: LiveJournalHost, journal: Journal, passwords: dict, snapshot_every: int):
         self.gw = gw
         self.journal = journal
         self.passwords = passwords
@@ -402,18 +395,11 @@ class Durability:
     def _failed(self, exc: BaseException) -> None:
         """The disk refused a write or a sync: stop serving (fail-stop). Held output is dropped,
         so nothing that may not be on disk is acknowledged; restart once the disk is fixed."""
-        gw = self.gw
         log.critical("journal_failed", error=str(exc), action="closing every connection and the listener")
-        for conn in list(gw.connections):
-            conn.machine._out.clear()
-            conn.closing = True
-            if conn.transport is not None:
-                conn.transport.abort()
-        if gw.server is not None:
-            gw.server.close()
+        self.gw.fail_stop()
 
 
-def attach(gw) -> Durability:
+def attach(gw: LiveJournalHost) -> Durability:
     """Open the journal named by ``gw.settings.journal_path``, recover, and hook it to ``gw``."""
     s = gw.settings
     path = Path(s.journal_path)
@@ -437,8 +423,7 @@ def attach(gw) -> Durability:
     d.snapshot_seq = rec.stats.snapshot_seq
     d.since_snapshot = rec.stats.records
     gw.journal = d
-    if gw.core.now > gw.clock.now():
-        gw.clock.set(gw.core.now, follow_wall_clock=not gw.clock.frozen)
+    gw.set_clock(gw.core.now, only_forward=True)
     if not rec.created:
         log.info("journal_recovered", path=str(path), policy=policy, via=rec.snapshot_note or "full replay",
                  state_hash=gw.core.state_hash(), business_date=str(gw.core.business_date),
@@ -446,5 +431,5 @@ def attach(gw) -> Durability:
     return d
 
 
-def stream_positions(gw) -> dict:
+def stream_positions(gw: JournalHost) -> dict:
     return {f"{k[0]}{'/' + k[1] if k[1] else ''}": lg.last for k, lg in sorted(gw.streams.logs.items())}

@@ -1,0 +1,193 @@
+"""One client connection: the asyncio Protocol around its session machine.
+
+The machine (``protocol.session.ServerSession``) owns the input rules and the output; the
+connection feeds it what the socket reads, hands its requests to the gateway's dispatcher, and
+answers on it: ``reply`` (paged into segments when the answer is long), ``reject``, ``queue`` (a
+frame as it is), ``write_now`` (everything queued, one ``transport.write``) and ``close_with``.
+Output is coalesced: frames queued during a batch (one ``data_received``, one timer tick) are
+written once, when the gateway flushes its dirty connections.
+"""
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+import structlog
+
+from protocol.framing import encode_frame, reply_frame
+from protocol.kinds import Flag, Kind
+from protocol.messages import session as ms
+from protocol.paging import pages
+from protocol.registry import encode_message
+from protocol.session import HeartbeatReceived, RequestReceived, ServerSession, Violation, reject_frame
+from protocol.status import SessionStatus as St
+from protocol.status import text as status_text
+
+if TYPE_CHECKING:  # pragma: no cover
+    from gateway import handlers as H
+    from gateway.auth import User
+    from gateway.fanout import Sub
+    from gateway.server import Gateway
+
+log = structlog.get_logger("gateway")
+
+_LAST_SEGMENT = int(Flag.LAST_SEGMENT)
+
+
+class Connection(asyncio.Protocol):
+    def __init__(self, gw: "Gateway"):
+        self.gw = gw
+        self.transport: asyncio.Transport | None = None
+        self.peer = ("?", 0)
+        self.machine: ServerSession | None = None
+        self.session_id = 0
+        self.user: User | None = None
+        self.role = ""
+        self.participant = ""
+        self.restricted = False
+        self.subs: dict[int, Sub] = {}
+        self.by_stream: dict[tuple, list[Sub]] = {}
+        self.resume: dict[int, tuple[int, int]] = {}  # stream -> (business_date, last_sequence)
+        self.closing = False
+        self.log = log
+        self.rctx: H.RequestContext | None = None  # one per session (dispatch updates its time)
+        self.output_limit = 0  # bytes buffered in the transport beyond which the reader is too slow
+
+    @property
+    def held(self) -> list[bytes]:
+        """What was read while the login is verified (the machine holds it)."""
+        return self.machine.held_data if self.machine is not None else []
+
+    # ------------------------------------------------------------ asyncio callbacks
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+        self.peer = transport.get_extra_info("peername") or ("?", 0)
+        gw = self.gw
+        self.session_id = next(gw.session_ids)
+        self.log = log.bind(session_id=self.session_id, peer=f"{self.peer[0]}:{self.peer[1]}")
+        self.machine = ServerSession(gw.limits, gw.loop.time())
+        self.output_limit = gw.settings.output_buffer_limit  # read once: checked after every write
+        if not gw.admit(self):
+            self.close_with(St.GATEWAY_FULL, status_text(St.GATEWAY_FULL))
+
+    def data_received(self, data: bytes) -> None:
+        if self.closing:
+            return
+        gw = self.gw
+        self._handle(self.machine.receive_data(data, gw.loop.time()))
+        gw.flush()
+
+    def connection_lost(self, exc) -> None:
+        self.gw.forget(self)
+        self.closing = True
+        self.log.info("disconnect", reason=str(exc) if exc else "closed")
+
+    # ------------------------------------------------------------ events from the machine
+    def _handle(self, events: list) -> None:
+        for ev in events:
+            if self.closing:
+                return
+            if isinstance(ev, RequestReceived):
+                try:
+                    self.gw.dispatch(self, ev.frame, ev.message)
+                except Exception:  # noqa: BLE001 - never take the server down
+                    self.log.exception("internal_error", request_id=ev.frame.request_id)
+                    self.machine.answered()
+                    self.queue(reject_frame(Violation(St.INTERNAL_ERROR, ev.frame.request_id,
+                                                      status_text(St.INTERNAL_ERROR), ev.frame.code)))
+            elif isinstance(ev, Violation):
+                self.log.info("reject", request_id=ev.request_id, status=int(ev.status), text=ev.text,
+                              request=ev.request_code, field=ev.field, fatal=ev.fatal)
+                self.queue(reject_frame(ev))
+                if ev.fatal:
+                    self.close_with(None, ev.text)
+            elif isinstance(ev, HeartbeatReceived):
+                pass
+
+    # ------------------------------------------------------------ answers
+    def queue(self, frame: bytes) -> None:
+        """A frame for this connection, written at the end of the batch."""
+        if self.closing:
+            return
+        self.machine.outbox.append(frame)  # ServerSession.send, one call less on the hot path
+        self.gw.dirty.add(self)
+
+    def reply(self, rid: int, answer: Any, session_status: int = 0, paged: bool = True) -> None:
+        """Answer request ``rid``: one REPLY, or segments 1..n when the items do not fit in one
+        (``paged=False``: always one, for the login reply)."""
+        self.machine.answered()
+        gw = self.gw
+        bdate = gw.streams.business_date
+        if paged and answer.__message__.record.has_items:
+            s = gw.settings
+            parts = pages(answer, s.max_frame_size, s.max_page_items)
+            if len(parts) > 1:
+                n = len(parts)
+                for i, part in enumerate(parts):
+                    self.queue(encode_frame(Kind.REPLY, encode_message(part), rid, segment=i + 1,
+                                            flags=_LAST_SEGMENT if i == n - 1 else 0, business_date=bdate))
+                return
+        if session_status:
+            self.queue(encode_frame(Kind.REPLY, encode_message(answer), rid, segment=1, flags=_LAST_SEGMENT,
+                                    session_status=session_status, business_date=bdate))
+        else:
+            self.queue(reply_frame(encode_message(answer), rid, 1, _LAST_SEGMENT, bdate))
+
+    def reject(self, rid: int, code: str, status: int, text: str, *, business: int = 0, field_offset: int = 0,
+               field: str = "") -> None:
+        """Refuse request ``rid`` (a typed REJECT: session status, business status, field offset)."""
+        self.machine.answered()
+        self.log.info("reject", request_id=rid, request=code, status=int(status), business_status=business,
+                      text=text)
+        self.queue(reject_frame(Violation(status, rid, text, code, field_offset, field), business))
+
+    # ------------------------------------------------------------ writing and closing
+    def write_now(self, now: float | None = None) -> None:
+        tr = self.transport
+        if tr is None:
+            return
+        # the session's outbox itself (ServerSession.data_to_send, one call less per write)
+        data = self.machine.outbox.take(self.gw.loop.time() if now is None else now)
+        if not data:
+            return
+        tr.write(data)
+        if tr.get_write_buffer_size() > self.output_limit and not self.closing:
+            self.log.warning("slow_consumer", buffered=tr.get_write_buffer_size())
+            self.close_with(St.SLOW_CONSUMER, status_text(St.SLOW_CONSUMER), abort_after=2.0)
+
+    def close_with(self, status: int | None, text: str, request_id: int = 0, abort_after: float = 2.0) -> None:
+        """Tell the peer why (when ``status`` is given), then close; abort if it does not drain."""
+        if self.closing:
+            return
+        gw = self.gw
+        if status is not None:
+            self.machine.send(encode_frame(Kind.LOGOUT, encode_message(ms.LogoutNotice(reason=status, text=text)),
+                                           request_id, session_status=status))
+        gw.before_close()
+        data = self.machine.data_to_send()
+        self.closing = True
+        self.unregister()
+        gw.dirty.discard(self)
+        if self.transport is not None:
+            if data:
+                self.transport.write(data)
+            self.transport.close()
+            tr = self.transport
+            gw.loop.call_later(abort_after, lambda: tr.is_closing() and tr.abort())
+        self.log.info("close", status=int(status) if status is not None else None, text=text)
+
+    def abort(self) -> None:
+        """End now, dropping what is queued (fail-stop: nothing not on disk may leave)."""
+        self.machine.abort()
+        self.closing = True
+        if self.transport is not None:
+            self.transport.abort()
+
+    def unregister(self) -> None:
+        """No longer the user's session, no subscriptions."""
+        gw = self.gw
+        if self.user is not None and gw.sessions.get(self.user.user) is self:
+            del gw.sessions[self.user.user]
+        gw.fanout.drop(self)
+
+    _unregister = unregister

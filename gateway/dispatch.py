@@ -1,0 +1,88 @@
+"""Dispatch: a decoded request to its handler, and the handler's answer or error to the connection.
+
+Session-layer requests (login, logout, password, subscriptions, recovery, stream and status-text
+queries) go to the gateway's own modules; every other request to the handler registered for its
+message class (``gateway.handlers``), which reaches the gateway through the narrow
+``GatewayServices`` interface of its ``RequestContext``.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Callable
+
+from gateway import handlers as H
+from gateway.clearing.errors import OPERATOR_ONLY, REGISTRY as BUSINESS_CODES, ClearingError
+from protocol.messages import session as ms
+from protocol.registry import field_offset
+from protocol.status import SessionStatus as St
+from protocol.status import text as status_text
+
+if TYPE_CHECKING:  # pragma: no cover
+    from gateway.connection import Connection
+    from gateway.server import Gateway
+
+SESSION_ONLY_WHEN_RESTRICTED = {"UC1", "UO1"}
+
+
+def status_text_answer(conn: "Connection", frame, msg: ms.StatusTextQuery) -> None:
+    """UQ30: the name and text of a session (level 1) or business (level 2) status code."""
+    if msg.level == 2:
+        e = BUSINESS_CODES.get(msg.code)
+        name, text = (e.name, e.text) if e else ("UNKNOWN", f"Unknown business status {msg.code}")
+    else:
+        try:
+            name, text = St(msg.code).name, status_text(msg.code)
+        except ValueError:
+            name, text = "UNKNOWN", status_text(msg.code)
+    conn.reply(frame.request_id, ms.StatusTextAnswer(code=msg.code, name=name, text=text))
+
+
+class Dispatcher:
+    def __init__(self, gw: "Gateway"):
+        self.gw = gw
+        login, subs = gw.login, gw.subscriptions
+        self.session_handlers: dict[str, Callable] = {
+            "UO1": login.logout, "UC1": login.change_password, "UB1": subs.subscribe, "UB3": subs.unsubscribe,
+            "UQ20": subs.recovery, "UQ21": subs.stream_status, "UQ30": status_text_answer,
+        }
+
+    def dispatch(self, conn: "Connection", frame, msg) -> None:
+        code = msg.__message__.code
+        rid = frame.request_id
+        gw = self.gw
+        if code == "UL1":
+            gw.login.login(conn, frame, msg)
+            return
+        if conn.restricted and code not in SESSION_ONLY_WHEN_RESTRICTED:
+            gw._reject(conn, rid, code, St.PASSWORD_EXPIRED, "password expired: change it with UC1 first")
+            return
+        special = self.session_handlers.get(code)
+        if special is not None:
+            special(conn, frame, msg)
+            return
+        fn = H.HANDLERS.get(type(msg))
+        if fn is None:
+            gw._reject(conn, rid, code, St.INVALID_MESSAGE_TYPE, f"{code} is not a request this gateway serves")
+            return
+        spec = msg.__message__
+        operator = conn.role == "operator"
+        if spec.operator and not operator:
+            e = BUSINESS_CODES[OPERATOR_ONLY.number]
+            gw._reject(conn, rid, code, St.BUSINESS_REJECT, e.text, business=e.number)
+            return
+        rctx = conn.rctx  # handlers use it during the call only: one per session, its time set per request
+        if rctx is None or rctx.user != conn.user.user:
+            rctx = conn.rctx = H.RequestContext(gw, conn.user.user, conn.participant or None, operator, conn.role,
+                                                gw.now())
+        else:
+            rctx.now = gw.now()
+        try:
+            answer = fn(msg, rctx)
+        except ClearingError as e:
+            off = field_offset(spec.cls, e.field) if e.field else 0
+            text = e.error.text + (f": {e.detail}" if e.detail else "")
+            gw._reject(conn, rid, code, St.BUSINESS_REJECT, text, business=e.error.number, field_offset=off,
+                        field=e.field or "")
+            return
+        if answer is None:
+            answer = ms.Ack(text="accepted")
+        conn.reply(rid, answer)

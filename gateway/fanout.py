@@ -1,0 +1,202 @@
+"""Fan-out: core events to broadcast frames, logged in their streams and queued to the subscribers.
+
+``Fanout.publish(events)`` is the hot path of every broadcast: map the event to its message
+(``gateway.handlers.BROADCASTS``), encode it once, append it to its stream instance's log (which
+numbers it), and queue the frame to every connection whose subscription matches. The matching
+connections of one (stream instance, message type, filter keys) are a :class:`Route`, cached
+until any subscription changes. With many subscribers a route queues one shared segment
+(``protocol.session.SharedSegment``) that grows in place for the following broadcasts of the
+batch; the segment and the connections' outboxes keep the ordering invariant between them.
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+from dataclasses import dataclass
+from operator import attrgetter
+from typing import TYPE_CHECKING, Any, Callable, Iterable
+
+import structlog
+
+from gateway import handlers as H
+from gateway.clearing.core import BusinessDateChanged
+from gateway.streams import StreamStore, ymd_int
+from protocol.registry import encode_message
+from protocol.session import SharedSegment
+from protocol.streams import BY_NAME as STREAM_BY_NAME
+
+if TYPE_CHECKING:  # pragma: no cover
+    from gateway.connection import Connection
+
+log = structlog.get_logger("gateway")
+
+FILTER_FIELDS = ("account_id", "account", "to_account_id", "series_symbol", "instrument_class", "currency",
+                 "clearing_house", "underlying")
+
+_KEYS_BY_VALUES: dict[tuple, frozenset] = {}   # hot path (filter_keys_of): a dict read inline, cleared when full
+_NO_KEYS: frozenset = frozenset()
+
+
+@functools.lru_cache(maxsize=100_000)
+def _shared_keys(ks: frozenset) -> frozenset:
+    """The one shared instance of an equal key set (the first one seen)."""
+    return ks
+
+
+def filter_keys(event: Any) -> frozenset:
+    """The event's filter keys, as one shared frozenset per distinct set: every broadcast in the
+    stream logs keeps its keys, and a small frozenset costs ~200 bytes (half the memory of a day's
+    logs before they were shared)."""
+    keys = []
+    for f in FILTER_FIELDS:
+        v = getattr(event, f, None)
+        if isinstance(v, str) and v:
+            keys.append(v)
+    return _shared_keys(frozenset(keys))
+
+
+def filter_keys_of(cls: type) -> Callable[[Any], frozenset]:
+    """``filter_keys`` specialised for one event class: the filter fields it has are read at once
+    (``attrgetter``) and the shared key set is looked up by their values (the hot path of
+    ``publish``: ~0.4 us instead of ~2.5 us per broadcast)."""
+    if not dataclasses.is_dataclass(cls):
+        return filter_keys
+    names = {f.name for f in dataclasses.fields(cls)}
+    present = tuple(f for f in FILTER_FIELDS if f in names)
+    if not present:
+        return lambda e: _NO_KEYS
+    get = attrgetter(*present)
+    one = len(present) == 1
+    cache = _KEYS_BY_VALUES
+
+    def keys(e: Any) -> frozenset:
+        vals = (get(e),) if one else get(e)
+        try:
+            ks = cache.get(vals)
+        except TypeError:  # an unhashable value in a filter field: the general path
+            return filter_keys(e)
+        if ks is None:
+            if len(cache) >= 100_000:
+                cache.clear()
+            ks = cache[vals] = _shared_keys(frozenset(v for v in vals if isinstance(v, str) and v))
+        return ks
+    return keys
+
+
+@dataclass(slots=True)
+class Sub:
+    handle: int
+    stream: int
+    broadcast: str
+    filter: str
+
+    def matches(self, code: str, keys: frozenset) -> bool:
+        return (not self.broadcast or self.broadcast == code) and (not self.filter or self.filter in keys)
+
+
+# a route with at least this many subscribers shares one growing buffer per batch
+SHARED_SEGMENT_MIN = 4
+
+
+class Route:
+    """Where the broadcasts of one (stream instance, message type, filter keys) go: the matching
+    subscribers' connections (and their sessions' outboxes)."""
+
+    __slots__ = ("conns", "outboxes", "n", "shared", "seg")
+
+    def __init__(self, conns: tuple):
+        self.conns = conns
+        self.outboxes = tuple(c.machine.outbox for c in conns)
+        self.n = len(conns)
+        self.shared = self.n >= SHARED_SEGMENT_MIN
+        self.seg: SharedSegment | None = None
+
+    def send(self, frame: bytes, dirty: set) -> None:
+        """Queue ``frame`` to every subscriber: grow the open shared segment, or start one, or
+        (few subscribers) append it to each outbox."""
+        if self.shared:
+            seg = self.seg
+            if seg is None or not seg.extend_if_open(frame):
+                self.seg = SharedSegment.queue(frame, self.outboxes)
+                dirty.update(self.conns)
+        elif self.n:
+            for ob in self.outboxes:
+                ob.append(frame)
+            dirty.update(self.conns)
+
+
+class Fanout:
+    """The subscriptions of every connection, by stream instance, and the publishing of events."""
+
+    def __init__(self, dirty: set):
+        self.dirty = dirty  # connections with output to write at the end of the batch
+        self.subscribers: dict[tuple, dict["Connection", list[Sub]]] = {}
+        self._routes: dict[tuple, Route] = {}  # cleared on any subscription change
+        self._plans: dict[type, tuple] = {}    # event class -> (broadcast mapper, filter keys reader)
+
+    # ------------------------------------------------------------ subscriptions
+    def add(self, conn: "Connection", key: tuple, sub: Sub) -> None:
+        conn.by_stream.setdefault(key, []).append(sub)
+        self.subscribers.setdefault(key, {})[conn] = conn.by_stream[key]
+        self._routes.clear()
+
+    def remove(self, conn: "Connection", key: tuple, sub: Sub) -> None:
+        lst = conn.by_stream.get(key, [])
+        lst.remove(sub)
+        if not lst:
+            conn.by_stream.pop(key, None)
+            self.subscribers.get(key, {}).pop(conn, None)
+        self._routes.clear()
+
+    def drop(self, conn: "Connection") -> None:
+        """Every subscription of ``conn`` (it closes, or the emulator is reset)."""
+        self._routes.clear()
+        for key in list(conn.by_stream):
+            subs = self.subscribers.get(key)
+            if subs is not None:
+                subs.pop(conn, None)
+        conn.by_stream.clear()
+        conn.subs.clear()
+
+    # ------------------------------------------------------------ publishing
+    def publish(self, events: Iterable, streams: StreamStore) -> None:
+        """Each event's broadcast, logged in ``streams`` and queued to the matching subscribers."""
+        subscribers = self.subscribers
+        routes = self._routes
+        plans = self._plans
+        dirty = self.dirty
+        for e in events:
+            cls = type(e)
+            plan = plans.get(cls)
+            if plan is None:
+                mapper = H.BROADCASTS.get(cls)
+                if mapper is None:
+                    log.error("unmapped_event", event_class=cls.__name__)
+                    continue
+                plan = plans[cls] = (mapper, filter_keys_of(cls))
+            msg = plan[0](e)
+            spec = msg.__message__
+            keys = plan[1](e)
+            key, entry, _ = streams.publish(STREAM_BY_NAME[spec.stream], e.owner, encode_message(msg), spec.code, keys)
+            subs = subscribers.get(key)
+            if subs:
+                rk = (key, spec.code, keys)
+                route = routes.get(rk)
+                if route is None:
+                    route = self._route(rk, subs)
+                seg = route.seg
+                if seg is not None and seg.open == seg.n:
+                    seg += entry.frame  # SharedSegment.extend_if_open inline: this is the hot path
+                else:
+                    route.send(entry.frame, dirty)
+            if isinstance(e, BusinessDateChanged):
+                streams.roll(ymd_int(e.business_date))
+
+    def _route(self, rk: tuple, subs: dict) -> Route:
+        """The subscribers whose subscription matches the broadcast's type and filter keys."""
+        _, code, keys = rk
+        route = Route(tuple(conn for conn, lst in subs.items() if any(sub.matches(code, keys) for sub in lst)))
+        if len(self._routes) >= 65536:
+            self._routes.clear()
+        self._routes[rk] = route
+        return route
