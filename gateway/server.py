@@ -190,12 +190,15 @@ class Connection(asyncio.Protocol):
         self.log = log
         self.rctx: H.RequestContext | None = None  # one per session (dispatch updates its time)
         self.tail: Route | None = None  # the route whose shared segment ends this connection's output
+        self.recording = None  # gateway/recording.py Conversation when the gateway records
 
     # ------------------------------------------------------------ asyncio callbacks
     def connection_made(self, transport) -> None:
         self.transport = transport
         self.peer = transport.get_extra_info("peername") or ("?", 0)
         gw = self.gw
+        if gw.recorder is not None:
+            self.recording = gw.recorder.connection(self.peer, transport.get_extra_info("sockname"))
         self.session_id = next(gw.session_ids)
         self.log = log.bind(session_id=self.session_id, peer=f"{self.peer[0]}:{self.peer[1]}")
         now = gw.loop.time()
@@ -211,6 +214,8 @@ class Connection(asyncio.Protocol):
             self.close_with(St.GATEWAY_FULL, status_text(St.GATEWAY_FULL))
 
     def data_received(self, data: bytes) -> None:
+        if self.recording is not None:
+            self.recording.received(data)
         if self.closing:
             return
         gw = self.gw
@@ -223,6 +228,8 @@ class Connection(asyncio.Protocol):
 
     def connection_lost(self, exc) -> None:
         gw = self.gw
+        if self.recording is not None:
+            self.recording.closed()
         gw.connections.discard(self)
         n = gw.per_address.get(self.peer[0], 1) - 1
         if n <= 0:
@@ -279,6 +286,8 @@ class Connection(asyncio.Protocol):
             self.tail = None
         m.last_sent = self.gw.loop.time() if now is None else now
         tr.write(data)
+        if self.recording is not None:
+            self.recording.sent(data)
         if tr.get_write_buffer_size() > self.gw.settings.output_buffer_limit and not self.closing:
             self.log.warning("slow_consumer", buffered=tr.get_write_buffer_size())
             self.close_with(St.SLOW_CONSUMER, status_text(St.SLOW_CONSUMER), abort_after=2.0)
@@ -302,6 +311,8 @@ class Connection(asyncio.Protocol):
         if self.transport is not None:
             if data:
                 self.transport.write(data)
+                if self.recording is not None:
+                    self.recording.sent(data)
             self.transport.close()
             tr = self.transport
             self.gw.loop.call_later(abort_after, lambda: tr.is_closing() and tr.abort())
@@ -350,6 +361,8 @@ class Gateway:
         self.loop: asyncio.AbstractEventLoop | None = None
         self._timers: list[asyncio.TimerHandle] = []
         self.journal = None  # set by the durability layer (issue 8)
+        from gateway.recording import from_settings
+        self.recorder = from_settings(s)  # session recording (record_path), or None
         H.load_all()
         if s.journal_path:  # rebuild the state from the journal (gateway/journal/durability.py)
             from gateway.journal import attach
@@ -371,6 +384,8 @@ class Gateway:
         sock = self.server.sockets[0]
         self.port = sock.getsockname()[1]
         self._schedule_tick()
+        if self.recorder is not None:
+            self.recorder.start(self.loop)
         if self.settings.stream_heartbeat_seconds:
             self._schedule_stream_heartbeat()
         if self.settings.gc_freeze_seconds:
@@ -390,6 +405,8 @@ class Gateway:
         await asyncio.sleep(0)
         if self.journal is not None:
             self.journal.close()  # sync, final snapshot
+        if self.recorder is not None:
+            self.recorder.close()
         log.info("stopped")
 
     def install_signal_handlers(self, stop_event: asyncio.Event) -> None:
