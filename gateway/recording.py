@@ -24,7 +24,7 @@ import os
 import struct
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import structlog
 
@@ -161,34 +161,34 @@ class Conversation:
         return b"".join((_EPB.pack(6, total_len, 0, ts >> 32, ts & 0xFFFFFFFF, n, n), ip, tcp, data,
                          b"\0" * pad, total_len.to_bytes(4, "little")))
 
-    def handshake(self, ts: int) -> list[bytes]:
+    # Generators: the sequence number advances after each packet is taken, so that a rotation
+    # between two packets (Recorder._write) replays the handshake at the right point.
+    def handshake(self, ts: int) -> Iterator[bytes]:
         self.cseq = (self.cseq - 1) & 0xFFFFFFFF  # the SYNs take the sequence number before the data
         self.sseq = (self.sseq - 1) & 0xFFFFFFFF
-        out = [self._packet(ts, True, _SYN)]
+        syn = self._packet(ts, True, _SYN)
         self.cseq = (self.cseq + 1) & 0xFFFFFFFF
-        out.append(self._packet(ts, False, _SYN | _ACK))
+        syn_ack = self._packet(ts, False, _SYN | _ACK)
         self.sseq = (self.sseq + 1) & 0xFFFFFFFF
-        out.append(self._packet(ts, True, _ACK))
-        return out
+        yield syn
+        yield syn_ack
+        yield self._packet(ts, True, _ACK)
 
-    def data(self, ts: int, from_client: bool, data: bytes) -> list[bytes]:
-        out = []
+    def data(self, ts: int, from_client: bool, data: bytes) -> Iterator[bytes]:
         for i in range(0, len(data), MAX_SEGMENT):
             chunk = data if len(data) <= MAX_SEGMENT else data[i:i + MAX_SEGMENT]
-            out.append(self._packet(ts, from_client, _PSH | _ACK, chunk))
+            yield self._packet(ts, from_client, _PSH | _ACK, chunk)
             if from_client:
                 self.cseq = (self.cseq + len(chunk)) & 0xFFFFFFFF
             else:
                 self.sseq = (self.sseq + len(chunk)) & 0xFFFFFFFF
-        return out
 
-    def finish(self, ts: int) -> list[bytes]:
-        out = [self._packet(ts, False, _FIN | _ACK)]
+    def finish(self, ts: int) -> Iterator[bytes]:
+        yield self._packet(ts, False, _FIN | _ACK)
         self.sseq = (self.sseq + 1) & 0xFFFFFFFF
-        out.append(self._packet(ts, True, _FIN | _ACK))
+        yield self._packet(ts, True, _FIN | _ACK)
         self.cseq = (self.cseq + 1) & 0xFFFFFFFF
-        out.append(self._packet(ts, False, _ACK))
-        return out
+        yield self._packet(ts, False, _ACK)
 
 
 def _checksum(hdr: bytes) -> int:
@@ -275,10 +275,8 @@ class Recorder:
             if what == _CLIENT or what == _SERVER:
                 packets = conv.data(ts, what == _CLIENT, data)
             elif what == _OPEN:
-                live.add(conv)
                 packets = conv.handshake(ts)
             else:
-                live.discard(conv)
                 packets = conv.finish(ts)
             for p in packets:
                 if size + len(p) > limit and size > self._header_size:
@@ -289,6 +287,10 @@ class Recorder:
                     buf += replay
                 buf.append(p)
                 size += len(p)
+            if what == _OPEN:
+                live.add(conv)
+            elif what == _CLOSE:
+                live.discard(conv)
         self._file.write(b"".join(buf))
         self._file.flush()
         self._size = size
