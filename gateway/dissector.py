@@ -234,7 +234,7 @@ hkpost.fields = FIELDS
 
 local ex_malformed = ProtoExpert.new("hkpost.malformed", "Malformed frame", expert.group.MALFORMED, expert.severity.ERROR)
 local ex_protocol = ProtoExpert.new("hkpost.protocol", "Protocol violation", expert.group.PROTOCOL, expert.severity.WARN)
-local ex_status = ProtoExpert.new("hkpost.status", "Request refused", expert.group.RESPONSE_CODE, expert.severity.NOTE)
+local ex_status = ProtoExpert.new("hkpost.status", "Negative session status (a refusal or the end of the session)", expert.group.RESPONSE_CODE, expert.severity.NOTE)
 hkpost.experts = { ex_malformed, ex_protocol, ex_status }
 
 hkpost.prefs.ports = Pref.range("TCP ports", tostring(DEFAULT_PORT), "TCP ports of the gateway", 65535)

@@ -14,7 +14,8 @@ Off the hot path: recording a write or a read appends a tuple to a list; the pac
 written in batches (by a timer, by volume, and at close). Bounded: when a file would exceed
 ``record_max_bytes`` it is closed and renamed ``NAME.1.pcapng`` (the older ones shifting to
 ``.2``, ...; ``record_files`` files are kept in all) and a new file starts, in which each open
-connection first gets a handshake again so that every file opens on its own in Wireshark.
+connection first gets a handshake again so that every file opens on its own in Wireshark. A gateway
+started again with the same path shifts the previous recording the same way first.
 Docs: docs/guides/wireshark.md.
 """
 from __future__ import annotations
@@ -39,10 +40,16 @@ FLUSH_SECONDS = 0.25        # ...or this much time
 _SYN, _ACK, _PSH, _FIN = 0x02, 0x10, 0x08, 0x01
 _OPEN, _CLIENT, _SERVER, _CLOSE = 0, 1, 2, 3
 
-_EPB = struct.Struct("<IIIIIII")        # block type, total length, interface, ts high, ts low, captured, original
-_IPV4 = struct.Struct(">BBHHHBBH4s4s")
-_IPV6 = struct.Struct(">IHBB16s16s")
-_TCP = struct.Struct(">HHIIBBHHH")
+# The file is big-endian (pcapng allows either; its byte-order magic says which), like the IP and
+# TCP headers: the Enhanced Packet Block's header and both packet headers are one pack.
+_EPB = "7I"                      # block type, total length, interface, ts high, ts low, captured, original
+_IPV4 = "BBHHHBBH4s4s"
+_IPV6 = "IHBB16s16s"
+_TCP = "HHIIBBHHH"
+_HEAD4 = struct.Struct(">" + _EPB + _IPV4 + _TCP)
+_HEAD6 = struct.Struct(">" + _EPB + _IPV6 + _TCP)
+_PADS = (b"", b"\0", b"\0\0", b"\0\0\0")
+_IPV4_CONST = 0x4500 + 0x4000 + ((64 << 8) | 6)  # version/IHL/TOS, DF, TTL/protocol: their checksum words
 
 
 class RecordingError(ValueError):
@@ -73,19 +80,19 @@ def rotated_name(path: Path, index: int) -> Path:
 
 def _option(code: int, value: bytes) -> bytes:
     pad = (-len(value)) % 4
-    return struct.pack("<HH", code, len(value)) + value + b"\0" * pad
+    return struct.pack(">HH", code, len(value)) + value + b"\0" * pad
 
 
 def _block(block_type: int, body: bytes) -> bytes:
     total = 12 + len(body)
-    return struct.pack("<II", block_type, total) + body + struct.pack("<I", total)
+    return struct.pack(">II", block_type, total) + body + struct.pack(">I", total)
 
 
 def file_header(application: str = "hkpost-gateway") -> bytes:
     """Section Header Block and Interface Description Block (raw IP, nanosecond timestamps)."""
-    shb = _block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1)
+    shb = _block(0x0A0D0D0A, struct.pack(">IHHq", 0x1A2B3C4D, 1, 0, -1)
                  + _option(4, application.encode()) + _option(0, b""))
-    idb = _block(0x00000001, struct.pack("<HHI", LINKTYPE_RAW, 0, 0)
+    idb = _block(0x00000001, struct.pack(">HHI", LINKTYPE_RAW, 0, 0)
                  + _option(2, b"hkpost-gateway") + _option(9, bytes([9])) + _option(0, b""))
     return shb + idb
 
@@ -100,7 +107,7 @@ def _address(peer: Any) -> tuple[ipaddress.IPv4Address | ipaddress.IPv6Address, 
 class Conversation:
     """One connection's TCP conversation: its addresses and each direction's next sequence number."""
 
-    __slots__ = ("recorder", "client", "server", "cport", "sport", "cseq", "sseq", "v6", "ip_id", "open")
+    __slots__ = ("recorder", "client", "server", "cport", "sport", "cseq", "sseq", "v6", "ip_id", "open", "base")
 
     def __init__(self, recorder: "Recorder", client: Any, server: Any):
         self.recorder = recorder
@@ -110,6 +117,8 @@ class Conversation:
             c = c if c.version == 6 else ipaddress.IPv6Address(f"::ffff:{c}")
             s = s if s.version == 6 else ipaddress.IPv6Address(f"::ffff:{s}")
         self.client, self.server = c.packed, s.packed
+        # the IPv4 header checksum's constant words (the addresses' sum is the same both ways)
+        self.base = _IPV4_CONST + sum(struct.unpack(">4H", self.client + self.server)) if not self.v6 else 0
         n = next(recorder._ids)
         self.cseq = (n * 0x9E3779B1) & 0xFFFFFFFF       # initial sequence numbers: distinct per connection
         self.sseq = (n * 0x85EBCA6B + 1) & 0xFFFFFFFF
@@ -143,23 +152,32 @@ class Conversation:
 
     # ------------------------------------------------------------ packets
     def _packet(self, ts: int, from_client: bool, flags: int, data: bytes = b"") -> bytes:
+        """One Enhanced Packet Block: IPv4 or IPv6, TCP, ``data``."""
         if from_client:
             src, dst, sp, dp, seq, ack = self.client, self.server, self.cport, self.sport, self.cseq, self.sseq
         else:
             src, dst, sp, dp, seq, ack = self.server, self.client, self.sport, self.cport, self.sseq, self.cseq
-        tcp = _TCP.pack(sp, dp, seq, ack if flags & _ACK else 0, 5 << 4, flags, 65535, 0, 0)
+        if not flags & _ACK:
+            ack = 0
+        n = len(data)
         if self.v6:
-            ip = _IPV6.pack(0x60000000, 20 + len(data), 6, 64, src, dst)
+            caplen = 60 + n
+            pad = -caplen & 3
+            total = 32 + caplen + pad
+            head = _HEAD6.pack(6, total, 0, ts >> 32, ts & 0xFFFFFFFF, caplen, caplen,
+                               0x60000000, 20 + n, 6, 64, src, dst, sp, dp, seq, ack, 0x50, flags, 65535, 0, 0)
         else:
-            self.ip_id = (self.ip_id + 1) & 0xFFFF
-            total = 40 + len(data)
-            hdr = _IPV4.pack(0x45, 0, total, self.ip_id, 0x4000, 64, 6, 0, src, dst)
-            ip = _IPV4.pack(0x45, 0, total, self.ip_id, 0x4000, 64, 6, _checksum(hdr), src, dst)
-        n = len(ip) + 20 + len(data)
-        pad = (-n) % 4
-        total_len = 32 + n + pad
-        return b"".join((_EPB.pack(6, total_len, 0, ts >> 32, ts & 0xFFFFFFFF, n, n), ip, tcp, data,
-                         b"\0" * pad, total_len.to_bytes(4, "little")))
+            caplen = 40 + n
+            pad = -caplen & 3
+            total = 32 + caplen + pad
+            ip_id = self.ip_id = (self.ip_id + 1) & 0xFFFF
+            c = self.base + caplen + ip_id
+            c = (c & 0xFFFF) + (c >> 16)
+            c = (c & 0xFFFF) + (c >> 16)
+            head = _HEAD4.pack(6, total, 0, ts >> 32, ts & 0xFFFFFFFF, caplen, caplen,
+                               0x45, 0, caplen, ip_id, 0x4000, 64, 6, ~c & 0xFFFF, src, dst,
+                               sp, dp, seq, ack, 0x50, flags, 65535, 0, 0)
+        return b"".join((head, data, _PADS[pad], total.to_bytes(4, "big")))
 
     # Generators: the sequence number advances after each packet is taken, so that a rotation
     # between two packets (Recorder._write) replays the handshake at the right point.
@@ -191,13 +209,6 @@ class Conversation:
         yield self._packet(ts, False, _ACK)
 
 
-def _checksum(hdr: bytes) -> int:
-    s = sum(struct.unpack(">10H", hdr))
-    s = (s & 0xFFFF) + (s >> 16)
-    s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
-
-
 class Recorder:
     """A pcapng file of every connection, bounded by size with rotation."""
 
@@ -216,6 +227,8 @@ class Recorder:
         self._timer = None
         self.failed: str | None = None
         self.rotations = 0
+        if self.path.exists():  # a restarted gateway keeps the previous recording (as FILE.1.pcapng)
+            self._shift()
         self._open_file()
 
     def connection(self, client: Any, server: Any) -> Conversation:
@@ -233,16 +246,21 @@ class Recorder:
         self._size = len(head)
         self._header_size = len(head)
 
+    def _shift(self) -> None:
+        """FILE.pcapng -> FILE.1.pcapng -> ... ; the oldest beyond ``files`` is deleted."""
+        if self.files < 2:
+            return  # the one file is started again
+        oldest = rotated_name(self.path, self.files - 1)
+        if oldest.exists():
+            oldest.unlink()
+        for i in range(self.files - 2, -1, -1):
+            src = rotated_name(self.path, i)
+            if src.exists():
+                src.rename(rotated_name(self.path, i + 1))
+
     def _rotate(self, ts: int) -> list[bytes]:
         self._file.close()
-        oldest = rotated_name(self.path, self.files - 1)
-        if self.files > 1:
-            if oldest.exists():
-                oldest.unlink()
-            for i in range(self.files - 2, -1, -1):
-                src = rotated_name(self.path, i)
-                if src.exists():
-                    src.rename(rotated_name(self.path, i + 1))
+        self._shift()
         self._open_file()
         self.rotations += 1
         out = []  # every open conversation starts again in the new file

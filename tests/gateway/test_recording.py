@@ -15,13 +15,16 @@ C4, S4 = ("10.1.2.3", 40001), ("10.9.8.7", 7600)
 
 
 def blocks(path: Path) -> list[tuple[int, bytes]]:
-    """(block type, body) of every pcapng block, checking both length fields."""
+    """(block type, body) of every pcapng block, checking both length fields (in the byte order the
+    section header's magic gives)."""
     data = path.read_bytes()
+    bo = ">" if data[8:12] == bytes.fromhex("1a2b3c4d") else "<"
+    assert struct.unpack_from(bo + "I", data, 8)[0] == 0x1A2B3C4D
     out, pos = [], 0
     while pos < len(data):
-        btype, total = struct.unpack_from("<II", data, pos)
+        btype, total = struct.unpack_from(bo + "II", data, pos)
         assert total % 4 == 0 and pos + total <= len(data)
-        assert struct.unpack_from("<I", data, pos + total - 4)[0] == total
+        assert struct.unpack_from(bo + "I", data, pos + total - 4)[0] == total
         out.append((btype, data[pos + 8:pos + total - 4]))
         pos += total
     return out
@@ -33,7 +36,7 @@ def packets(path: Path) -> list[dict]:
     for btype, body in blocks(path):
         if btype != 6:
             continue
-        iface, hi, lo, caplen, origlen = struct.unpack_from("<IIIII", body)
+        iface, hi, lo, caplen, origlen = struct.unpack_from(">IIIII", body)
         pkt = body[20:20 + caplen]
         assert caplen == origlen and iface == 0
         if pkt[0] >> 4 == 4:
@@ -68,8 +71,8 @@ def test_file_layout_handshake_data_and_close(tmp_path):
     kinds = [b for b, _ in blocks(path)]
     assert kinds[:2] == [0x0A0D0D0A, 1]
     shb = blocks(path)[0][1]
-    assert struct.unpack_from("<IHH", shb) == (0x1A2B3C4D, 1, 0)
-    assert struct.unpack_from("<HH", blocks(path)[1][1]) == (recording.LINKTYPE_RAW, 0)
+    assert struct.unpack_from(">IHH", shb) == (0x1A2B3C4D, 1, 0)
+    assert struct.unpack_from(">HH", blocks(path)[1][1]) == (recording.LINKTYPE_RAW, 0)
     ps = [p for p in packets(path) if p["data"] or p["flags"] & 0x07]
     c_isn, s_isn = ps[0]["seq"], ps[1]["seq"]
     flags = [p["flags"] for p in packets(path)]
@@ -140,6 +143,17 @@ def test_rotation_bounds_the_files_and_each_file_opens_alone(tmp_path):
     last = [x["data"][0] for x in packets(path) if x["data"]]
     assert last[-1] == 59                                               # the newest data is in the current file
     assert rotated_name(path, 2).name == "rot.2.pcapng"
+
+
+def test_a_restart_keeps_the_previous_recording(tmp_path):
+    path = tmp_path / "r.pcapng"
+    for run in range(3):
+        rec = Recorder(path, 1 << 20, 2)
+        rec.connection(C4, S4).sent(bytes([run]) * 10)
+        rec.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.1.pcapng", "r.pcapng"]
+    assert [x["data"][0] for x in packets(path) if x["data"]] == [2]
+    assert [x["data"][0] for x in packets(rotated_name(path, 1)) if x["data"]] == [1]
 
 
 def test_a_single_file_is_truncated_and_restarted(tmp_path):
