@@ -141,7 +141,34 @@ async def _main(n: int, batch: int, subs: int, repeat: int, record: str | None =
             r.data_received(f)
     t = _time(recover, repeat)
     res["recovery_msgs_per_s"] = round(last / min(t))
+    if gw.recorder is not None:
+        res.update(_recording(gw.recorder, repeat))
     return res
+
+
+def _recording(rec, repeat: int, n: int = 20000, size: int = 200) -> dict:
+    """The recorder alone: one recorded write (the hot path: a list append) and one packet built
+    and written (the batch, off the hot path), for writes of ``size`` bytes."""
+    conv = rec.connection(("127.0.0.1", 50001), ("127.0.0.1", 7600))
+    rec.flush()
+    data = bytes(size)
+    from gateway import recording
+    limits = recording.FLUSH_ENTRIES, recording.FLUSH_BYTES
+    recording.FLUSH_ENTRIES = recording.FLUSH_BYTES = n * size + 1  # no flush inside the timed appends
+
+    def append():
+        for _ in range(n):
+            conv.sent(data)
+    try:
+        t_append = []
+        t_flush = []
+        for _ in range(repeat):
+            t_append += _time(append, 1)
+            t_flush += _time(rec.flush, 1)
+    finally:
+        recording.FLUSH_ENTRIES, recording.FLUSH_BYTES = limits
+    return {"record_append_us": round(min(t_append) * 1e6 / n, 3),
+            "record_packet_us": round(min(t_flush) * 1e6 / n, 3)}
 
 
 def main(argv=None) -> None:

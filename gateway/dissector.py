@@ -33,6 +33,18 @@ SHIPPED = Path(__file__).resolve().parent / "data" / "hkpost.lua"
 _INT = {"B": ("uint8", 1), "H": ("uint16", 2), "I": ("uint32", 4), "Q": ("uint64", 8),
         "b": ("int8", 1), "h": ("int16", 2), "i": ("int32", 4), "q": ("int64", 8)}
 _TEMPORAL = ("date", "time", "datetime")
+# A descriptor naming its text form instead (``form``: "YYYYMMDD", ...) says the same thing
+_FORMS = {"YYYYMMDD": "date", "HHMMSS": "time", "YYYYMMDDHHMMSS": "datetime"}
+
+
+def temporal_of(f) -> str | None:
+    """"date", "time", "datetime" or None: the field descriptor's ``temporal`` (or its ``form``)."""
+    t = getattr(f, "temporal", None)
+    if t is None:
+        t = _FORMS.get(getattr(f, "form", None) or "")
+    if t is not None and t not in _TEMPORAL:
+        raise ValueError(f"field {f.name}: temporal {t!r} is none of {_TEMPORAL}")
+    return t
 
 # The header fields whose values have names declared elsewhere: field name -> Lua value-string table.
 _HEADER_NAMES = {"kind": "VS_KIND", "session_status": "VS_SESSION_STATUS", "business_status": "VS_BUSINESS_STATUS",
@@ -119,9 +131,7 @@ class _Lua:
             name = lua_str(f.name)
             extra = ""
             decimals = getattr(f, "decimals", None)
-            temporal = getattr(f, "temporal", None)
-            if temporal is not None and temporal not in _TEMPORAL:
-                raise ValueError(f"field {f.name}: temporal {temporal!r} is none of {_TEMPORAL}")
+            temporal = temporal_of(f)
             if decimals is not None:
                 extra += f", dec={int(decimals)}"
             if temporal is not None:

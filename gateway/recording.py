@@ -38,6 +38,7 @@ FLUSH_BYTES = 1 << 20       # ...or pending bytes
 FLUSH_SECONDS = 0.25        # ...or this much time
 
 _SYN, _ACK, _PSH, _FIN = 0x02, 0x10, 0x08, 0x01
+_PSH_ACK = _PSH | _ACK
 _OPEN, _CLIENT, _SERVER, _CLOSE = 0, 1, 2, 3
 
 # The file is big-endian (pcapng allows either; its byte-order magic says which), like the IP and
@@ -289,7 +290,18 @@ class Recorder:
         size = self._size
         limit = self.max_bytes
         live = self._live
+        packet = Conversation._packet
         for ts, conv, what, data in pending:
+            if what == _SERVER and len(data) <= MAX_SEGMENT:  # the common case, without a generator
+                p = packet(conv, ts, False, _PSH_ACK, data)
+                if size + len(p) > limit and size > self._header_size:
+                    self._file.write(b"".join(buf))
+                    buf = self._rotate(ts)
+                    size = self._size + sum(map(len, buf))
+                buf.append(p)
+                size += len(p)
+                conv.sseq = (conv.sseq + len(data)) & 0xFFFFFFFF
+                continue
             if what == _CLIENT or what == _SERVER:
                 packets = conv.data(ts, what == _CLIENT, data)
             elif what == _OPEN:

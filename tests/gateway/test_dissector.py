@@ -228,6 +228,17 @@ def test_fixed_point_and_temporal_descriptors(tmp_path):
     assert fields.split() == ["-5", "20261123"]  # the filter values stay those of the wire
 
 
+def test_a_text_form_reads_as_temporal_and_a_bad_one_is_refused():
+    from gateway.dissector import temporal_of
+    rec = Record("probe3", Struct("d" / Text(8), "t" / Text(6), "x" / Text(2)))
+    d, t, x = rec.fields
+    d.form, t.form = "YYYYMMDD", "HHMMSS"
+    assert (temporal_of(d), temporal_of(t), temporal_of(x)) == ("date", "time", None)
+    x.temporal = "week"
+    with pytest.raises(ValueError, match="none of"):
+        temporal_of(x)
+
+
 def test_a_descriptor_kind_the_generator_does_not_know_is_read_from_its_format():
     rec = Record("probe2", Struct("a" / U32, "b" / Text(4)))
     rec.fields[0].kind, rec.fields[1].kind = "decimal", "date"
