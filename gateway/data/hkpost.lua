@@ -10,7 +10,6 @@ local DEFAULT_PORT = 7600
 local OFF_LENGTH = 0
 local OFF_VERSION = 4
 local OFF_KIND = 5
-local KIND_REJECT = 18
 local KIND_BROADCAST = 17
 local TYPE_SIZE = 4
 

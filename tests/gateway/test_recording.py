@@ -227,3 +227,20 @@ def test_tshark_reads_a_recording_with_rotation(tmp_path):
     assert {r[0] for r in rows} == {"0"}
     assert ["0", "3", ""] in rows
     assert all(r[2] == "" for r in rows), rows                          # no TCP analysis warnings
+
+
+def test_the_gateway_refuses_to_start_with_a_bad_recording_path(tmp_path):
+    from gateway.__main__ import main
+    with pytest.raises(SystemExit, match="must end with .pcapng"):
+        main(["--record", str(tmp_path / "x.pcap"), "--port", "0"])
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_missing_tshark_skips_locally_and_fails_under_ci(monkeypatch):
+    monkeypatch.setattr(tshark.shutil, "which", lambda name: None)
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="apt-get install tshark"):
+        tshark.require_tshark()
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI must run"):
+        tshark.require_tshark()
