@@ -26,13 +26,14 @@ def require_tshark() -> str:
     return path
 
 
-def run(capture: Path, *args: str, lua: Path = SHIPPED, ports: str | None = None, home: Path | None = None) -> str:
-    """tshark's output for ``capture`` with the dissector ``lua`` loaded; a private HOME keeps the
-    user's own Wireshark preferences and plugins out."""
+def run(capture: Path, *args: str, lua: Path | None = SHIPPED, ports: str | None = None,
+        home: Path | None = None) -> str:
+    """tshark's output for ``capture`` with the dissector ``lua`` loaded (None: only what the
+    plugins folders hold); a private HOME keeps the user's own Wireshark preferences and plugins out."""
     exe = require_tshark()
     home = home or capture.parent
     env = {**os.environ, "HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config")}
-    cmd = [exe, "-n", "-r", str(capture), "-X", f"lua_script:{lua}"]
+    cmd = [exe, "-n", "-r", str(capture)] + (["-X", f"lua_script:{lua}"] if lua is not None else [])
     if ports:
         cmd += ["-o", f"hkpost.ports:{ports}"]
     done = subprocess.run(cmd + list(args), capture_output=True, text=True, timeout=120, env=env)

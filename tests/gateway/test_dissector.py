@@ -256,3 +256,15 @@ def test_other_ports_by_preference(tmp_path):
     cap = capture(tmp_path / "port.pcapng", [(False, bytes.fromhex(v["frame_hex"]))], server=("127.0.0.1", 9123))
     assert not any(p.frames for p in tshark.pdml(cap))
     assert [len(p.frames) for p in tshark.pdml(cap, ports="9123") if p.frames] == [1]
+
+
+def test_loaded_from_the_personal_plugins_folder(tmp_path):
+    """The other documented way: the file copied into Wireshark's personal Lua plugins folder."""
+    tshark.require_tshark()
+    v = next(x for x in json.loads(VECTORS.read_text())["vectors"] if x["code"] == "BD6")
+    cap = capture(tmp_path / "p.pcapng", [(False, bytes.fromhex(v["frame_hex"]))])
+    assert "HKPOST" not in tshark.run(cap, lua=None)
+    plugins = tmp_path / ".local" / "lib" / "wireshark" / "plugins"
+    plugins.mkdir(parents=True)
+    (plugins / "hkpost.lua").write_text(SHIPPED.read_text())
+    assert "BROADCAST BD6 trade" in tshark.run(cap, lua=None)
