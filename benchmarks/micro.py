@@ -37,7 +37,7 @@ class NullTransport:
         return 0
 
     def get_extra_info(self, name, default=None):
-        return ("127.0.0.1", 1) if name == "peername" else default
+        return {"peername": ("127.0.0.1", 1), "sockname": ("127.0.0.1", 7600)}.get(name, default)
 
     def is_closing(self) -> bool:
         return False
@@ -52,11 +52,12 @@ class NullTransport:
         pass
 
 
-def _gateway():
+def _gateway(record: str | None = None):
     from gateway.server import Gateway
     from gateway.auth import User, UserDirectory
     s = Settings(host="127.0.0.1", port=0, stream_heartbeat_seconds=0, start_business_time="2026-11-23T09:00:00",
-                 freeze_clock=True, throttle_per_second=10**9, max_pending=100000)
+                 freeze_clock=True, throttle_per_second=10**9, max_pending=100000, record_path=record,
+                 record_max_bytes=1 << 30, record_files=1)
     users = UserDirectory({})
     return Gateway(s, users), User
 
@@ -82,8 +83,9 @@ def _time(fn, repeat: int) -> list[float]:
     return out
 
 
-async def _main(n: int, batch: int, subs: int, repeat: int) -> dict:
-    gw, User = _gateway()
+async def _main(n: int, batch: int, subs: int, repeat: int, record: str | None = None) -> dict:
+    gw, User = _gateway(record)
+    flush = gw.recorder.flush if gw.recorder is not None else (lambda: None)  # recording: its writes are timed too
     gw.loop = asyncio.get_running_loop()
     res = {}
     # queries: UQ12, batch frames per data_received
@@ -94,6 +96,7 @@ async def _main(n: int, batch: int, subs: int, repeat: int) -> dict:
     def queries():
         for _ in range(n // batch):
             c.data_received(chunk)
+        flush()
     t = _time(queries, repeat)
     res["query_us"] = round(min(t) * 1e6 / n, 2)
     # fan-out: EC3 from the operator to subs subscribers of BI27
@@ -109,6 +112,7 @@ async def _main(n: int, batch: int, subs: int, repeat: int) -> dict:
     def publish():
         for _ in range(m // batch):
             op.data_received(echunk)
+        flush()
     t = _time(publish, repeat)
     res["publish_us"] = round(min(t) * 1e6 / m, 2)
     res["per_delivery_us"] = round(min(t) * 1e6 / (m * max(1, subs)), 3)
@@ -137,7 +141,34 @@ async def _main(n: int, batch: int, subs: int, repeat: int) -> dict:
             r.data_received(f)
     t = _time(recover, repeat)
     res["recovery_msgs_per_s"] = round(last / min(t))
+    if gw.recorder is not None:
+        res.update(_recording(gw.recorder, repeat))
     return res
+
+
+def _recording(rec, repeat: int, n: int = 20000, size: int = 200) -> dict:
+    """The recorder alone: one recorded write (the hot path: a list append) and one packet built
+    and written (the batch, off the hot path), for writes of ``size`` bytes."""
+    conv = rec.connection(("127.0.0.1", 50001), ("127.0.0.1", 7600))
+    rec.flush()
+    data = bytes(size)
+    from gateway import recording
+    limits = recording.FLUSH_ENTRIES, recording.FLUSH_BYTES
+    recording.FLUSH_ENTRIES = recording.FLUSH_BYTES = n * size + 1  # no flush inside the timed appends
+
+    def append():
+        for _ in range(n):
+            conv.sent(data)
+    try:
+        t_append = []
+        t_flush = []
+        for _ in range(repeat):
+            t_append += _time(append, 1)
+            t_flush += _time(rec.flush, 1)
+    finally:
+        recording.FLUSH_ENTRIES, recording.FLUSH_BYTES = limits
+    return {"record_append_us": round(min(t_append) * 1e6 / n, 3),
+            "record_packet_us": round(min(t_flush) * 1e6 / n, 3)}
 
 
 def main(argv=None) -> None:
@@ -146,10 +177,11 @@ def main(argv=None) -> None:
     ap.add_argument("--batch", type=int, default=100)
     ap.add_argument("--subs", type=int, default=100)
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--record", metavar="FILE.pcapng", help="with session recording to this file (its cost)")
     a = ap.parse_args(argv)
     from gateway.logs import configure
     configure("warning", "console")
-    print(asyncio.run(_main(a.n, a.batch, a.subs, a.repeat)))
+    print(asyncio.run(_main(a.n, a.batch, a.subs, a.repeat, a.record)))
 
 
 if __name__ == "__main__":

@@ -33,6 +33,8 @@ def parse_args(argv=None):
     p.add_argument("--snapshot-every", type=int, default=None, help="journal records between snapshots (0: none)")
     p.add_argument("--tls-cert", default=None, help="PEM certificate: serve TLS only (with --tls-key)")
     p.add_argument("--tls-key", default=None, help="PEM private key of --tls-cert")
+    p.add_argument("--record", default=None, metavar="FILE.pcapng",
+                   help="record every session's traffic to FILE.pcapng for Wireshark (see docs/guides/wireshark.md)")
     return p.parse_args(argv)
 
 
@@ -54,9 +56,15 @@ def main(argv=None) -> None:
     s = Settings.load(a.config, host=a.host, port=a.port, users_file=a.users, dcass_reference=a.dcass_reference,
                       start_business_time=a.business_time, freeze_clock=a.freeze_clock, heartbeat_interval=a.heartbeat, log_level=a.log_level,
                       log_format=a.log_format, journal_path=a.journal, journal_flush=a.journal_flush,
-                      snapshot_every=a.snapshot_every, tls_cert=a.tls_cert, tls_key=a.tls_key)
+                      snapshot_every=a.snapshot_every, tls_cert=a.tls_cert, tls_key=a.tls_key,
+                      record_path=a.record)
     if bool(s.tls_cert) != bool(s.tls_key):
         raise SystemExit("hkpost-gateway: TLS needs both a certificate (tls_cert) and a key (tls_key)")
+    from gateway.recording import RecordingError, check_settings
+    try:
+        check_settings(s.record_path, s.record_max_bytes, s.record_files)
+    except RecordingError as e:
+        raise SystemExit(f"hkpost-gateway: {e}") from None
     configure(s.log_level, s.log_format)
     if not a.no_uvloop:
         try:

@@ -43,6 +43,10 @@ class Settings:
     # TLS for the listener (both set: TLS only; None: plain TCP)
     tls_cert: str | None = None            # PEM certificate chain file
     tls_key: str | None = None             # PEM private key file
+    # session recording (docs/guides/wireshark.md)
+    record_path: str | None = None         # None: no recording; a FILE.pcapng: every session's traffic, both directions, written there (command line: --record FILE.pcapng)
+    record_max_bytes: int = 100 * 1024 * 1024  # a recording file is rotated (FILE.1.pcapng, ...) before it grows beyond this
+    record_files: int = 5                  # recording files kept, the current one included
     # business time at start: None = the wall clock in Hong Kong
     start_business_time: str | None = None  # "YYYY-MM-DDTHH:MM:SS"
     freeze_clock: bool = False

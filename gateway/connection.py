@@ -52,6 +52,7 @@ class Connection(asyncio.Protocol):
         self.log = log
         self.rctx: H.RequestContext | None = None  # one per session (dispatch updates its time)
         self.output_limit = 0  # bytes buffered in the transport beyond which the reader is too slow
+        self.recording = None  # a gateway.recording Conversation when the gateway records
 
     @property
     def held(self) -> list[bytes]:
@@ -63,6 +64,8 @@ class Connection(asyncio.Protocol):
         self.transport = transport
         self.peer = transport.get_extra_info("peername") or ("?", 0)
         gw = self.gw
+        if gw.recorder is not None:
+            self.recording = gw.recorder.connection(self.peer, transport.get_extra_info("sockname"))
         self.session_id = next(gw.session_ids)
         self.log = log.bind(session_id=self.session_id, peer=f"{self.peer[0]}:{self.peer[1]}")
         self.machine = ServerSession(gw.limits, gw.loop.time())
@@ -71,6 +74,8 @@ class Connection(asyncio.Protocol):
             self.close_with(St.GATEWAY_FULL, status_text(St.GATEWAY_FULL))
 
     def data_received(self, data: bytes) -> None:
+        if self.recording is not None:
+            self.recording.received(data)
         if self.closing:
             return
         gw = self.gw
@@ -78,6 +83,8 @@ class Connection(asyncio.Protocol):
         gw.flush()
 
     def connection_lost(self, exc) -> None:
+        if self.recording is not None:
+            self.recording.closed()
         self.gw.forget(self)
         self.closing = True
         self.log.info("disconnect", reason=str(exc) if exc else "closed")
@@ -151,6 +158,8 @@ class Connection(asyncio.Protocol):
         if not data:
             return
         tr.write(data)
+        if self.recording is not None:
+            self.recording.sent(data)
         if tr.get_write_buffer_size() > self.output_limit and not self.closing:
             self.log.warning("slow_consumer", buffered=tr.get_write_buffer_size())
             self.close_with(St.SLOW_CONSUMER, status_text(St.SLOW_CONSUMER), abort_after=2.0)
@@ -171,6 +180,8 @@ class Connection(asyncio.Protocol):
         if self.transport is not None:
             if data:
                 self.transport.write(data)
+                if self.recording is not None:
+                    self.recording.sent(data)
             self.transport.close()
             tr = self.transport
             gw.loop.call_later(abort_after, lambda: tr.is_closing() and tr.abort())

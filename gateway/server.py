@@ -28,6 +28,7 @@ from gateway.clearing.core import ClearingCore, Context, Outcome, Tick
 from gateway.clearing.errors import ClearingError
 from gateway.clock import BusinessClock
 from gateway.config import Settings
+from gateway.recording import from_settings as recording_from_settings
 from gateway.connection import Connection
 from gateway.dispatch import SESSION_ONLY_WHEN_RESTRICTED, Dispatcher
 from gateway.fanout import FILTER_FIELDS, SHARED_SEGMENT_MIN, Fanout, Route, Sub, filter_keys, filter_keys_of
@@ -77,6 +78,7 @@ class Gateway:
         self.loop: asyncio.AbstractEventLoop | None = None
         self._timers: list[asyncio.TimerHandle] = []
         self.journal = None  # a gateway.journal.durability.Durability when journal_path is set
+        self.recorder = recording_from_settings(s)  # session recording (record_path), or None
         H.load_all()
         if s.journal_path:  # rebuild the state from the journal (gateway/journal/durability.py)
             from gateway.journal import attach
@@ -102,6 +104,8 @@ class Gateway:
         sock = self.server.sockets[0]
         self.port = sock.getsockname()[1]
         self._schedule_tick()
+        if self.recorder is not None:
+            self.recorder.start(self.loop)
         if self.settings.stream_heartbeat_seconds:
             self._schedule_stream_heartbeat()
         if self.settings.gc_freeze_seconds:
@@ -121,6 +125,8 @@ class Gateway:
         await asyncio.sleep(0)
         if self.journal is not None:
             self.journal.close()  # sync, final snapshot
+        if self.recorder is not None:
+            self.recorder.close()
         log.info("stopped")
 
     def install_signal_handlers(self, stop_event: asyncio.Event) -> None:
