@@ -25,6 +25,8 @@ from gateway.clearing.core import BusinessDateChanged, ClearingCore, Context, Ou
 from gateway.clearing.errors import OPERATOR_ONLY, REGISTRY as BUSINESS_CODES, ClearingError
 from gateway.clock import BusinessClock
 from gateway.config import Settings
+from gateway.faults import Faults
+from gateway.monitor import Monitor
 from gateway.streams import StreamStore, stream_name
 from protocol.enums import Role
 from protocol.framing import encode_frame, reply_frame, with_request_many
@@ -190,6 +192,7 @@ class Connection(asyncio.Protocol):
         self.log = log
         self.rctx: H.RequestContext | None = None  # one per session (dispatch updates its time)
         self.tail: Route | None = None  # the route whose shared segment ends this connection's output
+        self.stats = None  # gateway.monitor.SessionStats once logged in
 
     # ------------------------------------------------------------ asyncio callbacks
     def connection_made(self, transport) -> None:
@@ -231,10 +234,13 @@ class Connection(asyncio.Protocol):
             gw.per_address[self.peer[0]] = n
         self._unregister()
         self.closing = True
+        gw.monitor.lost(self, exc)
         self.log.info("disconnect", reason=str(exc) if exc else "closed")
 
     # ------------------------------------------------------------ events from the machine
     def _handle(self, events: list) -> None:
+        if self.stats is not None:
+            self.gw.monitor.events(self, events, self.gw.loop.time())
         for ev in events:
             if self.closing:
                 return
@@ -287,6 +293,7 @@ class Connection(asyncio.Protocol):
         """Tell the peer why (when ``status`` is given), then close; abort if it does not drain."""
         if self.closing:
             return
+        self.gw.monitor.ending(self, status, text)
         if status is not None:
             self.machine._out.append(encode_frame(Kind.LOGOUT, encode_message(ms.LogoutNotice(reason=status, text=text[:80])),
                                                   request_id, session_status=status))
@@ -350,6 +357,8 @@ class Gateway:
         self.loop: asyncio.AbstractEventLoop | None = None
         self._timers: list[asyncio.TimerHandle] = []
         self.journal = None  # set by the durability layer (issue 8)
+        self.monitor = Monitor()  # sessions and activity for the operator (EQ610, EQ611)
+        self.faults = Faults(self)  # certification faults on one user's output (EC600-EC607)
         H.load_all()
         if s.journal_path:  # rebuild the state from the journal (gateway/journal/durability.py)
             from gateway.journal import attach
@@ -625,6 +634,7 @@ class Gateway:
     def _reject(self, conn: Connection, rid: int, code: str, status: int, text: str, *, business: int = 0,
                 field_offset: int = 0, field: str = "") -> None:
         conn.machine.answered()
+        self.monitor.rejected(conn)
         conn.log.info("reject", request_id=rid, request=code, status=int(status), business_status=business,
                       text=text)
         conn.queue(reject_frame(Violation(status, rid, text, code, field_offset, field), business))
@@ -708,6 +718,7 @@ class Gateway:
         conn.machine.answered()
         conn.queue(encode_frame(Kind.REPLY, encode_message(reply), rid, segment=1, flags=Flag.LAST_SEGMENT,
                                 session_status=status, business_date=self.streams.business_date))
+        self.monitor.logged_in(conn, msg, status)
         conn.log.info("login", request_id=rid, role=user.role, participant=user.participant,
                       application=msg.application_id, forced=msg.forced, resume=len(msg.resume),
                       status=int(status))
