@@ -55,7 +55,7 @@ class UserLog:
             status: int = 0, stream: int = 0, sequence: int = 0, detail: str = "") -> None:
         self.number += 1
         self.entries.append((self.number, session_id, time.time(), direction,
-                             kind if isinstance(kind, str) else kind_name(kind), code, request_id, status, stream,
+                             kind if isinstance(kind, str) else kind_name(kind).lower(), code, request_id, status, stream,
                              sequence, detail))
 
 

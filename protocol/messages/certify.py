@@ -54,7 +54,7 @@ ClearFaults = message("EC605", "clear_faults", Kind.TRANSACTION, Struct(
 
 ExpirePassword = message("EC606", "expire_password", Kind.TRANSACTION, Struct(
     "user" / Text(32) * "User whose password expires now",
-), "Operator: the user's password has expired: its next login is restricted (session status 2028) "
+), "Operator: the user's password has expired: its next login is restricted (session status 2027, PASSWORD_MUST_CHANGE) "
    "until it changes the password with UC1. A live session goes on.", answer="UR1", operator=True, section=C)
 
 SessionItem = record("session_item", Struct(
