@@ -24,6 +24,7 @@ import argparse
 import asyncio
 import contextlib
 import sys
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,7 +43,8 @@ from protocol.streams import Stream
 log = structlog.get_logger("reference-client")
 
 STREAMS = (Stream.GENERAL, Stream.TRADES, Stream.CLEARING, Stream.COLLATERAL)
-PACE = 0.8  # share of the published throttle the client allows itself
+PACE = 0.8    # share of the published throttle the client allows itself
+SLACK = 0.05  # seconds: network jitter between the client's clock and the gateway's windows
 FLAWS = {
     "never-resumes": "after a lost connection it logs in afresh: no resume point, no recovery query",
     "ignores-gaps": "subscribes by message type, so its SDK cannot see sequence gaps (and never asks for them)",
@@ -75,7 +77,7 @@ class ReferenceBackOffice:
         self.met_calls: set[tuple] = set()
         self.sessions = 0
         self.stopping = False
-        self._window = (0.0, 0)
+        self._sent: deque = deque()  # send times of the last second's requests
 
     # ------------------------------------------------------------ the life of the back office
     async def run(self) -> None:
@@ -151,15 +153,17 @@ class ReferenceBackOffice:
         if "floods" not in self.flaws:
             limit = c.login_reply.throttle_per_second if c.login_reply else 0
             if limit:
+                # a sliding second: however the gateway's one-second windows fall, none holds more
+                # than PACE x limit of these (the rest of the limit is room for the SDK's own requests)
                 loop = asyncio.get_running_loop()
-                start, n = self._window
-                now = loop.time()
-                if now - start >= 1.0:
-                    start, n = now, 0
-                if n >= max(1, int(limit * PACE)):
-                    await asyncio.sleep(start + 1.0 - now)
-                    start, n = loop.time(), 0
-                self._window = (start, n + 1)
+                sent = self._sent
+                while len(sent) >= max(1, int(limit * PACE)):
+                    wait = sent[0] + 1.0 + SLACK - loop.time()
+                    if wait <= 0:
+                        sent.popleft()
+                        continue
+                    await asyncio.sleep(wait)
+                sent.append(loop.time())
         return await c.request(msg)
 
     # ------------------------------------------------------------ broadcasts

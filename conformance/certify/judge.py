@@ -136,14 +136,26 @@ def _ranges(seqs: list[int]) -> str:
 
 def cert_text(text: str) -> list[str]:
     """An instruction as BI27 lines: ``CERT <ACTION> key=value ...`` (shell quoting for values with
-    spaces), cut into lines of 80 characters; a back office joins the lines of one message."""
-    line = CERT_PREFIX + text
-    return [line[i:i + 80] for i in range(0, len(line), 80)] or [CERT_PREFIX]
+    spaces), wrapped between words into lines of at most 80 characters (the text of a line loses its
+    trailing spaces on the wire); a back office joins the lines of one message with one space."""
+    words = (CERT_PREFIX + " ".join(text.split())).split(" ")
+    lines: list[str] = []
+    for w in words:
+        while len(w) > 80:  # a word longer than a line (none in the shipped scenarios)
+            lines.append(w[:80])
+            w = w[80:]
+        if lines and len(lines[-1]) + 1 + len(w) <= 80 and len(lines[-1]) < 80:
+            lines[-1] += " " + w
+        else:
+            lines.append(w)
+    if len(lines) > 10:
+        raise SetupFailed(f"instruction longer than a clearing message (10 lines of 80): {text[:60]}...")
+    return lines
 
 
 def parse_instruction(lines: list[str]) -> tuple[str, dict] | None:
     """The action and parameters of a BI27 clearing message that is a certification instruction."""
-    text = "".join(lines)
+    text = " ".join(line.strip() for line in lines)
     if not text.startswith(CERT_PREFIX):
         return None
     words = shlex.split(text[len(CERT_PREFIX):])
@@ -262,7 +274,7 @@ class ScenarioRun:
             if within is not None:
                 base = float(self.sub(within))
                 if step["do"] == "await_login" and self.c.first_login and not step.get("fresh"):
-                    base = max(base, self.cfg.login_timeout / self.cfg.scale)
+                    base = self.cfg.login_timeout / self.cfg.scale  # the person has to start the client
                 deadline = round(base * self.cfg.scale, 3)
             result.deadline = deadline
             fn = getattr(self, "do_" + step["do"])
