@@ -188,6 +188,12 @@ class Faults:
             p = self.plans[user] = Plan()
         return p
 
+    def reset(self) -> None:
+        """An operator reset (EC5): every fault and watch is gone (held frames go out)."""
+        for user in list(self.plans):
+            self.clear(user)
+        self.monitor.reset()
+
     def clear(self, user: str) -> None:
         self.plans.pop(user, None)
         conn = self.live(user)

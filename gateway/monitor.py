@@ -22,6 +22,7 @@ from protocol.session import HeartbeatReceived, RequestReceived, Violation
 from protocol.status import SessionStatus as St
 
 ACTIVITY_ENTRIES = 1000   # frames kept per user
+ENDED_KEPT = 100          # ended sessions kept for EQ610
 USERS_KEPT = 10_000       # user logs kept (the oldest log is dropped beyond: users come from a directory)
 THROTTLE_STATUSES = frozenset({int(St.THROTTLED), int(St.THROTTLE_DISCONNECT)})
 
@@ -43,7 +44,7 @@ class SessionStats:
     rejects: int = 0
     throttled: int = 0
     last_heartbeat: float = 0.0  # loop time; 0: none yet
-    clean_logout: bool = False
+    asked_logout: bool = False   # it sent UO1
 
 
 @dataclass(slots=True)
@@ -80,6 +81,7 @@ class Monitor:
     entries: int = ACTIVITY_ENTRIES
     logs: dict[str, UserLog] = field(default_factory=dict)
     watched: set[str] = field(default_factory=set)
+    ended: deque = field(default_factory=lambda: deque(maxlen=ENDED_KEPT))  # items of EQ610, newest last
 
     def log(self, user: str) -> UserLog:
         lg = self.logs.get(user)
@@ -109,8 +111,10 @@ class Monitor:
             if isinstance(ev, RequestReceived):
                 st.requests += 1
                 fr = ev.frame
-                lg.add(sid, "in", fr.kind, ev.message.__message__.code, fr.request_id, 0,
-                       detail=request_detail(ev.message)[:64])
+                code = ev.message.__message__.code
+                if code == "UO1":
+                    st.asked_logout = True
+                lg.add(sid, "in", fr.kind, code, fr.request_id, 0, detail=request_detail(ev.message)[:64])
             elif isinstance(ev, HeartbeatReceived):
                 st.heartbeats += 1
                 st.last_heartbeat = now
@@ -131,8 +135,8 @@ class Monitor:
         st = conn.stats
         if st is None:
             return
-        st.clean_logout = status == St.LOGGED_OUT
         self.log(st.user).add(st.session_id, "end", "", "", 0, int(status or 0), detail=text[:64])
+        self._ended(conn, int(status or 0))
         conn.stats = None  # logged once: connection_lost finds nothing more to say
 
     def lost(self, conn: Any, exc: Any) -> None:
@@ -142,27 +146,44 @@ class Monitor:
             return
         self.log(st.user).add(st.session_id, "end", "", "", 0, 0,
                               detail=(f"connection lost: {exc}" if exc else "closed by the client")[:64])
+        self._ended(conn, 0)
         conn.stats = None
 
+    def _ended(self, conn: Any, status: int) -> None:
+        item = self._item(conn, conn.gw.loop.time(), conn.gw)
+        item.update(ended=True, ended_at=wall(time.time())[:19], end_status=status,
+                    logged_out_cleanly=conn.stats.asked_logout and status == St.LOGGED_OUT, faults=0)
+        self.ended.append(item)
+
+    def reset(self) -> None:
+        """An operator reset (EC5): no session is watched any more."""
+        self.watched.clear()
+
     # ------------------------------------------------------------ the operator's queries
-    def sessions(self, gw: Any, user: str = "") -> list[dict]:
+    def sessions(self, gw: Any, user: str = "", ended: bool = False) -> list[dict]:
         now = gw.loop.time()
         out = []
         for conn in sorted(gw.connections, key=lambda c: c.session_id):
             st = conn.stats
             if st is None or conn.closing or (user and st.user != user):
                 continue
-            m = conn.machine
-            out.append(dict(
-                session_id=st.session_id, user=st.user, participant=st.participant, role=st.role, peer=st.peer[:48],
-                connected_since=wall(st.since)[:19],
-                last_heartbeat_ms=min(0xFFFFFFFF, int((now - st.last_heartbeat) * 1000)) if st.last_heartbeat
-                else 0xFFFFFFFF,
-                last_received_ms=min(0xFFFFFFFF, int(max(0.0, now - m.last_received) * 1000)),
-                requests=st.requests, heartbeats=st.heartbeats, rejects=st.rejects, throttled=st.throttled,
-                throttle_per_second=m.limits.throttle_per_second, faults=gw.faults.pending_count(conn),
-                watched=st.user in self.watched or gw.faults.is_tapped(conn)))
+            out.append(self._item(conn, now, gw))
+        if ended:
+            out += [dict(x) for x in self.ended if not user or x["user"] == user]
         return out
+
+    def _item(self, conn: Any, now: float, gw: Any) -> dict:
+        st = conn.stats
+        m = conn.machine
+        return dict(
+            session_id=st.session_id, user=st.user, participant=st.participant, role=st.role, peer=st.peer[:48],
+            connected_since=wall(st.since)[:19],
+            last_heartbeat_ms=min(0xFFFFFFFF, int((now - st.last_heartbeat) * 1000)) if st.last_heartbeat
+            else 0xFFFFFFFF,
+            last_received_ms=min(0xFFFFFFFF, int(max(0.0, now - m.last_received) * 1000)),
+            requests=st.requests, heartbeats=st.heartbeats, rejects=st.rejects, throttled=st.throttled,
+            throttle_per_second=m.limits.throttle_per_second, faults=gw.faults.pending_count(conn),
+            watched=st.user in self.watched or gw.faults.is_tapped(conn))
 
     def activity(self, user: str, after: int = 0, limit: int = 0) -> tuple[int, list[tuple]]:
         lg = self.logs.get(user)

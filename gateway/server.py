@@ -554,6 +554,7 @@ class Gateway:
         if self.journal is not None:
             self.journal.reset(when)
         self.clock.set(when, follow_wall_clock=not self.clock.frozen)
+        self.faults.reset()  # no certification fault or watch survives a reset
         self.core = ClearingCore(when, module_factories=self.module_factories)
         self.streams.reset(ymd_int(self.core.business_date))
         # a fresh start also for the users: shipped passwords and no lockout counts

@@ -129,7 +129,7 @@ def watch_user(msg, ctx: RequestContext):
 @handler(m.SessionsQuery)
 def sessions(msg, ctx: RequestContext):
     gw = ctx.gateway
-    return m.SessionsAnswer(items=[m.SessionItem(**d) for d in gw.monitor.sessions(gw, msg.user)])
+    return m.SessionsAnswer(items=[m.SessionItem(**d) for d in gw.monitor.sessions(gw, msg.user, msg.ended)])
 
 
 @handler(m.ActivityQuery)

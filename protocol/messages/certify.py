@@ -72,12 +72,19 @@ SessionItem = record("session_item", Struct(
     "throttled" / U32 * "Requests refused by the throttle",
     "throttle_per_second" / U32 * "The session's published request rate",
     "faults" / U16 * "Faults still pending on the session (frames to drop, repeat or delay)",
-    "watched" / Bool * "1: its output is recorded frame by frame (a fault was set on its user)",
-    Filler(1),
-), "One connected (logged-in) session.")
+    "watched" / Bool * "1: its output is recorded frame by frame (a fault or EC607 is set on its user)",
+    "ended" / Bool * "1: the session has ended (listed only when the query asks for ended sessions)",
+    "ended_at" / Text(20) * "UTC wall time it ended, YYYY-MM-DDTHH:MM:SS (blank while connected)",
+    "end_status" / I32 * "Session status it ended with (-2061 LOGGED_OUT after its UO1; 0: the client closed "
+                         "or lost the connection)",
+    "logged_out_cleanly" / Bool * "1: it ended with a logout request (UO1) answered by the gateway",
+    Filler(3),
+), "One logged-in session, connected or recently ended.")
 
 SessionsQuery = message("EQ610", "sessions_query", Kind.QUERY, Struct(
-    "user" / Text(32) * "Only this user's session (blank: every session)",
+    "user" / Text(32) * "Only this user's sessions (blank: every user)",
+    "ended" / Bool * "1: also the sessions that ended lately (the last 100), after the connected ones",
+    Filler(3),
 ), "Operator: the logged-in sessions with their counters (the operator's \"who is connected\").",
     answer="EA610", operator=True, section=C)
 

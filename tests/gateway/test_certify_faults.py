@@ -196,3 +196,33 @@ async def test_faults_are_journaled_and_skipped_by_replay(tmp_path):
         assert gw2.users.get("CPB02").password_expiry() <= gw2.core.business_date
     finally:
         gw2.journal.close()
+    import subprocess
+    import sys
+    out = subprocess.run([sys.executable, "-m", "gateway.journal", "print", str(path)], capture_output=True,
+                         text=True, timeout=60).stdout
+    assert "operator OPER1 EC601 count=3 user=CPA01" in out
+
+
+async def test_sessions_query_lists_ended_sessions_and_how_they_ended(gateway, operator):
+    a = await _raw_subscribed(gateway.port, "CPA01")
+    a.send_msg(ms.LogoutRequest(), 7)
+    assert await a.closed()
+    b = await _raw_subscribed(gateway.port, "CPB02")
+    b.writer.close()
+    await asyncio.sleep(0.1)
+    live = (await operator.request(m.SessionsQuery())).items
+    assert [s.user for s in live] == ["OPER1"] and not live[0].ended
+    ended = (await operator.request(m.SessionsQuery(ended=True))).items
+    by_user = {s.user: s for s in ended if s.ended}
+    assert by_user["CPA01"].logged_out_cleanly and by_user["CPA01"].end_status == St.LOGGED_OUT
+    assert not by_user["CPB02"].logged_out_cleanly and by_user["CPB02"].end_status == 0
+    assert by_user["CPA01"].ended_at and by_user["CPA01"].requests == 3  # login, subscribe, logout
+
+
+async def test_reset_clears_faults_and_watches(gateway, operator):
+    a = await _raw_subscribed(gateway.port, "CPA01")
+    await operator.request(m.WithholdBroadcasts(user="CPA01", count=5))
+    await operator.request(m.WatchUser(user="CPB02", on=True))
+    await operator.request(sy.ResetEmulator())
+    assert gateway.faults.plans == {} and gateway.monitor.watched == set()
+    assert await a.closed()
