@@ -384,10 +384,28 @@ class ScenarioRun:
                 raise self._fail(step, f"the client did not log in again within {deadline:g}s")
             self.c.first_login = False
             s = await self._live_session(step, deadline)
+            if want_status is None and step.get("subscribed", True):
+                await self._subscribed(step, s.session_id, deadline)
             return f"session {s.session_id} logged in" + (f" with status {got.status}" if got.status else "")
         s = await self._live_session(step, deadline)
-        await self.obs.poll()
+        if step.get("subscribed", True):
+            await self._subscribed(step, s.session_id, deadline)
         return f"session {s.session_id} from {s.peer}"
+
+    async def _subscribed(self, step: dict, sid: int, deadline: float) -> None:
+        """Wait until the session has subscribed (an answered UB1): what the certifier broadcasts
+        next must reach it."""
+        def done():
+            return any(e.session_id == sid and e.direction == "in" and e.code == "UB1" and
+                       (a := self._answer(e)) is not None and a.kind == "reply" for e in self.obs.entries)
+
+        if any(e.session_id == sid and e.direction == "in" and e.code == "UB1" and e.number <= self.obs.started
+               for e in await self.obs.history()):
+            return  # it subscribed before the certification started watching
+        if await self.until(deadline, done):
+            return
+        raise self._fail(step, f"session {sid} logged in but did not subscribe (UB1, accepted) within {deadline:g}s",
+                         self._recent())
 
     async def _live_session(self, step: dict, deadline: float):
         """The client's live session (EQ610): its participant is checked and its throttle noted."""

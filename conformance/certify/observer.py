@@ -61,6 +61,7 @@ class Observer:
         self.cp: Client | None = None
         self.entries: list[Entry] = []
         self.latest = 0
+        self.started = 0            # the user's last activity entry when the certification started
         self.heartbeat = 10.0       # the gateway's heartbeat interval, seconds (from the operator's login)
         self.idle_heartbeats = 3
         self.throttle = 0           # the client session's published request rate (from EQ610, once it logs in)
@@ -80,7 +81,7 @@ class Observer:
         self.idle_heartbeats = lr.idle_heartbeats
         await self.op.request(mc.WatchUser(user=self.user, on=True))
         ans = await self.op.request(mc.ActivityQuery(user=self.user, after=0, limit=1))
-        self.latest = ans.latest  # what happened before the certification is not judged
+        self.latest = self.started = ans.latest  # what happened before the certification is not judged
 
     async def counterparty(self) -> Client:
         if self.cp is None:
@@ -97,6 +98,11 @@ class Observer:
         self.entries += new
         self.latest = max(self.latest, ans.latest)
         return new
+
+    async def history(self) -> list[Entry]:
+        """Every entry the gateway keeps for the user, also from before the certification started."""
+        ans = await self.op.request(mc.ActivityQuery(user=self.user, after=0, limit=0))
+        return [_entry(x) for x in ans.items]
 
     async def sessions(self) -> list:
         return list((await self.op.request(mc.SessionsQuery(user=self.user))).items)

@@ -26,7 +26,7 @@ ACTIONS: dict[str, set[str]] = {
     "wait": {"seconds"},
     "check": {"expr", "message"},
     # the client is judged
-    "await_login": {"fresh", "status", "reason"},
+    "await_login": {"fresh", "status", "subscribed", "reason"},
     "expect_request": MATCH_KEYS,
     "expect_no_request": {"code", "except", "reason"},
     "expect_heartbeats": {"reason"},

@@ -162,3 +162,22 @@ def test_cli_starts_a_gateway_and_the_client_and_writes_reports(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "conformance", "certify-client", "--participant", "CPA01",
                           "--suite", "nosuch"], capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "unknown suite" in bad.stderr
+
+
+async def test_a_client_logged_in_before_the_certification_is_judged_from_then_on(gateway):
+    bo = ReferenceBackOffice("127.0.0.1", gateway.port, "CPA01", "pass-CPA01")
+    task = asyncio.create_task(bo.run())
+    try:
+        for _ in range(100):
+            if bo.client is not None and bo.client.connected and bo.ref.house:
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.2)  # subscribed too
+        cases = pick(load_scenarios(), [], ["session.2.heartbeats", "recovery.2.gap"], [])
+        run = await Certifier(CertifyConfig(port=gateway.port, participant="CPA01", login_timeout=5)).run(cases)
+        assert [(r.case.id, r.status) for r in run.results] == [("session.2.heartbeats", "pass"),
+                                                                ("recovery.2.gap", "pass")], [r.reason for r in run.results]
+    finally:
+        bo.stop()
+        with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
+            await asyncio.wait_for(task, 3)
