@@ -50,6 +50,7 @@ FLAWS = {
     "ignores-gaps": "subscribes by message type, so its SDK cannot see sequence gaps (and never asks for them)",
     "ignores-give-ups": "does nothing with the give-ups addressed to it",
     "floods": "sends its requests as fast as it can, ignoring the published throttle",
+    "silent": "sends no heartbeats",
 }
 
 
@@ -100,7 +101,8 @@ class ReferenceBackOffice:
     async def _session(self) -> None:
         auto = "never-resumes" not in self.flaws
         c = Client(self.host, self.port, self.user, self.password, application_id="hkpost-reference-backoffice/0.1",
-                   forced=self.sessions > 0, auto_reconnect=auto, reconnect_delay=0.3, ssl=self.ssl)
+                   forced=self.sessions > 0, auto_reconnect=auto, reconnect_delay=0.3, ssl=self.ssl,
+                   heartbeats="silent" not in self.flaws)
         self.client = c
         await c.connect()
         self.sessions += 1

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from protocol.framing import kind_name
 from protocol.kinds import Kind
 from protocol.session import HeartbeatReceived, RequestReceived, Violation
 from protocol.status import SessionStatus as St
@@ -25,6 +24,8 @@ ACTIVITY_ENTRIES = 1000   # frames kept per user
 ENDED_KEPT = 100          # ended sessions kept for EQ610
 USERS_KEPT = 10_000       # user logs kept (the oldest log is dropped beyond: users come from a directory)
 THROTTLE_STATUSES = frozenset({int(St.THROTTLED), int(St.THROTTLE_DISCONNECT)})
+_LOGIN, _HEARTBEAT = int(Kind.LOGIN), int(Kind.HEARTBEAT)
+_DETAILED = frozenset({"UQ20", "UL1", "UO1"})  # requests whose entry carries a detail
 
 
 def wall(t: float) -> str:
@@ -39,6 +40,7 @@ class SessionStats:
     role: str
     peer: str
     since: float                 # wall time of the login
+    log: "UserLog"               # the user's activity log
     requests: int = 0
     heartbeats: int = 0
     rejects: int = 0
@@ -47,17 +49,25 @@ class SessionStats:
     asked_logout: bool = False   # it sent UO1
 
 
+KIND_NAMES = {int(k): k.name.lower() for k in Kind}
+
+
+def kind_text(kind: int | str) -> str:
+    return kind if isinstance(kind, str) else KIND_NAMES.get(kind, str(kind))
+
+
 @dataclass(slots=True)
 class UserLog:
+    """Entries ``(number, session id, wall time, direction, kind, code, request id, status, stream,
+    sequence, detail)``; ``kind`` is a frame kind number or a word (``refused``, ``""``)."""
     entries: deque
     number: int = 0
 
     def add(self, session_id: int, direction: str, kind: int | str, code: str, request_id: int = 0,
-            status: int = 0, stream: int = 0, sequence: int = 0, detail: str = "") -> None:
+            status: int = 0, stream: int = 0, sequence: int = 0, detail: str = "", t: float = 0.0) -> None:
         self.number += 1
-        self.entries.append((self.number, session_id, time.time(), direction,
-                             kind if isinstance(kind, str) else kind_name(kind).lower(), code, request_id, status, stream,
-                             sequence, detail))
+        self.entries.append((self.number, session_id, t or time.time(), direction, kind, code, request_id, status,
+                             stream, sequence, detail))
 
 
 def resume_detail(msg: Any) -> str:
@@ -71,7 +81,7 @@ def request_detail(msg: Any) -> str:
         return f"{msg.stream}:{msg.business_date}:{msg.first_sequence}-{msg.last_sequence}"
     if code == "UL1":
         return resume_detail(msg)
-    return ""
+    return ""  # UO1: the entry says it all
 
 
 @dataclass
@@ -95,36 +105,47 @@ class Monitor:
     def logged_in(self, conn: Any, msg: Any, status: int) -> None:
         """A login succeeded: the session's counters start, its login is logged."""
         user = conn.user.user
+        lg = self.log(user)
         conn.stats = SessionStats(conn.session_id, user, conn.participant, conn.role,
-                                  f"{conn.peer[0]}:{conn.peer[1]}", time.time())
+                                  f"{conn.peer[0]}:{conn.peer[1]}", time.time(), lg)
         conn.stats.requests = 1
-        self.log(user).add(conn.session_id, "in", Kind.LOGIN, "UL1", 0, int(status), detail=resume_detail(msg)[:64])
+        lg.add(conn.session_id, "in", _LOGIN, "UL1", 0, int(status), detail=resume_detail(msg)[:64])
         if user in self.watched or conn.gw.faults.pending(user):
             conn.gw.faults.tap(conn)
 
     def events(self, conn: Any, events: list, now: float) -> None:
-        """What the session machine made of the client's bytes."""
+        """What the session machine made of the client's bytes (on the request path: one clock read
+        per batch, one tuple per frame)."""
         st = conn.stats
-        lg = self.log(st.user)
+        lg = st.log
+        append = lg.entries.append
         sid = st.session_id
+        t = time.time()
         for ev in events:
-            if isinstance(ev, RequestReceived):
+            cls = type(ev)
+            if cls is RequestReceived:
                 st.requests += 1
                 fr = ev.frame
-                code = ev.message.__message__.code
-                if code == "UO1":
-                    st.asked_logout = True
-                lg.add(sid, "in", fr.kind, code, fr.request_id, 0, detail=request_detail(ev.message)[:64])
-            elif isinstance(ev, HeartbeatReceived):
+                msg = ev.message
+                code = msg.__message__.code
+                detail = ""
+                if code in _DETAILED:
+                    detail = request_detail(msg)[:64]
+                    if code == "UO1":
+                        st.asked_logout = True
+                lg.number += 1
+                append((lg.number, sid, t, "in", fr.kind, code, fr.request_id, 0, 0, 0, detail))
+            elif cls is HeartbeatReceived:
                 st.heartbeats += 1
                 st.last_heartbeat = now
-                lg.add(sid, "in", Kind.HEARTBEAT, "UH1")
-            elif isinstance(ev, Violation):
+                lg.number += 1
+                append((lg.number, sid, t, "in", _HEARTBEAT, "UH1", 0, 0, 0, 0, ""))
+            elif cls is Violation:
                 st.rejects += 1
                 st.requests += 1
                 if ev.status in THROTTLE_STATUSES:
                     st.throttled += 1
-                lg.add(sid, "in", "refused", ev.request_code, ev.request_id, int(ev.status), detail=ev.text[:64])
+                lg.add(sid, "in", "refused", ev.request_code, ev.request_id, int(ev.status), detail=ev.text[:64], t=t)
 
     def rejected(self, conn: Any) -> None:
         if conn.stats is not None:

@@ -9,7 +9,7 @@ from datetime import timedelta
 from gateway.clearing.errors import ClearingError
 from gateway.faults import FAULT_OUT_OF_RANGE, MAX_COUNT, MAX_DELAY_MS, NO_SESSION, OWN_SESSION, UNKNOWN_USER
 from gateway.handlers import RequestContext, handler
-from gateway.monitor import wall
+from gateway.monitor import kind_text, wall
 from protocol.messages import certify as m
 from protocol.messages import session as ms
 from protocol.status import SessionStatus as St
@@ -135,7 +135,7 @@ def sessions(msg, ctx: RequestContext):
 @handler(m.ActivityQuery)
 def activity(msg, ctx: RequestContext):
     latest, entries = ctx.gateway.monitor.activity(msg.user, msg.after, msg.limit)
-    items = [m.ActivityItem(number=n, session_id=sid, time=wall(t), direction=d, kind=k[:12], code=c[:8],
+    items = [m.ActivityItem(number=n, session_id=sid, time=wall(t), direction=d, kind=kind_text(k)[:12], code=c[:8],
                             request_id=rid, status=st, stream=stream, sequence=seq, detail=detail)
              for n, sid, t, d, k, c, rid, st, stream, seq, detail in entries]
     return m.ActivityAnswer(latest=latest, items=items)

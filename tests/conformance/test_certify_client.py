@@ -103,6 +103,13 @@ async def test_flooding_fails_the_throttle_step(gateway):
     assert "refused by the throttle" in r.reason and "published 20 requests per second" in r.reason
 
 
+async def test_a_silent_client_fails_the_heartbeat_step(gateway):
+    run, _ = await certify(gateway.port, ["session.2.heartbeats"], {"silent"})
+    r = only(run, "session.2.heartbeats")
+    assert r.status == "fail" and r.failure.action == "expect_heartbeats"
+    assert "it must send a heartbeat (UH1) after 0.5s without sending anything (limit 0.75s)" in r.reason
+
+
 async def test_a_client_that_never_logs_in_fails_the_first_step(gateway):
     cases = pick(load_scenarios(), [], ["session.1.login-and-subscribe"], [])
     run = await Certifier(CertifyConfig(port=gateway.port, participant="CPA01", login_timeout=0.5)).run(cases)
