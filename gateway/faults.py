@@ -75,7 +75,7 @@ class Tap:
         loop = conn.gw.loop
         now = loop.time()
         out: list = []
-        view = memoryview(data)
+        view = memoryview(data)  # released below: a shared segment must stay resizable
         i, n = 0, len(data)
         while i + _SIZE <= n:
             length, _, kind, flags, rid, status, business = _HEAD(data, i)
@@ -118,6 +118,7 @@ class Tap:
                 out += [frame] * copies
         if i < n:  # not whole frames (never written by the gateway): passed on as they are
             out.append(bytes(view[i:]))
+        view.release()
         if out:
             self._inner.write(b"".join(out))
         if self._held and self._timer is None:

@@ -188,3 +188,18 @@ async def test_a_client_logged_in_before_the_certification_is_judged_from_then_o
         bo.stop()
         with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
             await asyncio.wait_for(task, 3)
+
+
+def test_shipped_scenarios_name_declared_messages_and_fields():
+    import protocol.messages  # noqa: F401 - registers every declaration
+    from protocol.registry import BY_CODE
+    for case in load_scenarios():
+        for i, step in enumerate(case.steps, 1):
+            if step["do"] in ("operator", "counterparty"):
+                spec = BY_CODE.get(step["msg"])
+                assert spec is not None, (case.id, i, step["msg"])
+                names = {f.name for f in spec.record.fields}
+                assert set(step.get("fields", {})) <= names, (case.id, i, set(step["fields"]) - names)
+            if step["do"] in ("expect_request", "expect_paced", "expect_no_request") and "code" in step:
+                codes = [step["code"]] if isinstance(step["code"], str) else step["code"]
+                assert all(c in BY_CODE for c in codes), (case.id, i, codes)
