@@ -61,6 +61,9 @@ def parser() -> argparse.ArgumentParser:
                         "left alone on --gateway)")
     p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", dest="variables",
                    help="set a scenario variable (overrides the [vars] of the scenario files)")
+    p.add_argument("--tls", action="store_true", help="connect to --gateway with TLS")
+    p.add_argument("--tls-ca", metavar="FILE", help="CA certificates to verify the gateway with (default: the system's)")
+    p.add_argument("--tls-no-verify", action="store_true", help="do not verify the gateway's certificate")
     p.add_argument("--junit", metavar="PATH", help="write a JUnit XML report")
     p.add_argument("--json", metavar="PATH", help="write a JSON report (with every step's transcript)")
     p.add_argument("--verbose", "-v", action="store_true", help="print every scenario's steps")
@@ -115,6 +118,17 @@ def start_client(command: str, cfg: CertifyConfig) -> subprocess.Popen:
                HKPOST_PASSWORD=cfg.password, HKPOST_PARTICIPANT=cfg.participant)
     argv = [a.format(**values) for a in shlex.split(command)]
     return subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def ssl_context(args: argparse.Namespace):
+    if not (args.tls or args.tls_ca):
+        return None
+    import ssl
+    ctx = ssl.create_default_context(cafile=args.tls_ca or None)
+    if args.tls_no_verify:
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    return ctx
 
 
 def _pairs(items: list[str]) -> dict:
@@ -188,7 +202,8 @@ def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
     cfg = CertifyConfig(host=host, port=port_no, participant=args.participant, user=args.user, password=args.password,
                         operator=args.operator, operator_password=args.operator_password,
                         counterparty=args.counterparty, counterparty_password=args.counterparty_password,
-                        scale=args.scale, login_timeout=args.login_timeout, variables=_pairs(args.variables))
+                        scale=args.scale, login_timeout=args.login_timeout, variables=_pairs(args.variables),
+                        ssl=ssl_context(args))
     client = None
     try:
         when = args.business_time if args.business_time is not None else ("" if args.gateway else "090000")
@@ -204,7 +219,8 @@ def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
                   f"{cfg.user} (password {cfg.password!r}); instructions come as BI27 messages starting "
                   f"with 'CERT' and are shown here after '>>'\n")
         console = Console(out=out, verbose=args.verbose, quiet=args.quiet)
-        run = asyncio.run(Certifier(cfg, teller(out)).run(cases, console.progress))
+        live = (lambda text: out.write(f"     .. {text}\n") or out.flush()) if args.verbose else None
+        run = asyncio.run(Certifier(cfg, teller(out), live).run(cases, console.progress))
         console.summary(run)
         if args.junit:
             write_junit(run, args.junit)

@@ -169,9 +169,11 @@ def parse_instruction(lines: list[str]) -> tuple[str, dict] | None:
 
 
 class Certifier:
-    def __init__(self, config: CertifyConfig, tell: Callable[[str], None] | None = None):
+    def __init__(self, config: CertifyConfig, tell: Callable[[str], None] | None = None,
+                 step_started: Callable[[str], None] | None = None):
         self.config = config
         self.tell = tell or (lambda text: None)
+        self.step_started = step_started or (lambda text: None)  # live progress inside a scenario
         self.obs = Observer(config.host, config.port, config.user, config.operator, config.operator_password,
                             config.counterparty, config.counterparty_password, ssl=config.ssl)
         self.first_login = True
@@ -277,6 +279,9 @@ class ScenarioRun:
                     base = self.cfg.login_timeout / self.cfg.scale  # the person has to start the client
                 deadline = round(base * self.cfg.scale, 3)
             result.deadline = deadline
+            if deadline is not None:
+                self.c.step_started(f"{self.case.id} step {result.number} {result.action}"
+                                    f"{' (' + result.note + ')' if result.note else ''}: up to {deadline:g}s")
             fn = getattr(self, "do_" + step["do"])
             reason = await fn(step, deadline)
             result.verdict = PASSED
