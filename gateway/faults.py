@@ -170,9 +170,6 @@ class Faults:
     def recording(self, user: str) -> bool:
         return user in self.monitor.watched or user in self.plans
 
-    def is_tapped(self, conn: Any) -> bool:
-        return isinstance(conn.transport, Tap)
-
     def tap(self, conn: Any) -> None:
         if conn.transport is not None and not isinstance(conn.transport, Tap):
             conn.transport = Tap(self, conn, conn.transport)

@@ -204,7 +204,7 @@ class Monitor:
             last_received_ms=min(0xFFFFFFFF, int(max(0.0, now - m.last_received) * 1000)),
             requests=st.requests, heartbeats=st.heartbeats, rejects=st.rejects, throttled=st.throttled,
             throttle_per_second=m.limits.throttle_per_second, faults=gw.faults.pending_count(conn),
-            watched=st.user in self.watched or gw.faults.is_tapped(conn))
+            watched=gw.faults.recording(st.user))
 
     def activity(self, user: str, after: int = 0, limit: int = 0) -> tuple[int, list[tuple]]:
         lg = self.logs.get(user)

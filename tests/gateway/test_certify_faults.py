@@ -59,7 +59,7 @@ async def test_only_the_operator_may_inject_and_errors_are_typed(gateway, connec
     await operator.request(m.DelayReplies(user="CPA01", milliseconds=60000, count=1))
     await operator.request(m.ClearFaults(user="CPA01"))
     s = (await operator.request(m.SessionsQuery(user="CPA01"))).items
-    assert len(s) == 1 and s[0].faults == 0 and s[0].watched
+    assert len(s) == 1 and s[0].faults == 0 and not s[0].watched  # cleared: its output is no longer recorded
 
 
 async def test_withheld_broadcasts_make_a_gap_for_that_session_only(gateway, operator):
@@ -226,3 +226,34 @@ async def test_reset_clears_faults_and_watches(gateway, operator):
     await operator.request(sy.ResetEmulator())
     assert gateway.faults.plans == {} and gateway.monitor.watched == set()
     assert await a.closed()
+
+
+async def test_held_answers_go_out_before_the_logout_notice(gateway, operator):
+    a = await _raw_subscribed(gateway.port, "CPA01")
+    await operator.request(m.DelayReplies(user="CPA01", milliseconds=5000, count=1))
+    a.send_msg(ms.BusinessDateQuery(), 11)
+    await asyncio.sleep(0.1)
+    await operator.request(m.CutSession(user="CPA01", notice=True))
+    f1 = await a.next()
+    f2 = await a.next()
+    assert (f1.kind, f1.request_id) == (Kind.REPLY, 11) and f2.kind == Kind.LOGOUT
+
+
+async def test_watching_records_output_and_activity_pages_by_number(gateway, operator):
+    a = await _raw_subscribed(gateway.port, "CPA01")
+    a.send_msg(ms.BusinessDateQuery(), 3)
+    await a.next_of(Kind.REPLY)
+    act = (await operator.request(m.ActivityQuery(user="CPA01"))).items
+    assert [(x.direction, x.code) for x in act] == [("in", "UL1"), ("in", "UB1"), ("in", "UQ12")]  # not watched
+    await operator.request(m.WatchUser(user="CPA01", on=True))
+    a.send_msg(ms.BusinessDateQuery(), 4)
+    await a.next_of(Kind.REPLY)
+    page = await operator.request(m.ActivityQuery(user="CPA01", after=act[-1].number, limit=1))
+    assert page.latest == act[-1].number + 2 and [(x.direction, x.kind, x.code, x.request_id) for x in page.items] == [
+        ("in", "query", "UQ12", 4)]
+    rest = (await operator.request(m.ActivityQuery(user="CPA01", after=page.items[0].number))).items
+    assert [(x.direction, x.kind, x.code, x.request_id) for x in rest] == [("out", "reply", "UA12", 4)]
+    assert (await operator.request(m.SessionsQuery(user="CPA01"))).items[0].watched
+    await operator.request(m.WatchUser(user="CPA01", on=False))
+    assert gateway.monitor.watched == set()
+    assert not (await operator.request(m.SessionsQuery(user="CPA01"))).items[0].watched
