@@ -31,7 +31,7 @@ from typing import Any
 import structlog
 
 from clients import Client, ClientError, RequestRejected
-from conformance.certify.judge import parse_instruction
+from conformance.certify.instructions import parse_instruction
 from protocol.framing import encode_frame
 from protocol.messages import collateral as mc
 from protocol.messages import dcass as md

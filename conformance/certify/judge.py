@@ -9,7 +9,6 @@ certifier's own that the gateway refuses makes the scenario an *error* (the clie
 from __future__ import annotations
 
 import asyncio
-import shlex
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -25,14 +24,14 @@ from protocol.values import to_dict
 from ..casefiles import Case
 from ..expr import ExprError, evaluate, substitute
 from ..runner import CaseResult, Failure, RunResult, build_message
+from .instructions import cert_text
 from .observer import Entry, Observer
+from .results import FAILED, NOT_TESTED, PASSED, ScenarioResult, StepResult
 
 REQUEST_KINDS = {k.name.lower() for k in (Kind.LOGIN, Kind.LOGOUT, Kind.TRANSACTION, Kind.QUERY, Kind.SUBSCRIBE)}
 REQUEST_KINDS.add("refused")
 THROTTLE = {int(St.THROTTLED), int(St.THROTTLE_DISCONNECT)}
 HEARTBEAT_TOLERANCE = 0.5   # a client's silence may exceed the interval by half an interval
-PASSED, FAILED, NOT_TESTED = "passed", "failed", "not tested"
-CERT_PREFIX = "CERT "
 
 
 @dataclass
@@ -69,42 +68,6 @@ class SetupFailed(Exception):
     """A step of the certifier (an operator or counterparty request) was refused."""
 
 
-@dataclass
-class StepResult:
-    number: int
-    action: str
-    note: str
-    verdict: str = NOT_TESTED
-    reason: str = ""
-    deadline: float | None = None
-    elapsed: float = 0.0
-    transcript: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict:
-        return {"step": self.number, "action": self.action, "note": self.note, "verdict": self.verdict,
-                "reason": self.reason, "deadline": self.deadline, "elapsed": round(self.elapsed, 3),
-                "transcript": self.transcript}
-
-    def line(self) -> str:
-        dl = f" of {self.deadline:g}s" if self.deadline is not None else ""
-        head = f"step {self.number} {self.action}{' (' + self.note + ')' if self.note else ''}: {self.verdict}"
-        if self.verdict != NOT_TESTED:
-            head += f" ({self.elapsed:.2f}s{dl})"
-        return head + (f" - {self.reason}" if self.reason else "")
-
-
-@dataclass
-class ScenarioResult(CaseResult):
-    steps: list[StepResult] = field(default_factory=list)
-
-    def to_dict(self) -> dict:
-        d = super().to_dict()
-        d["verdict"] = {"pass": PASSED, "fail": FAILED, "skip": NOT_TESTED, "error": "error"}[self.status]
-        d["steps"] = [s.to_dict() for s in self.steps]
-        d["reference"] = self.case.reference
-        return d
-
-
 def _codes(value: Any) -> set[str]:
     if isinstance(value, str):
         return {value}
@@ -132,40 +95,6 @@ def _ranges(seqs: list[int]) -> str:
     if start is not None:
         out.append(f"{start}-{prev}" if prev != start else str(start))
     return ", ".join(out)
-
-
-def cert_text(text: str) -> list[str]:
-    """An instruction as BI27 lines: ``CERT <ACTION> key=value ...`` (shell quoting for values with
-    spaces), wrapped between words into lines of at most 80 characters (the text of a line loses its
-    trailing spaces on the wire); a back office joins the lines of one message with one space."""
-    words = (CERT_PREFIX + " ".join(text.split())).split(" ")
-    lines: list[str] = []
-    for w in words:
-        while len(w) > 80:  # a word longer than a line (none in the shipped scenarios)
-            lines.append(w[:80])
-            w = w[80:]
-        if lines and len(lines[-1]) + 1 + len(w) <= 80 and len(lines[-1]) < 80:
-            lines[-1] += " " + w
-        else:
-            lines.append(w)
-    if len(lines) > 10:
-        raise SetupFailed(f"instruction longer than a clearing message (10 lines of 80): {text[:60]}...")
-    return lines
-
-
-def parse_instruction(lines: list[str]) -> tuple[str, dict] | None:
-    """The action and parameters of a BI27 clearing message that is a certification instruction."""
-    text = " ".join(line.strip() for line in lines)
-    if not text.startswith(CERT_PREFIX):
-        return None
-    words = shlex.split(text[len(CERT_PREFIX):])
-    if not words:
-        return None
-    params = {}
-    for w in words[1:]:
-        k, _, v = w.partition("=")
-        params[k] = v
-    return words[0].upper(), params
 
 
 class Certifier:
@@ -333,9 +262,13 @@ class ScenarioRun:
 
     async def do_instruct(self, step: dict, deadline) -> str:
         text = str(self.sub(step["text"]))
+        try:
+            lines = cert_text(text)
+        except ValueError as e:
+            raise SetupFailed(str(e)) from None
         self.c.tell(text)
         try:
-            await self.obs.op.request(sy.SendClearingMessage(lines=[sy.MessageLine(text=t) for t in cert_text(text)]))
+            await self.obs.op.request(sy.SendClearingMessage(lines=[sy.MessageLine(text=t) for t in lines]))
         except RequestRejected as e:
             raise SetupFailed(f"the instruction could not be broadcast: {e}") from None
         return f"told: {text}"

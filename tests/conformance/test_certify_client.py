@@ -12,7 +12,8 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from conformance.casefiles import CaseError
-from conformance.certify.judge import Certifier, CertifyConfig, _covers, cert_text, parse_instruction
+from conformance.certify.instructions import cert_text, parse_instruction
+from conformance.certify.judge import Certifier, CertifyConfig, _covers
 from conformance.certify.scenarios import load_scenarios, parse_file, pick
 from conformance.reference_client import ReferenceBackOffice
 from conformance.report import to_json, to_junit
