@@ -171,6 +171,7 @@ class Faults:
         return user in self.monitor.watched or user in self.plans
 
     def tap(self, conn: Any) -> None:
+        self.monitor.widen(conn.user.user)
         if conn.transport is not None and not isinstance(conn.transport, Tap):
             conn.transport = Tap(self, conn, conn.transport)
 

@@ -6,7 +6,7 @@ is always recorded (one small tuple per request or heartbeat); what they were se
 frame by frame only while the user is *watched* (a fault or EC607 set on it), by the output tap of
 :mod:`gateway.faults`, so that the broadcast fan-out of everybody else pays nothing. The log
 survives the session (a certification judges a client across its reconnects); it keeps the last
-``entries`` frames per user.
+``entries`` frames per user (100), ``watched_entries`` (2000) once the user has been watched.
 """
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ from protocol.kinds import Kind
 from protocol.session import HeartbeatReceived, RequestReceived, Violation
 from protocol.status import SessionStatus as St
 
-ACTIVITY_ENTRIES = 1000   # frames kept per user
+ACTIVITY_ENTRIES = 100    # frames kept per user (what it sent: enough to see its last steps)
+WATCHED_ENTRIES = 2000    # frames kept per user while it is watched or faulted (a certification reads them)
 ENDED_KEPT = 100          # ended sessions kept for EQ610
 USERS_KEPT = 10_000       # user logs kept (the oldest log is dropped beyond: users come from a directory)
 THROTTLE_STATUSES = frozenset({int(St.THROTTLED), int(St.THROTTLE_DISCONNECT)})
@@ -89,9 +90,16 @@ class Monitor:
     """The gateway's observation of sessions (``Gateway.monitor``)."""
 
     entries: int = ACTIVITY_ENTRIES
+    watched_entries: int = WATCHED_ENTRIES
     logs: dict[str, UserLog] = field(default_factory=dict)
     watched: set[str] = field(default_factory=set)
     ended: deque = field(default_factory=lambda: deque(maxlen=ENDED_KEPT))  # items of EQ610, newest last
+
+    def widen(self, user: str) -> None:
+        """Keep more of this user's frames (it is watched or faulted: its output is recorded too)."""
+        lg = self.log(user)
+        if lg.entries.maxlen < self.watched_entries:
+            lg.entries = deque(lg.entries, maxlen=self.watched_entries)
 
     def log(self, user: str) -> UserLog:
         lg = self.logs.get(user)

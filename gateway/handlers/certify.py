@@ -118,6 +118,7 @@ def watch_user(msg, ctx: RequestContext):
     _journal(ctx, msg)
     if msg.on:
         gw.monitor.watched.add(msg.user)
+        gw.monitor.widen(msg.user)
         conn = gw.faults.live(msg.user)
         if conn is not None:
             gw.faults.tap(conn)

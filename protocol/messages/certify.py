@@ -112,7 +112,7 @@ ActivityItem = record("activity_item", Struct(
 ActivityQuery = message("EQ611", "session_activity_query", Kind.QUERY, Struct(
     "user" / Text(32) * "User",
     "after" / U64 * "Only entries numbered above this (0: all that are kept)",
-    "limit" / U32 * "Most entries returned (0: all kept; at most activity_entries are kept per user)",
+    "limit" / U32 * "Most entries returned (0: all kept: the last 100 per user, 2000 once it has been watched)",
 ), "Operator: the recent frames of a user's sessions, oldest first: what it sent always; what it was sent "
    "once a fault or EC607 is set on the user.", answer="EA611", operator=True, section=C)
 

@@ -257,3 +257,18 @@ async def test_watching_records_output_and_activity_pages_by_number(gateway, ope
     await operator.request(m.WatchUser(user="CPA01", on=False))
     assert gateway.monitor.watched == set()
     assert not (await operator.request(m.SessionsQuery(user="CPA01"))).items[0].watched
+
+
+def test_activity_logs_are_bounded_and_widen_when_watched():
+    from gateway.monitor import ACTIVITY_ENTRIES, WATCHED_ENTRIES, Monitor
+    mon = Monitor()
+    lg = mon.log("A")
+    for i in range(ACTIVITY_ENTRIES + 5):
+        lg.add(1, "in", int(Kind.QUERY), "UQ12", i)
+    assert len(lg.entries) == ACTIVITY_ENTRIES and lg.entries[0][6] == 5 and lg.number == ACTIVITY_ENTRIES + 5
+    mon.widen("A")
+    for i in range(WATCHED_ENTRIES):
+        lg.add(1, "in", int(Kind.QUERY), "UQ12", i)
+    assert len(lg.entries) == WATCHED_ENTRIES
+    latest, items = mon.activity("A", after=lg.number - 3, limit=2)
+    assert latest == lg.number and [e[0] for e in items] == [lg.number - 2, lg.number - 1]
