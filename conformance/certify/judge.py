@@ -149,13 +149,17 @@ class Certifier:
             failure = Failure(run.current.number, run.current.action, why)
         if status != "pass" and run.current.verdict == NOT_TESTED:
             run.current.verdict = FAILED if status == "fail" else NOT_TESTED
-            run.current.reason = why if status == "fail" else f"error: {why}"
+            bare = failure.message if failure is not None else why
+            run.current.reason = bare if status == "fail" else f"error: {bare}"
             run.current.elapsed = time.monotonic() - run.step_t0
         for s in run.steps:
             if s.verdict == NOT_TESTED and s is not run.current and not s.reason:
                 s.reason = f"step {run.current.number} did not pass"
-        transcript = [s.line() for s in run.steps]
-        transcript += ["client activity:"] + [f"  {e.line()}" for e in run.seen()[-40:]]
+        frames = [e for e in run.seen() if e.kind != "heartbeat"]
+        beats = len(run.seen()) - len(frames)
+        transcript = [f"client activity (last frames; {beats} heartbeats left out):"]
+        transcript += [f"  {e.line()}" for e in frames[-40:]]
+        transcript += [s.line() for s in run.steps]  # last: the console shows the end of the transcript
         return ScenarioResult(case, status, time.monotonic() - t0, why, failure, transcript, steps=run.steps)
 
 
@@ -623,7 +627,7 @@ class ScenarioRun:
         return f"{len(reqs)} requests in {span:.2f}s, none throttled (limit {limit}/s)"
 
     def _recent(self) -> str:
-        return "; ".join(e.line() for e in self.since_mark()[-6:])
+        return "; ".join(e.line() for e in [e for e in self.since_mark() if e.kind != "heartbeat"][-6:])
 
 
 def _covers(detail: str, stream: int, first: int, last: int) -> bool:
