@@ -81,18 +81,20 @@ class ChildGateway:
         self.config = d / "gateway.toml"
         self.config.write_text(f"heartbeat_interval = {heartbeat}\nthrottle_per_second = {throttle}\n"
                                f"log_level = \"warning\"\n", encoding="utf-8")
+        self.log = d / "gateway.log"  # its output: a file, so that a chatty gateway never blocks on a pipe
         self.proc: subprocess.Popen | None = None
         self.port = 0
 
     def start(self, timeout: float = 20.0) -> int:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gateway", "--host", "127.0.0.1", "--port", "0", "--port-file", str(self.port_file),
-             "--config", str(self.config), "--freeze-clock"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        with self.log.open("w") as out:  # the child keeps its own descriptor
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "gateway", "--host", "127.0.0.1", "--port", "0", "--port-file",
+                 str(self.port_file), "--config", str(self.config), "--freeze-clock"],
+                stdout=out, stderr=subprocess.STDOUT)
         end = time.monotonic() + timeout
         while time.monotonic() < end:
             if self.proc.poll() is not None:
-                err = self.proc.stderr.read() if self.proc.stderr else ""
+                err = self.log.read_text(errors="replace")
                 raise RuntimeError(f"the gateway exited with code {self.proc.returncode}: {err.strip()[-500:]}")
             if self.port_file.exists() and self.port_file.read_text().strip():
                 self.port = int(self.port_file.read_text())
