@@ -70,6 +70,7 @@ def _connect(gw, User, name: str, role: str):
     c.user, c.role, c.participant = user, role, user.participant
     gw.sessions[name] = c
     c.machine.login_accepted()
+    gw.monitor.logged_in(c, ms.LoginRequest(user=name), 0)  # the session's counters and activity log, as at login
     return c
 
 
@@ -99,6 +100,14 @@ async def _main(n: int, batch: int, subs: int, repeat: int, record: str | None =
         flush()
     t = _time(queries, repeat)
     res["query_us"] = round(min(t) * 1e6 / n, 2)
+    # the same without the session monitor (gateway/monitor.py), and watched (its output recorded too)
+    stats, c.stats = c.stats, None
+    t = _time(queries, repeat)
+    res["query_us_unmonitored"] = round(min(t) * 1e6 / n, 2)
+    c.stats = stats
+    gw.faults.tap(c)
+    t = _time(queries, repeat)
+    res["query_us_watched"] = round(min(t) * 1e6 / n, 2)
     # fan-out: EC3 from the operator to subs subscribers of BI27
     op = _connect(gw, User, "OP", "operator")
     for i in range(subs):

@@ -1,4 +1,6 @@
 """``python -m conformance --host H --port P``: certify whatever listens there.
+``python -m conformance certify-client --participant CPA01``: certify a participant's client
+(conformance/certify/, docs/guides/certify-your-client.md).
 
 Exit code 0 when every selected case passed (or was skipped), 1 when one failed or errored,
 2 on a usage error (bad option, bad case file, a reset not allowed), 3 when the target cannot be reached.
@@ -101,6 +103,10 @@ def _variables(items: list[str]) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["certify-client"]:  # certify a participant's client (conformance/certify/)
+        from .certify.cli import main as certify_client
+        return certify_client(argv[1:])
     args = parser().parse_args(argv)
     try:
         cases = load_cases(args.cases, builtin=not args.no_builtin)

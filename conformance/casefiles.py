@@ -60,6 +60,7 @@ class Case:
     doc: str = ""
     source: str = ""
     defaults: dict = field(default_factory=dict)  # the file's [vars], overridable with --set
+    reference: str = ""  # where the rule is documented ("": docs/protocol.md, the case's section)
 
     @property
     def suite(self) -> str:
@@ -68,6 +69,9 @@ class Case:
     @property
     def section(self) -> str:
         return ID.match(self.id).group("section")
+
+    def where(self) -> str:
+        return self.reference or f"docs/protocol.md section {self.section}"
 
     def describe(self) -> dict:
         return {"id": self.id, "suite": self.suite, "section": self.section, "rule": self.rule,

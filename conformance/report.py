@@ -56,7 +56,7 @@ class Console:
             w.write("\nFailures\n========\n")
             for r in failed:
                 w.write(f"\n{MARK[r.status]} {r.case.id}: {r.case.rule}\n")
-                w.write(f"  docs/protocol.md section {r.case.section}; case file {r.case.source}\n")
+                w.write(f"  {r.case.where()}; case file {r.case.source}\n")
                 if r.failure:
                     for line in r.failure.text().splitlines():
                         w.write(f"  {line}\n")
@@ -138,7 +138,7 @@ def to_junit(run: RunResult) -> ET.Element:
                 ET.SubElement(tc, "skipped", message=r.reason)
             elif r.status in ("fail", "error"):
                 el = ET.SubElement(tc, "failure" if r.status == "fail" else "error", message=r.reason[:500])
-                body = [f"rule: {r.case.rule}", f"docs/protocol.md section {r.case.section}"]
+                body = [f"rule: {r.case.rule}", r.case.where()]
                 if r.failure:
                     body.append(r.failure.text())
                 if r.transcript:

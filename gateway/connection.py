@@ -53,6 +53,7 @@ class Connection(asyncio.Protocol):
         self.rctx: H.RequestContext | None = None  # one per session (dispatch updates its time)
         self.output_limit = 0  # bytes buffered in the transport beyond which the reader is too slow
         self.recording = None  # a gateway.recording Conversation when the gateway records
+        self.stats = None  # gateway.monitor.SessionStats once logged in
 
     @property
     def held(self) -> list[bytes]:
@@ -87,10 +88,13 @@ class Connection(asyncio.Protocol):
             self.recording.closed()
         self.gw.forget(self)
         self.closing = True
+        self.gw.monitor.lost(self, exc)
         self.log.info("disconnect", reason=str(exc) if exc else "closed")
 
     # ------------------------------------------------------------ events from the machine
     def _handle(self, events: list) -> None:
+        if self.stats is not None:
+            self.gw.monitor.events(self, events, self.gw.loop.time())
         for ev in events:
             if self.closing:
                 return
@@ -144,6 +148,7 @@ class Connection(asyncio.Protocol):
                field: str = "") -> None:
         """Refuse request ``rid`` (a typed REJECT: session status, business status, field offset)."""
         self.machine.answered()
+        self.gw.monitor.rejected(self)
         self.log.info("reject", request_id=rid, request=code, status=int(status), business_status=business,
                       text=text)
         self.queue(reject_frame(Violation(status, rid, text, code, field_offset, field), business))
@@ -168,6 +173,7 @@ class Connection(asyncio.Protocol):
         """Tell the peer why (when ``status`` is given), then close; abort if it does not drain."""
         if self.closing:
             return
+        self.gw.monitor.ending(self, status, text)
         gw = self.gw
         if status is not None:
             self.machine.send(encode_frame(Kind.LOGOUT, encode_message(ms.LogoutNotice(reason=status, text=text)),

@@ -224,6 +224,8 @@ def _import_clearing() -> None:
     import gateway.clearing as clearing
     for m in pkgutil.walk_packages(clearing.__path__, "gateway.clearing."):
         importlib.import_module(m.name)
+    import gateway.handlers as handlers  # the gateway's own business codes (gateway/faults.py, ...)
+    handlers.load_all()
 
 
 def _kind_doc(k: Kind) -> str:

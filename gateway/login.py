@@ -118,6 +118,7 @@ class Login:
             max_replay=s.max_replay, max_frame_size=limits.max_frame_size, max_pending=limits.max_pending,
             password_expiry_date=Date.to_text(expiry), streams=gw.subscriptions.positions(conn))
         conn.reply(rid, reply, session_status=status, paged=False)
+        gw.monitor.logged_in(conn, msg, status)
         conn.log.info("login", request_id=rid, role=user.role, participant=user.participant,
                       application=msg.application_id, forced=msg.forced, resume=len(msg.resume),
                       status=int(status))

@@ -28,11 +28,13 @@ from gateway.clearing.core import ClearingCore, Context, Outcome, Tick
 from gateway.clearing.errors import ClearingError
 from gateway.clock import BusinessClock
 from gateway.config import Settings
-from gateway.recording import from_settings as recording_from_settings
 from gateway.connection import Connection
 from gateway.dispatch import SESSION_ONLY_WHEN_RESTRICTED, Dispatcher
+from gateway.faults import Faults
 from gateway.fanout import FILTER_FIELDS, SHARED_SEGMENT_MIN, Fanout, Route, Sub, filter_keys, filter_keys_of
 from gateway.login import ROLE_CODE, Login, new_lockout
+from gateway.monitor import Monitor
+from gateway.recording import from_settings as recording_from_settings
 from gateway.streams import StreamStore, ymd_int
 from gateway.subscriptions import ROLE_STREAMS, Subscriptions
 from protocol.session import IdleTimeout, Limits, LoginTimeout
@@ -79,6 +81,8 @@ class Gateway:
         self._timers: list[asyncio.TimerHandle] = []
         self.journal = None  # a gateway.journal.durability.Durability when journal_path is set
         self.recorder = recording_from_settings(s)  # session recording (record_path), or None
+        self.monitor = Monitor()  # sessions and activity for the operator (EQ610, EQ611)
+        self.faults = Faults(self)  # certification faults on one user's output (EC600-EC607)
         H.load_all()
         if s.journal_path:  # rebuild the state from the journal (gateway/journal/durability.py)
             from gateway.journal import attach
@@ -268,6 +272,7 @@ class Gateway:
         if self.journal is not None:
             self.journal.reset(when)
         self.clock.set(when, follow_wall_clock=not self.clock.frozen)
+        self.faults.reset()  # no certification fault or watch survives a reset
         self.fresh_state(when)
         me = self.sessions.get(rctx.user)
         for conn in list(self.connections):
@@ -304,6 +309,19 @@ class Gateway:
         self.core = core
         if streams is not None:
             self.streams = streams
+
+    # ------------------------------------------------------------ users and sessions (GatewayServices)
+    def user(self, user_id: str):
+        return self.users.get(user_id)
+
+    def journal_operator(self, user: str, code: str, fields: dict) -> None:
+        if self.journal is not None:
+            self.journal.operator(user, code, fields)
+
+    def change_password(self, user: str, password_hash: str, changed: date) -> None:
+        if self.journal is not None:
+            self.journal.password(user, password_hash, changed)
+        self.set_password(user, password_hash, changed)
 
     def set_password(self, user: str, password_hash: str, changed: date) -> None:
         u = self.users.get(user)

@@ -12,7 +12,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 if TYPE_CHECKING:  # pragma: no cover
+    from datetime import date
+
+    from gateway.auth import User
     from gateway.clearing.core import Outcome
+    from gateway.faults import Faults
+    from gateway.monitor import Monitor
 
 HANDLERS: dict[type, Callable] = {}
 BROADCASTS: dict[type, Callable] = {}
@@ -61,6 +66,19 @@ class GatewayServices(Protocol):
 
     def reset(self, when: datetime, rctx: "RequestContext") -> None:
         """Operator reset: a fresh core at ``when``, streams from 1, other sessions logged out."""
+
+    # ---- the operator's tools that act on users and sessions, not on the core
+    faults: "Faults"     # certification faults on one user's output (gateway.faults)
+    monitor: "Monitor"   # who is connected, and a user's recent frames (gateway.monitor)
+
+    def user(self, user_id: str) -> "User | None":
+        """The user of that id (None: no such user)."""
+
+    def journal_operator(self, user: str, code: str, fields: dict) -> None:
+        """Journal an operator action on sessions (an ``op`` record: replay counts and skips it)."""
+
+    def change_password(self, user: str, password_hash: str, changed: "date") -> None:
+        """A user's new password hash and its date, journaled first (a ``password`` record)."""
 
 
 @dataclass

@@ -59,6 +59,8 @@ def cmd_print(a) -> int:
                 text = f"reset to {p['when']}"
             elif k == "password":
                 text = f"user {p['user']} changed password on {p['changed']}"
+            elif k == "op":
+                text = f"operator {p['user']} {p['msg']} " + " ".join(f"{a}={v}" for a, v in sorted(p["fields"].items()))
             else:
                 text = json.dumps(p, sort_keys=True)
             print(f"{rec.n:>8} @{rec.offset:<10} {k:<8} {text}")

@@ -56,6 +56,7 @@ class ReplayStats:
     failed: int = 0
     resets: int = 0
     passwords: int = 0
+    operator_records: int = 0     # "op" records (session-level operator commands) skipped
     first: int = 0      # first record number applied (after the snapshot, if any)
     last: int = 0       # last record number
     snapshot_seq: int = 0
@@ -114,6 +115,8 @@ class Replayer:
             st.passwords += 1
             self.passwords[p["user"]] = (p["hash"], p["changed"])
             self.apply_password(p["user"], p["hash"], p["changed"])
+        elif k == "op":
+            st.operator_records += 1  # it acted on sessions of the journaled process only
         elif k == "open":
             raise JournalError(f"record {p['n']}: a second 'open' record")
         else:
@@ -310,6 +313,11 @@ class Durability:
     def password(self, user: str, password_hash: str, changed: date) -> int:
         n = self.journal.password(user, password_hash, changed)
         self.passwords[user] = (password_hash, changed.isoformat())
+        self._count()
+        return n
+
+    def operator(self, user: str, code: str, fields: dict) -> int:
+        n = self.journal.operator(user, code, fields)
         self._count()
         return n
 

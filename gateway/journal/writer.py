@@ -101,6 +101,11 @@ class Journal:
     def password(self, user: str, password_hash: str, changed: date) -> int:
         return self._write({"k": "password", "user": user, "hash": password_hash, "changed": changed.isoformat()})
 
+    def operator(self, user: str, code: str, fields: dict) -> int:
+        """An operator's command on sessions (certification faults, EC600-EC607): kept for the record;
+        a replay skips it (the sessions it acted on ended with the process)."""
+        return self._write({"k": "op", "user": user, "msg": code, "fields": fields})
+
     def _write(self, payload: dict) -> int:
         if self.failed is not None:
             raise JournalError(f"journal unusable since an earlier failure: {self.failed}")
