@@ -27,6 +27,7 @@ SECTIONS = {
     "dcass": "DCASS: listed derivatives clearing",
     "collateral": "CCMS: collateral",
     "otc": "OTC Clear settlement",
+    "admin": "User administration",
 }
 
 RULES = """\

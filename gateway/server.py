@@ -19,6 +19,7 @@ from typing import Any, Callable
 import structlog
 
 from gateway import handlers as H
+from gateway.admin import refusal
 from gateway.auth import (EXPIRY_WARNING_DAYS, Lockout, User, UserDirectory, change_password, password_policy_error,
                           verify_password, verify_unknown_user)
 from gateway.clearing.core import BusinessDateChanged, ClearingCore, Context, Outcome, Tick
@@ -583,6 +584,10 @@ class Gateway:
         if spec.operator and not operator:
             e = BUSINESS_CODES[OPERATOR_ONLY.number]
             self._reject(conn, rid, code, St.BUSINESS_REJECT, e.text, business=e.number)
+            return
+        refused = refusal(conn.user, code)  # the user's profile and functions (gateway/admin.py)
+        if refused is not None:
+            self._reject(conn, rid, code, St.BUSINESS_REJECT, refused.text, business=refused.number)
             return
         rctx = conn.rctx  # handlers use it during the call only: one per session, its time set per request
         if rctx is None or rctx.user != conn.user.user:

@@ -126,7 +126,9 @@ def module_factories(settings=None) -> list:
     :class:`ReferenceDataError` for a reference data file it cannot use."""
     from gateway.clearing.collateral import CollateralModule
     from gateway.clearing.otc import OtcClearModule
-    return [DcassFactory.from_path(getattr(settings, "dcass_reference", "")), CollateralModule, OtcClearModule]
+    from gateway.clearing.collateral.authorisation import MakerCheckerModule
+    return [DcassFactory.from_path(getattr(settings, "dcass_reference", "")), CollateralModule, OtcClearModule,
+            MakerCheckerModule]
 
 
 def data_identity(factories) -> dict:

@@ -1,0 +1,87 @@
+"""Users' profiles and functions, as the real front ends have them, and the checks that apply them.
+
+Each participant has full-access users and one Administrator user (``profile = "administrator"`` in
+the users file). A user may use the functions of its profile (:data:`PROFILE_FUNCTIONS`), narrowed
+by its Administrator (UC502, ``functions`` in the users file). Every request needs the function its
+message belongs to (:func:`function_of`); the gateway refuses the others with
+:data:`FUNCTION_NOT_PERMITTED` before any handler runs, so the rule is the same for the binary API
+and for the console. Session messages (login, logout, password change, subscriptions, recovery,
+business date, status texts) need no function; operator messages are the operator's alone.
+"""
+from __future__ import annotations
+
+import re
+
+from gateway.auth import User
+from gateway.clearing.errors import code
+from protocol.kinds import Kind
+from protocol.messages.admin import UserFunction as F
+from protocol.messages.admin import UserProfile
+from protocol.registry import BY_CODE
+
+M = "admin"
+FUNCTION_NOT_PERMITTED = code(-600500, "FUNCTION_NOT_PERMITTED", "The user may not use this function", M)
+USER_EXISTS = code(-600501, "USER_EXISTS", "A user with this id already exists", M)
+FUNCTIONS_NOT_IN_PROFILE = code(-600502, "FUNCTIONS_NOT_IN_PROFILE",
+                                "Functions outside the user's profile cannot be granted", M)
+NO_SUCH_USER = code(-600503, "NO_SUCH_USER", "No such user of this participant", M)
+ADMINISTRATOR_ONLY = code(-600504, "ADMINISTRATOR_ONLY", "Only the participant's Administrator may do this", M)
+BAD_USER_ID = code(-600505, "BAD_USER_ID", "A user id is 3-12 upper-case letters or digits", M)
+PASSWORD_POLICY = code(-600506, "PASSWORD_POLICY", "The password does not meet the policy", M)
+
+ADMINISTRATOR = "administrator"
+ALL = F(sum(F))
+PROFILE_FUNCTIONS = {
+    UserProfile.FULL: F.ENQUIRY | F.POST_TRADE | F.COLLATERAL_INPUT | F.COLLATERAL_AUTHORISE,
+    UserProfile.ADMINISTRATOR: F.ENQUIRY | F.USER_ADMIN,
+    UserProfile.MEMBER: F.ENQUIRY | F.OTC_SETTLEMENT,
+    UserProfile.OPERATOR: ALL,
+}
+USER_ID = re.compile(r"^[A-Z0-9]{3,12}$")
+# the function a transaction needs, by message section (queries need ENQUIRY, see function_of)
+SECTION_FUNCTIONS = {"dcass": F.POST_TRADE, "collateral": F.COLLATERAL_INPUT, "otc": F.OTC_SETTLEMENT,
+                     "admin": F.USER_ADMIN}
+BY_MESSAGE = {"FC500": F.COLLATERAL_AUTHORISE, "FC501": F.COLLATERAL_AUTHORISE, "UQ500": None}
+
+
+def profile_of(user: User) -> UserProfile:
+    if user.role == "operator":
+        return UserProfile.OPERATOR
+    if user.role == "clearing_member":
+        return UserProfile.MEMBER
+    return UserProfile.ADMINISTRATOR if user.profile == ADMINISTRATOR else UserProfile.FULL
+
+
+def functions_of(user: User) -> F:
+    """The functions the user may use now: its profile's, narrowed by its Administrator."""
+    allowed = PROFILE_FUNCTIONS[profile_of(user)]
+    return allowed if user.functions is None else allowed & F(user.functions)
+
+
+def function_of(message_code: str) -> F | None:
+    """The function a request needs (None: a session message, or the operator's)."""
+    if message_code in BY_MESSAGE:
+        return BY_MESSAGE[message_code]
+    spec = BY_CODE.get(message_code)
+    if spec is None or spec.operator or spec.section in ("session", "general", "operator"):
+        return None
+    if spec.kind is Kind.QUERY:
+        return F.ENQUIRY
+    if spec.kind is Kind.TRANSACTION:
+        return SECTION_FUNCTIONS.get(spec.section)
+    return None
+
+
+_NEEDS: dict[str, F | None] = {}
+
+
+def refusal(user: User, message_code: str):
+    """The business error refusing ``user`` this request, or None when it may use it."""
+    if user.role == "operator":
+        return None
+    need = _NEEDS.get(message_code, -1)
+    if need == -1:
+        need = _NEEDS[message_code] = function_of(message_code)
+    if need is None or (need & functions_of(user)):
+        return None
+    return FUNCTION_NOT_PERMITTED
