@@ -14,10 +14,7 @@ import re
 
 from gateway.auth import User
 from gateway.clearing.errors import code
-from protocol.kinds import Kind
-from protocol.messages.admin import UserFunction as F
-from protocol.messages.admin import UserProfile
-from protocol.registry import BY_CODE
+from protocol.messages.admin import PROFILE_FUNCTIONS, UserFunction as F, UserProfile, function_of
 
 M = "admin"
 FUNCTION_NOT_PERMITTED = code(-600500, "FUNCTION_NOT_PERMITTED", "The user may not use this function", M)
@@ -30,18 +27,7 @@ BAD_USER_ID = code(-600505, "BAD_USER_ID", "A user id is 3-12 upper-case letters
 PASSWORD_POLICY = code(-600506, "PASSWORD_POLICY", "The password does not meet the policy", M)
 
 ADMINISTRATOR = "administrator"
-ALL = F(sum(F))
-PROFILE_FUNCTIONS = {
-    UserProfile.FULL: F.ENQUIRY | F.POST_TRADE | F.COLLATERAL_INPUT | F.COLLATERAL_AUTHORISE,
-    UserProfile.ADMINISTRATOR: F.ENQUIRY | F.USER_ADMIN,
-    UserProfile.MEMBER: F.ENQUIRY | F.OTC_SETTLEMENT,
-    UserProfile.OPERATOR: ALL,
-}
 USER_ID = re.compile(r"^[A-Z0-9]{3,12}$")
-# the function a transaction needs, by message section (queries need ENQUIRY, see function_of)
-SECTION_FUNCTIONS = {"dcass": F.POST_TRADE, "collateral": F.COLLATERAL_INPUT, "otc": F.OTC_SETTLEMENT,
-                     "admin": F.USER_ADMIN}
-BY_MESSAGE = {"FC500": F.COLLATERAL_AUTHORISE, "FC501": F.COLLATERAL_AUTHORISE, "UQ500": None}
 
 
 def profile_of(user: User) -> UserProfile:
@@ -52,27 +38,13 @@ def profile_of(user: User) -> UserProfile:
     return UserProfile.ADMINISTRATOR if user.profile == ADMINISTRATOR else UserProfile.FULL
 
 
-def functions_of(user: User) -> F:
+def functions_of(user: User):
     """The functions the user may use now: its profile's, narrowed by its Administrator."""
     allowed = PROFILE_FUNCTIONS[profile_of(user)]
     return allowed if user.functions is None else allowed & F(user.functions)
 
 
-def function_of(message_code: str) -> F | None:
-    """The function a request needs (None: a session message, or the operator's)."""
-    if message_code in BY_MESSAGE:
-        return BY_MESSAGE[message_code]
-    spec = BY_CODE.get(message_code)
-    if spec is None or spec.operator or spec.section in ("session", "general", "operator"):
-        return None
-    if spec.kind is Kind.QUERY:
-        return F.ENQUIRY
-    if spec.kind is Kind.TRANSACTION:
-        return SECTION_FUNCTIONS.get(spec.section)
-    return None
-
-
-_NEEDS: dict[str, F | None] = {}
+_NEEDS: dict[str, "F | None"] = {}
 
 
 def refusal(user: User, message_code: str):

@@ -12,7 +12,7 @@ import enum
 
 from ..codec import U32, Bool, Code, Filler, Items, Struct, Text, record
 from ..kinds import Kind
-from ..registry import message
+from ..registry import BY_CODE, message
 
 SECTION = "admin"
 
@@ -31,6 +31,33 @@ class UserFunction(enum.IntFlag):
     COLLATERAL_AUTHORISE = 0x08  # CCMS maker-checker: authorise or reject another user's withdrawal
     OTC_SETTLEMENT = 0x10        # OTC Clear member transactions (SC3xx)
     USER_ADMIN = 0x20            # UC500-UC502, every user of the participant in UQ500
+
+
+PROFILE_FUNCTIONS = {
+    UserProfile.FULL: UserFunction.ENQUIRY | UserFunction.POST_TRADE | UserFunction.COLLATERAL_INPUT
+    | UserFunction.COLLATERAL_AUTHORISE,
+    UserProfile.ADMINISTRATOR: UserFunction.ENQUIRY | UserFunction.USER_ADMIN,
+    UserProfile.MEMBER: UserFunction.ENQUIRY | UserFunction.OTC_SETTLEMENT,
+    UserProfile.OPERATOR: UserFunction(sum(UserFunction)),
+}
+# the function a transaction needs, by the section of its message (queries need ENQUIRY)
+SECTION_FUNCTIONS = {"dcass": UserFunction.POST_TRADE, "collateral": UserFunction.COLLATERAL_INPUT,
+                     "otc": UserFunction.OTC_SETTLEMENT, "admin": UserFunction.USER_ADMIN}
+BY_MESSAGE = {"FC500": UserFunction.COLLATERAL_AUTHORISE, "FC501": UserFunction.COLLATERAL_AUTHORISE, "UQ500": None}
+
+
+def function_of(message_code: str) -> UserFunction | None:
+    """The function a request needs (None: a session message or the operator's, which need none)."""
+    if message_code in BY_MESSAGE:
+        return BY_MESSAGE[message_code]
+    spec = BY_CODE.get(message_code)
+    if spec is None or spec.operator or spec.section in ("session", "general", "operator"):
+        return None
+    if spec.kind is Kind.QUERY:
+        return UserFunction.ENQUIRY
+    if spec.kind is Kind.TRANSACTION:
+        return SECTION_FUNCTIONS.get(spec.section)
+    return None
 
 
 UserItem = record("user_item", Struct(

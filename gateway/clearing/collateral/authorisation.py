@@ -19,7 +19,7 @@ from gateway.clearing.errors import ClearingError, code
 
 from .messages import CollateralAccountsQuery, EligibleCollateralQuery, WithdrawCash, WithdrawSecurities
 
-M = "ccms"
+M = "ccms_maker_checker"
 PENDING_NOT_FOUND = code(-800500, "CCMS_PENDING_NOT_FOUND", "No such withdrawal awaiting authorisation", M)
 OWN_ENTRY = code(-800501, "CCMS_OWN_ENTRY", "A user may not authorise or reject its own entry (maker-checker)", M)
 ALREADY_DECIDED = code(-800502, "CCMS_ALREADY_DECIDED", "The withdrawal was already authorised or rejected", M)
