@@ -405,6 +405,7 @@ def make_app(settings: ConsoleSettings | None = None) -> web.Application:
     env = aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(str(HERE / "templates")), autoescape=True,
                                undefined=jinja2.StrictUndefined)
     env.globals["action_applies"] = action_applies
+    env.filters["hms"] = lambda t: f"{t[:2]}:{t[2:4]}:{t[4:6]}" if t and len(t) == 6 else t
     env.filters["num"] = lambda v: f"{v:,}" if isinstance(v, int) and not isinstance(v, bool) else v
     app.router.add_get("/login", login_page)
     app.router.add_post("/login", login)

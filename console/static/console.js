@@ -74,7 +74,7 @@
         }
         bdate.textContent = m.business_date;
       }
-      if (btime) btime.textContent = m.business_time || btime.textContent;
+      if (btime && m.business_time) btime.textContent = fmtTime(m.business_time);
       if (m.rolled) { logLine("BI30 business date " + m.business_date); scheduleRefresh(); }
     } else if (m.type === "status") {
       setConn(m.connected);
