@@ -59,6 +59,7 @@ def _headers(request: web.Request, resp: web.StreamResponse) -> None:
 
 @web.middleware
 async def security(request: web.Request, handler):
+    started = time.perf_counter()
     try:
         resp = await handler(request)
     except web.HTTPException as e:
@@ -66,6 +67,8 @@ async def security(request: web.Request, handler):
         raise
     if not isinstance(resp, web.WebSocketResponse):
         _headers(request, resp)
+        # the server's own time for the page (gateway queries included): read by benchmarks/console.py
+        resp.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.2f}"
     return resp
 
 
