@@ -240,7 +240,11 @@ async def page(request: web.Request) -> web.StreamResponse:
 async def run_panel(s: ConsoleSession, panel: pages.Panel, params: dict) -> dict:
     view = {"panel": panel, "inputs": [i for i in forms.inputs(panel.code) if i.kind != "items"],
             "vals": params, "error": "", "head": {}, "columns": forms.item_columns(forms.spec(panel.code).answer),
-            "rows": [], "actions": []}
+            "rows": [], "actions": [], "note": ""}
+    missing = [n for n in panel.needs if not params.get(n)]
+    if missing:
+        view["note"] = f"Fill in {' and '.join(n.replace('_', ' ') for n in missing)}, then Show."
+        return view
     try:
         msg = forms.build(panel.code, {i.name: params.get(i.name, "") for i in view["inputs"]}, await series_keys(s))
         answer = await s.client.query(msg)

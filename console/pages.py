@@ -29,6 +29,7 @@ class Panel:
     code: str                       # the query
     title: str
     actions: tuple[RowAction, ...] = ()
+    needs: tuple[str, ...] = ()     # query fields the user must fill in before it is asked
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ PAGES: tuple[Page, ...] = (
     Page("/post-trade", "Rectify, exercise, accounts", "participant",
          (Panel("CQ21", "Exercises"), Panel("CQ38", "DCASS accounts")),
          ("CD28", "CC13", "CC14", "CC15", "CC101"), group="DCASS Online"),
-    Page("/missing-trades", "Missing trades", "participant", (Panel("CQ10", "Missing-trade recovery"),),
+    Page("/missing-trades", "Missing trades", "participant", (Panel("CQ10", "Missing-trade recovery", needs=("first_sequence", "last_sequence")),),
          group="DCASS Online"),
     Page("/margin", "Margin and money", "participant",
          (Panel("CQ102", "Margin per account and currency"), Panel("CQ103", "Money obligations"),
@@ -76,7 +77,8 @@ PAGES: tuple[Page, ...] = (
     # ------------------------------------------------------------ CCMS Terminal
     Page("/ccms", "Collateral accounts", "participant",
          (Panel("FQ200", "Collateral accounts"), Panel("FQ201", "DCASS account mapping"),
-          Panel("FQ202", "Holdings, haircut and value"), Panel("FQ203", "Coverage and shortfall"),
+          Panel("FQ202", "Holdings, haircut and value", needs=("clearing_house", "account")),
+          Panel("FQ203", "Coverage and shortfall", needs=("clearing_house", "account")),
           Panel("FQ205", "Margin calls")), ("FC200", "FC201"), group="CCMS Terminal"),
     Page("/ccms/instructions", "Deposits and withdrawals", "participant",
          (Panel("FQ206", "Deposit and withdrawal instructions"),

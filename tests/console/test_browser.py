@@ -93,7 +93,8 @@ def login(d, url: str, user: str, password: str | None = None):
 
 def wait_text(d, text: str, locator=(By.TAG_NAME, "body"), timeout: float = WAIT):
     try:
-        WebDriverWait(d, timeout).until(lambda x: text in x.find_element(*locator).text)
+        WebDriverWait(d, timeout, ignored_exceptions=(StaleElementReferenceException,)).until(
+            lambda x: text in x.find_element(*locator).text)
     except TimeoutException:
         raise AssertionError(f"{text!r} not shown in {locator}: {d.find_element(*locator).text[:2000]!r}") from None
 
@@ -120,6 +121,11 @@ def click(d, css: str) -> None:
 
 
 def fill(d, form_code: str, **values):
+    try:
+        WebDriverWait(d, WAIT).until(lambda x: x.find_elements(By.ID, f"form-{form_code}"))
+    except TimeoutException:
+        raise AssertionError(f"no form {form_code} at {d.current_url}: "
+                             f"{d.find_element(By.TAG_NAME, 'body').text[:1500]!r}") from None
     form = d.find_element(By.ID, f"form-{form_code}")
     for name, value in values.items():
         el = form.find_element(By.NAME, name)
@@ -146,7 +152,8 @@ def test_login_as_participant_and_operator(stack, drivers):
 def test_injected_deal_shows_on_the_trades_page_without_reload(stack, drivers):
     a, o = drivers("A"), drivers("O")
     a.get(stack.url + "/trades")
-    WebDriverWait(a, WAIT).until(lambda x: x.find_element(By.ID, "conn").text == "connected")
+    WebDriverWait(a, WAIT, ignored_exceptions=(StaleElementReferenceException,)).until(
+            lambda x: x.find_element(By.ID, "conn").text == "connected")
     a.execute_script("window.__notReloaded = 42;")
     o.get(stack.url + "/desk")
     fill(o, "EC101", series="HSI DEC26", price=25000, quantity=10, buyer="CPA01", seller="CPC03",
@@ -217,10 +224,12 @@ def test_end_of_day_moves_the_business_date_on_every_console(stack, drivers):
     a.get(stack.url + "/trades")
     b.get(stack.url + "/positions")
     for d in (a, b):
-        WebDriverWait(d, WAIT).until(lambda x: x.find_element(By.ID, "conn").text == "connected")
+        WebDriverWait(d, WAIT, ignored_exceptions=(StaleElementReferenceException,)).until(
+            lambda x: x.find_element(By.ID, "conn").text == "connected")
     o.get(stack.url + "/desk/day")
     o.find_element(By.ID, "submit-EC4").click()
     wait_text(o, "EC4 accepted")
     for d in (a, b, o):
-        WebDriverWait(d, WAIT).until(lambda x: x.find_element(By.ID, "bdate").text == "20261124")
+        WebDriverWait(d, WAIT, ignored_exceptions=(StaleElementReferenceException,)).until(
+            lambda x: x.find_element(By.ID, "bdate").text == "20261124")
     wait_text(a, "Business date changed to 20261124", (By.ID, "banner"))

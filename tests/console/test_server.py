@@ -202,3 +202,40 @@ async def test_trades_paging_filters_and_live_push(gateway, console, browser, op
     # another origin may not open the live socket
     with pytest.raises(Exception):
         await b.http.ws_connect(b.base.replace("http", "ws") + "/ws", origin="http://evil.example")
+
+
+@pytest.mark.parametrize("user", ["OCM01", "OPER1", "CPA01ADM", "CPD04"])
+async def test_every_page_of_each_role_renders_without_error(gateway, console, browser, user):
+    from console import pages
+    b = await browser()
+    _, html = await b.login(user)
+    s = next(iter(console.sessions.values()))
+    mine = pages.pages_for(s)
+    assert mine and all(p.role == s.role for p in mine)
+    for p in mine:
+        r, html = await b.get(p.path)
+        assert r.status == 200, p.path
+        assert 'class="flash error"' not in html, (p.path, html[html.find('class="flash error"'):][:400])
+
+
+async def test_https_when_given_a_certificate(gateway, tmp_path):
+    import ssl
+
+    from aiohttp import ClientSession
+
+    from console.app import ConsoleServer
+    from console.settings import ConsoleSettings
+
+    from ..reliability.test_auth_tls import self_signed
+    cert, key = self_signed(tmp_path)
+    server = ConsoleServer(ConsoleSettings(port=0, gateway_port=gateway.port, tls_cert=str(cert), tls_key=str(key)))
+    await server.start()
+    try:
+        ctx = ssl.create_default_context(cafile=str(cert))
+        ctx.check_hostname = False
+        async with ClientSession() as http:
+            r = await http.get(f"https://127.0.0.1:{server.port}/login", ssl=ctx)
+            assert r.status == 200
+            assert "Secure" in r.headers["Set-Cookie"] and "HttpOnly" in r.headers["Set-Cookie"]
+    finally:
+        await server.stop()
