@@ -315,19 +315,42 @@ async def act(request: web.Request) -> web.StreamResponse:
     one_item = {k[len("items."):]: values.pop(k) for k in list(values) if k.startswith("items.")}
     if one_item:  # a row action's one item (e.g. the allocation of an accepted give-up)
         values["items"] = json.dumps([one_item])
+    shown = {k: v for k, v in values.items() if "password" not in k}  # a password is never kept or shown again
     try:
         msg = forms.build(code, values, await series_keys(s))
         answer = await s.client.transact(msg)
     except forms.FormError as e:
-        s.forms[code] = {"values": values, "error": {"field": e.field, "text": f"Not sent: {e.text}"}}
+        s.forms[code] = {"values": shown, "error": {"field": e.field, "text": f"Not sent: {e.text}"}}
     except RequestRejected as e:
-        s.forms[code] = {"values": values, "error": {"field": e.field, "text": await describe(s, e)}}
+        s.forms[code] = {"values": shown, "error": {"field": e.field, "text": await describe(s, e)}}
         s.flash.append(("error", await describe(s, e)))
     except (SessionEnded, ClientError) as e:
         s.flash.append(("error", f"The gateway session ended: {e}"))
     else:
         s.flash.append(("ok", f"{code} accepted: {one_line(answer)}"))
     raise web.HTTPSeeOther(back)
+
+
+async def demo_day(request: web.Request) -> web.StreamResponse:
+    """Operator: inject the shipped demo day (console/data/demo_day.toml) in one EC104 batch."""
+    import tomllib
+    from protocol.values import from_dict
+    s = request[SESSION]
+    if s.role != "operator":
+        raise web.HTTPForbidden(text="the operator's function")
+    deals = tomllib.loads((HERE / "data" / "demo_day.toml").read_text())["deals"]
+    keys = await series_keys(s)
+    try:
+        msg = from_dict(d.InjectDealsRequest, {"deals": [
+            {**x, "series": keys[x["series"]], "buyer_open_close": "OPEN", "seller_open_close": "OPEN"} for x in deals]})
+        answer = await s.client.transact(msg)
+    except KeyError as e:
+        s.flash.append(("error", f"The demo day names a series this gateway does not have: {e}"))
+    except RequestRejected as e:
+        s.flash.append(("error", await describe(s, e)))
+    else:
+        s.flash.append(("ok", f"Demo day played: {len(deals)} deals, {len(answer.trades)} trades booked."))
+    raise web.HTTPSeeOther("/desk")
 
 
 # ------------------------------------------------------------------ trades
@@ -423,6 +446,7 @@ def make_app(settings: ConsoleSettings | None = None) -> web.Application:
     for p in pages.PAGES:
         app.router.add_get(p.path, page)
     app.router.add_post("/act/{code:[A-Z]{2}[0-9]{1,5}}", act)
+    app.router.add_post("/desk/demo-day", demo_day)
     app.router.add_get("/ws", websocket)
     app.router.add_static("/static/", HERE / "static")
     app.on_startup.append(_on_startup)

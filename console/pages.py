@@ -39,7 +39,7 @@ class Page:
     role: str                       # participant | clearing_member | operator
     panels: tuple[Panel, ...] = ()
     forms: tuple[str, ...] = ()
-    special: str = ""               # trades | chart
+    special: str = ""               # trades | chart | demo (the operator's demo-day button)
     group: str = ""                 # menu heading
 
     def codes(self) -> list[str]:
@@ -98,7 +98,8 @@ PAGES: tuple[Page, ...] = (
           Panel("SQ306", "Guarantee fund")), ("SC302", "SC303", "SC304", "SC305"), group="OTC Clear"),
     Page("/otc/trades", "Cleared trades", "clearing_member", (Panel("SQ300", "Cleared trades"),), group="OTC Clear"),
     # ------------------------------------------------------------ operator's desk
-    Page("/desk", "Deals and prices", "operator", (), ("EC101", "EC104", "EC102", "EC103"), group="Operator's desk"),
+    Page("/desk", "Deals and prices", "operator", (), ("EC101", "EC104", "EC102", "EC103"), special="demo",
+         group="Operator's desk"),
     Page("/desk/day", "Time and end of day", "operator", (), ("EC1", "EC2", "EC4", "EC3"), group="Operator's desk"),
     Page("/desk/ccms", "Collateral rates", "operator", (Panel("FQ500", "Withdrawals awaiting authorisation"),),
          ("EC200", "EC201", "EC202", "EC203"), group="Operator's desk"),

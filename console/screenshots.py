@@ -83,11 +83,8 @@ def main(argv=None) -> int:
 
         o, pa, pb = browser("O"), browser("A"), browser("B")
         o.get(url + "/desk")
-        for i, (sym, price, qty, seller) in enumerate([("HSI DEC26", 25000, 10, "CPC03"), ("HSI DEC26", 25010, 4, "CPB02"),
-                                                      ("HSI DEC26", 24990, 6, "CPC03")]):
-            submit(o, "EC101", series=sym, price=price, quantity=qty, buyer="CPA01", seller=seller,
-                   buyer_account="HKCC-OMNIBUS" if i == 0 else "HKCC-HOUSE", buyer_open_close="OPEN",
-                   seller_open_close="OPEN")
+        o.find_element(By.ID, "play-demo-day").click()
+        WebDriverWait(o, 15).until(lambda x: "Demo day played" in x.find_element(By.TAG_NAME, "body").text)
         pa.get(url + "/trades")
         first = pa.find_elements(By.CSS_SELECTOR, "#trades tbody tr")[-1].get_attribute("data-trade")
         pa.get(url + "/give-ups")

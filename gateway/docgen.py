@@ -225,6 +225,8 @@ def _import_clearing() -> None:
     import gateway.clearing as clearing
     for m in pkgutil.walk_packages(clearing.__path__, "gateway.clearing."):
         importlib.import_module(m.name)
+    from gateway import handlers  # and the gateway's own codes (user administration: gateway/admin.py)
+    handlers.load_all()
 
 
 def _kind_doc(k: Kind) -> str:

@@ -168,6 +168,10 @@ async def test_administrator_pages(gateway, console, browser):
     _, html = await b.post("/act/UC500", {"user": "CLERK1", "password": "Secret-123", "profile": "FULL",
                                           "functions": "1", "return_to": "/users"})
     assert "UC500 accepted" in html and "CLERK1" in html
+    _, html = await b.post("/act/UC501", {"user": "CPA01B", "new_password": "Typed-Secret-9x", "return_to": "/users"})
+    _, html = await b.post("/act/UC501", {"user": "NOSUCH", "new_password": "Typed-Secret-9y", "return_to": "/users"})
+    assert "-600503" in html and "Typed-Secret-9y" not in html  # refused, and the password not shown again
+    assert all("Typed-Secret" not in repr(v) for s in console.sessions.values() for v in s.forms.values())
     r, _ = await b.post("/act/FC202", {"clearing_house": "HKCC", "account": "HOUSE", "currency": "HKD",
                                        "amount": "1", "return_to": "/users"})
     assert r.status == 403  # not a function of an Administrator: not even sent
@@ -239,3 +243,16 @@ async def test_https_when_given_a_certificate(gateway, tmp_path):
             assert "Secure" in r.headers["Set-Cookie"] and "HttpOnly" in r.headers["Set-Cookie"]
     finally:
         await server.stop()
+
+
+async def test_operator_plays_the_demo_day(gateway, console, browser):
+    o = await browser()
+    _, html = await o.login("OPER1")
+    assert 'id="play-demo-day"' in html
+    _, html = await o.post("/desk/demo-day", {})
+    assert "Demo day played: 6 deals, 12 trades booked." in html
+    p = await browser()
+    _, html = await p.login("CPA01")
+    assert "4</span> trades" in html and "HHI DEC26" in html and "TCH NOV26 480.00 C" in html
+    r, _ = await p.post("/desk/demo-day", {})
+    assert r.status == 403
