@@ -61,17 +61,17 @@ async def test_reject_other_participant_and_rules_at_authorisation(gateway, conn
     assert (await other.query(au.PendingWithdrawalsQuery())).items == []
     with pytest.raises(RequestRejected) as e:
         await other.query(au.PendingWithdrawalsQuery(participant="CPC03"))
-    assert e.value.business_status == -800503
+    assert e.value.business_status == -600003  # ACTING_FOR_OTHER
     ack = await checker.transact(au.RejectWithdrawalRequest(pending_id=pid, reason="too much"))
     rows = (await maker.query(au.PendingWithdrawalsQuery())).items
     assert [(r.pending_id, r.state, r.reason) for r in rows] == [(pid, au.AuthorisationState.REJECTED, "too much")]
     # an invalid entry is refused at once, with its field
     with pytest.raises(RequestRejected) as e:
         await maker.transact(m.WithdrawCashRequest(clearing_house="HKCC", account="NOPE", currency="HKD", amount=1))
-    assert (e.value.business_status, e.value.field) == (-800504, "account")
+    assert (e.value.business_status, e.value.field) == (-800503, "account")
     with pytest.raises(RequestRejected) as e:
         await maker.transact(m.WithdrawCashRequest(clearing_house="HKCC", account="HOUSE", currency="HKD", amount=0))
-    assert (e.value.business_status, e.value.field) == (-800504, "amount")
+    assert (e.value.business_status, e.value.field) == (-800503, "amount")
     # participants without maker-checker withdraw at once, as before
     await _fund(other, 10)
     ack = await other.transact(m.WithdrawCashRequest(clearing_house="HKCC", account="HOUSE", currency="HKD", amount=10))

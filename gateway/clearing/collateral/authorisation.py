@@ -15,7 +15,7 @@ from datetime import date, datetime
 from typing import ClassVar
 
 from gateway.clearing.core import Context, Event, Module, Outcome
-from gateway.clearing.errors import ClearingError, code
+from gateway.clearing.errors import ACTING_FOR_OTHER, ClearingError, code
 
 from .messages import CollateralAccountsQuery, EligibleCollateralQuery, WithdrawCash, WithdrawSecurities
 
@@ -23,9 +23,7 @@ M = "ccms_maker_checker"
 PENDING_NOT_FOUND = code(-800500, "CCMS_PENDING_NOT_FOUND", "No such withdrawal awaiting authorisation", M)
 OWN_ENTRY = code(-800501, "CCMS_OWN_ENTRY", "A user may not authorise or reject its own entry (maker-checker)", M)
 ALREADY_DECIDED = code(-800502, "CCMS_ALREADY_DECIDED", "The withdrawal was already authorised or rejected", M)
-NOT_SAME_PARTICIPANT = code(-800503, "CCMS_NOT_SAME_PARTICIPANT",
-                            "Only a user of the participant that entered it may decide a withdrawal", M)
-ENTRY_INVALID = code(-800504, "CCMS_ENTRY_INVALID", "The withdrawal cannot be entered", M)
+ENTRY_INVALID = code(-800503, "CCMS_ENTRY_INVALID", "The withdrawal cannot be entered", M)
 
 PENDING, AUTHORISED, REJECTED = "PENDING", "AUTHORISED", "REJECTED"
 EXPIRED_REASON = "expired at end of day"
@@ -104,7 +102,7 @@ class MakerCheckerModule(Module):
         if ctx.participant is None or ctx.operator:
             raise ClearingError(ENTRY_INVALID, "maker-checker is for participants' users")
         if r.participant and r.participant != ctx.participant:
-            raise ClearingError(NOT_SAME_PARTICIPANT, r.participant, field="participant")
+            raise ClearingError(ACTING_FOR_OTHER, r.participant, field="participant")
         cash = isinstance(r, WithdrawCash)
         quantity = r.amount if cash else r.quantity
         if quantity <= 0:
@@ -171,7 +169,7 @@ class MakerCheckerModule(Module):
             who = q.participant or None
         else:
             if q.participant and q.participant != ctx.participant:
-                raise ClearingError(NOT_SAME_PARTICIPANT, q.participant, field="participant")
+                raise ClearingError(ACTING_FOR_OTHER, q.participant, field="participant")
             who = ctx.participant
         return [i for i in self.items.values()
                 if (who is None or i.participant == who) and (not q.only_pending or i.state == PENDING)]
