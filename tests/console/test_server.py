@@ -256,3 +256,13 @@ async def test_operator_plays_the_demo_day(gateway, console, browser):
     assert "4</span> trades" in html and "HHI DEC26" in html and "TCH NOV26 480.00 C" in html
     r, _ = await p.post("/desk/demo-day", {})
     assert r.status == 403
+
+
+def test_command_line_settings():
+    from console.__main__ import parse_args, settings_from
+    s = settings_from(parse_args(["--gateway", "10.0.0.5:7601", "--port", "0", "--idle-timeout", "60"]))
+    assert (s.gateway_host, s.gateway_port, s.host, s.port, s.idle_timeout) == ("10.0.0.5", 7601, "127.0.0.1", 0, 60)
+    with pytest.raises(SystemExit):
+        settings_from(parse_args(["--gateway", "no-port"]))
+    with pytest.raises(SystemExit):
+        settings_from(parse_args(["--tls-cert", "c.pem"]))
