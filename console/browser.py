@@ -36,6 +36,7 @@ def make_driver(width: int = 1366, height: int = 860):
     """A headless Chromium WebDriver on the system's browser and driver."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
+    os.environ.setdefault("SE_OFFLINE", "true")  # selenium-manager must never try to download anything
     browser, driver = find_chromium()
     opts = webdriver.ChromeOptions()
     opts.binary_location = browser

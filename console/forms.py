@@ -105,7 +105,9 @@ def build(code: str, values: dict[str, str], series_keys: dict[str, dict]) -> ob
         elif inp.kind == "code":
             if not raw:
                 continue
-            value = raw
+            value = raw.strip().upper()
+            if value not in inp.choices:
+                raise FormError(inp.name, f"{raw!r} is not one of {', '.join(inp.choices)}")
         else:
             value = raw.strip()
             if len(value) > inp.length:
