@@ -44,16 +44,20 @@ def functions_of(user: User):
     return allowed if user.functions is None else allowed & F(user.functions)
 
 
-_NEEDS: dict[str, "F | None"] = {}
+# plain ints on the request path (IntFlag arithmetic costs ~1 us a request)
+_PROFILE_BITS = {p: int(f) for p, f in PROFILE_FUNCTIONS.items()}
+_NEED_BITS: dict[str, int] = {}
 
 
 def refusal(user: User, message_code: str):
     """The business error refusing ``user`` this request, or None when it may use it."""
-    if user.role == "operator":
+    need = _NEED_BITS.get(message_code)
+    if need is None:
+        f = function_of(message_code)
+        need = _NEED_BITS[message_code] = int(f) if f is not None else 0
+    if not need or user.role == "operator":
         return None
-    need = _NEEDS.get(message_code, -1)
-    if need == -1:
-        need = _NEEDS[message_code] = function_of(message_code)
-    if need is None or (need & functions_of(user)):
-        return None
-    return FUNCTION_NOT_PERMITTED
+    bits = _PROFILE_BITS[profile_of(user)]
+    if user.functions is not None:
+        bits &= user.functions
+    return None if need & bits else FUNCTION_NOT_PERMITTED
