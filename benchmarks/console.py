@@ -97,9 +97,9 @@ async def run(out: Path, trades: int, sessions: int, runs: int) -> dict:
         users = [f"BP{i:03d}" for i in range(3, 3 + sessions)]
         https = await asyncio.gather(*(_login(base, u) for u in users))
         sockets = [await h.ws_connect(base.replace("http", "ws") + "/ws", origin=base) for h in https]
-        for ws in sockets:  # the greeting (clock, status)
-            await ws.receive(timeout=10)
-            await ws.receive(timeout=10)
+        for ws in sockets:  # the greeting (hello, clock, status)
+            for _ in range(3):
+                await ws.receive(timeout=10)
         lat: list[float] = []
         c0 = cpu_seconds(gw.pid)
         for k in range(runs * 4):

@@ -394,6 +394,7 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     ws = web.WebSocketResponse(heartbeat=20)
     await ws.prepare(request)
     s.sockets.add(ws)
+    await ws.send_json({"type": "hello", "seq": s.seq})
     await ws.send_json({"type": "clock", "business_date": s.business_date, "business_time": s.business_time})
     await ws.send_json({"type": "status", "connected": s.connected and s.client.connected})
     try:

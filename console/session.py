@@ -66,6 +66,7 @@ class ConsoleSession:
     pump: asyncio.Task | None = None
     connected: bool = True
     ended: bool = False
+    seq: int = 0  # broadcasts folded so far: a page rendered at seq n that opens its socket later catches up
 
     def may(self, function) -> bool:
         return function is None or bool(int(function) & self.functions) or self.role == "operator"
@@ -83,7 +84,9 @@ class ConsoleSession:
         """Fold one broadcast into what the session shows; returns the push message (or None)."""
         msg = b.message
         code = msg.CODE
-        out: dict[str, Any] = {"type": "broadcast", "code": code, "text": one_line(msg)[:300]}
+        if code != "BI9":
+            self.seq += 1
+        out: dict[str, Any] = {"type": "broadcast", "code": code, "text": one_line(msg)[:300], "seq": self.seq}
         if code == "BD6":
             out.update(type="trade", row=self.add_trade(msg.trade))
         elif code == "BD39":

@@ -6,7 +6,7 @@
   var btime = document.getElementById("btime");
   var live = document.getElementById("live");
   var banner = document.getElementById("banner");
-  var trades = document.getElementById("trades");
+  var trades = function () { return document.getElementById("trades"); };
   var refreshTimer = null;
   var retry = 500;
 
@@ -19,22 +19,23 @@
   function num(v) { return (typeof v === "number") ? v.toLocaleString("en-US") : (v === null || v === undefined ? "" : String(v)); }
 
   function tradeMatches(row) {
-    var d = trades.dataset;
+    var d = trades().dataset;
     return (!d.series || String(row.series_symbol).indexOf(d.series) >= 0) &&
       (!d.account || row.account_id === d.account) && (!d.side || row.side === d.side) &&
       (!d.state || row.state === d.state);
   }
   function showTrade(row) {
-    if (!trades) return;
-    var cols = JSON.parse(trades.dataset.columns);
-    var existing = trades.querySelector('tr[data-trade="' + row.trade_number + '"]');
+    var table = trades();
+    if (!table) return;
+    var cols = JSON.parse(table.dataset.columns);
+    var existing = table.querySelector('tr[data-trade="' + row.trade_number + '"]');
     var tr = document.createElement("tr");
     tr.dataset.trade = row.trade_number;
     tr.className = "fresh";
     cols.forEach(function (c) { var td = document.createElement("td"); td.textContent = num(row[c]); tr.appendChild(td); });
     if (existing) { existing.replaceWith(tr); return; }
-    if (trades.dataset.page !== "1" || !tradeMatches(row)) return;
-    var body = trades.tBodies[0];
+    if (table.dataset.page !== "1" || !tradeMatches(row)) return;
+    var body = table.tBodies[0];
     body.insertBefore(tr, body.firstChild);
     var count = document.getElementById("trade-count");
     if (count) count.textContent = String(Number(count.textContent) + 1);
@@ -54,6 +55,7 @@
       .then(function (html) {
         if (!html) return;
         var doc = new DOMParser().parseFromString(html, "text/html");
+        if (doc.body && doc.body.dataset.seq) document.body.dataset.seq = doc.body.dataset.seq;
         doc.querySelectorAll("[data-panel]").forEach(function (fresh) {
           var old = document.getElementById(fresh.id);
           if (old && !old.contains(document.activeElement)) old.replaceWith(document.importNode(fresh, true));
@@ -66,7 +68,10 @@
   }
   function onMessage(ev) {
     var m = JSON.parse(ev.data);
-    if (m.type === "clock") {
+    if (m.type === "hello") {
+      // broadcasts that came between the page's rendering and this socket: ask the page again
+      if (String(m.seq) !== document.body.dataset.seq) { document.body.dataset.seq = String(m.seq); scheduleRefresh(); }
+    } else if (m.type === "clock") {
       if (bdate && m.business_date) {
         if (m.rolled && bdate.textContent !== m.business_date && banner) {
           banner.hidden = false;

@@ -168,6 +168,8 @@ def test_give_up_and_take_up_between_two_consoles(stack, drivers):
     a, b = drivers("A"), drivers("B")
     login(b, stack.url, "CPB02")
     b.get(stack.url + "/give-ups")
+    WebDriverWait(b, WAIT, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda x: x.find_element(By.ID, "conn").text == "connected")
     a.get(stack.url + "/trades")
     trade_no = a.find_element(By.CSS_SELECTOR, "#trades tbody tr").get_attribute("data-trade")
     a.get(stack.url + "/give-ups")

@@ -194,6 +194,8 @@ async def test_trades_paging_filters_and_live_push(gateway, console, browser, op
     _, html = await b.get("/trades?account=HKCC-HOUSE&page=2")
     assert "125</span> trades of 250" in html and "page 2 of 2" in html and "HKCC-OMNIBUS</td>" not in html
     ws = await b.http.ws_connect(b.base.replace("http", "ws") + "/ws", origin=b.base)
+    hello = json.loads((await ws.receive(timeout=5)).data)
+    assert hello["type"] == "hello" and hello["seq"] == console.sessions[next(iter(console.sessions))].seq
     first = json.loads((await ws.receive(timeout=5)).data)
     assert first["type"] == "clock" and first["business_date"] == "20261123"
     await deal(operator, key, 26000, 4, "CPA01", "CPB02", "HKCC-HOUSE")
