@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import asyncio
 import sys
 
@@ -35,7 +36,36 @@ def parse_args(argv=None):
     p.add_argument("--tls-key", default=None, help="PEM private key of --tls-cert")
     p.add_argument("--record", default=None, metavar="FILE.pcapng",
                    help="record every session's traffic to FILE.pcapng for Wireshark (see docs/guides/wireshark.md)")
+    p.add_argument("--console-port", type=int, default=None, help="port of the browser console (default 8600)")
+    p.add_argument("--no-console", action="store_false", dest="console", default=None,
+                   help="do not start the browser console")
     return p.parse_args(argv)
+
+
+def start_console(settings: Settings, gateway_port: int):
+    """The browser console as a child process (console/, ``python -m console``): its page rendering
+    never runs on the gateway's event loop, and it reaches the gateway like any client, one SDK
+    session per browser login (nothing while nobody is logged in). None when it is turned off."""
+    if not settings.console:
+        return None
+    import subprocess
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
+    cmd = [sys.executable, "-m", "console", "--gateway", f"{host}:{gateway_port}", "--host", settings.console_host,
+           "--port", str(settings.console_port), "--log-level", settings.log_level, "--log-format", settings.log_format,
+           "--parent-pid", str(os.getpid())]
+    if settings.tls_cert:
+        cmd.append("--gateway-tls")
+    return subprocess.Popen(cmd)
+
+
+def stop_console(child) -> None:
+    if child is None or child.poll() is not None:
+        return
+    child.terminate()
+    try:
+        child.wait(5)
+    except Exception:  # noqa: BLE001 - it did not stop in time
+        child.kill()
 
 
 async def serve(settings: Settings, port_file: str | None = None) -> None:
@@ -45,10 +75,14 @@ async def serve(settings: Settings, port_file: str | None = None) -> None:
     if port_file:
         with open(port_file, "w") as f:
             f.write(str(gw.port))
+    child = start_console(gw.settings, gw.port)
     stop = asyncio.Event()
     gw.install_signal_handlers(stop)
-    await stop.wait()
-    await gw.stop()
+    try:
+        await stop.wait()
+    finally:
+        stop_console(child)
+        await gw.stop()
 
 
 def main(argv=None) -> None:
@@ -57,7 +91,7 @@ def main(argv=None) -> None:
                       start_business_time=a.business_time, freeze_clock=a.freeze_clock, heartbeat_interval=a.heartbeat, log_level=a.log_level,
                       log_format=a.log_format, journal_path=a.journal, journal_flush=a.journal_flush,
                       snapshot_every=a.snapshot_every, tls_cert=a.tls_cert, tls_key=a.tls_key,
-                      record_path=a.record)
+                      record_path=a.record, console=a.console, console_port=a.console_port)
     if bool(s.tls_cert) != bool(s.tls_key):
         raise SystemExit("hkpost-gateway: TLS needs both a certificate (tls_cert) and a key (tls_key)")
     from gateway.recording import RecordingError, check_settings

@@ -74,14 +74,17 @@ class User:
     throttle_per_second: int | None = None
     password_changed: date = date(2026, 1, 1)
     password_lifetime_days: int = PASSWORD_LIFETIME_DAYS
+    profile: str = ""                # "administrator" or "" (the role's ordinary profile): gateway/admin.py
+    functions: int | None = None     # narrowed function bits (UserFunction); None: every function of the profile
 
     def password_expiry(self) -> date:
         return self.password_changed + timedelta(days=self.password_lifetime_days)
 
 
 class UserDirectory:
-    def __init__(self, users: dict[str, User]):
+    def __init__(self, users: dict[str, User], maker_checker: frozenset[str] = frozenset()):
         self.users = users
+        self.maker_checker = maker_checker  # participants whose collateral withdrawals need a second user
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> "UserDirectory":
@@ -97,8 +100,9 @@ class UserDirectory:
                 participant=u.get("participant", ""), user_code=u.get("user_code", ""),
                 throttle_per_second=u.get("throttle_per_second"),
                 password_changed=date.fromisoformat(u.get("password_changed", "2026-11-01")),
-                password_lifetime_days=u.get("password_lifetime_days", PASSWORD_LIFETIME_DAYS))
-        return cls(users)
+                password_lifetime_days=u.get("password_lifetime_days", PASSWORD_LIFETIME_DAYS),
+                profile=u.get("profile", ""), functions=u.get("functions"))
+        return cls(users, frozenset(data.get("maker_checker", ())))
 
     def get(self, user: str) -> User | None:
         return self.users.get(user)

@@ -50,6 +50,10 @@ class Settings:
     # business time at start: None = the wall clock in Hong Kong
     start_business_time: str | None = None  # "YYYY-MM-DDTHH:MM:SS"
     freeze_clock: bool = False
+    # the browser console (console/), started by ``python -m gateway`` as a child process
+    console: bool = True                   # False (command line: --no-console): no console
+    console_host: str = "127.0.0.1"        # the console's listen address (loopback unless told otherwise)
+    console_port: int = 8600               # the console's port (command line: --console-port)
     log_level: str = "info"
     log_format: str = "json"               # json | console
 

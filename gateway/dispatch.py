@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Callable
 
 from gateway import handlers as H
+from gateway.admin import refusal
 from gateway.clearing.errors import OPERATOR_ONLY, REGISTRY as BUSINESS_CODES, ClearingError
 from protocol.messages import session as ms
 from protocol.registry import field_offset
@@ -68,6 +69,10 @@ class Dispatcher:
         if spec.operator and not operator:
             e = BUSINESS_CODES[OPERATOR_ONLY.number]
             gw._reject(conn, rid, code, St.BUSINESS_REJECT, e.text, business=e.number)
+            return
+        refused = refusal(conn.user, code)  # the user's profile and functions (gateway/admin.py)
+        if refused is not None:
+            gw._reject(conn, rid, code, St.BUSINESS_REJECT, refused.text, business=refused.number)
             return
         rctx = conn.rctx  # handlers use it during the call only: one per session, its time set per request
         if rctx is None or rctx.user != conn.user.user:

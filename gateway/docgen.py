@@ -27,6 +27,7 @@ SECTIONS = {
     "dcass": "DCASS: listed derivatives clearing",
     "collateral": "CCMS: collateral",
     "otc": "OTC Clear settlement",
+    "admin": "User administration",
 }
 
 RULES = """\
@@ -224,7 +225,7 @@ def _import_clearing() -> None:
     import gateway.clearing as clearing
     for m in pkgutil.walk_packages(clearing.__path__, "gateway.clearing."):
         importlib.import_module(m.name)
-    import gateway.handlers as handlers  # the gateway's own business codes (gateway/faults.py, ...)
+    import gateway.handlers as handlers  # the gateway's own business codes (gateway/faults.py, gateway/admin.py)
     handlers.load_all()
 
 

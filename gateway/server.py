@@ -314,6 +314,22 @@ class Gateway:
     def user(self, user_id: str):
         return self.users.get(user_id)
 
+    def all_users(self) -> list:
+        return list(self.users.users.values())
+
+    def add_user(self, user) -> None:
+        self.users.users[user.user] = user
+
+    def under_maker_checker(self, participant: str) -> bool:
+        return participant in self.users.maker_checker
+
+    def is_locked(self, user_id: str) -> bool:
+        return user_id in self.lockout.locked_until
+
+    def unlock(self, user_id: str) -> None:
+        self.lockout.locked_until.pop(user_id, None)
+        self.lockout.succeeded(user_id)
+
     def journal_operator(self, user: str, code: str, fields: dict) -> None:
         if self.journal is not None:
             self.journal.operator(user, code, fields)

@@ -69,8 +69,11 @@ class OtcFactory:
 
 
 def compose(calendar: Calendar, dcass: DcassFactory, collateral_params, otc_params) -> ModuleSet:
-    """Every module of the emulator, in reaction order, with the calendar."""
-    return ModuleSet([dcass, CollateralFactory(collateral_params), OtcFactory(otc_params)], calendar)
+    """Every module of the emulator, in reaction order, with the calendar (maker-checker last: it
+    holds collateral withdrawals until a second user authorises them, then runs them in CCMS)."""
+    from gateway.clearing.collateral.authorisation import MakerCheckerModule
+    return ModuleSet([dcass, CollateralFactory(collateral_params), OtcFactory(otc_params), MakerCheckerModule],
+                     calendar)
 
 
 def data_identity(factories) -> dict:

@@ -74,6 +74,21 @@ class GatewayServices(Protocol):
     def user(self, user_id: str) -> "User | None":
         """The user of that id (None: no such user)."""
 
+    def all_users(self) -> "list[User]":
+        """Every user of the users file and those created since."""
+
+    def add_user(self, user: "User") -> None:
+        """A user created by a participant's Administrator."""
+
+    def under_maker_checker(self, participant: str) -> bool:
+        """Whether the participant's collateral withdrawals wait for a second user."""
+
+    def is_locked(self, user_id: str) -> bool:
+        """Whether the user is locked out after failed logins."""
+
+    def unlock(self, user_id: str) -> None:
+        """Clear the user's lockout and failed-login count."""
+
     def journal_operator(self, user: str, code: str, fields: dict) -> None:
         """Journal an operator action on sessions (an ``op`` record: replay counts and skips it)."""
 

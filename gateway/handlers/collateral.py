@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from gateway.clearing import collateral as cc
 from gateway.handlers import RequestContext, broadcast, handler
+from gateway.handlers.authorisation import withdraw  # maker-checker (FC203 / FC205)
 from gateway.handlers.dcass import date_in, key_in, key_out  # noqa: F401 - one declaration (same SeriesKey)
 from gateway.handlers.system import hms, ymd
 from protocol.messages import collateral as m
@@ -57,7 +58,7 @@ def deposit_cash(msg, ctx: RequestContext):
 
 @handler(m.WithdrawCashRequest)
 def withdraw_cash(msg, ctx: RequestContext):
-    return _instruction_ack(ctx.execute(cc.WithdrawCash(msg.clearing_house, msg.account, msg.currency, msg.amount)))
+    return withdraw(ctx, cc.WithdrawCash(msg.clearing_house, msg.account, msg.currency, msg.amount), _instruction_ack)
 
 
 @handler(m.DepositSecuritiesRequest)
@@ -68,8 +69,8 @@ def deposit_securities(msg, ctx: RequestContext):
 
 @handler(m.WithdrawSecuritiesRequest)
 def withdraw_securities(msg, ctx: RequestContext):
-    return _instruction_ack(ctx.execute(cc.WithdrawSecurities(msg.clearing_house, msg.account, msg.instrument,
-                                                              msg.quantity, msg.specific)))
+    return withdraw(ctx, cc.WithdrawSecurities(msg.clearing_house, msg.account, msg.instrument, msg.quantity,
+                                               msg.specific), _instruction_ack)
 
 
 @handler(m.ContributeReserveFundRequest)

@@ -75,7 +75,7 @@ def test_modules_and_the_core_are_handed_their_data():
     assert isinstance(mf, ModuleSet) and mf.calendar is calendar()
     core = ClearingCore(datetime(2026, 11, 23, 9), module_factories=mf)
     assert core.calendar is calendar()
-    assert [m.name for m in core.modules] == ["system", "dcass", "ccms", "otc"]
+    assert [m.name for m in core.modules] == ["system", "dcass", "ccms", "otc", "maker_checker"]
     assert isinstance(mf + [], ModuleSet) and (mf + []).calendar is mf.calendar
     with pytest.raises(TypeError, match="calendar"):
         ClearingCore(datetime(2026, 11, 23, 9), module_factories=[])

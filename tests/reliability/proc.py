@@ -41,7 +41,7 @@ class GatewayProcess:
     def command(self) -> list[str]:
         cmd = [sys.executable, "-m", "gateway", "--port", str(self.port), "--port-file", str(self.tmp / "port"),
                "--config", str(self.config), "--business-time", START, "--freeze-clock", "--log-format", "json",
-               "--no-uvloop"]
+               "--no-uvloop", "--no-console"]
         if self.journal is not None:
             cmd += ["--journal", str(self.journal), "--journal-flush", self.flush,
                     "--snapshot-every", str(self.snapshot_every)]

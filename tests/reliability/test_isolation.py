@@ -60,8 +60,9 @@ def operator_only(business: int) -> bool:
 SESSION = {"UB1", "UB3", "UC1", "UO1", "UO2", "UQ12", "UQ20", "UQ21", "UQ30"}   # every session, own data only
 PUBLIC = {"CQ105", "DQ101", "DQ102", "DQ103", "DQ104", "FQ210", "FQ211", "SQ307", "SQ308"}
 ACCOUNT_SCOPED = {"CC101", "CC13", "CC14", "CD34", "CD54", "FC200", "FC201", "FC202", "FC203", "FC204", "FC205",
-                  "FC206", "FC207", "FC208", "FC250", "FC251"}
-OBJECT_CASES = {"CD5", "CD28", "CD35", "CD101", "CC38", "CC40", "CC15", "SC300", "SC301"}
+                  "FC206", "FC207", "FC208", "FC250", "FC251",
+                  "UC500", "UC501", "UC502", "UQ500"}  # user administration: the caller's own participant's users
+OBJECT_CASES = {"CD5", "CD28", "CD35", "CD101", "CC38", "CC40", "CC15", "SC300", "SC301", "FC500", "FC501"}
 IDENTITY_FIELDS = ("participant", "member")
 
 PARTICIPANTS = ("CPA01", "CPB02", "CPC03")
@@ -239,6 +240,22 @@ async def test_otc_objects_of_another_member(gateway, connect):
     for it in items[:1]:
         got = await attempt(m2, o.ConfirmPayment(member="OCM02", instruction_id=it.instruction_id))
         assert got[0] == "reject" and gateway.core.state_hash() == h, got
+
+
+async def test_pending_withdrawals_of_another_participant(gateway, connect):
+    """FC500 / FC501 name a withdrawal awaiting authorisation (maker-checker, CPC03): another
+    participant is refused and nothing changes; a second user of the owner decides it."""
+    from protocol.messages import authorisation as au
+    from protocol.messages import collateral as col
+    maker, checker, other = await connect("CPC03"), await connect("CPC03B"), await connect("CPB02")
+    await maker.transact(col.DepositCashRequest(clearing_house="HKCC", account="HOUSE", currency="HKD", amount=100))
+    pid = (await maker.transact(col.WithdrawCashRequest(clearing_house="HKCC", account="HOUSE", currency="HKD",
+                                                        amount=10))).reference
+    for msg in (au.AuthoriseWithdrawalRequest(pending_id=pid), au.RejectWithdrawalRequest(pending_id=pid, reason="x")):
+        h = gateway.core.state_hash()
+        got = await attempt(other, msg)
+        assert got[:2] == ("reject", St.BUSINESS_REJECT) and gateway.core.state_hash() == h, got
+    assert (await attempt(checker, au.AuthoriseWithdrawalRequest(pending_id=pid)))[0] == "ok"
 
 
 # ---------------------------------------------------------------- dedicated broadcasts
