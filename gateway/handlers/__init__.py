@@ -78,7 +78,10 @@ class GatewayServices(Protocol):
         """Every user of the users file and those created since."""
 
     def add_user(self, user: "User") -> None:
-        """A user created by a participant's Administrator."""
+        """A user created by a participant's Administrator, journaled first (a ``user`` record)."""
+
+    def set_user_functions(self, user_id: str, functions: int | None) -> None:
+        """Narrow (or widen, None: the whole profile) a user's functions, journaled first."""
 
     def under_maker_checker(self, participant: str) -> bool:
         """Whether the participant's collateral withdrawals wait for a second user."""

@@ -91,7 +91,7 @@ def reset_password(msg, ctx: RequestContext):
 def set_user_functions(msg, ctx: RequestContext):
     admin = _administrator(ctx)
     u = _managed(ctx, admin, msg.user)
-    u.functions = _functions(msg.functions, A.profile_of(u))
+    ctx.services.set_user_functions(u.user, _functions(msg.functions, A.profile_of(u)))
     return Ack(reference=int(A.functions_of(u)), text=f"functions of {u.user} set")
 
 
