@@ -103,6 +103,8 @@ PAGES: tuple[Page, ...] = (
     Page("/desk/day", "Time and end of day", "operator", (), ("EC1", "EC2", "EC4", "EC3"), group="Operator's desk"),
     Page("/desk/ccms", "Collateral rates", "operator", (Panel("FQ500", "Withdrawals awaiting authorisation"),),
          ("EC200", "EC201", "EC202", "EC203"), group="Operator's desk"),
+    Page("/desk/sessions", "Who is connected", "operator", (Panel("EQ610", "Sessions logged in"),),
+         group="Operator's desk"),
     Page("/desk/otc", "OTC Clear", "operator", (), ("EC300", "EC301", "EC302", "EC303", "EC304", "EC305", "EC306",
                                                    "EC307", "EC308", "EC309", "EC310", "EC311", "EC312"),
          group="Operator's desk"),

@@ -268,3 +268,30 @@ def test_command_line_settings():
         settings_from(parse_args(["--gateway", "no-port"]))
     with pytest.raises(SystemExit):
         settings_from(parse_args(["--tls-cert", "c.pem"]))
+
+
+async def test_operator_sees_who_is_connected(gateway, console, browser, connect):
+    """The operator's desk lists the logged-in sessions (EQ610 through the SDK); a participant has no
+    such page and its URL gets nothing."""
+    await connect("CPB02")
+    p = await browser()
+    await p.login("CPA01")
+    o = await browser()
+    await o.login("OPER1")
+    r, html = await o.get("/desk/sessions")
+    assert r.status == 200
+    table = panel(html, "EQ610")
+    for user in ("CPA01", "CPB02", "OPER1"):
+        assert f"<td>{user}</td>" in table, user
+    assert "127.0.0.1:" in table
+    # one user only, and the sessions that ended
+    await p.post("/logout", {})
+    _, html = await o.get("/desk/sessions?user=CPA01&ended=1")
+    table = panel(html, "EQ610")
+    assert "<td>CPA01</td>" in table and "<td>CPB02</td>" not in table
+    _, html = await o.get("/desk/sessions?user=CPA01")
+    assert "<td>CPA01</td>" not in panel(html, "EQ610")   # logged out: not connected any more
+    q = await browser()
+    await q.login("CPA01")
+    r, _ = await q.get("/desk/sessions")
+    assert r.status == 404
