@@ -155,6 +155,17 @@ async def test_maker_checker_from_the_console(gateway, console, browser):
     assert "FC500 accepted" in html and "AUTHORISED" in html
     _, html = await maker.post("/act/FC500", {"pending_id": "1", "return_to": "/ccms/instructions"})
     assert "-800502" in html  # already decided
+    # a transfer to another clearing house takes the same path (FC251)
+    _, html = await maker.post("/act/FC251", {"from_clearing_house": "HKCC", "from_account": "HOUSE",
+                                              "to_clearing_house": "SEOCH", "to_account": "HOUSE",
+                                              "instrument": "HKD", "quantity": "100",
+                                              "return_to": "/ccms/instructions"})
+    assert "FC251 accepted" in html and "pending authorisation" in html
+    _, html = await checker.get("/ccms/instructions")
+    row = [r for r in panel(html, "FQ500").split("<tr>") if "TRANSFER" in r][0]
+    assert "SEOCH" in row and "PENDING" in row and 'data-action="FC500-1"' in row
+    _, html = await checker.post("/act/FC500", {"pending_id": "2", "return_to": "/ccms/instructions"})
+    assert "FC500 accepted" in html
 
 
 async def test_administrator_pages(gateway, console, browser):
