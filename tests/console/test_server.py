@@ -44,7 +44,7 @@ async def test_login_cookie_and_pages_as_the_user(gateway, console, browser):
     assert r.status == 200 and "/trades" in str(r.url)
     cookie = [h for h in r.history[0].headers.getall("Set-Cookie") if h.startswith("hkpost_console=")][0]
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
-    assert "CPA01" in html and "20261123" in html
+    assert "CPA01" in html and '<strong id="bdate">2026-11-23</strong>' in html and '<strong id="btime">09:00:00</strong>' in html
     assert r.headers["Content-Security-Policy"].startswith("default-src 'self'")
     # one SDK session, as the user, in the gateway
     assert "CPA01" in gateway.sessions
@@ -105,7 +105,9 @@ async def test_deposit_and_typed_errors_next_to_the_field(gateway, console, brow
     r, html = await b.post("/act/FC202", {**base, "amount": "1,000,000"})
     assert "FC202 accepted" in html
     table = panel(html, "FQ206")
-    assert "20261123" in table and "COMPLETED" in table and "1,000,000" in table
+    # money in currency units with its decimals, dates and times with their separators
+    assert "<td>2026-11-23</td>" in table and "<td>09:00:00</td>" in table and "COMPLETED" in table
+    assert "<td>HKD 10,000.00</td>" in table and "1,000,000" not in table
 
 
 async def test_logout_and_idle_expiry_end_the_sdk_session(gateway, console, browser):
@@ -215,6 +217,9 @@ async def test_trades_paging_filters_and_live_push(gateway, console, browser, op
         if msg["type"] == "trade":
             break
     assert msg["row"]["deal_price"] == 26000 and msg["row"]["quantity"] == 4
+    from console.session import TRADE_COLUMNS
+    shown = dict(zip(TRADE_COLUMNS, msg["cells"]))   # the live row as the page shows it
+    assert (shown["deal_price"], shown["created_time"], shown["series_symbol"]) == ("26,000", "09:00:00", "HSI DEC26")
     await ws.close()
     # another origin may not open the live socket
     with pytest.raises(Exception):
@@ -267,6 +272,11 @@ async def test_operator_plays_the_demo_day(gateway, console, browser):
     p = await browser()
     _, html = await p.login("CPA01")
     assert "4</span> trades" in html and "HHI DEC26" in html and "TCH NOV26 480.00 C" in html
+    # prices in their class's decimals (HSI index points: none; TCH stock option premium: 2)
+    tch = [r for r in html.split("<tr") if "TCH NOV26 480.00 C" in r][0]
+    assert "<td>12.60</td>" in tch and "<td>09:00:00</td>" in tch
+    hsi = [r for r in html.split("<tr") if "HSI DEC26" in r][0]
+    assert "<td>25,000</td>" in hsi or "<td>25,010</td>" in hsi
     r, _ = await p.post("/desk/demo-day", {})
     assert r.status == 403
 
