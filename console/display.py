@@ -7,6 +7,8 @@
 - Dates (``YYYYMMDD``) as ``2026-11-23`` and times (``HHMMSS``) as ``10:30:00``.
 - Prices and strikes with their instrument class's decimals when the page knows them: from the
   row's ``price_decimals`` / ``strike_decimals``, else from the day's series by symbol (DQ102).
+- Wall-clock stamps (``YYYY-MM-DDTHH:MM:SS``) with a space and their zone; a count whose
+  0xFFFFFFFF means *none yet* as ``none``.
 - Other integers with thousands separators; everything else as it is.
 
 Only the display changes: forms still take the wire's integers (in the published decimals).
@@ -19,6 +21,8 @@ from functools import lru_cache
 MONEY_DECIMALS = 2   # protocol convention: money is int64 cents for every currency
 
 MONEY, QUANTITY, DATE, TIME, PRICE, STRIKE, PLAIN = "money", "quantity", "date", "time", "price", "strike", "plain"
+STAMP = "stamp"            # wall-clock text YYYY-MM-DDTHH:MM:SS: shown with a space and its zone
+UNSET_U32 = "unset_u32"    # an integer whose 0xFFFFFFFF means "none yet"
 
 
 def date_text(v) -> str:
@@ -56,9 +60,13 @@ def _kind(f) -> tuple[str, str]:
         return DATE, ""
     if form == "HHMMSS":
         return TIME, ""
+    doc = (f.doc or "").lower()
+    if f.kind == "text" and "yyyy-mm-ddthh:mm:ss" in doc:
+        return STAMP, "UTC" if "utc" in doc else ""
     if f.kind != "int" or getattr(f, "decimals", None) is not None:
         return PLAIN, ""
-    doc = (f.doc or "").lower()
+    if "0xffffffff: none" in doc:
+        return UNSET_U32, ""
     if "cents" in doc:
         fixed = "HKD" if "hkd cents" in doc else ""
         return (QUANTITY if "shares" in doc else MONEY), fixed
@@ -122,6 +130,10 @@ def cell(fmt: dict, column: str, row: dict, series: dict | None = None) -> str:
         return date_text(v) if v else ""
     if kind == TIME:
         return time_text(v)
+    if kind == STAMP:
+        return f"{v.replace('T', ' ')} {fixed}".strip() if v else ""
+    if kind == UNSET_U32 and v == 0xFFFFFFFF:
+        return "none"
     if not isinstance(v, int):
         return str(v)
     if kind == MONEY or (kind == QUANTITY and not _is_stock(row, prefix)):

@@ -41,3 +41,11 @@ def test_cells_follow_the_row():
     row = {"series_symbol": "TCH NOV26 480.00 C", "deal_price": 1260}
     assert display.cell(trade, "deal_price", row, {"TCH NOV26 480.00 C": (2, 2)}) == "12.60"
     assert display.cell(trade, "deal_price", row, {}) == "1,260"   # decimals unknown: the wire's integer
+
+
+def test_operator_session_list_stamps_and_unset_counts():
+    from protocol.messages import certify as ce
+    fmt = display.formats(ce.SessionItem.__record__)
+    row = {"connected_since": "2026-11-23T09:00:05", "last_heartbeat_ms": 0xFFFFFFFF, "last_received_ms": 1500}
+    assert display.cell(fmt, "connected_since", row) == "2026-11-23 09:00:05 UTC"
+    assert display.cell(fmt, "last_heartbeat_ms", row) == "none" and display.cell(fmt, "last_received_ms", row) == "1,500"
