@@ -2,6 +2,7 @@
 they survive a restart, whether recovery replays the whole journal or starts from a snapshot."""
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 import pytest
@@ -66,6 +67,12 @@ async def test_created_and_narrowed_users_survive_a_restart(tmp_path, snapshot_e
         users = [rec.payload["user"] for rec in r.records() if rec.kind == "user"]
     assert [u["user"] for u in users] == ["NEWUSER", "CPA01B"]
     assert users[0]["password_hash"].startswith("scrypt$") and "Secret-123" not in str(users)
+    # the command-line tool reads and replays the records too
+    from tests.reliability.proc import journal_tool
+    replay = json.loads(journal_tool("replay", "--json", str(path)).stdout)
+    assert replay["users"] == 2
+    printed = journal_tool("print", str(path)).stdout
+    assert "user NEWUSER of CPA01 profile full functions 0x1" in printed
 
 
 async def test_a_password_changed_after_creation_wins_over_the_user_record(tmp_path):
