@@ -23,9 +23,9 @@ import structlog
 from aiohttp import WSMsgType, web
 
 from clients.errors import ClientError, LoginRejected, RequestRejected, SessionEnded
-from console import forms, pages
+from console import display, forms, pages
 from console.chart import coverage_svg
-from console.session import ConsoleSession, open_session, start
+from console.session import TRADE_COLUMNS, ConsoleSession, load_series, open_session, start
 from console.settings import ConsoleSettings
 from protocol.messages import dcass as d
 from protocol.messages import session as ms
@@ -240,7 +240,7 @@ async def page(request: web.Request) -> web.StreamResponse:
 async def run_panel(s: ConsoleSession, panel: pages.Panel, params: dict) -> dict:
     view = {"panel": panel, "inputs": [i for i in forms.inputs(panel.code) if i.kind != "items"],
             "vals": params, "error": "", "head": {}, "columns": forms.item_columns(forms.spec(panel.code).answer),
-            "rows": [], "actions": [], "note": ""}
+            "rows": [], "cells": [], "actions": [], "note": ""}
     missing = [n for n in panel.needs if not params.get(n)]
     if missing:
         view["note"] = f"Fill in {' and '.join(n.replace('_', ' ') for n in missing)}, then Show."
@@ -258,10 +258,14 @@ async def run_panel(s: ConsoleSession, panel: pages.Panel, params: dict) -> dict
         view["error"] = f"The gateway session ended: {e}"
         return view
     head, columns, rows = forms.table(answer)
-    view["head"] = head
+    items = display.items_record(type(answer))
+    fmt = display.formats(items) if items is not None else {}
+    head_fmt = display.formats(type(answer).__record__)
+    view["head"] = {k: display.cell(head_fmt, k, head, s.decimals) for k in head}
     if rows:
         view["columns"] = columns
     view["rows"] = rows
+    view["cells"] = [[display.cell(fmt, c, r, s.decimals) for c in view["columns"]] for r in rows]
     view["actions"] = [a for a in panel.actions if s.may(function_of(a.code))]
     return view
 
@@ -292,14 +296,7 @@ async def form_views(s: ConsoleSession, codes) -> list[dict]:
 
 async def series_keys(s: ConsoleSession) -> dict[str, dict]:
     """The day's series by symbol (DQ102), asked once per session."""
-    if s.series is None:
-        from protocol.values import to_dict
-        try:
-            items = (await s.client.query(d.SeriesQuery())).items
-        except ClientError:
-            items = []
-        s.series = [(i.series_symbol, to_dict(i.series)) for i in items]
-    return dict(s.series)
+    return await load_series(s)
 
 
 async def act(request: web.Request) -> web.StreamResponse:
@@ -354,8 +351,6 @@ async def demo_day(request: web.Request) -> web.StreamResponse:
 
 
 # ------------------------------------------------------------------ trades
-TRADE_COLUMNS = ["trade_number", "deal_number", "series_symbol", "account_id", "side", "quantity", "deal_price",
-                 "open_close", "state", "available_quantity", "deal_source", "created_time"]
 TRADE_FILTERS = ("series", "account", "side", "state")
 
 
@@ -381,6 +376,7 @@ def select_trades(s: ConsoleSession, query, page_size: int) -> dict:
 
 async def trades_page(request: web.Request, s: ConsoleSession, p: pages.Page) -> web.Response:
     sel = select_trades(s, request.query, request.app[SETTINGS].page_size)
+    sel["cells"] = [s.trade_cells(r) for r in sel["rows"]]
     ctx = _base(request, s, page=p, columns=TRADE_COLUMNS, **sel)
     return aiohttp_jinja2.render_template("trades.html", request, ctx)
 
@@ -436,8 +432,9 @@ def make_app(settings: ConsoleSettings | None = None) -> web.Application:
     env = aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(str(HERE / "templates")), autoescape=True,
                                undefined=jinja2.StrictUndefined)
     env.globals["action_applies"] = action_applies
-    env.filters["hms"] = lambda t: f"{t[:2]}:{t[2:4]}:{t[4:6]}" if t and len(t) == 6 else t
-    env.filters["num"] = lambda v: f"{v:,}" if isinstance(v, int) and not isinstance(v, bool) else v
+    env.filters["hms"] = display.time_text
+    env.filters["ymd"] = display.date_text
+    env.filters["num"] = display.number
     app.router.add_get("/login", login_page)
     app.router.add_post("/login", login)
     app.router.add_post("/logout", logout)

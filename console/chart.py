@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from html import escape
 
+from console.display import money, time_text
+
 W, H, PAD = 640, 220, 40
 
 
@@ -24,14 +26,14 @@ def coverage_svg(curve) -> str:
     cov = " ".join(xy(i, p.covered) for i, p in enumerate(curve))
     last = curve[-1]
     labels = "".join(
-        f'<text x="{PAD + (W - 2 * PAD) * (i / max(1, n - 1)):.1f}" y="{H - PAD + 16}" class="tick">{escape(p.time[:2])}:{escape(p.time[2:4])}</text>'
+        f'<text x="{PAD + (W - 2 * PAD) * (i / max(1, n - 1)):.1f}" y="{H - PAD + 16}" class="tick">{escape(time_text(p.time)[:5])}</text>'
         for i, p in enumerate(curve) if p.time and (i == 0 or i == n - 1))
     return (
         f'<svg class="chart" viewBox="0 0 {W} {H}" role="img" aria-label="margin requirement '
-        f'{last.requirement} cents against collateral value {last.covered} cents">'
+        f'{money(last.requirement)} against collateral value {money(last.covered)}">'
         f'<line x1="{PAD}" y1="{H - PAD}" x2="{W - PAD}" y2="{H - PAD}" class="axis"/>'
         f'<line x1="{PAD}" y1="{PAD}" x2="{PAD}" y2="{H - PAD}" class="axis"/>'
-        f'<text x="{PAD}" y="{PAD - 8}" class="tick">{top:,} cents</text>'
+        f'<text x="{PAD}" y="{PAD - 8}" class="tick">{money(top)}</text>'
         f'<polyline points="{req}" class="requirement"/>'
         f'<polyline points="{cov}" class="covered"/>'
         f'{labels}'

@@ -21,7 +21,8 @@ from console.browser import make_driver, missing_reason
 START = "2026-11-23T10:30:00"
 PAGES = [("login", None, "/login"), ("trades", "A", "/trades"), ("give-ups", "B", "/give-ups"),
          ("positions", "A", "/positions"), ("margin", "A", "/margin"), ("ccms", "A", "/ccms"),
-         ("instructions", "A", "/ccms/instructions"), ("desk", "O", "/desk"), ("users", "ADM", "/users")]
+         ("instructions", "A", "/ccms/instructions"), ("desk", "O", "/desk"), ("sessions", "O", "/desk/sessions"),
+         ("users", "ADM", "/users")]
 
 
 def _spawn(args: list[str], port_file: Path) -> tuple[subprocess.Popen, int]:

@@ -19,6 +19,7 @@ import structlog
 
 from clients import Client
 from clients.errors import ClientError
+from console import display
 from protocol.messages import admin as ad
 from protocol.messages import dcass as d
 from protocol.messages import session as ms
@@ -33,6 +34,9 @@ ROLE_STREAMS = {
     "operator": (Stream.GENERAL,),
 }
 ROLE_NAMES = {1: "participant", 2: "operator", 3: "clearing_member"}
+TRADE_COLUMNS = ["trade_number", "deal_number", "series_symbol", "account_id", "side", "quantity", "deal_price",
+                 "open_close", "state", "available_quantity", "deal_source", "created_time"]
+TRADE_FORMATS = display.formats(d.TradeItem.__record__)
 
 
 @dataclass
@@ -62,7 +66,8 @@ class ConsoleSession:
     sockets: set = field(default_factory=set)
     forms: dict[str, dict] = field(default_factory=dict)    # message code -> {"values", "error"} after a refusal
     flash: list[tuple[str, str]] = field(default_factory=list)
-    series: list | None = None
+    series: list | None = None          # the day's series: (symbol, series key as a dict), DQ102
+    decimals: dict[str, tuple[int, int]] = field(default_factory=dict)  # symbol -> (price, strike decimals)
     pump: asyncio.Task | None = None
     connected: bool = True
     ended: bool = False
@@ -80,6 +85,10 @@ class ConsoleSession:
         self.trades[row["trade_number"]] = row
         return row
 
+    def trade_cells(self, row: dict) -> list[str]:
+        """A trade row as shown (money, prices with the series' decimals, dates and times)."""
+        return [display.cell(TRADE_FORMATS, c, row, self.decimals) for c in TRADE_COLUMNS]
+
     def apply(self, b) -> dict | None:
         """Fold one broadcast into what the session shows; returns the push message (or None)."""
         msg = b.message
@@ -88,12 +97,13 @@ class ConsoleSession:
             self.seq += 1
         out: dict[str, Any] = {"type": "broadcast", "code": code, "text": one_line(msg)[:300], "seq": self.seq}
         if code == "BD6":
-            out.update(type="trade", row=self.add_trade(msg.trade))
+            row = self.add_trade(msg.trade)
+            out.update(type="trade", row=row, cells=self.trade_cells(row))
         elif code == "BD39":
             row = self.trades.get(msg.trade_number)
             if row is not None:
                 row.update(state=msg.state.name, available_quantity=msg.available_quantity)
-                out.update(type="trade", row=row)
+                out.update(type="trade", row=row, cells=self.trade_cells(row))
         elif code == "BI30":
             self.business_date, self.business_time = msg.business_date, msg.business_time
             out.update(type="clock", business_date=self.business_date, business_time=self.business_time, rolled=True)
@@ -149,6 +159,18 @@ class ConsoleSession:
         self.sockets.clear()
 
 
+async def load_series(s: ConsoleSession) -> dict[str, dict]:
+    """The day's series by symbol (DQ102), asked once per session, with their price decimals."""
+    if s.series is None:
+        try:
+            items = (await s.client.query(d.SeriesQuery())).items
+        except ClientError:
+            items = []
+        s.series = [(i.series_symbol, to_dict(i.series)) for i in items]
+        s.decimals = {i.series_symbol: (i.price_decimals, i.strike_decimals) for i in items}
+    return dict(s.series)
+
+
 def flat(d: dict, prefix: str = "") -> dict:
     """A row of a table: nested records flattened with dotted names, enums by name."""
     out = {}
@@ -196,6 +218,7 @@ async def start(s: ConsoleSession) -> None:
     s.business_date, s.business_time = bd.business_date, bd.business_time
     await c.subscribe(*ROLE_STREAMS[s.role])
     if s.role == "participant":
+        await load_series(s)   # prices shown with their series' decimals
         if s.may(ad.UserFunction.ENQUIRY):
             with contextlib.suppress(ClientError):
                 for t in (await c.query(d.TradesQuery())).items:

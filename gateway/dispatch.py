@@ -83,11 +83,42 @@ class Dispatcher:
         try:
             answer = fn(msg, rctx)
         except ClearingError as e:
-            off = field_offset(spec.cls, e.field) if e.field else 0
-            text = e.error.text + (f": {e.detail}" if e.detail else "")
-            gw._reject(conn, rid, code, St.BUSINESS_REJECT, text, business=e.error.number, field_offset=off,
-                        field=e.field or "")
+            self._business_reject(conn, rid, spec, e)
+            return
+        if isinstance(answer, H.OffLoop):
+            self._off_loop(conn, rid, spec, answer)
             return
         if answer is None:
             answer = ms.Ack(text="accepted")
         conn.reply(rid, answer)
+
+    def _business_reject(self, conn: "Connection", rid: int, spec, e: ClearingError) -> None:
+        off = field_offset(spec.cls, e.field) if e.field else 0
+        text = e.error.text + (f": {e.detail}" if e.detail else "")
+        self.gw._reject(conn, rid, spec.code, St.BUSINESS_REJECT, text, business=e.error.number, field_offset=off,
+                        field=e.field or "")
+
+    # ------------------------------------------------------------ a handler's slow work (H.OffLoop)
+    def _off_loop(self, conn: "Connection", rid: int, spec, work: H.OffLoop) -> None:
+        """Run ``work`` in a thread with this connection's reading paused, then answer on the loop."""
+        gw = self.gw
+        conn.transport.pause_reading()
+        fut = gw.loop.run_in_executor(None, work.work, *work.args)
+        fut.add_done_callback(lambda f: self._off_loop_done(conn, rid, spec, work, f))
+
+    def _off_loop_done(self, conn: "Connection", rid: int, spec, work: H.OffLoop, fut) -> None:
+        if conn.closing:
+            return
+        gw = self.gw
+        if conn.transport is not None and not conn.transport.is_closing():
+            conn.transport.resume_reading()
+        try:
+            answer = work.then(fut.result())
+        except ClearingError as e:
+            self._business_reject(conn, rid, spec, e)
+        except Exception:  # noqa: BLE001 - never take the server down
+            conn.log.exception("internal_error", request_id=rid)
+            gw._reject(conn, rid, spec.code, St.INTERNAL_ERROR, status_text(St.INTERNAL_ERROR))
+        else:
+            conn.reply(rid, ms.Ack(text="accepted") if answer is None else answer)
+        gw.flush()

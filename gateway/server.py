@@ -17,6 +17,7 @@ import asyncio
 import gc
 import itertools
 import signal
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any, Iterable
 
@@ -318,6 +319,19 @@ class Gateway:
         return list(self.users.users.values())
 
     def add_user(self, user) -> None:
+        if self.journal is not None:
+            self.journal.user(user)   # journaled first: a user acknowledged is never lost
+        self.put_user(user)
+
+    def set_user_functions(self, user_id: str, functions: int | None) -> None:
+        u = self.users.get(user_id)
+        if u is None:
+            return
+        if self.journal is not None:
+            self.journal.user(replace(u, functions=functions))
+        u.functions = functions
+
+    def put_user(self, user) -> None:
         self.users.users[user.user] = user
 
     def under_maker_checker(self, participant: str) -> bool:

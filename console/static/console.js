@@ -10,6 +10,7 @@
   var refreshTimer = null;
   var retry = 500;
 
+  function fmtDate(d) { return d && d.length === 8 ? d.slice(0, 4) + "-" + d.slice(4, 6) + "-" + d.slice(6) : (d || ""); }
   function fmtTime(t) { return t && t.length === 6 ? t.slice(0, 2) + ":" + t.slice(2, 4) + ":" + t.slice(4) : (t || ""); }
   function setConn(up) {
     if (!conn) return;
@@ -24,7 +25,7 @@
       (!d.account || row.account_id === d.account) && (!d.side || row.side === d.side) &&
       (!d.state || row.state === d.state);
   }
-  function showTrade(row) {
+  function showTrade(row, cells) {
     var table = trades();
     if (!table) return;
     var cols = JSON.parse(table.dataset.columns);
@@ -32,7 +33,12 @@
     var tr = document.createElement("tr");
     tr.dataset.trade = row.trade_number;
     tr.className = "fresh";
-    cols.forEach(function (c) { var td = document.createElement("td"); td.textContent = num(row[c]); tr.appendChild(td); });
+    // the server's own rendering of the row (money, prices with their decimals, times), else the raw values
+    cols.forEach(function (c, i) {
+      var td = document.createElement("td");
+      td.textContent = cells ? cells[i] : num(row[c]);
+      tr.appendChild(td);
+    });
     if (existing) { existing.replaceWith(tr); return; }
     if (table.dataset.page !== "1" || !tradeMatches(row)) return;
     var body = table.tBodies[0];
@@ -73,18 +79,19 @@
       if (String(m.seq) !== document.body.dataset.seq) { document.body.dataset.seq = String(m.seq); scheduleRefresh(); }
     } else if (m.type === "clock") {
       if (bdate && m.business_date) {
-        if (m.rolled && bdate.textContent !== m.business_date && banner) {
+        var shown = fmtDate(m.business_date);
+        if (m.rolled && bdate.textContent !== shown && banner) {
           banner.hidden = false;
-          banner.textContent = "Business date changed to " + m.business_date + ".";
+          banner.textContent = "Business date changed to " + shown + ".";
         }
-        bdate.textContent = m.business_date;
+        bdate.textContent = shown;
       }
       if (btime && m.business_time) btime.textContent = fmtTime(m.business_time);
       if (m.rolled) { logLine("BI30 business date " + m.business_date); scheduleRefresh(); }
     } else if (m.type === "status") {
       setConn(m.connected);
     } else if (m.type === "trade") {
-      showTrade(m.row);
+      showTrade(m.row, m.cells);
       logLine(m.text);
     } else if (m.type === "broadcast") {
       logLine(m.text);

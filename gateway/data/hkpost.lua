@@ -41,6 +41,7 @@ VS["DeliveryDirection"] = { [1] = "RECEIVE", [2] = "DELIVER" }
 VS["DeliveryStatus"] = { [1] = "PENDING", [2] = "SETTLED", [3] = "FAILED" }
 VS["DeliveryFailure"] = { [0] = "NONE", [1] = "INSUFFICIENT_SHARES", [2] = "MONEY_NOT_COLLECTED" }
 VS["AuthorisationState"] = { [1] = "PENDING", [2] = "AUTHORISED", [3] = "REJECTED" }
+VS["PendingKind"] = { [1] = "WITHDRAWAL", [2] = "TRANSFER" }
 VS["InstructionStatus"] = { [1] = "PENDING", [2] = "COMPLETED", [3] = "FAILED" }
 VS["AccrualKind"] = { [1] = "INTEREST", [2] = "ACCOMMODATION" }
 VS["SettlementFilter"] = { [0] = "ALL", [1] = "PENDING", [2] = "SETTLED", [3] = "FAILED" }
@@ -158,10 +159,10 @@ R["series_key"] = {
   {k="int", n=4, name="strike_price", s=true, f=PF(ProtoField.int32("hkpost.series_key.strike_price", "strike_price", base.DEC, nil, nil, "Strike price in the class's strike decimals (0 for futures)"))}
 }
 R["pending_withdrawal"] = {
-  {k="int", n=4, name="pending_id", f=PF(ProtoField.uint32("hkpost.pending_withdrawal.pending_id", "pending_id", base.DEC, nil, nil, "Pending number (the UR1 reference of the FC203/FC205 that entered it)"))},
+  {k="int", n=4, name="pending_id", f=PF(ProtoField.uint32("hkpost.pending_withdrawal.pending_id", "pending_id", base.DEC, nil, nil, "Pending number (the UR1 reference of the FC203/FC205/FC251 that entered it)"))},
   {k="text", n=8, name="participant", f=PF(ProtoField.string("hkpost.pending_withdrawal.participant", "participant", base.ASCII, "Participant"))},
-  {k="text", n=8, name="clearing_house", f=PF(ProtoField.string("hkpost.pending_withdrawal.clearing_house", "clearing_house", base.ASCII, "HKCC or SEOCH"))},
-  {k="text", n=12, name="account", f=PF(ProtoField.string("hkpost.pending_withdrawal.account", "account", base.ASCII, "Collateral account"))},
+  {k="text", n=8, name="clearing_house", f=PF(ProtoField.string("hkpost.pending_withdrawal.clearing_house", "clearing_house", base.ASCII, "HKCC, SEOCH or HKSCC (a transfer: the giving clearing house)"))},
+  {k="text", n=12, name="account", f=PF(ProtoField.string("hkpost.pending_withdrawal.account", "account", base.ASCII, "Collateral account (a transfer: the giving account)"))},
   {k="code", n=1, name="asset_class", vs=VS["AssetClass"], f=PF(ProtoField.uint8("hkpost.pending_withdrawal.asset_class", "asset_class", base.DEC, VS["AssetClass"], nil, "CASH, EFBN, UST or STOCK"))},
   {k="code", n=1, name="state", vs=VS["AuthorisationState"], f=PF(ProtoField.uint8("hkpost.pending_withdrawal.state", "state", base.DEC, VS["AuthorisationState"], nil, "PENDING, AUTHORISED or REJECTED"))},
   {k="bool", n=1, name="specific", f=PF(ProtoField.uint8("hkpost.pending_withdrawal.specific", "specific", base.DEC, VS_BOOL, nil, "Securities: 1 = specific stock"))},
@@ -174,7 +175,11 @@ R["pending_withdrawal"] = {
   {k="text", n=6, name="entered_time", tmp="time", f=PF(ProtoField.string("hkpost.pending_withdrawal.entered_time", "entered_time", base.ASCII, "Business time entered"))},
   {k="text", n=6, name="decided_time", tmp="time", f=PF(ProtoField.string("hkpost.pending_withdrawal.decided_time", "decided_time", base.ASCII, "Business time decided (blank: pending)"))},
   {k="int", n=4, name="instruction_id", f=PF(ProtoField.uint32("hkpost.pending_withdrawal.instruction_id", "instruction_id", base.DEC, nil, nil, "The CCMS instruction created on authorisation (0: none)"))},
-  {k="text", n=40, name="reason", f=PF(ProtoField.string("hkpost.pending_withdrawal.reason", "reason", base.ASCII, "Rejection reason"))}
+  {k="text", n=40, name="reason", f=PF(ProtoField.string("hkpost.pending_withdrawal.reason", "reason", base.ASCII, "Rejection reason"))},
+  {k="code", n=1, name="kind", vs=VS["PendingKind"], f=PF(ProtoField.uint8("hkpost.pending_withdrawal.kind", "kind", base.DEC, VS["PendingKind"], nil, "WITHDRAWAL (FC203/FC205) or TRANSFER (FC251)"))},
+  {k="filler", n=3},
+  {k="text", n=8, name="to_clearing_house", f=PF(ProtoField.string("hkpost.pending_withdrawal.to_clearing_house", "to_clearing_house", base.ASCII, "A transfer's receiving clearing house (blank: a withdrawal)"))},
+  {k="text", n=12, name="to_account", f=PF(ProtoField.string("hkpost.pending_withdrawal.to_account", "to_account", base.ASCII, "A transfer's receiving collateral account (blank: a withdrawal)"))}
 }
 R["collateral_account_item"] = {
   {k="text", n=8, name="participant", f=PF(ProtoField.string("hkpost.collateral_account_item.participant", "participant", base.ASCII, "Participant"))},
@@ -1013,7 +1018,7 @@ M["BF256"] = {code="BF256", name="ccass_delivery", kind=17, fields={
   {k="filler", n=2}
 }}
 M["BF500"] = {code="BF500", name="withdrawal_authorisation", kind=17, fields={
-  {k="record", n=184, name="withdrawal", rec="pending_withdrawal", f=PF(ProtoField.none("hkpost.bf500.withdrawal", "withdrawal", "The withdrawal in its new state"))}
+  {k="record", n=208, name="withdrawal", rec="pending_withdrawal", f=PF(ProtoField.none("hkpost.bf500.withdrawal", "withdrawal", "The withdrawal or transfer in its new state"))}
 }}
 M["EC200"] = {code="EC200", name="set_fx_rate", kind=3, fields={
   {k="text", n=4, name="currency", f=PF(ProtoField.string("hkpost.ec200.currency", "currency", base.ASCII, "EUR, JPY, RMB or USD (HKD is fixed at 1)"))},
@@ -1130,7 +1135,7 @@ M["FA255"] = {code="FA255", name="stock_accounts_answer", kind=16, fields={
   {k="items", n=2, name="items", rec="stock_balance_item", size=24, fc=PF(ProtoField.uint16("hkpost.fa255.items_count", "items_count", base.DEC, nil, nil, "number of items")), f=PF(ProtoField.none("hkpost.fa255.items", "items", "Stocks held"))}
 }}
 M["FA500"] = {code="FA500", name="pending_withdrawals_answer", kind=16, fields={
-  {k="items", n=2, name="items", rec="pending_withdrawal", size=184, fc=PF(ProtoField.uint16("hkpost.fa500.items_count", "items_count", base.DEC, nil, nil, "number of items")), f=PF(ProtoField.none("hkpost.fa500.items", "items", "Withdrawals"))}
+  {k="items", n=2, name="items", rec="pending_withdrawal", size=208, fc=PF(ProtoField.uint16("hkpost.fa500.items_count", "items_count", base.DEC, nil, nil, "number of items")), f=PF(ProtoField.none("hkpost.fa500.items", "items", "Withdrawals and transfers"))}
 }}
 M["FC200"] = {code="FC200", name="open_collateral_account", kind=3, fields={
   {k="text", n=8, name="clearing_house", f=PF(ProtoField.string("hkpost.fc200.clearing_house", "clearing_house", base.ASCII, "HKCC, SEOCH or HKSCC"))},

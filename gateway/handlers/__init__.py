@@ -27,7 +27,8 @@ def handler(message_cls: type) -> Callable:
     """Register ``fn(msg, ctx: RequestContext) -> answer`` for a request message class.
 
     The answer is a message object (the REPLY; for a query with many items it is cut into
-    segments automatically), or None for a transaction (answered with UR1 ack). Raise
+    segments automatically), or None for a transaction (answered with UR1 ack), or an
+    :class:`OffLoop` when slow work (a password hash) must run first, off the event loop. Raise
     ``ClearingError`` to reject: the gateway answers with a REJECT carrying its code and the
     byte offset of ``error.field`` in the request."""
     def deco(fn: Callable) -> Callable:
@@ -49,6 +50,21 @@ def broadcast(event_cls: type) -> Callable:
         BROADCASTS[event_cls] = fn
         return fn
     return deco
+
+
+@dataclass(frozen=True)
+class OffLoop:
+    """A handler's answer that needs slow, self-contained work first (scrypt for UC500/UC501).
+
+    The gateway runs ``work(*args)`` in a worker thread with the connection's reading paused (as
+    login and UC1 do), then calls ``then(result)`` on the event loop, which answers as a handler
+    does (a message, None, or raise ``ClearingError``). ``work`` must not touch the gateway or the
+    core; ``then`` must check again what may have changed meanwhile (another request may have
+    run while the work was done)."""
+
+    work: Callable
+    args: tuple
+    then: Callable
 
 
 class GatewayServices(Protocol):
@@ -78,7 +94,10 @@ class GatewayServices(Protocol):
         """Every user of the users file and those created since."""
 
     def add_user(self, user: "User") -> None:
-        """A user created by a participant's Administrator."""
+        """A user created by a participant's Administrator, journaled first (a ``user`` record)."""
+
+    def set_user_functions(self, user_id: str, functions: int | None) -> None:
+        """Narrow (or widen, None: the whole profile) a user's functions, journaled first."""
 
     def under_maker_checker(self, participant: str) -> bool:
         """Whether the participant's collateral withdrawals wait for a second user."""

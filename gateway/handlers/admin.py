@@ -8,7 +8,7 @@ from gateway import admin as A
 from gateway.auth import User, hash_password, password_policy_error
 from gateway.clearing.core import BusinessDateQuery
 from gateway.clearing.errors import INVALID_VALUE, ClearingError
-from gateway.handlers import RequestContext, handler
+from gateway.handlers import OffLoop, RequestContext, handler
 from gateway.handlers.system import ymd
 from protocol.messages import admin as m
 from protocol.messages.session import Ack
@@ -67,31 +67,40 @@ def create_user(msg, ctx: RequestContext):
         raise ClearingError(INVALID_VALUE, "an Administrator creates FULL users", field="profile")
     functions = _functions(msg.functions, m.UserProfile.FULL)
     _policy(msg.password, "password")
-    u = User(user=msg.user, password_hash=hash_password(msg.password), role="participant",
-             participant=admin.participant, user_code=A.new_user_code(admin.participant, msg.user),
-             functions=functions)
-    _must_change(u, _today(ctx))
-    ctx.services.add_user(u)
-    return Ack(text=f"user {u.user} created")
+
+    def then(password_hash: str) -> Ack:   # on the event loop, once the slow hash is made
+        if ctx.services.user(msg.user) is not None:   # created by a request answered meanwhile
+            raise ClearingError(A.USER_EXISTS, msg.user, field="user")
+        u = User(user=msg.user, password_hash=password_hash, role="participant",
+                 participant=admin.participant, user_code=A.new_user_code(admin.participant, msg.user),
+                 functions=functions)
+        _must_change(u, _today(ctx))
+        ctx.services.add_user(u)   # journaled first
+        return Ack(text=f"user {u.user} created")
+    return OffLoop(hash_password, (msg.password,), then)
 
 
 @handler(m.ResetPasswordRequest)
 def reset_password(msg, ctx: RequestContext):
     admin = _administrator(ctx)
-    u = _managed(ctx, admin, msg.user)
+    _managed(ctx, admin, msg.user)
     _policy(msg.new_password, "new_password")
-    today = _today(ctx)
-    ctx.services.change_password(u.user, hash_password(msg.new_password),
-                                 today - timedelta(days=u.password_lifetime_days))  # journaled; must change at login
-    ctx.services.unlock(u.user)
-    return Ack(text=f"password of {u.user} reset")
+
+    def then(password_hash: str) -> Ack:   # on the event loop, once the slow hash is made
+        u = _managed(ctx, admin, msg.user)
+        today = _today(ctx)
+        ctx.services.change_password(u.user, password_hash,
+                                     today - timedelta(days=u.password_lifetime_days))  # journaled; must change at login
+        ctx.services.unlock(u.user)
+        return Ack(text=f"password of {u.user} reset")
+    return OffLoop(hash_password, (msg.new_password,), then)
 
 
 @handler(m.SetUserFunctionsRequest)
 def set_user_functions(msg, ctx: RequestContext):
     admin = _administrator(ctx)
     u = _managed(ctx, admin, msg.user)
-    u.functions = _functions(msg.functions, A.profile_of(u))
+    ctx.services.set_user_functions(u.user, _functions(msg.functions, A.profile_of(u)))
     return Ack(reference=int(A.functions_of(u)), text=f"functions of {u.user} set")
 
 

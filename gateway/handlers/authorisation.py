@@ -1,6 +1,6 @@
 """CCMS maker-checker over the wire: FC500 / FC501, FQ500 / FA500, BF500 (the core module is
-gateway/clearing/collateral/authorisation.py). FC203 / FC205 of a participant under maker-checker
-(``maker_checker`` in the users file) are entered for authorisation by :func:`withdraw`."""
+gateway/clearing/collateral/authorisation.py). FC203 / FC205 / FC251 of a participant under
+maker-checker (``maker_checker`` in the users file) are entered for authorisation by :func:`withdraw`."""
 from __future__ import annotations
 
 from gateway.clearing.collateral import authorisation as a
@@ -12,7 +12,7 @@ from protocol.messages.session import Ack
 
 
 def withdraw(ctx: RequestContext, command, instruction_ack) -> Ack:
-    """Run a CCMS withdrawal command, or enter it for authorisation when the caller's participant
+    """Run a CCMS withdrawal or transfer command, or enter it for authorisation when the caller's participant
     is under maker-checker. Ack reference: the instruction number, or the pending number."""
     if ctx.participant and not ctx.operator and ctx.services.under_maker_checker(ctx.participant):
         out = ctx.execute(a.EnterWithdrawal(command))
@@ -26,7 +26,8 @@ def item(i: a.PendingWithdrawalInfo) -> m.PendingWithdrawal:
         asset_class=AssetClass[i.asset_class], state=m.AuthorisationState[i.state], specific=i.specific,
         asset=i.asset, quantity=i.quantity, maker=i.maker, checker=i.checker, entered_date=ymd(i.business_date),
         entered_time=hms(i.entered), decided_time=hms(i.decided) if i.decided else "",
-        instruction_id=i.instruction_id, reason=i.reason)
+        instruction_id=i.instruction_id, reason=i.reason, kind=m.PendingKind[i.kind],
+        to_clearing_house=i.to_clearing_house, to_account=i.to_account)
 
 
 @handler(m.AuthoriseWithdrawalRequest)

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from gateway.clearing import collateral as cc
 from gateway.handlers import RequestContext, broadcast, handler
-from gateway.handlers.authorisation import withdraw  # maker-checker (FC203 / FC205)
+from gateway.handlers.authorisation import withdraw  # maker-checker (FC203 / FC205 / FC251)
 from gateway.handlers.dcass import date_in, key_in, key_out  # noqa: F401 - one declaration (same SeriesKey)
 from gateway.handlers.system import hms, ymd
 from protocol.messages import collateral as m
@@ -430,9 +430,8 @@ def reserve_fund_requirement_set(e: cc.ReserveFundRequirementSet):
 # ------------------------------------------------------------------ cross-market collateral (HKSCC)
 @handler(m.TransferCollateralRequest)
 def transfer_collateral(msg, ctx: RequestContext):
-    out = ctx.execute(cc.TransferCollateral(msg.from_clearing_house, msg.from_account, msg.to_clearing_house,
-                                            msg.to_account, msg.instrument, msg.quantity))
-    return _instruction_ack(out)
+    return withdraw(ctx, cc.TransferCollateral(msg.from_clearing_house, msg.from_account, msg.to_clearing_house,
+                                               msg.to_account, msg.instrument, msg.quantity), _instruction_ack)
 
 
 @handler(m.SetMarginRequirementRequest)

@@ -59,6 +59,10 @@ def cmd_print(a) -> int:
                 text = f"reset to {p['when']}"
             elif k == "password":
                 text = f"user {p['user']} changed password on {p['changed']}"
+            elif k == "user":
+                u = p["user"]
+                text = (f"user {u['user']} of {u['participant'] or '-'} profile {u['profile'] or 'full'} "
+                        f"functions {'all' if u['functions'] is None else hex(u['functions'])}")
             elif k == "op":
                 text = f"operator {p['user']} {p['msg']} " + " ".join(f"{a}={v}" for a, v in sorted(p["fields"].items()))
             else:
@@ -91,7 +95,8 @@ def cmd_replay(a) -> int:
     out = {"state_hash": gw.core.state_hash(), "business_date": str(gw.core.business_date),
            "business_time": str(gw.core.now), "via": rec.snapshot_note or "full replay",
            "records": st.records, "commands": st.commands, "rejected": st.rejected, "failed": st.failed,
-           "resets": st.resets, "passwords": st.passwords, "last_record": rec.next_n - 1,
+           "resets": st.resets, "passwords": st.passwords, "users": st.users,
+           "last_record": rec.next_n - 1,
            "torn_tail_bytes": st.torn_bytes, "seconds": st.seconds, "streams": stream_positions(gw),
            "rejections": st.rejections}
     if a.json:

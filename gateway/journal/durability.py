@@ -2,14 +2,15 @@
 
 ``attach(gateway)`` is called when ``journal_path`` is set. The journal reaches the gateway only
 through the narrow interface of ``gateway.journal.host`` (install a recovered state, a fresh
-state, a password, publish, flush, fail-stop). It opens (or creates) the journal,
+state, a password, a user, publish, flush, fail-stop). It opens (or creates) the journal,
 rebuilds the state (snapshot when a valid one exists, then the records after it; else every
 record), re-publishes every replayed event into the broadcast logs without sending anything (so
 every stream's sequence numbers resume exactly where they stopped), cuts a torn tail, and sets
 ``gateway.journal`` to a :class:`Durability`, which the gateway calls:
 
 - ``append(command, ctx)`` in ``Gateway.execute`` before the core runs the command (write-ahead);
-- ``reset(when)`` on an operator reset, ``password(...)`` when a user changes their password;
+- ``reset(when)`` on an operator reset, ``password(...)`` when a user changes their password,
+  ``user(u)`` when an Administrator creates a user or narrows its functions;
 - ``holding()`` in ``Gateway.flush``: with the ``group`` policy, output waits until the records
   it depends on are on disk (a timer syncs every ``journal_group_ms`` and flushes);
 - ``sync()`` before a connection is closed with data still queued;
@@ -42,6 +43,7 @@ from . import snapshot as snap
 from .codec import CodecError, context_from_plain, from_plain, registry
 from .format import JournalCorrupt, JournalError, Reader
 from .host import JournalHost, LiveJournalHost
+from .users import user_from_plain, user_to_plain
 from .writer import FORMAT, Journal, truncate
 
 log = structlog.get_logger("journal")
@@ -56,6 +58,7 @@ class ReplayStats:
     failed: int = 0
     resets: int = 0
     passwords: int = 0
+    users: int = 0                # "user" records (users created or narrowed by an Administrator)
     operator_records: int = 0     # "op" records (session-level operator commands) skipped
     first: int = 0      # first record number applied (after the snapshot, if any)
     last: int = 0       # last record number
@@ -78,6 +81,7 @@ class Replayer:
         self.reg.add_core(gw.core)
         self.stats = stats or ReplayStats()
         self.passwords: dict[str, tuple[str, str]] = {}
+        self.users: dict[str, dict] = {}
 
     def apply(self, p: dict) -> None:
         k = p["k"]
@@ -115,6 +119,9 @@ class Replayer:
             st.passwords += 1
             self.passwords[p["user"]] = (p["hash"], p["changed"])
             self.apply_password(p["user"], p["hash"], p["changed"])
+        elif k == "user":
+            st.users += 1
+            self.apply_user(p["user"], p["n"])
         elif k == "op":
             st.operator_records += 1  # it acted on sessions of the journaled process only
         elif k == "open":
@@ -127,9 +134,18 @@ class Replayer:
         made before the reset are gone)."""
         self.gw.fresh_state(when)
         self.passwords.clear()
+        self.users.clear()
 
     def apply_password(self, user: str, password_hash: str, changed: str) -> None:
         self.gw.set_password(user, password_hash, date.fromisoformat(changed))
+
+    def apply_user(self, fields: dict, n: int | None = None) -> None:
+        try:
+            u = user_from_plain(fields)
+        except (KeyError, TypeError, ValueError) as e:
+            raise JournalError(f"record {n}: cannot rebuild the user: {e}") from None
+        self.users[u.user] = fields
+        self.gw.put_user(u)
 
 
 def module_names(core: ClearingCore) -> list[str]:
@@ -164,6 +180,7 @@ class Recovered:
     last_crc: int
     stats: ReplayStats
     passwords: dict
+    users: dict
     snapshot_note: str = ""
     created: bool = False
 
@@ -242,14 +259,15 @@ def recover(gw: JournalHost, path: str | Path, *, fd: int | None = None, use_sna
         truncate(fd, end)
     stats.seconds = round(time.perf_counter() - t0, 6)
     passwords = dict(rp.passwords)
-    return Recovered(head["journal_id"], start, expected, end, last.offset, last.crc, stats, passwords, note)
+    return Recovered(head["journal_id"], start, expected, end, last.offset, last.crc, stats, passwords,
+                     dict(rp.users), note)
 
 
 def _create(gw: JournalHost, path: Path, fd: int, names: list[str], t0: float, why: str) -> Recovered:
     if why:
         log.warning("journal_reinitialised", path=str(path), reason=why)
     return Recovered("", gw.core.now, 1, 0, 0, 0, ReplayStats(seconds=round(time.perf_counter() - t0, 6)), {},
-                     "", created=True)
+                     {}, "", created=True)
 
 
 def _load_snapshot(gw: JournalHost, path: Path, reader: Reader, head: dict, start: datetime, rp: Replayer):
@@ -277,6 +295,8 @@ def _load_snapshot(gw: JournalHost, path: Path, reader: Reader, head: dict, star
         return None
     gw.install_state(core, streams)
     rp.reg.add_core(core)
+    for fields in body.get("users", {}).values():   # before the passwords: a later change wins
+        rp.apply_user(fields)
     for user, (h, changed) in body.get("passwords", {}).items():
         rp.passwords[user] = (h, changed)
         rp.apply_password(user, h, changed)
@@ -286,10 +306,12 @@ def _load_snapshot(gw: JournalHost, path: Path, reader: Reader, head: dict, star
 
 # ================================================================== the gateway's hooks
 class Durability:
-    def __init__(self, gw: LiveJournalHost, journal: Journal, passwords: dict, snapshot_every: int):
+    def __init__(self, gw: LiveJournalHost, journal: Journal, passwords: dict, snapshot_every: int,
+                 users: dict | None = None):
         self.gw = gw
         self.journal = journal
         self.passwords = passwords
+        self.users = {} if users is None else users   # user id -> whole record (user_to_plain)
         self.snapshot_every = snapshot_every
         self.since_snapshot = 0
         self.snapshot_seq = 0
@@ -307,12 +329,21 @@ class Durability:
     def reset(self, when: datetime) -> int:
         n = self.journal.reset(when)
         self.passwords.clear()   # the reset restores the shipped users
+        self.users.clear()
         self._count()
         return n
 
     def password(self, user: str, password_hash: str, changed: date) -> int:
         n = self.journal.password(user, password_hash, changed)
         self.passwords[user] = (password_hash, changed.isoformat())
+        self._count()
+        return n
+
+    def user(self, user) -> int:
+        """Journal a user (``gateway.auth.User``) created or changed by an Administrator."""
+        fields = user_to_plain(user)
+        n = self.journal.user(fields)
+        self.users[user.user] = fields
         self._count()
         return n
 
@@ -372,7 +403,7 @@ class Durability:
                     "record_crc": j.last_crc, "end_offset": j.offset, "state_hash": gw.core.state_hash(),
                     "modules": module_names(gw.core), "data": data_identity(gw), "core": snap.core_state(gw.core),
                     "streams": pickle.dumps(gw.streams, protocol=pickle.HIGHEST_PROTOCOL),
-                    "passwords": dict(self.passwords),
+                    "passwords": dict(self.passwords), "users": dict(self.users),
                     "taken_at": datetime.now().astimezone().isoformat(timespec="seconds")}
             data = snap.encode(body)
         except Exception as e:  # noqa: BLE001 - unpicklable state somewhere: snapshots off, replay still works
@@ -427,7 +458,7 @@ def attach(gw: LiveJournalHost) -> Durability:
     except BaseException:
         os.close(fd)
         raise
-    d = Durability(gw, journal, rec.passwords, getattr(s, "snapshot_every", 10000))
+    d = Durability(gw, journal, rec.passwords, getattr(s, "snapshot_every", 10000), rec.users)
     d.snapshot_seq = rec.stats.snapshot_seq
     d.since_snapshot = rec.stats.records
     gw.journal = d

@@ -17,7 +17,8 @@ Record (big-endian)::
 Every payload has ``"k"`` (kind) and ``"n"`` (record number, 1, 2, 3 ... with no gap). Kinds:
 ``open`` (first record: journal id, start business time, composed modules), ``cmd`` (a command
 and its context), ``reset`` (operator reset to a business time), ``password`` (a user changed
-their password: the new salted hash), ``op`` (an operator's command on sessions, such as a
+their password: the new salted hash), ``user`` (a user created or narrowed by its participant's
+Administrator: the user's whole record, its password as a salted hash), ``op`` (an operator's command on sessions, such as a
 certification fault: recorded, skipped by a replay).
 
 Reading distinguishes two kinds of damage. A record that is incomplete or fails its checksum and

@@ -26,6 +26,10 @@ class JournalHost(Protocol):
     def set_password(self, user: str, password_hash: str, changed: date) -> None:
         """A password change recovered from the journal."""
 
+    def put_user(self, user: Any) -> None:
+        """A user created or changed by an Administrator (a ``gateway.auth.User``), recovered from the
+        journal: it replaces any user of that id."""
+
     def publish(self, events: Iterable) -> None:
         """Log the events' broadcasts in their streams (and send them to any subscriber)."""
 

@@ -47,5 +47,8 @@ class Replica:
             u.password_hash = password_hash
             u.password_changed = changed
 
+    def put_user(self, user) -> None:
+        self.users.users[user.user] = user
+
     def publish(self, events: Iterable) -> None:
         self.fanout.publish(events, self.streams)

@@ -10,7 +10,8 @@ File ``<journal>.snapshot`` (replaced atomically: written to ``.tmp``, fsync'ed,
             state_hash (``ClearingCore.state_hash()`` at that point), modules, data (the modules'
             data when not the shipped data: see ``gateway.clearing.modules``), core (the core's and
             every module's attributes, pickled with the core and modules as references), streams
-            (the broadcast logs), passwords (password changes so far), taken_at.
+            (the broadcast logs), passwords (password changes so far), users (users created or changed by
+            an Administrator so far: their whole records), taken_at.
 
 A snapshot is trusted only when its checksum matches, it belongs to this journal (same id), the
 journal still holds the record it names at the same offset with the same checksum, and the core

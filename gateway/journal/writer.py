@@ -101,6 +101,11 @@ class Journal:
     def password(self, user: str, password_hash: str, changed: date) -> int:
         return self._write({"k": "password", "user": user, "hash": password_hash, "changed": changed.isoformat()})
 
+    def user(self, fields: dict) -> int:
+        """A user created or changed by its participant's Administrator (UC500, UC502): the user's
+        whole record as it now is (see ``gateway.journal.users``)."""
+        return self._write({"k": "user", "user": fields})
+
     def operator(self, user: str, code: str, fields: dict) -> int:
         """An operator's command on sessions (certification faults, EC600-EC607): kept for the record;
         a replay skips it (the sessions it acted on ended with the process)."""

@@ -1,10 +1,10 @@
-"""CCMS maker-checker: withdrawals of collateral wait for a second user's authorisation.
+"""CCMS maker-checker: withdrawals and transfers of collateral wait for a second user's authorisation.
 
-For a participant under maker-checker, FC203 (cash) and FC205 (securities) withdrawals are not
-executed at once: they are acknowledged with a pending number and wait, in state PENDING, until
+For a participant under maker-checker, FC203 (cash) and FC205 (securities) withdrawals and FC251
+transfers between clearing houses are not executed at once: they are acknowledged with a pending number and wait, in state PENDING, until
 another user of the same participant authorises (FC500) or rejects (FC501) them; a user never
-authorises or rejects its own. The withdrawal's rules (shortfall, cut-off, value date) apply when it
-is authorised. Every change is broadcast (BF500) on the participant's collateral stream.
+authorises or rejects its own. The withdrawal's or transfer's rules (shortfall, cut-off, value
+date) apply when it is authorised. Every change is broadcast (BF500) on the participant's collateral stream.
 """
 from __future__ import annotations
 
@@ -24,11 +24,16 @@ class AuthorisationState(enum.IntEnum):
     REJECTED = 3
 
 
+class PendingKind(enum.IntEnum):
+    WITHDRAWAL = 1   # FC203 / FC205
+    TRANSFER = 2     # FC251, to another clearing house
+
+
 PendingWithdrawal = record("pending_withdrawal", Struct(
-    "pending_id" / U32 * "Pending number (the UR1 reference of the FC203/FC205 that entered it)",
+    "pending_id" / U32 * "Pending number (the UR1 reference of the FC203/FC205/FC251 that entered it)",
     "participant" / Text(8) * "Participant",
-    "clearing_house" / Text(8) * "HKCC or SEOCH",
-    "account" / Text(12) * "Collateral account",
+    "clearing_house" / Text(8) * "HKCC, SEOCH or HKSCC (a transfer: the giving clearing house)",
+    "account" / Text(12) * "Collateral account (a transfer: the giving account)",
     "asset_class" / Code(AssetClass) * "CASH, EFBN, UST or STOCK",
     "state" / Code(AuthorisationState) * "PENDING, AUTHORISED or REJECTED",
     "specific" / Bool * "Securities: 1 = specific stock",
@@ -42,29 +47,34 @@ PendingWithdrawal = record("pending_withdrawal", Struct(
     "decided_time" / Time * "Business time decided (blank: pending)",
     "instruction_id" / U32 * "The CCMS instruction created on authorisation (0: none)",
     "reason" / Text(40) * "Rejection reason",
-), "A withdrawal under maker-checker.")
+    "kind" / Code(PendingKind) * "WITHDRAWAL (FC203/FC205) or TRANSFER (FC251)",
+    Filler(3),
+    "to_clearing_house" / Text(8) * "A transfer's receiving clearing house (blank: a withdrawal)",
+    "to_account" / Text(12) * "A transfer's receiving collateral account (blank: a withdrawal)",
+), "A withdrawal or a transfer under maker-checker.")
 
 AuthoriseWithdrawalRequest = message("FC500", "authorise_withdrawal", Kind.TRANSACTION, Struct(
     "pending_id" / U32 * "Pending number",
-), "Authorise another user's pending withdrawal of the same participant: it is executed now, under "
-   "the rules of FC203 / FC205 (a rejection leaves it pending). Ack reference: the instruction number.",
+), "Authorise another user's pending withdrawal or transfer of the same participant: it is executed now, "
+   "under the rules of FC203 / FC205 / FC251 (a rejection leaves it pending). Ack reference: the instruction "
+   "number (a transfer: its TRANSFER_OUT instruction).",
     answer="UR1", section=SECTION)
 
 RejectWithdrawalRequest = message("FC501", "reject_withdrawal", Kind.TRANSACTION, Struct(
     "pending_id" / U32 * "Pending number",
     "reason" / Text(40) * "Why (shown to the maker)",
-), "Reject another user's pending withdrawal of the same participant.", answer="UR1", section=SECTION)
+), "Reject another user's pending withdrawal or transfer of the same participant.", answer="UR1", section=SECTION)
 
 PendingWithdrawalsQuery = message("FQ500", "pending_withdrawals_query", Kind.QUERY, Struct(
     "participant" / Text(8) * "Blank: the caller (the operator: every participant)",
     "only_pending" / Bool * "1: only those still PENDING",
     Filler(3),
-), "Withdrawals under maker-checker of the business date, oldest first.", answer="FA500", section=SECTION)
+), "Withdrawals and transfers under maker-checker of the business date, oldest first.", answer="FA500", section=SECTION)
 
 PendingWithdrawalsAnswer = message("FA500", "pending_withdrawals_answer", Kind.REPLY, Struct(
-    "items" / Items(U16, PendingWithdrawal) * "Withdrawals",
+    "items" / Items(U16, PendingWithdrawal) * "Withdrawals and transfers",
 ), "Answer to FQ500.", section=SECTION)
 
 WithdrawalAuthorisationBroadcast = message("BF500", "withdrawal_authorisation", Kind.BROADCAST, Struct(
-    "withdrawal" / Nested(PendingWithdrawal) * "The withdrawal in its new state",
-), "A withdrawal entered for authorisation, authorised or rejected.", stream="collateral", section=SECTION)
+    "withdrawal" / Nested(PendingWithdrawal) * "The withdrawal or transfer in its new state",
+), "A withdrawal or transfer entered for authorisation, authorised or rejected.", stream="collateral", section=SECTION)

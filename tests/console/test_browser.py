@@ -142,7 +142,7 @@ def test_login_as_participant_and_operator(stack, drivers):
     a, o = drivers("A"), drivers("O")
     login(a, stack.url, "CPA01")
     wait_text(a, "CPA01", (By.ID, "who"))
-    assert a.find_element(By.ID, "bdate").text == "20261123"
+    assert a.find_element(By.ID, "bdate").text == "2026-11-23"
     assert a.current_url.endswith("/trades")
     login(o, stack.url, "OPER1")
     wait_text(o, "Inject deal")
@@ -195,7 +195,7 @@ def test_cash_deposit_shows_value_date_and_state(stack, drivers):
     fill(a, "FC202", clearing_house="HKCC", account="HOUSE", currency="HKD", amount="1000000")
     wait_text(a, "FC202 accepted")
     table = a.find_element(By.ID, "panel-FQ206").text
-    assert "DEPOSIT" in table and "20261123" in table and "COMPLETED" in table and "1,000,000" in table
+    assert "DEPOSIT" in table and "2026-11-23" in table and "COMPLETED" in table and "HKD 10,000.00" in table
 
 
 def test_url_manipulation_and_missing_csrf_are_refused(stack, drivers):
@@ -233,5 +233,5 @@ def test_end_of_day_moves_the_business_date_on_every_console(stack, drivers):
     wait_text(o, "EC4 accepted")
     for d in (a, b, o):
         WebDriverWait(d, WAIT, ignored_exceptions=(StaleElementReferenceException,)).until(
-            lambda x: x.find_element(By.ID, "bdate").text == "20261124")
-    wait_text(a, "Business date changed to 20261124", (By.ID, "banner"))
+            lambda x: x.find_element(By.ID, "bdate").text == "2026-11-24")
+    wait_text(a, "Business date changed to 2026-11-24", (By.ID, "banner"))

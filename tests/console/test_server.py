@@ -44,7 +44,7 @@ async def test_login_cookie_and_pages_as_the_user(gateway, console, browser):
     assert r.status == 200 and "/trades" in str(r.url)
     cookie = [h for h in r.history[0].headers.getall("Set-Cookie") if h.startswith("hkpost_console=")][0]
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
-    assert "CPA01" in html and "20261123" in html
+    assert "CPA01" in html and '<strong id="bdate">2026-11-23</strong>' in html and '<strong id="btime">09:00:00</strong>' in html
     assert r.headers["Content-Security-Policy"].startswith("default-src 'self'")
     # one SDK session, as the user, in the gateway
     assert "CPA01" in gateway.sessions
@@ -105,7 +105,9 @@ async def test_deposit_and_typed_errors_next_to_the_field(gateway, console, brow
     r, html = await b.post("/act/FC202", {**base, "amount": "1,000,000"})
     assert "FC202 accepted" in html
     table = panel(html, "FQ206")
-    assert "20261123" in table and "COMPLETED" in table and "1,000,000" in table
+    # money in currency units with its decimals, dates and times with their separators
+    assert "<td>2026-11-23</td>" in table and "<td>09:00:00</td>" in table and "COMPLETED" in table
+    assert "<td>HKD 10,000.00</td>" in table and "1,000,000" not in table
 
 
 async def test_logout_and_idle_expiry_end_the_sdk_session(gateway, console, browser):
@@ -155,6 +157,17 @@ async def test_maker_checker_from_the_console(gateway, console, browser):
     assert "FC500 accepted" in html and "AUTHORISED" in html
     _, html = await maker.post("/act/FC500", {"pending_id": "1", "return_to": "/ccms/instructions"})
     assert "-800502" in html  # already decided
+    # a transfer to another clearing house takes the same path (FC251)
+    _, html = await maker.post("/act/FC251", {"from_clearing_house": "HKCC", "from_account": "HOUSE",
+                                              "to_clearing_house": "SEOCH", "to_account": "HOUSE",
+                                              "instrument": "HKD", "quantity": "100",
+                                              "return_to": "/ccms/instructions"})
+    assert "FC251 accepted" in html and "pending authorisation" in html
+    _, html = await checker.get("/ccms/instructions")
+    row = [r for r in panel(html, "FQ500").split("<tr>") if "TRANSFER" in r][0]
+    assert "SEOCH" in row and "PENDING" in row and 'data-action="FC500-1"' in row
+    _, html = await checker.post("/act/FC500", {"pending_id": "2", "return_to": "/ccms/instructions"})
+    assert "FC500 accepted" in html
 
 
 async def test_administrator_pages(gateway, console, browser):
@@ -204,6 +217,9 @@ async def test_trades_paging_filters_and_live_push(gateway, console, browser, op
         if msg["type"] == "trade":
             break
     assert msg["row"]["deal_price"] == 26000 and msg["row"]["quantity"] == 4
+    from console.session import TRADE_COLUMNS
+    shown = dict(zip(TRADE_COLUMNS, msg["cells"]))   # the live row as the page shows it
+    assert (shown["deal_price"], shown["created_time"], shown["series_symbol"]) == ("26,000", "09:00:00", "HSI DEC26")
     await ws.close()
     # another origin may not open the live socket
     with pytest.raises(Exception):
@@ -256,6 +272,11 @@ async def test_operator_plays_the_demo_day(gateway, console, browser):
     p = await browser()
     _, html = await p.login("CPA01")
     assert "4</span> trades" in html and "HHI DEC26" in html and "TCH NOV26 480.00 C" in html
+    # prices in their class's decimals (HSI index points: none; TCH stock option premium: 2)
+    tch = [r for r in html.split("<tr") if "TCH NOV26 480.00 C" in r][0]
+    assert "<td>12.60</td>" in tch and "<td>09:00:00</td>" in tch
+    hsi = [r for r in html.split("<tr") if "HSI DEC26" in r][0]
+    assert "<td>25,000</td>" in hsi or "<td>25,010</td>" in hsi
     r, _ = await p.post("/desk/demo-day", {})
     assert r.status == 403
 
@@ -268,3 +289,30 @@ def test_command_line_settings():
         settings_from(parse_args(["--gateway", "no-port"]))
     with pytest.raises(SystemExit):
         settings_from(parse_args(["--tls-cert", "c.pem"]))
+
+
+async def test_operator_sees_who_is_connected(gateway, console, browser, connect):
+    """The operator's desk lists the logged-in sessions (EQ610 through the SDK); a participant has no
+    such page and its URL gets nothing."""
+    await connect("CPB02")
+    p = await browser()
+    await p.login("CPA01")
+    o = await browser()
+    await o.login("OPER1")
+    r, html = await o.get("/desk/sessions")
+    assert r.status == 200
+    table = panel(html, "EQ610")
+    for user in ("CPA01", "CPB02", "OPER1"):
+        assert f"<td>{user}</td>" in table, user
+    assert "127.0.0.1:" in table
+    # one user only, and the sessions that ended
+    await p.post("/logout", {})
+    _, html = await o.get("/desk/sessions?user=CPA01&ended=1")
+    table = panel(html, "EQ610")
+    assert "<td>CPA01</td>" in table and "<td>CPB02</td>" not in table
+    _, html = await o.get("/desk/sessions?user=CPA01")
+    assert "<td>CPA01</td>" not in panel(html, "EQ610")   # logged out: not connected any more
+    q = await browser()
+    await q.login("CPA01")
+    r, _ = await q.get("/desk/sessions")
+    assert r.status == 404

@@ -90,3 +90,39 @@ async def test_securities_withdrawal_and_expiry_at_end_of_day(gateway, connect, 
         (ack.reference, m.AssetClass.STOCK, "700", 100)]
     await operator.transact(sy.RunEndOfDay())
     assert (await checker.query(au.PendingWithdrawalsQuery(only_pending=True))).items == []
+
+
+async def test_a_transfer_between_clearing_houses_waits_for_a_second_user(gateway, connect):
+    maker, checker = await connect("CPC03"), await connect("CPC03B")
+    await checker.subscribe(Stream.COLLATERAL)
+    await _fund(maker, 500_000)
+    ack = await maker.transact(m.TransferCollateralRequest(from_clearing_house="HKCC", from_account="HOUSE",
+                                                           to_clearing_house="SEOCH", to_account="HOUSE",
+                                                           instrument="HKD", quantity=200_000))
+    assert ack.text == "pending authorisation"
+    pid = ack.reference
+    b = await checker.next_broadcast(code="BF500")
+    w = b.message.withdrawal
+    assert (w.pending_id, w.kind, w.state, w.clearing_house, w.to_clearing_house, w.to_account, w.maker) == (
+        pid, au.PendingKind.TRANSFER, au.AuthorisationState.PENDING, "HKCC", "SEOCH", "HOUSE", "CPC03")
+    view = {(r.clearing_house, r.account): r for r in (await maker.query(m.CollateralOverviewQuery())).items}
+    assert view[("HKCC", "HOUSE")].collateral_hkd == 500_000   # nothing moved yet
+    with pytest.raises(RequestRejected) as e:
+        await maker.transact(au.AuthoriseWithdrawalRequest(pending_id=pid))
+    assert (e.value.business_status, e.value.field) == (-800501, "pending_id")
+    ack = await checker.transact(au.AuthoriseWithdrawalRequest(pending_id=pid))
+    assert ack.text.startswith("authorised")
+    out = await checker.next_broadcast(code="BF202")
+    assert (out.message.instruction_id, out.message.action) == (ack.reference, m.InstructionAction.TRANSFER_OUT)
+    view = {(r.clearing_house, r.account): r for r in (await maker.query(m.CollateralOverviewQuery())).items}
+    assert (view[("HKCC", "HOUSE")].collateral_hkd, view[("SEOCH", "HOUSE")].collateral_hkd) == (300_000, 200_000)
+    rows = (await checker.query(au.PendingWithdrawalsQuery())).items
+    assert [(r.kind, r.state, r.checker) for r in rows] == [(au.PendingKind.TRANSFER, au.AuthorisationState.AUTHORISED,
+                                                             "CPC03B")]
+    # a participant not under maker-checker transfers at once
+    a = await connect("CPA01")
+    await a.transact(m.DepositCashRequest(clearing_house="HKCC", account="HOUSE", currency="HKD", amount=100))
+    ack = await a.transact(m.TransferCollateralRequest(from_clearing_house="HKCC", from_account="HOUSE",
+                                                       to_clearing_house="SEOCH", to_account="HOUSE",
+                                                       instrument="HKD", quantity=100))
+    assert ack.text != "pending authorisation" and "value date" in ack.text

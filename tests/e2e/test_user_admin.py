@@ -73,3 +73,48 @@ async def test_create_narrow_reset(gateway, connect):
         await connect("CPA01B", auto_reconnect=False)
     b = await connect("CPA01B", "Temp-0001")
     assert b.login_status == St.PASSWORD_MUST_CHANGE
+
+
+async def test_password_hashing_runs_off_the_event_loop(gateway, connect, monkeypatch):
+    """UC500/UC501 hash with scrypt in a worker thread: while a hash is being made, the gateway
+    still answers everyone (here: another session's query); the request is answered after."""
+    import asyncio
+    import threading
+
+    from gateway.auth import hash_password
+    from gateway.handlers import admin as admin_handlers
+    started, release, threads = threading.Event(), threading.Event(), []
+
+    def slow_hash(password: str) -> str:
+        threads.append(threading.current_thread())
+        started.set()
+        assert release.wait(5), "the test never released the hash"
+        return hash_password(password)
+
+    monkeypatch.setattr(admin_handlers, "hash_password", slow_hash)
+    admin = await connect("CPA01ADM")
+    other = await connect("CPB02")
+    create = asyncio.ensure_future(admin.transact(ad.CreateUserRequest(user="OFFLOOP1", password="Secret-123",
+                                                                       profile=ad.UserProfile.FULL)))
+    loop = asyncio.get_running_loop()
+    assert await loop.run_in_executor(None, started.wait, 5)
+    assert [u.user for u in (await other.query(ad.UsersQuery())).items] == ["CPB02"]   # answered meanwhile
+    assert not create.done()
+    reset = asyncio.ensure_future(admin.transact(ad.ResetPasswordRequest(user="CPA01B", new_password="Temp-0001")))
+    release.set()
+    assert (await create).text == "user OFFLOOP1 created"
+    assert (await reset).text == "password of CPA01B reset"
+    assert threads and all(t is not threading.main_thread() for t in threads)
+    b = await connect("CPA01B", "Temp-0001")
+    assert b.login_status == St.PASSWORD_MUST_CHANGE
+
+
+async def test_two_creations_of_one_user_id_at_once_make_one_user(gateway, connect):
+    """The id is checked again once the hash is made: of two creations in flight, one is refused."""
+    import asyncio
+    admin = await connect("CPA01ADM")
+    req = ad.CreateUserRequest(user="TWICE1", password="Secret-123", profile=ad.UserProfile.FULL)
+    got = await asyncio.gather(admin.transact(req), admin.transact(req), return_exceptions=True)
+    errors = [g for g in got if isinstance(g, RequestRejected)]
+    assert len(errors) == 1 and (errors[0].business_status, errors[0].field) == (-600501, "user")
+    assert [u.user for u in (await admin.query(ad.UsersQuery(user="TWICE1"))).items] == ["TWICE1"]

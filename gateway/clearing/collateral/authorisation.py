@@ -1,9 +1,10 @@
-"""CCMS maker-checker: a withdrawal entered by one user waits for another user's authorisation.
+"""CCMS maker-checker: a collateral movement entered by one user waits for another user's authorisation.
 
 Module ``"maker_checker"`` of the clearing core. :class:`EnterWithdrawal` holds a cash or securities
-withdrawal (the CCMS commands ``WithdrawCash`` / ``WithdrawSecurities``) in state PENDING;
+withdrawal (the CCMS commands ``WithdrawCash`` / ``WithdrawSecurities``) or a collateral transfer
+between clearing houses (``TransferCollateral``, FC251) in state PENDING;
 :class:`AuthoriseWithdrawal` by a second user of the same participant runs it through the CCMS
-module's own command (all of its rules apply then: holdings, shortfall, the 11:00 cut-off and the
+module's own command (all of its rules apply then: holdings, shortfall, the cut-offs and the
 value date), :class:`RejectWithdrawal` ends it. A user never authorises or rejects its own entry.
 Pending withdrawals not decided by the end of the business day expire (rejected, reason given).
 Pure and deterministic like the rest of the core.
@@ -17,7 +18,8 @@ from typing import ClassVar
 from gateway.clearing.core import Context, Event, Module, Outcome
 from gateway.clearing.errors import ACTING_FOR_OTHER, ClearingError, code
 
-from .messages import CollateralAccountsQuery, EligibleCollateralQuery, WithdrawCash, WithdrawSecurities
+from .messages import (CollateralAccountsQuery, EligibleCollateralQuery, TransferCollateral, WithdrawCash,
+                       WithdrawSecurities)
 
 M = "ccms_maker_checker"
 PENDING_NOT_FOUND = code(-800500, "CCMS_PENDING_NOT_FOUND", "No such withdrawal awaiting authorisation", M)
@@ -26,15 +28,16 @@ ALREADY_DECIDED = code(-800502, "CCMS_ALREADY_DECIDED", "The withdrawal was alre
 ENTRY_INVALID = code(-800503, "CCMS_ENTRY_INVALID", "The withdrawal cannot be entered", M)
 
 PENDING, AUTHORISED, REJECTED = "PENDING", "AUTHORISED", "REJECTED"
+WITHDRAWAL, TRANSFER = "WITHDRAWAL", "TRANSFER"
 EXPIRED_REASON = "expired at end of day"
 
 
 @dataclass(frozen=True, slots=True)
 class EnterWithdrawal:
-    """A participant's user enters a withdrawal for authorisation (``request``: WithdrawCash or
-    WithdrawSecurities)."""
+    """A participant's user enters a collateral movement for authorisation (``request``: WithdrawCash,
+    WithdrawSecurities or TransferCollateral)."""
 
-    request: WithdrawCash | WithdrawSecurities
+    request: WithdrawCash | WithdrawSecurities | TransferCollateral
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +75,9 @@ class PendingWithdrawalInfo:
     instruction_id: int
     reason: str
     business_date: date
+    kind: str = WITHDRAWAL            # WITHDRAWAL | TRANSFER (FC251)
+    to_clearing_house: str = ""       # a transfer's receiving clearing house and account
+    to_account: str = ""
 
 
 @dataclass(slots=True)
@@ -88,7 +94,7 @@ class MakerCheckerModule(Module):
         super().__init__(core)
         self.next_id = 1
         self.items: dict[int, PendingWithdrawalInfo] = {}
-        self.requests: dict[int, WithdrawCash | WithdrawSecurities] = {}
+        self.requests: dict[int, WithdrawCash | WithdrawSecurities | TransferCollateral] = {}
 
     def commands(self):
         return {EnterWithdrawal: self._enter, AuthoriseWithdrawal: self._authorise, RejectWithdrawal: self._reject}
@@ -103,33 +109,57 @@ class MakerCheckerModule(Module):
             raise ClearingError(ENTRY_INVALID, "maker-checker is for participants' users")
         if r.participant and r.participant != ctx.participant:
             raise ClearingError(ACTING_FOR_OTHER, r.participant, field="participant")
+        if isinstance(r, TransferCollateral):
+            return self._enter_transfer(r, ctx)
         cash = isinstance(r, WithdrawCash)
         quantity = r.amount if cash else r.quantity
         if quantity <= 0:
             raise ClearingError(ENTRY_INVALID, "must be > 0", field="amount" if cash else "quantity")
-        accounts = self.core.query(CollateralAccountsQuery(ctx.participant, r.clearing_house), ctx)
-        if not any(a.account == r.account for a in accounts):
-            raise ClearingError(ENTRY_INVALID, f"no collateral account {r.clearing_house} {r.account}",
-                                field="account")
+        self._account(r.clearing_house, r.account, "account", ctx)
         asset = r.currency if cash else r.instrument
         if not asset:
             raise ClearingError(ENTRY_INVALID, "blank", field="currency" if cash else "instrument")
         asset_class = "CASH" if cash else self._asset_class(r.instrument, ctx)
+        return self._hold(r, PendingWithdrawalInfo(
+            0, ctx.participant, r.clearing_house, r.account, asset_class, asset, quantity,
+            False if cash else r.specific, PENDING, ctx.user, "", ctx.now, None, 0, "", self.core.business_date), ctx)
+
+    def _enter_transfer(self, r: TransferCollateral, ctx: Context) -> Outcome:
+        """A transfer between clearing houses (FC251): the two accounts must exist; the transfer's
+        own rules (same kind, eligibility, holdings, shortfall, cut-off) apply at authorisation."""
+        if r.quantity <= 0:
+            raise ClearingError(ENTRY_INVALID, "must be > 0", field="quantity")
+        self._account(r.from_clearing_house, r.from_account, "from_account", ctx)
+        self._account(r.to_clearing_house, r.to_account, "to_account", ctx)
+        if not r.instrument:
+            raise ClearingError(ENTRY_INVALID, "blank", field="instrument")
+        return self._hold(r, PendingWithdrawalInfo(
+            0, ctx.participant, r.from_clearing_house, r.from_account, self._asset_class(r.instrument, ctx, cash=True),
+            r.instrument, r.quantity, False, PENDING, ctx.user, "", ctx.now, None, 0, "", self.core.business_date,
+            TRANSFER, r.to_clearing_house, r.to_account), ctx)
+
+    def _account(self, clearing_house: str, account: str, field: str, ctx: Context) -> None:
+        accounts = self.core.query(CollateralAccountsQuery(ctx.participant, clearing_house), ctx)
+        if not any(a.account == account for a in accounts):
+            raise ClearingError(ENTRY_INVALID, f"no collateral account {clearing_house} {account}", field=field)
+
+    def _hold(self, r, info: PendingWithdrawalInfo, ctx: Context) -> Outcome:
         pid = self.next_id
         self.next_id += 1
-        info = PendingWithdrawalInfo(pid, ctx.participant, r.clearing_house, r.account, asset_class,
-                                     asset, quantity, False if cash else r.specific, PENDING, ctx.user, "", ctx.now,
-                                     None, 0, "", self.core.business_date)
+        info = _replace(info, pending_id=pid)
         self.items[pid] = info
         self.requests[pid] = r
         return Outcome(info, [WithdrawalAuthorisationChanged(ctx.participant, info)])
 
-    def _asset_class(self, instrument: str, ctx: Context) -> str:
+    def _asset_class(self, instrument: str, ctx: Context, cash: bool = False) -> str:
+        """An instrument's asset class (``cash``: a currency code may be given too, as in FC251)."""
         for e in self.core.query(EligibleCollateralQuery(), ctx):
             if e.asset == instrument:
                 return e.asset_class
         if instrument.isdigit() and len(instrument) <= 5:
             return "STOCK"
+        if cash and len(instrument) == 3 and instrument.isalpha() and instrument.isupper():
+            return "CASH"
         raise ClearingError(ENTRY_INVALID, f"{instrument} is not eligible collateral", field="instrument")
 
     def _decidable(self, pending_id: int, ctx: Context) -> PendingWithdrawalInfo:

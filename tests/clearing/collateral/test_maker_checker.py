@@ -7,7 +7,7 @@ from datetime import datetime
 
 import pytest
 
-from gateway.clearing.collateral import DepositCash, HoldingsQuery, WithdrawCash, WithdrawSecurities
+from gateway.clearing.collateral import DepositCash, HoldingsQuery, TransferCollateral, WithdrawCash, WithdrawSecurities
 from gateway.clearing.collateral import authorisation as a
 from gateway.clearing.core import ClearingCore, Context, EndOfDay
 from gateway.clearing.errors import ClearingError
@@ -97,4 +97,63 @@ def test_expiry_at_end_of_day_and_determinism():
 
 def test_the_nested_withdrawal_is_journaled():
     cmd = a.EnterWithdrawal(WithdrawSecurities("HKCC", "HOUSE", "700", 5, True))
+    assert from_plain(to_plain(cmd)) == cmd
+
+
+# ------------------------------------------------------------------ transfers between clearing houses (FC251)
+def holding(core, ch: str, participant="CPC03") -> int:
+    rows = core.query(HoldingsQuery(ch, "HOUSE"), ctx("CPC03", participant))
+    return sum(r.quantity for r in rows.holdings if r.asset == "HKD")
+
+
+def test_a_transfer_waits_for_a_second_user_then_moves_under_its_own_rules():
+    core = core_with_cash(1_000)
+    out = core.execute(a.EnterWithdrawal(TransferCollateral("HKCC", "HOUSE", "SEOCH", "HOUSE", "HKD", 300)),
+                       ctx("CPC03"))
+    info = out.reply
+    assert (info.kind, info.state, info.asset_class, info.clearing_house, info.to_clearing_house,
+            info.to_account, info.quantity) == (a.TRANSFER, "PENDING", "CASH", "HKCC", "SEOCH", "HOUSE", 300)
+    assert (holding(core, "HKCC"), holding(core, "SEOCH")) == (1_000, 0)   # nothing moved yet
+    with pytest.raises(ClearingError) as e:
+        core.execute(a.AuthoriseWithdrawal(info.pending_id), ctx("CPC03"))
+    assert e.value.error is a.OWN_ENTRY
+    done = core.execute(a.AuthoriseWithdrawal(info.pending_id), ctx("CPC03B"))
+    assert done.reply.action == "TRANSFER_OUT" and done.reply.instruction_id
+    assert (holding(core, "HKCC"), holding(core, "SEOCH")) == (700, 300)
+    row = core.query(a.PendingWithdrawalsQuery(), ctx("CPC03"))[0]
+    assert (row.kind, row.state, row.checker, row.instruction_id) == (a.TRANSFER, "AUTHORISED", "CPC03B",
+                                                                      done.reply.instruction_id)
+
+
+def test_a_transfer_refused_at_authorisation_stays_pending_at_the_cutoff_edge():
+    core = core_with_cash(1_000)
+    core.execute(a.EnterWithdrawal(TransferCollateral("HKCC", "HOUSE", "SEOCH", "HOUSE", "HKD", 1_001)),
+                 ctx("CPC03"))
+    before = core.state_hash()
+    with pytest.raises(ClearingError) as e:   # the exact edge: 1,000 held, 1,001 asked
+        core.execute(a.AuthoriseWithdrawal(1), ctx("CPC03B"))
+    assert e.value.error.name == "CCMS_INSUFFICIENT_HOLDING" and core.state_hash() == before
+    core.execute(a.EnterWithdrawal(TransferCollateral("HKCC", "HOUSE", "SEOCH", "HOUSE", "HKD", 1_000)),
+                 ctx("CPC03"))
+    late = datetime(2026, 11, 23, 16, 0)   # 16:00:00 is late for a transfer
+    with pytest.raises(ClearingError) as e:
+        core.execute(a.AuthoriseWithdrawal(2), ctx("CPC03B", now=late))
+    assert e.value.error.name == "CCMS_AFTER_CUTOFF"
+    assert [r.state for r in core.query(a.PendingWithdrawalsQuery(only_pending=True), ctx("CPC03"))] == \
+        ["PENDING", "PENDING"]
+    core.execute(a.AuthoriseWithdrawal(2), ctx("CPC03B", now=datetime(2026, 11, 23, 15, 59, 59)))
+    assert (holding(core, "HKCC"), holding(core, "SEOCH")) == (0, 1_000)   # the whole holding, a second early
+
+
+def test_invalid_transfers_are_refused_at_entry_and_the_transfer_is_journaled():
+    core = core_with_cash()
+    for cmd, field in [(TransferCollateral("HKCC", "HOUSE", "SEOCH", "HOUSE", "HKD", 0), "quantity"),
+                       (TransferCollateral("HKCC", "NOPE", "SEOCH", "HOUSE", "HKD", 1), "from_account"),
+                       (TransferCollateral("HKCC", "HOUSE", "SEOCH", "NOPE", "HKD", 1), "to_account"),
+                       (TransferCollateral("HKCC", "HOUSE", "SEOCH", "HOUSE", "NOT-A-BOND", 1), "instrument")]:
+        with pytest.raises(ClearingError) as e:
+            core.execute(a.EnterWithdrawal(cmd), ctx("CPC03"))
+        assert (e.value.error, e.value.field) == (a.ENTRY_INVALID, field)
+    assert core.query(a.PendingWithdrawalsQuery(), ctx("CPC03")) == []
+    cmd = a.EnterWithdrawal(TransferCollateral("HKCC", "HOUSE", "SEOCH", "HOUSE", "HKD", 5))
     assert from_plain(to_plain(cmd)) == cmd
