@@ -50,8 +50,8 @@ message sent in the wrong frame kind ({St.WRONG_KIND}).
 REJECT {St.NOT_LOGGED_IN} and the connection is closed; so is a first frame that does not decode ({St.FIELD_ERROR}) or has an unknown type ({St.INVALID_MESSAGE_TYPE}). A connection that sends no login within {login_timeout:g} s is
 closed. Passwords are verified against salted scrypt hashes. Outcomes: UL2 in a REPLY (status 0, or
 {St.PASSWORD_EXPIRES_SOON} when the password expires within 7 days, or {St.PASSWORD_MUST_CHANGE} when it has expired: then only UC1 and UO1 are
-accepted, anything else gets {St.PASSWORD_EXPIRED}); REJECT {St.UNKNOWN_USER} unknown user, {St.INVALID_CREDENTIALS} wrong password (then the
-connection is closed); after {lock_n} failures within {lock_window:g} s the user is locked for
+accepted, anything else gets {St.PASSWORD_EXPIRED}); REJECT {St.INVALID_CREDENTIALS} for an unknown user and for a wrong password alike, with the same text (then the
+connection is closed; the code -2002 that once meant an unknown user is retired); after {lock_n} failures within {lock_window:g} s the user is locked for
 {lock_s:g} s ({St.ACCOUNT_LOCKED}).
 
 3.4 **One live session per user.** A second login of the same user is refused with {St.SESSION_IN_USE} unless its
