@@ -84,7 +84,9 @@ again at 1 for the new date.
 
 3.9 **Subscriptions.** UB1 subscribes by stream, optionally one broadcast type (e.g. BD6) and a filter
 key (an account id, series symbol, instrument class, currency or clearing house); each item is
-answered with a handle and a status: 0, {St.SUBSCRIPTION_NOT_AUTHORISED} not authorised (a stream the user's role may not see),
+answered with a handle and a status: 0, {St.SUBSCRIPTION_NOT_AUTHORISED} not authorised (a stream the user's role may not see, or
+a filter that names another participant or an account id that only other participants hold: it could
+never match; account ids repeat across participants, so a filter on one's own `HKCC-HOUSE` is accepted),
 {St.UNKNOWN_STREAM} unknown stream or type, {St.SUBSCRIPTION_LIMIT} more than {subs} subscriptions. UB3 removes subscriptions by
 handle. A filtered subscriber sees gaps in the sequence numbers; only whole-stream subscribers can
 detect real gaps.
