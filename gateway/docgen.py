@@ -104,8 +104,13 @@ BROADCAST frames with the RECOVERY flag (0x0002) and the query's request id, the
 larger than `max_replay` is refused with {St.REPLAY_LIMIT}; an unknown date with {St.SEQUENCE_OUT_OF_RANGE}.
 
 3.12 **Slow readers.** Each session's output is bounded ({outbuf} bytes queued by default). A reader
-that falls that far behind receives LOGOUT {St.SLOW_CONSUMER} and is disconnected; other sessions are not delayed.
-It reconnects and resumes by sequence number.
+that falls that far behind is cut off; other sessions are not delayed. What it gets: the LOGOUT
+{St.SLOW_CONSUMER} is queued *behind* what was already queued for the session (up to that bound, plus the write that
+crossed it), in order and without a gap, and nothing comes after it; the gateway then closes the
+connection, and aborts it (a reset) when the reader has not drained it within 2 s. So a reader that
+stays stalled may see the reset without the LOGOUT; either way it reconnects and resumes by sequence
+number (broadcasts are kept in the stream logs). Answers still queued behind the cut are not sent:
+after the reconnect, query the outcome of requests left unanswered.
 
 3.13 **Shutdown and limits.** On SIGINT/SIGTERM every session receives LOGOUT {St.SERVER_SHUTDOWN} and is closed. At
 most {maxconn} connections in total and {peraddr} per address ({St.GATEWAY_FULL}).
