@@ -264,10 +264,14 @@ def render_configuration() -> str:
            "`python -m gateway` needs no file. To override, pass `--config FILE` with a TOML file whose keys are",
            "these names (at top level or under `[gateway]`); command-line options override the file.", "",
            "```toml", "[gateway]", "port = 7600", "heartbeat_interval = 5.0", "max_replay = 20000", "```", "",
-           "| setting | default | meaning |", "|---|---|---|"]
+           "Every value is type-checked at start against the type column (an integer serves for a number; a",
+           "string is never read as a number, nor 1 as true): a wrong one stops the start with one line naming",
+           "the key, the expected type and the value, e.g. `hkpost-gateway: setting 'port' in gateway.toml:",
+           "expected an integer, got a string ('7600')`; so does an unknown key.", "",
+           "| setting | type | default | meaning |", "|---|---|---|---|"]
     for f in dataclasses.fields(config.Settings):
         default = f.default if f.default is not dataclasses.MISSING else ""
-        out.append(f"| `{f.name}` | `{default!r}` | {comments.get(f.name, '')} |")
+        out.append(f"| `{f.name}` | {config.type_text(f.type)} | `{default!r}` | {comments.get(f.name, '')} |")
     return "\n".join(out) + "\n"
 
 
