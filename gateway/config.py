@@ -74,7 +74,7 @@ class Settings:
     console: bool = True                   # False (command line: --no-console): no console
     console_host: str = "127.0.0.1"        # the console's listen address (loopback unless told otherwise)
     console_port: int = 8600               # the console's port (command line: --console-port)
-    log_level: str = "info"
+    log_level: str = "info"                # debug | info | warning | error (command line: --log-level); debug adds the request trace: one "request" line per answered request with session_id, request_id, request (its message type), answer (the answer's type), status and business_status
     log_format: str = "json"               # json | console
 
     @classmethod

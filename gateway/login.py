@@ -70,6 +70,8 @@ class Login:
             conn.log.warning("user_locked", user=user)
         conn.log.info("login_failed", request_id=rid, user=user, status=int(status))
         conn.machine.login_refused()
+        if conn.trace is not None:
+            conn.traced(rid, "UR2", status, request="UL1")
         conn.queue(reject_frame(Violation(status, rid, status_text(status), "UL1")))
         conn.close_with(None, status_text(status))
         gw.flush()
