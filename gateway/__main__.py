@@ -10,6 +10,7 @@ import structlog
 
 from gateway.config import DEFAULT_PORT, ConfigError, Settings
 from gateway.logs import configure
+from gateway.welcome import demo_hints
 
 
 def parse_args(argv=None):
@@ -76,6 +77,9 @@ async def serve(settings: Settings, port_file: str | None = None) -> None:
         with open(port_file, "w") as f:
             f.write(str(gw.port))
     child = start_console(gw.settings, gw.port)
+    hints = demo_hints(gw.settings, gw.port, child is not None)
+    if hints is not None:
+        structlog.get_logger("gateway").info("demo_data", **hints)
     stop = asyncio.Event()
     gw.install_signal_handlers(stop)
     try:
