@@ -28,10 +28,10 @@ def _each(query: Callable[[Any], Any], q: Any) -> Iterable:
         return ()
 
 
-def directory(query: Callable[[Any], Any], extra_participants: Iterable[str] = ()) -> tuple[set[str], dict[str, set[str]]]:
+def directory(query: Callable[[Any], Any]) -> tuple[set[str], dict[str, set[str]]]:
     """(every participant id, account id -> the participants holding an account of that id), read
     with the operator's ``query``."""
-    participants = {p for p in extra_participants if p}
+    participants: set[str] = set()
     holders: dict[str, set[str]] = {}
     for info in _each(query, ParticipantsQuery()):
         participants.add(info.participant)
