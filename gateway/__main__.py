@@ -8,8 +8,9 @@ import sys
 
 import structlog
 
-from gateway.config import DEFAULT_PORT, Settings
+from gateway.config import DEFAULT_PORT, ConfigError, Settings
 from gateway.logs import configure
+from gateway.welcome import demo_hints
 
 
 def parse_args(argv=None):
@@ -76,6 +77,9 @@ async def serve(settings: Settings, port_file: str | None = None) -> None:
         with open(port_file, "w") as f:
             f.write(str(gw.port))
     child = start_console(gw.settings, gw.port)
+    hints = demo_hints(gw.settings, gw.port, child is not None)
+    if hints is not None:
+        structlog.get_logger("gateway").info("demo_data", **hints)
     stop = asyncio.Event()
     gw.install_signal_handlers(stop)
     try:
@@ -87,11 +91,15 @@ async def serve(settings: Settings, port_file: str | None = None) -> None:
 
 def main(argv=None) -> None:
     a = parse_args(argv)
-    s = Settings.load(a.config, host=a.host, port=a.port, users_file=a.users, dcass_reference=a.dcass_reference,
-                      start_business_time=a.business_time, freeze_clock=a.freeze_clock, heartbeat_interval=a.heartbeat, log_level=a.log_level,
-                      log_format=a.log_format, journal_path=a.journal, journal_flush=a.journal_flush,
-                      snapshot_every=a.snapshot_every, tls_cert=a.tls_cert, tls_key=a.tls_key,
-                      record_path=a.record, console=a.console, console_port=a.console_port)
+    try:
+        s = Settings.load(a.config, host=a.host, port=a.port, users_file=a.users, dcass_reference=a.dcass_reference,
+                          start_business_time=a.business_time, freeze_clock=a.freeze_clock,
+                          heartbeat_interval=a.heartbeat, log_level=a.log_level,
+                          log_format=a.log_format, journal_path=a.journal, journal_flush=a.journal_flush,
+                          snapshot_every=a.snapshot_every, tls_cert=a.tls_cert, tls_key=a.tls_key,
+                          record_path=a.record, console=a.console, console_port=a.console_port)
+    except ConfigError as e:
+        raise SystemExit(f"hkpost-gateway: {e}") from None
     if bool(s.tls_cert) != bool(s.tls_key):
         raise SystemExit("hkpost-gateway: TLS needs both a certificate (tls_cert) and a key (tls_key)")
     from gateway.recording import RecordingError, check_settings

@@ -7,6 +7,26 @@ from pathlib import Path
 
 DEFAULT_PORT = 7600
 
+# the annotation of a setting -> (accepted Python types, what a message calls it); bool is refused
+# where a number is expected (TOML true is not 1), an integer is accepted where a float is
+_TYPES = {"str": ((str,), "a string"), "int": ((int,), "an integer"), "float": ((int, float), "a number"),
+          "bool": ((bool,), "true or false")}
+
+
+class ConfigError(ValueError):
+    """A setting that cannot be used: the message names the key and what it expects."""
+
+
+def type_text(annotation) -> str:
+    """What a setting of this annotation takes, for docs/configuration.md."""
+    base = str(annotation).replace(" | None", "")
+    return {"str": "string", "int": "integer", "float": "number", "bool": "boolean"}[base]
+
+
+def _type_name(v) -> str:
+    return {bool: "a boolean", int: "an integer", float: "a number", str: "a string", list: "an array",
+            dict: "a table"}.get(type(v), type(v).__name__)
+
 
 @dataclass
 class Settings:
@@ -54,21 +74,35 @@ class Settings:
     console: bool = True                   # False (command line: --no-console): no console
     console_host: str = "127.0.0.1"        # the console's listen address (loopback unless told otherwise)
     console_port: int = 8600               # the console's port (command line: --console-port)
-    log_level: str = "info"
+    log_level: str = "info"                # debug | info | warning | error (command line: --log-level); debug adds the request trace: one "request" line per answered request with session_id, request_id, request (its message type), answer (the answer's type), status and business_status
     log_format: str = "json"               # json | console
 
     @classmethod
     def load(cls, path: str | Path | None, **overrides) -> "Settings":
+        """The defaults, then the file's values, then ``overrides`` (None: not given); every value
+        is type-checked (:class:`ConfigError` names the key, what it expects and what it got)."""
         s = cls()
         if path:
-            data = tomllib.loads(Path(path).read_text())
+            try:
+                data = tomllib.loads(Path(path).read_text())
+            except (OSError, tomllib.TOMLDecodeError) as e:
+                raise ConfigError(f"cannot read the settings file {path}: {e}") from None
             data = data.get("gateway", data)
             names = {f.name for f in fields(cls)}
             for k, v in data.items():
                 if k not in names:
-                    raise ValueError(f"unknown setting {k!r} in {path}")
-                setattr(s, k, v)
+                    raise ConfigError(f"unknown setting {k!r} in {path}")
+                setattr(s, k, s._checked(k, v, f" in {path}"))
         for k, v in overrides.items():
             if v is not None:
-                setattr(s, k, v)
+                setattr(s, k, s._checked(k, v, ""))
         return s
+
+    def _checked(self, key: str, value, where: str):
+        """``value`` for setting ``key``, converted where lossless (an integer for a float)."""
+        annotation = next(f.type for f in fields(self) if f.name == key)
+        base = str(annotation).replace(" | None", "")
+        accepted, expected = _TYPES[base]  # a new setting of another type needs its entry here
+        if isinstance(value, bool) and bool not in accepted or not isinstance(value, accepted):
+            raise ConfigError(f"setting {key!r}{where}: expected {expected}, got {_type_name(value)} ({value!r})")
+        return float(value) if base == "float" else value

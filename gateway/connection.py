@@ -10,6 +10,7 @@ written once, when the gateway flushes its dirty connections.
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -54,6 +55,7 @@ class Connection(asyncio.Protocol):
         self.output_limit = 0  # bytes buffered in the transport beyond which the reader is too slow
         self.recording = None  # a gateway.recording Conversation when the gateway records
         self.stats = None  # gateway.monitor.SessionStats once logged in
+        self.trace: dict[int, str] | None = None  # at debug level: request id -> message type, until answered
 
     @property
     def held(self) -> list[bytes]:
@@ -71,6 +73,8 @@ class Connection(asyncio.Protocol):
         self.log = log.bind(session_id=self.session_id, peer=f"{self.peer[0]}:{self.peer[1]}")
         self.machine = ServerSession(gw.limits, gw.loop.time())
         self.output_limit = gw.settings.output_buffer_limit  # read once: checked after every write
+        if self.log.is_enabled_for(logging.DEBUG):  # the request trace: one line per answered request
+            self.trace = {}
         if not gw.admit(self):
             self.close_with(St.GATEWAY_FULL, status_text(St.GATEWAY_FULL))
 
@@ -99,6 +103,8 @@ class Connection(asyncio.Protocol):
             if self.closing:
                 return
             if isinstance(ev, RequestReceived):
+                if self.trace is not None:
+                    self.trace[ev.frame.request_id] = ev.frame.code
                 try:
                     self.gw.dispatch(self, ev.frame, ev.message)
                 except Exception:  # noqa: BLE001 - never take the server down
@@ -107,6 +113,8 @@ class Connection(asyncio.Protocol):
                     self.queue(reject_frame(Violation(St.INTERNAL_ERROR, ev.frame.request_id,
                                                       status_text(St.INTERNAL_ERROR), ev.frame.code)))
             elif isinstance(ev, Violation):
+                if self.trace is not None:
+                    self.traced(ev.request_id, "UR2", ev.status, request=ev.request_code)
                 self.log.info("reject", request_id=ev.request_id, status=int(ev.status), text=ev.text,
                               request=ev.request_code, field=ev.field, fatal=ev.fatal)
                 self.queue(reject_frame(ev))
@@ -116,6 +124,12 @@ class Connection(asyncio.Protocol):
                 pass
 
     # ------------------------------------------------------------ answers
+    def traced(self, rid: int, answer: str, status: int, business: int = 0, request: str = "") -> None:
+        """The request trace (debug level): one line per answered request."""
+        code = self.trace.pop(rid, request) if self.trace is not None else request
+        self.log.debug("request", request_id=rid, request=code, answer=answer, status=int(status),
+                       business_status=business)
+
     def queue(self, frame: bytes) -> None:
         """A frame for this connection, written at the end of the batch."""
         if self.closing:
@@ -127,6 +141,8 @@ class Connection(asyncio.Protocol):
         """Answer request ``rid``: one REPLY, or segments 1..n when the items do not fit in one
         (``paged=False``: always one, for the login reply)."""
         self.machine.answered()
+        if self.trace is not None:
+            self.traced(rid, answer.__message__.code, session_status)
         gw = self.gw
         bdate = gw.streams.business_date
         if paged and answer.__message__.record.has_items:
@@ -148,6 +164,8 @@ class Connection(asyncio.Protocol):
                field: str = "") -> None:
         """Refuse request ``rid`` (a typed REJECT: session status, business status, field offset)."""
         self.machine.answered()
+        if self.trace is not None:
+            self.traced(rid, "UR2", status, business, request=code)
         self.gw.monitor.rejected(self)
         self.log.info("reject", request_id=rid, request=code, status=int(status), business_status=business,
                       text=text)
@@ -176,6 +194,8 @@ class Connection(asyncio.Protocol):
         self.gw.monitor.ending(self, status, text)
         gw = self.gw
         if status is not None:
+            if self.trace is not None and request_id:
+                self.traced(request_id, "UO2", status)
             self.machine.send(encode_frame(Kind.LOGOUT, encode_message(ms.LogoutNotice(reason=status, text=text)),
                                            request_id, session_status=status))
         gw.before_close()

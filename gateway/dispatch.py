@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Callable
 from gateway import handlers as H
 from gateway.admin import refusal
 from gateway.clearing.errors import OPERATOR_ONLY, REGISTRY as BUSINESS_CODES, ClearingError
+from protocol.codec import fit_detail
 from protocol.messages import session as ms
 from protocol.registry import field_offset
 from protocol.status import SessionStatus as St
@@ -22,6 +23,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from gateway.server import Gateway
 
 SESSION_ONLY_WHEN_RESTRICTED = {"UC1", "UO1"}
+REJECT_TEXT_WIDTH = ms.Reject.__record__.field_types["text"].length
 
 
 def status_text_answer(conn: "Connection", frame, msg: ms.StatusTextQuery) -> None:
@@ -94,7 +96,7 @@ class Dispatcher:
 
     def _business_reject(self, conn: "Connection", rid: int, spec, e: ClearingError) -> None:
         off = field_offset(spec.cls, e.field) if e.field else 0
-        text = e.error.text + (f": {e.detail}" if e.detail else "")
+        text = fit_detail(e.error.text, e.detail, REJECT_TEXT_WIDTH)  # the detail kept whole
         self.gw._reject(conn, rid, spec.code, St.BUSINESS_REJECT, text, business=e.error.number, field_offset=off,
                         field=e.field or "")
 

@@ -50,8 +50,8 @@ message sent in the wrong frame kind ({St.WRONG_KIND}).
 REJECT {St.NOT_LOGGED_IN} and the connection is closed; so is a first frame that does not decode ({St.FIELD_ERROR}) or has an unknown type ({St.INVALID_MESSAGE_TYPE}). A connection that sends no login within {login_timeout:g} s is
 closed. Passwords are verified against salted scrypt hashes. Outcomes: UL2 in a REPLY (status 0, or
 {St.PASSWORD_EXPIRES_SOON} when the password expires within 7 days, or {St.PASSWORD_MUST_CHANGE} when it has expired: then only UC1 and UO1 are
-accepted, anything else gets {St.PASSWORD_EXPIRED}); REJECT {St.UNKNOWN_USER} unknown user, {St.INVALID_CREDENTIALS} wrong password (then the
-connection is closed); after {lock_n} failures within {lock_window:g} s the user is locked for
+accepted, anything else gets {St.PASSWORD_EXPIRED}); REJECT {St.INVALID_CREDENTIALS} for an unknown user and for a wrong password alike, with the same text (then the
+connection is closed; the code -2002 that once meant an unknown user is retired); after {lock_n} failures within {lock_window:g} s the user is locked for
 {lock_s:g} s ({St.ACCOUNT_LOCKED}).
 
 3.4 **One live session per user.** A second login of the same user is refused with {St.SESSION_IN_USE} unless its
@@ -84,7 +84,9 @@ again at 1 for the new date.
 
 3.9 **Subscriptions.** UB1 subscribes by stream, optionally one broadcast type (e.g. BD6) and a filter
 key (an account id, series symbol, instrument class, currency or clearing house); each item is
-answered with a handle and a status: 0, {St.SUBSCRIPTION_NOT_AUTHORISED} not authorised (a stream the user's role may not see),
+answered with a handle and a status: 0, {St.SUBSCRIPTION_NOT_AUTHORISED} not authorised (a stream the user's role may not see, or
+a filter that names another participant or an account id that only other participants hold: it could
+never match; account ids repeat across participants, so a filter on one's own `HKCC-HOUSE` is accepted),
 {St.UNKNOWN_STREAM} unknown stream or type, {St.SUBSCRIPTION_LIMIT} more than {subs} subscriptions. UB3 removes subscriptions by
 handle. A filtered subscriber sees gaps in the sequence numbers; only whole-stream subscribers can
 detect real gaps.
@@ -102,8 +104,13 @@ BROADCAST frames with the RECOVERY flag (0x0002) and the query's request id, the
 larger than `max_replay` is refused with {St.REPLAY_LIMIT}; an unknown date with {St.SEQUENCE_OUT_OF_RANGE}.
 
 3.12 **Slow readers.** Each session's output is bounded ({outbuf} bytes queued by default). A reader
-that falls that far behind receives LOGOUT {St.SLOW_CONSUMER} and is disconnected; other sessions are not delayed.
-It reconnects and resumes by sequence number.
+that falls that far behind is cut off; other sessions are not delayed. What it gets: the LOGOUT
+{St.SLOW_CONSUMER} is queued *behind* what was already queued for the session (up to that bound, plus the write that
+crossed it), in order and without a gap, and nothing comes after it; the gateway then closes the
+connection, and aborts it (a reset) when the reader has not drained it within 2 s. So a reader that
+stays stalled may see the reset without the LOGOUT; either way it reconnects and resumes by sequence
+number (broadcasts are kept in the stream logs). Answers still queued behind the cut are not sent:
+after the reconnect, query the outcome of requests left unanswered.
 
 3.13 **Shutdown and limits.** On SIGINT/SIGTERM every session receives LOGOUT {St.SERVER_SHUTDOWN} and is closed. At
 most {maxconn} connections in total and {peraddr} per address ({St.GATEWAY_FULL}).
@@ -257,10 +264,14 @@ def render_configuration() -> str:
            "`python -m gateway` needs no file. To override, pass `--config FILE` with a TOML file whose keys are",
            "these names (at top level or under `[gateway]`); command-line options override the file.", "",
            "```toml", "[gateway]", "port = 7600", "heartbeat_interval = 5.0", "max_replay = 20000", "```", "",
-           "| setting | default | meaning |", "|---|---|---|"]
+           "Every value is type-checked at start against the type column (an integer serves for a number; a",
+           "string is never read as a number, nor 1 as true): a wrong one stops the start with one line naming",
+           "the key, the expected type and the value, e.g. `hkpost-gateway: setting 'port' in gateway.toml:",
+           "expected an integer, got a string ('7600')`; so does an unknown key.", "",
+           "| setting | type | default | meaning |", "|---|---|---|---|"]
     for f in dataclasses.fields(config.Settings):
         default = f.default if f.default is not dataclasses.MISSING else ""
-        out.append(f"| `{f.name}` | `{default!r}` | {comments.get(f.name, '')} |")
+        out.append(f"| `{f.name}` | {config.type_text(f.type)} | `{default!r}` | {comments.get(f.name, '')} |")
     return "\n".join(out) + "\n"
 
 

@@ -60,7 +60,9 @@ class Login:
 
     def _unknown_user_checked(self, conn: "Connection", rid: int, user: str) -> None:
         if not conn.closing:
-            self.gw._login_failed(conn, rid, user, St.UNKNOWN_USER)
+            # the same code and text as a wrong password: the wire never says which user ids exist
+            conn.log.info("login_unknown_user", request_id=rid, user=user)
+            self.gw._login_failed(conn, rid, user, St.INVALID_CREDENTIALS)
 
     def failed(self, conn: "Connection", rid: int, user: str, status: int, count: bool = True) -> None:
         gw = self.gw
@@ -68,6 +70,8 @@ class Login:
             conn.log.warning("user_locked", user=user)
         conn.log.info("login_failed", request_id=rid, user=user, status=int(status))
         conn.machine.login_refused()
+        if conn.trace is not None:
+            conn.traced(rid, "UR2", status, request="UL1")
         conn.queue(reject_frame(Violation(status, rid, status_text(status), "UL1")))
         conn.close_with(None, status_text(status))
         gw.flush()

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from gateway.fanout import Sub
 from gateway.streams import stream_name
+from gateway.visibility import directory, filter_hidden
 from protocol.framing import with_request_many
 from protocol.kinds import Flag
 from protocol.messages import session as ms
@@ -51,6 +52,7 @@ class Subscriptions:
         allowed = ROLE_STREAMS[conn.role]
         statuses = []
         replays: list[bytes] = []
+        known = None  # the participants and accounts a filter may name: read once, when a filter needs it
         for item in msg.items:
             st = St.OK
             try:
@@ -65,6 +67,12 @@ class Subscriptions:
                 st = St.UNKNOWN_STREAM
             elif len(conn.subs) >= settings.max_subscriptions:
                 st = St.SUBSCRIPTION_LIMIT
+            elif item.filter.strip() and conn.role != "operator":
+                known = known or directory(lambda q: gw.core.query(q, gw.context(None)))
+                why = filter_hidden(item.filter, conn.participant, *known)
+                if why:
+                    st = St.SUBSCRIPTION_NOT_AUTHORISED
+                    conn.log.info("subscribe_filter_refused", request_id=rid, stream=item.stream, reason=why)
             if st != St.OK:
                 statuses.append(ms.SubscriptionStatusItem(handle=0, status=st, stream=item.stream))
                 continue

@@ -12,7 +12,7 @@ that one declaration this module derives:
 Field types: unsigned/signed big-endian integers (``U8``..``I64``), ``Fixed(I64, 8)`` (an integer
 read as a fixed-point decimal with that many decimals), ``Text(n)`` (fixed width, space padded
 ASCII; too long a value is an :class:`EncodeError`, or with ``Text(n, truncate=True)`` it is cut to
-fit), ``Date`` (YYYYMMDD) and ``Time`` (HHMMSS) as text, blank for none, ``DateInt`` (the integer
+fit at a word boundary and marked ``...``), ``Date`` (YYYYMMDD) and ``Time`` (HHMMSS) as text, blank for none, ``DateInt`` (the integer
 YYYYMMDD in a u32), ``Filler(n)`` (zero bytes), ``Code(IntEnum, U8)`` (an enumerated code),
 ``Bool`` (one byte, 0 or 1), a nested :func:`record`, and ``Items(U16, record)``: a counted array
 of fixed-size records, allowed only as the last field.
@@ -91,7 +91,8 @@ def Fixed(subcon: cs.FormatField, decimals: int) -> FixedCon:
 
 class TextAdapter(cs.Adapter):
     """Fixed-width ASCII text, padded with spaces on the right, not NUL terminated. A longer value
-    is an :class:`EncodeError`, or cut to ``length`` bytes when the field says ``truncate``."""
+    is an :class:`EncodeError`, or cut to ``length`` bytes at a word boundary, marked ``...``, when
+    the field says ``truncate``."""
 
     form = ""  # the text form of a date or time field
 
@@ -114,8 +115,34 @@ def _pad_text(s: str, n: int) -> bytes:
     return b.ljust(n)
 
 
+ELLIPSIS = b"..."
+
+
 def _cut_text(s: str, n: int) -> bytes:
-    return s.encode("ascii")[:n].ljust(n)
+    """``s`` fitted to ``n`` bytes: when it is longer, cut at the last word boundary that leaves room
+    for ``...`` (never mid-word; a single word longer than the field is cut and marked)."""
+    b = s.encode("ascii")
+    if len(b) <= n:
+        return b.ljust(n)
+    room = n - len(ELLIPSIS)
+    if room < len(ELLIPSIS):  # too narrow for a marker: the first n bytes
+        return b[:n]
+    cut = b.rfind(b" ", 0, room + 1)  # a space just past the room is a boundary too
+    head = b[:cut].rstrip(b" ,;:-") if cut > 0 else b""
+    return ((head or b[:room]) + ELLIPSIS).ljust(n)
+
+
+def fit_detail(head: str, detail: str, n: int) -> str:
+    """``head: detail`` in ``n`` characters, keeping the detail whole: when it is too long, the head
+    (a code's generic text, which the code itself identifies) is shortened at a word boundary first.
+    The detail is cut (at a word boundary) only when it alone does not fit."""
+    if not detail:
+        return head
+    full = f"{head}: {detail}"
+    room = n - len(detail) - 2
+    if len(full) <= n or room < 2 * len(ELLIPSIS):
+        return full
+    return f"{_cut_text(head, room).decode('ascii').rstrip()}: {detail}"
 
 
 def Text(length: int, truncate: bool = False) -> TextAdapter:
@@ -304,7 +331,7 @@ class _Field:
         if self.kind == "text":
             if self.form:
                 return f"{'date' if isinstance(self.subcon, DateText) else 'time'} {self.form} (text({self.length}))"
-            return f"text({self.length}){', cut to fit' if self.truncate else ''}"
+            return f"text({self.length}){', cut to fit at a word boundary, marked ...' if self.truncate else ''}"
         if self.kind == "filler":
             return f"filler({self.size})"
         if self.kind == "code":

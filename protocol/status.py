@@ -12,6 +12,8 @@ import enum
 
 class SessionStatus(enum.IntEnum):
     OK = 0
+    # -2002 (unknown user) is retired: an unknown user gets INVALID_CREDENTIALS, so that a peer
+    # cannot learn which user ids exist.
     PASSWORD_EXPIRES_SOON = 2028
     PASSWORD_MUST_CHANGE = 2027
     RECONNECTED = 2000
@@ -31,7 +33,6 @@ class SessionStatus(enum.IntEnum):
     TOO_MANY_PENDING = -49
     IDLE_TIMEOUT = -54
     INVALID_CREDENTIALS = -2001
-    UNKNOWN_USER = -2002
     SESSION_IN_USE = -2019
     ALREADY_LOGGED_IN = -2020
     ACCOUNT_LOCKED = -2033
@@ -72,7 +73,6 @@ TEXTS: dict[SessionStatus, str] = {
     SessionStatus.TOO_MANY_PENDING: "Too many pending requests",
     SessionStatus.IDLE_TIMEOUT: "Peer silent for too long (missed heartbeats)",
     SessionStatus.INVALID_CREDENTIALS: "Invalid user or password",
-    SessionStatus.UNKNOWN_USER: "Invalid user or password",
     SessionStatus.SESSION_IN_USE: "Session already in use by this user; log in with forced=1 to take over",
     SessionStatus.ALREADY_LOGGED_IN: "This connection is already logged in",
     SessionStatus.ACCOUNT_LOCKED: "User locked after repeated failed logins; try later",

@@ -31,7 +31,7 @@ async def test_every_case_passes_against_our_gateway():
 
 async def test_strict_and_destructive_cases():
     ids = [c.id for c in load_cases() if c.recommendation or "destructive" in c.tags]
-    ids += ["session.3.3.lockout", "session.3.3.password-change"]
+    ids += ["session.3.3.lockout", "session.3.3.password-change", "session.3.3.no-user-enumeration"]
     async with serving() as gw:
         run = await run_cases(gw.port, include=ids, strict=True, destructive=True)
     got = outcome(run)

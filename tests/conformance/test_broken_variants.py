@@ -60,22 +60,24 @@ async def test_accepting_a_bad_password_is_caught(monkeypatch):
     monkeypatch.setattr(srv, "verify_password", lambda password, stored: True)
     fail, run = await failures(None, ["session.3.3.*", "session.3.4.*"])
     # the wrong password is accepted, and so failed logins never add up to a lockout
-    assert fail == {"session.3.3.bad-password", "session.3.3.lockout"}, explain(run)
+    assert fail == {"session.3.3.bad-password", "session.3.3.lockout", "session.3.3.no-user-enumeration"}, explain(run)
 
 
 # ------------------------------------------------------------------ wrong error codes
-class UnknownUserAsBadPassword(Gateway):
+class UnknownUserTold(Gateway):
+    """Tells an unknown user from a wrong password, as the gateway once did with -2002."""
+
     def _login_failed(self, conn, rid, user, status, count=True):
-        if status == St.UNKNOWN_USER:
-            status = St.INVALID_CREDENTIALS
+        if status == St.INVALID_CREDENTIALS and self.users.get(user) is None:
+            status = -2002
         super()._login_failed(conn, rid, user, status, count)
 
 
-async def test_a_wrong_error_code_for_an_unknown_user_is_caught():
-    fail, run = await failures(UnknownUserAsBadPassword, ["session.3.3.*"])
-    assert fail == {"session.3.3.unknown-user"}, explain(run)
+async def test_telling_an_unknown_user_apart_is_caught():
+    fail, run = await failures(UnknownUserTold, ["session.3.3.*"])
+    assert fail == {"session.3.3.unknown-user", "session.3.3.no-user-enumeration"}, explain(run)
     r = next(r for r in run.results if r.case.id == "session.3.3.unknown-user")
-    assert "expected -2002" in r.failure.message and "got -2001" in r.failure.message
+    assert "expected -2001" in r.failure.message and "got -2002" in r.failure.message
     assert r.failure.hex  # the bytes of the offending frame
 
 

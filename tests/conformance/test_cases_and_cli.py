@@ -126,9 +126,9 @@ async def test_command_line_reports_and_exit_codes(tmp_path):
 
 
 async def test_command_line_failure_says_expected_got_and_bytes(tmp_path):
-    from tests.conformance.test_broken_variants import UnknownUserAsBadPassword
+    from tests.conformance.test_broken_variants import UnknownUserTold
     junit, js = tmp_path / "r.xml", tmp_path / "r.json"
-    async with serving(UnknownUserAsBadPassword) as gw:
+    async with serving(UnknownUserTold) as gw:
         rc, out = await _cli("--port", str(gw.port), "--include", "session.3.3.unknown-user", "--junit", str(junit),
                              "--json", str(js), "--timeout", "1")
     assert rc == 1, out

@@ -64,6 +64,7 @@ async def test_cash_withdrawal_cutoff_10_59_59_and_11_00_00(gateway, connect, op
         await a.transact(m.WithdrawCashRequest(clearing_house="HKCC", account="HOUSE", currency="USD",
                                                amount=30_001))
     assert e.value.business_status == -800009 and e.value.field == "amount"
+    assert e.value.text.endswith(": USD 300.00 held"), e.value.text  # money with its decimals on the wire
 
 
 async def test_operator_rates_are_public_and_participants_may_not_set_them(gateway, connect, operator):

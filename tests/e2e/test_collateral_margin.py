@@ -82,6 +82,8 @@ async def test_covered_call_cutoff_and_stock_check(gateway, connect, operator):
     with pytest.raises(RequestRejected) as e:
         await d.transact(m.LodgeCoveredCallRequest(dcass_account="SEOCH-HOUSE", series=series, contracts=3))
     assert e.value.business_status == -800007
+    # the detail is kept whole (once "...before 18:45:0"): the generic code text gives way
+    assert e.value.text.endswith(": covered call requests before 18:45:00") and len(e.value.text) <= 80, e.value.text
     with pytest.raises(RequestRejected) as e:
         await d.transact(m.DepositSecuritiesRequest(clearing_house="HKCC", account="HOUSE", instrument="0700",
                                                     quantity=1, specific=True))

@@ -28,13 +28,26 @@ async def test_login_and_business_date(gateway, connect):
 
 
 async def test_bad_password_and_unknown_user(gateway, connect):
-    with pytest.raises(LoginRejected) as e:
+    with pytest.raises(LoginRejected) as bad:
         await connect("CPA01", "wrong-password")
-    assert e.value.session_status == St.INVALID_CREDENTIALS
+    with pytest.raises(LoginRejected) as unknown:
+        await connect("NOBODY", "whatever1")
+    # the same code, text and field: the wire does not tell which user ids exist
+    assert bad.value.session_status == unknown.value.session_status == St.INVALID_CREDENTIALS
+    assert str(bad.value) == str(unknown.value)
+    assert (bad.value.text, bad.value.field) == (unknown.value.text, unknown.value.field)
+    assert "CPA01" not in gateway.sessions
+
+
+async def test_unknown_user_failures_still_lock_that_user_id(gateway, connect):
+    # the lockout counts failures of an unknown id as before: after N of them the id answers -2033
+    for _ in range(gateway.settings.login_failures_before_lock):
+        with pytest.raises(LoginRejected) as e:
+            await connect("NOBODY", "whatever1")
+        assert e.value.session_status == St.INVALID_CREDENTIALS
     with pytest.raises(LoginRejected) as e:
         await connect("NOBODY", "whatever1")
-    assert e.value.session_status == St.UNKNOWN_USER
-    assert "CPA01" not in gateway.sessions
+    assert e.value.session_status == St.ACCOUNT_LOCKED
 
 
 async def test_lockout_after_repeated_failures(gateway, connect):

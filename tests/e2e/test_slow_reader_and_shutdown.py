@@ -81,6 +81,44 @@ async def test_slow_reader_cut_off_other_session_unaffected(gateway, connect):
     slow.close()
 
 
+async def test_what_a_slow_reader_gets_when_cut_off(gateway, connect):
+    """As docs/protocol.md 3.12 says: the LOGOUT -2052 comes after what was already queued for the
+    session, in order and without a gap, and nothing comes after it; the connection then closes."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.setblocking(False)
+    await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", gateway.port))
+    r, w = await asyncio.open_connection(sock=sock)
+    slow = Raw(r, w)
+    await slow.login("CPB02")
+    slow.send_msg(ms.SubscribeRequest(items=[ms.SubscriptionItem(stream=Stream.GENERAL)]), 2)
+    await slow.next_of(Kind.REPLY)
+    lines = tuple("x" * 80 for _ in range(10))
+    sent = 0
+    for _ in range(8000):  # bounded: until the gateway cuts the reader off
+        gateway.execute(SendClearingMessage(lines), None)
+        gateway.flush()
+        sent += 1
+        if "CPB02" not in gateway.sessions:
+            break
+    assert "CPB02" not in gateway.sessions, "the slow reader was cut off"
+    sequences, logout, after = [], None, 0
+    while True:  # read at once: within the 2 s the gateway waits before it aborts
+        try:
+            f = await slow.next(timeout=5)
+        except ConnectionError:
+            break
+        if logout is not None:
+            after += 1
+        elif f.kind == Kind.LOGOUT:
+            logout = slow.decode(f)
+        elif f.kind == Kind.BROADCAST:
+            sequences.append(f.sequence)
+    slow.close()
+    assert logout is not None and logout.reason == St.SLOW_CONSUMER and after == 0
+    assert sequences and sequences == list(range(sequences[0], sequences[0] + len(sequences)))  # no gap
+
+
 def test_sigterm_shutdown_tells_sessions(tmp_path):
     port_file = tmp_path / "port"
     env = dict(os.environ, PYTHONPATH=str(ROOT))

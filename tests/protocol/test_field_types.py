@@ -76,10 +76,10 @@ def test_dates_and_times_are_text_with_their_form():
 
 
 def test_text_cut_to_fit_only_where_declared():
-    assert _REC.field_types["note"].type_name == "text(6), cut to fit"
+    assert _REC.field_types["note"].type_name == "text(6), cut to fit at a word boundary, marked ..."
     assert _REC.field_types["code"].type_name == "text(4)"
     out = _REC.encode(_REC.cls(note="abcdefghij", code="ab"))
-    assert _REC.decode(out)[0].note == "abcdef"
+    assert _REC.decode(out)[0].note == "abc..."  # one word longer than the field: cut and marked
     assert _REC.layout.build({"rate": 0, "price": 0, "day": "", "at": "", "note": "abcdefghij", "code": "ab"}) == out
     assert _REC.decode(_REC.encode(_REC.cls(note="abcdef")))[0].note == "abcdef"  # the edge: exactly full
     with pytest.raises(EncodeError):
@@ -87,13 +87,45 @@ def test_text_cut_to_fit_only_where_declared():
     assert _REC.decode(_REC.encode(_REC.cls(code="abcd")))[0].code == "abcd"
 
 
+def test_text_is_cut_at_a_word_boundary():
+    from protocol.codec import _cut_text
+    assert _cut_text("cut-off before 18:45:00", 23) == b"cut-off before 18:45:00"  # exactly full: as is
+    assert _cut_text("cut-off before 18:45:00", 22) == b"cut-off before...     "  # never "18:45:0"
+    assert _cut_text("value_date: 20261123", 16) == b"value_date...   "
+    assert _cut_text("ab cd", 4) == b"ab c"  # too narrow for the marker: the first bytes
+    # a space right after the room is a boundary: the whole first word stays
+    assert _cut_text("abcdefg hij", 10) == b"abcdefg..."
+    assert _cut_text("abcdefgh ij", 10) == b"abcdefg..."  # one word wider than the room: marked
+
+
+def test_a_detail_is_kept_whole_and_the_generic_text_gives_way():
+    from protocol.codec import fit_detail
+    head = "The request arrived after the cut-off time"
+    assert fit_detail(head, "", 80) == head
+    exact = "before 18:45:" + "0" * (80 - len(head) - 2 - len("before 18:45:"))
+    assert len(f"{head}: {exact}") == 80
+    assert fit_detail(head, exact, 80) == f"{head}: {exact}"  # exactly 80: as is
+    over = fit_detail(head, exact + "y", 80)
+    assert len(over) <= 80 and over.endswith(": " + exact + "y") and over.startswith("The request arrived")
+    assert "..." in over
+    huge = "z " * 50  # a detail that cannot fit alone: left whole for the codec to cut at a word
+    assert fit_detail(head, huge, 80) == f"{head}: {huge}"
+
+
+def test_reject_texts_never_end_mid_word():
+    detail = "deposit refused: the CCMS cut-off for same-day collateral instructions is before 18:45:00"
+    text = decode_message(encode_message(ms.Reject(request_code="CT1", text=detail))).text
+    assert len(detail) > 80 and len(text) <= 80 and text.endswith("...")
+    assert detail.startswith(text[:-3]) and detail[len(text) - 3] == " "
+
+
 def test_messages_cut_their_free_text_to_the_field_width():
     long = "x" * 100
     ack = decode_message(encode_message(ms.Ack(text=long)))
-    assert ack.text == "x" * 40
+    assert ack.text == "x" * 37 + "..."
     item = md.GiveUpItem(text=long, reason=long)
     back = md.GiveUpItem.__record__.decode(md.GiveUpItem.__record__.encode(item))[0]
-    assert (back.text, back.reason) == ("x" * 32, "x" * 32)
+    assert (back.text, back.reason) == ("x" * 29 + "...", "x" * 29 + "...")
     with pytest.raises(EncodeError):  # identifiers are refused, never cut
         encode_message(ms.LoginRequest(user=long))
 

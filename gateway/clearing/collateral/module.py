@@ -26,6 +26,7 @@ from typing import Any
 from ..core import Context, Module, Outcome
 from ..dcass.published import DcassForCollateral, MarginChanged
 from ..errors import ClearingError
+from ..money_text import money
 from . import codes as C
 from .coverage import EMPTY, Need, Result, allocate, floors
 from .messages import (
@@ -527,7 +528,7 @@ class CollateralModule(MoneyMoves, ReserveFund, CrossMarket, CcassDeliveries, Mo
         reqs, types = self._requirements(p, ch)
         res = self._compute(p, ch, reqs, types, {acc: hypothetical})[acc]
         if res.shortfall > 0:
-            detail = ", ".join(f"{l.currency} {l.shortfall}" for l in res.lines if l.shortfall > 0)
+            detail = ", ".join(money(l.currency, l.shortfall) for l in res.lines if l.shortfall > 0)
             raise ClearingError(C.WITHDRAWAL_EXCEEDS_EXCESS, f"shortfall {detail}", field="amount")
 
     @staticmethod
@@ -655,7 +656,7 @@ class CollateralModule(MoneyMoves, ReserveFund, CrossMarket, CcassDeliveries, Mo
         view = self._view(p, ch, cmd.account)
         held = view["cash"].get(ccy, 0)
         if cmd.amount > held:
-            raise ClearingError(C.INSUFFICIENT_HOLDING, f"{ccy} {held} held", field="amount")
+            raise ClearingError(C.INSUFFICIENT_HOLDING, f"{money(ccy, held)} held", field="amount")
         hypo = self._copy(view)
         hypo["cash"][ccy] = held - cmd.amount
         self._check_no_shortfall(p, ch, cmd.account, hypo)
@@ -750,7 +751,7 @@ class CollateralModule(MoneyMoves, ReserveFund, CrossMarket, CcassDeliveries, Mo
             # cash is collected through the mandate of its currency; a balance that cannot pay it rejects
             self._require_mandate(p, asset, field="asset")
             if not self._bank_can_pay(p, asset, cmd.quantity):
-                raise ClearingError(C.INSUFFICIENT_BANK_BALANCE, f"{asset} {cmd.quantity}", field="quantity")
+                raise ClearingError(C.INSUFFICIENT_BANK_BALANCE, money(asset, cmd.quantity), field="quantity")
             self._bank_move(p, asset, -cmd.quantity)
         key = (p, ch, cmd.contribution, cls, asset)
         self.reserve[key] = self.reserve.get(key, 0) + cmd.quantity

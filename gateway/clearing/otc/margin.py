@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from ..core import Context, Outcome
 from ..errors import NOT_BUSINESS_DAY, ClearingError
+from ..money_text import money
 from . import errors as E
 from .arithmetic import floor_minor
 from .commands import (ChargeFee, DepositNonCash, IssueParticipatingMarginCall, RequestCashDeposit,
@@ -124,10 +125,12 @@ class MarginMixin:
         acc = self._collateral(member, cmd.account)
         available = acc.cash_of(cmd.currency) - self._pending_withdrawals(member, cmd.account).get(cmd.currency, 0)
         if cmd.amount > available:
-            raise ClearingError(E.WITHDRAWAL_EXCEEDS_BALANCE, f"{cmd.amount} > {available}", field="amount")
+            raise ClearingError(E.WITHDRAWAL_EXCEEDS_BALANCE,
+                                f"{money(cmd.currency, cmd.amount)} > {money(cmd.currency, available)} available",
+                                field="amount")
         bd = self.business_date
         if self._cash_value(cmd.currency, cmd.amount, bd) > self._excess(acc, bd):
-            raise ClearingError(E.WITHDRAWAL_EXCEEDS_EXCESS, f"excess {floor_minor(self._excess(acc, bd))}",
+            raise ClearingError(E.WITHDRAWAL_EXCEEDS_EXCESS, f"excess {money(self.p.base_currency, floor_minor(self._excess(acc, bd)))}",
                                 field="amount")
         sd = self._same_day_or_next(ctx.now, self._cut(bd).withdrawal_request_cutoff)
         pay_at = at(sd, self._cut(sd).payout_from)
@@ -158,7 +161,7 @@ class MarginMixin:
                                 field="nominal")
         bd = self.business_date
         if self._security_value(cmd.security, cmd.nominal, bd) > self._excess(acc, bd):
-            raise ClearingError(E.WITHDRAWAL_EXCEEDS_EXCESS, f"excess {floor_minor(self._excess(acc, bd))}",
+            raise ClearingError(E.WITHDRAWAL_EXCEEDS_EXCESS, f"excess {money(self.p.base_currency, floor_minor(self._excess(acc, bd)))}",
                                 field="nominal")
         return self._move_non_cash(member, cmd.account, cmd.security, -cmd.nominal, ctx)
 

@@ -90,7 +90,8 @@ def test_withdrawal_that_would_leave_a_shortfall_is_rejected_exact_excess_is_all
     h = Harness()
     h.margin("H1", 1_000_000)
     h.run(DepositCash("HKCC", "HOUSE", "HKD", 1_250_000))
-    h.rejects(WithdrawCash("HKCC", "HOUSE", "HKD", 250_001), WITHDRAWAL_EXCEEDS_EXCESS)
+    e = h.rejects(WithdrawCash("HKCC", "HOUSE", "HKD", 250_001), WITHDRAWAL_EXCEEDS_EXCESS)
+    assert e.detail == "shortfall HKD 0.01"  # the currency and its decimals, not "HKD 1"
     h.run(WithdrawCash("HKCC", "HOUSE", "HKD", 250_000))
     assert h.query(CoverageQuery("HKCC", "HOUSE")).lines[0].shortfall == 0
 
