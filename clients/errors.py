@@ -3,10 +3,13 @@
 Rejections carry both status levels and their texts. Where the SDK used to let a standard exception
 escape, its typed error also derives from that exception, so existing ``except`` clauses keep
 working: :class:`ConnectionRefused` is a ``ConnectionRefusedError``, :class:`ConnectFailed` an
-``OSError``, the timeouts are ``TimeoutError`` (``asyncio.TimeoutError``), :class:`InvalidMessage` a
+``OSError``, :class:`TlsFailed` an ``ssl.SSLError`` (:class:`CertificateRejected` an
+``ssl.SSLCertVerificationError``), the timeouts are ``TimeoutError`` (``asyncio.TimeoutError``), :class:`InvalidMessage` a
 ``protocol.codec.EncodeError`` (a ``ValueError``).
 """
 from __future__ import annotations
+
+import ssl
 
 from protocol.codec import EncodeError
 from protocol.status import text as session_text
@@ -74,6 +77,14 @@ class ConnectFailed(ClientError, OSError):
 
 class ConnectionRefused(ConnectFailed, ConnectionRefusedError):
     """Nothing listens on the host and port (is the gateway running?)."""
+
+
+class TlsFailed(ConnectFailed, ssl.SSLError):
+    """The TLS handshake failed (also an ``ssl.SSLError``)."""
+
+
+class CertificateRejected(TlsFailed, ssl.SSLCertVerificationError):
+    """The server's certificate is not trusted (also an ``ssl.SSLCertVerificationError``)."""
 
 
 class InvalidMessage(ClientError, EncodeError):

@@ -25,12 +25,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import ssl
 import struct
 from dataclasses import dataclass
 from typing import Any, AsyncIterator, Generator
 
-from clients.errors import (BroadcastTimeout, ConnectFailed, ConnectionLost, ConnectionRefused, ConnectTimeout,
-                            InvalidMessage, LoginRejected, RequestRejected, RequestTimeout, SessionEnded)
+from clients.errors import (BroadcastTimeout, CertificateRejected, ConnectFailed, ConnectionLost, ConnectionRefused,
+                            ConnectTimeout, InvalidMessage, LoginRejected, RequestRejected, RequestTimeout, SessionEnded,
+                            TlsFailed)
 from protocol.codec import EncodeError
 from protocol.framing import MAX_FRAME_SIZE
 from protocol.kinds import Kind
@@ -39,8 +41,8 @@ from protocol.paging import join as join_pages
 from protocol.session import (Broadcast, ClientSession, GapDetected, HeartbeatReceived, IdleTimeout, LoggedOut,
                               ProtocolError, Rejected, Reply, State)
 from protocol.status import SessionStatus as St
-from protocol.values import FieldValueError, check as check_values
 from protocol.streams import Stream
+from protocol.values import FieldValueError, check as check_values
 
 log = logging.getLogger(__name__)  # "clients.sdk": silent unless the application configures logging
 
@@ -143,6 +145,10 @@ class Client:
         except asyncio.TimeoutError:
             raise ConnectTimeout(f"cannot connect to {self.host}:{self.port}: "
                                  f"no connection within {self.connect_timeout}s") from None
+        except ssl.SSLCertVerificationError as e:
+            raise CertificateRejected(e.errno, f"cannot connect to {self.host}:{self.port}: {e.strerror or e}") from None
+        except ssl.SSLError as e:
+            raise TlsFailed(e.errno, f"cannot connect to {self.host}:{self.port}: {e.strerror or e}") from None
         except ConnectionRefusedError as e:
             raise ConnectionRefused(e.errno, f"cannot connect to {self.host}:{self.port}: connection refused "
                                              f"(is the gateway running?)") from None
@@ -217,6 +223,8 @@ class Client:
     query = request
 
     async def _request(self, msg, want_frame: bool = False, timeout: float | None = None):
+        if not hasattr(type(msg), "__message__"):
+            raise InvalidMessage(f"{msg!r} is not a message (a record or other value cannot be sent alone)")
         if self._ended is not None and msg.__message__.kind != Kind.LOGIN:
             raise self._ended
         proto = self._proto
@@ -246,8 +254,6 @@ class Client:
 
     def _send(self, msg) -> int:
         """Encode and queue a request; a value that does not fit raises :class:`InvalidMessage`."""
-        if not hasattr(type(msg), "__message__"):
-            raise InvalidMessage(f"{msg!r} is not a message (a record or other value cannot be sent alone)")
         try:
             return self.machine.send(msg)
         except (EncodeError, ValueError, TypeError, KeyError, AttributeError, struct.error) as e:
