@@ -1,6 +1,6 @@
 """The asyncio SDK.
 
-    async with await connect("127.0.0.1", 7600, user="CPA01", password="pass-CPA01") as c:
+    async with connect("127.0.0.1", 7600, user="CPA01", password="pass-CPA01") as c:
         await c.subscribe(Stream.TRADES)
         answer = await c.query(BusinessDateQuery())
         async for b in c.broadcasts():
@@ -11,17 +11,29 @@ Requests return the typed answer message (segments of a paged answer are joined)
 drops (or the server ends the session for a reason one can recover from: idle, slow reader,
 shutdown), the client reconnects, logs in naming the last sequence it delivered on every stream,
 subscribes again, and the broadcast iterator goes on with no gap and no duplicate.
+
+``connect(...)`` is awaited (``c = await connect(...)``, then ``await c.close()``) or used directly as
+an async context manager (``async with connect(...) as c``, which logs out on leaving), as in
+websockets and httpx. Every failure is a :class:`clients.errors.ClientError`.
+
+The SDK is silent by default: it logs through the standard :mod:`logging` logger ``clients.sdk``
+(``session_ended``, ``reconnected``, ``gap`` ...) and prints nothing unless the application configures
+logging (``logging.basicConfig(level=logging.INFO)`` shows them).
 """
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import ssl
+import struct
 from dataclasses import dataclass
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, Generator
 
-import structlog
-
-from clients.errors import ConnectionLost, LoginRejected, RequestRejected, RequestTimeout, SessionEnded
+from clients.errors import (BroadcastTimeout, CertificateRejected, ConnectFailed, ConnectionLost, ConnectionRefused,
+                            ConnectTimeout, InvalidMessage, LoginRejected, RequestRejected, RequestTimeout, SessionEnded,
+                            TlsFailed)
+from protocol.codec import EncodeError
 from protocol.framing import MAX_FRAME_SIZE
 from protocol.kinds import Kind
 from protocol.messages import session as ms
@@ -30,8 +42,9 @@ from protocol.session import (Broadcast, ClientSession, GapDetected, HeartbeatRe
                               ProtocolError, Rejected, Reply, State)
 from protocol.status import SessionStatus as St
 from protocol.streams import Stream
+from protocol.values import FieldValueError, check as check_values
 
-log = structlog.get_logger("sdk")
+log = logging.getLogger(__name__)  # "clients.sdk": silent unless the application configures logging
 
 NO_RECONNECT = {St.LOGGED_OUT, St.FORCED_LOGOUT, St.INVALID_CREDENTIALS, St.ACCOUNT_LOCKED,
                 St.SESSION_IN_USE, St.THROTTLE_DISCONNECT}
@@ -88,7 +101,8 @@ class Client:
     def __init__(self, host: str, port: int, user: str, password: str, *, application_id: str = "hkpost-sdk/0.1",
                  forced: bool = False, auto_reconnect: bool = True, reconnect_delay: float = 0.1,
                  max_reconnect_delay: float = 5.0, request_timeout: float = 30.0, max_reconnect_attempts: int = 50,
-                 heartbeats: bool = True, ssl=None, server_hostname: str | None = None):
+                 heartbeats: bool = True, ssl=None, server_hostname: str | None = None,
+                 connect_timeout: float = 10.0):
         self.host, self.port, self.user, self.password = host, port, user, password
         self.ssl = ssl                          # an ssl.SSLContext (or True) to connect with TLS
         self.server_hostname = server_hostname  # name checked against the certificate (default: host)
@@ -99,6 +113,7 @@ class Client:
         self.max_reconnect_delay = max_reconnect_delay
         self.max_reconnect_attempts = max_reconnect_attempts
         self.request_timeout = request_timeout
+        self.connect_timeout = connect_timeout  # TCP connection and TLS handshake (the login: request_timeout)
         self.heartbeats = heartbeats
         self.machine = ClientSession(MAX_FRAME_SIZE)
         self._proto: _Proto | None = None
@@ -124,7 +139,21 @@ class Client:
         loop = asyncio.get_running_loop()
         self.machine.reconnected(loop.time())
         tls = {"ssl": self.ssl, "server_hostname": self.server_hostname} if self.ssl else {}
-        _, proto = await loop.create_connection(lambda: _Proto(self), self.host, self.port, **tls)
+        try:
+            _, proto = await asyncio.wait_for(
+                loop.create_connection(lambda: _Proto(self), self.host, self.port, **tls), self.connect_timeout)
+        except asyncio.TimeoutError:
+            raise ConnectTimeout(f"cannot connect to {self.host}:{self.port}: "
+                                 f"no connection within {self.connect_timeout}s") from None
+        except ssl.SSLCertVerificationError as e:
+            raise CertificateRejected(e.errno, f"cannot connect to {self.host}:{self.port}: {e.strerror or e}") from None
+        except ssl.SSLError as e:
+            raise TlsFailed(e.errno, f"cannot connect to {self.host}:{self.port}: {e.strerror or e}") from None
+        except ConnectionRefusedError as e:
+            raise ConnectionRefused(e.errno, f"cannot connect to {self.host}:{self.port}: connection refused "
+                                             f"(is the gateway running?)") from None
+        except OSError as e:
+            raise ConnectFailed(e.errno, f"cannot connect to {self.host}:{self.port}: {e.strerror or e}") from None
         self._proto = proto
         login = ms.LoginRequest(user=self.user, password=self.password, application_id=self.application_id,
                                 forced=forced, resume=self.machine.resume_points())
@@ -165,6 +194,13 @@ class Client:
     async def logout(self) -> None:
         await self.close()
 
+    def _discard(self) -> None:
+        """After a failed connect: close without logging out, no reconnect."""
+        self._closing = True
+        self._shutdown_transport()
+        if self._hb_task is not None:
+            self._hb_task.cancel()
+
     def _shutdown_transport(self) -> None:
         if self._proto is not None and self._proto.transport is not None:
             self._proto.transport.close()
@@ -187,19 +223,24 @@ class Client:
     query = request
 
     async def _request(self, msg, want_frame: bool = False, timeout: float | None = None):
+        if not hasattr(type(msg), "__message__"):
+            raise InvalidMessage(f"{msg!r} is not a message (a record or other value cannot be sent alone)")
         if self._ended is not None and msg.__message__.kind != Kind.LOGIN:
             raise self._ended
         proto = self._proto
         if proto is None or proto.transport is None or proto.transport.is_closing():
             if self.auto_reconnect and not self._closing:
-                await asyncio.wait_for(self._connected.wait(), timeout or self.request_timeout)
+                try:
+                    await asyncio.wait_for(self._connected.wait(), timeout or self.request_timeout)
+                except asyncio.TimeoutError:
+                    raise RequestTimeout(f"{_code(msg)}: not reconnected in time") from None
                 proto = self._proto
             else:
                 raise ConnectionLost("not connected")
         await self._self_throttle()
         loop = asyncio.get_running_loop()
         fut = loop.create_future()
-        rid = self.machine.send(msg)
+        rid = self._send(msg)
         self._pending[rid] = p = _Pending(fut, msg.__message__.code)
         self._write()
         try:
@@ -210,6 +251,17 @@ class Client:
         if msg.__message__.code == "UQ20":
             return reply, p.recovered
         return (reply, frame) if want_frame else reply
+
+    def _send(self, msg) -> int:
+        """Encode and queue a request; a value that does not fit raises :class:`InvalidMessage`."""
+        try:
+            return self.machine.send(msg)
+        except (EncodeError, ValueError, TypeError, KeyError, AttributeError, struct.error) as e:
+            try:
+                check_values(msg)  # names the field
+            except FieldValueError as fe:
+                raise InvalidMessage(f"{msg.__message__.code}: {fe}", fe.field) from e
+            raise InvalidMessage(f"{msg.__message__.code} cannot be encoded: {e}") from e
 
     async def _self_throttle(self) -> None:
         wait = self.machine.pace(asyncio.get_running_loop().time())  # the throttle announced at login
@@ -265,14 +317,18 @@ class Client:
             yield item
 
     async def next_broadcast(self, timeout: float = 5.0, code: str | None = None) -> BroadcastEvent:
-        """The next broadcast (of message type ``code`` when given); raises TimeoutError."""
+        """The next broadcast (of message type ``code`` when given); raises :class:`BroadcastTimeout`
+        (a ``TimeoutError``)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
             left = deadline - loop.time()
             if left <= 0:
-                raise asyncio.TimeoutError(f"no broadcast {code or ''} within {timeout}s")
-            item = await asyncio.wait_for(self._queue.get(), left)
+                raise BroadcastTimeout(f"no broadcast {code or ''} within {timeout}s")
+            try:
+                item = await asyncio.wait_for(self._queue.get(), left)
+            except asyncio.TimeoutError:
+                raise BroadcastTimeout(f"no broadcast {code or ''} within {timeout}s") from None
             if item is None:
                 raise ConnectionLost("client closed")
             if code is None or item.code == code:
@@ -308,15 +364,15 @@ class Client:
                                                            ev.business_status, ev.field_offset, ev.field, ev.text))
             elif isinstance(ev, LoggedOut):
                 self._ended = SessionEnded(ev.reason, ev.text)
-                log.info("session_ended", reason=ev.reason, text=ev.text)
+                log.info("session_ended reason=%s text=%s", int(ev.reason), ev.text)
                 self._fail_pending(self._ended)
                 if ev.reason in NO_RECONNECT:
                     self._closing = True
             elif isinstance(ev, GapDetected):
                 self.gaps.append(Gap(ev.stream, ev.business_date, ev.first, ev.last))
-                log.warning("gap", stream=ev.stream, first=ev.first, last=ev.last)
+                log.warning("gap stream=%s first=%s last=%s", ev.stream, ev.first, ev.last)
             elif isinstance(ev, ProtocolError):
-                log.error("protocol_error", status=ev.status, text=ev.text)
+                log.error("protocol_error status=%s text=%s", ev.status, ev.text)
             elif isinstance(ev, HeartbeatReceived):
                 pass
         self._write()  # recovery queries the machine decided to send
@@ -347,15 +403,15 @@ class Client:
             try:
                 await self._open(forced=True)
                 self.reconnects += 1
-                log.info("reconnected", attempt=attempt + 1)
+                log.info("reconnected attempt=%s", attempt + 1)
                 return
             except LoginRejected as e:
-                log.error("reconnect_login_rejected", status=e.session_status)
+                log.error("reconnect_login_rejected status=%s", e.session_status)
                 self._closing = True
                 self._queue.put_nowait(None)
                 return
             except (OSError, ConnectionLost, RequestTimeout, SessionEnded, asyncio.TimeoutError) as e:
-                log.info("reconnect_failed", attempt=attempt + 1, error=str(e))
+                log.info("reconnect_failed attempt=%s error=%s", attempt + 1, e)
                 delay = min(self.max_reconnect_delay, delay * 2)
         self._closing = True
         self._queue.put_nowait(None)
@@ -370,16 +426,41 @@ class Client:
                 continue
             for ev in self.machine.tick(loop.time()):  # heartbeats and the server's silence
                 if isinstance(ev, IdleTimeout):
-                    log.warning("server_silent", seconds=round(ev.silent_for, 3))
+                    log.warning("server_silent seconds=%.3f", ev.silent_for)
                     self.abort_connection()
             self._write()
 
 
-async def connect(host: str, port: int, user: str, password: str, **kw) -> Client:
-    """Connect and log in; returns the :class:`Client`."""
-    c = Client(host, port, user, password, **kw)
-    await c.connect()
-    return c
+def _code(msg) -> str:
+    spec = getattr(type(msg), "__message__", None)
+    return spec.code if spec is not None else type(msg).__name__
+
+
+class connect:  # noqa: N801 - used as a function: ``await connect(...)`` or ``async with connect(...)``
+    """Connect and log in.
+
+    ``c = await connect(...)`` returns the logged-in :class:`Client` (close it with ``await c.close()``);
+    ``async with connect(...) as c:`` does the same and logs out when the block ends. The keyword
+    arguments are those of :class:`Client`."""
+
+    def __init__(self, host: str, port: int, user: str, password: str, **kw):
+        self.client = Client(host, port, user, password, **kw)
+
+    def __await__(self) -> Generator[Any, None, Client]:
+        return self._connect().__await__()
+
+    async def _connect(self) -> Client:
+        try:
+            return await self.client.connect()
+        except BaseException:
+            self.client._discard()  # nothing left behind: transport, heartbeat task
+            raise
+
+    async def __aenter__(self) -> Client:
+        return await self._connect()
+
+    async def __aexit__(self, *exc) -> None:
+        await self.client.close()
 
 
 __all__ = ["Client", "connect", "BroadcastEvent", "Gap", "Stream"]

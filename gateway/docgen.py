@@ -11,12 +11,17 @@ from pathlib import Path
 
 from gateway.clearing.errors import REGISTRY
 from gateway.config import DEFAULT_PORT, Settings
+from gateway.subscriptions import ROLE_STREAMS
 from protocol.codec import RECORDS, Record
+from protocol.golden import vectors as golden_vectors
 from protocol.framing import HEADER, HEADER_SIZE, MAX_FRAME_SIZE, VERSION
 from protocol.kinds import Flag, Kind
-from protocol.registry import all_specs
+from protocol.registry import BY_CODE, all_specs
 from protocol.status import TEXTS, SessionStatus
 from protocol.streams import DEDICATED, Stream
+
+# every broadcast one deal injection causes, to each participant of the deal (checked by a test)
+DEAL_INJECTION_BROADCASTS = ("BD6", "BD40", "BD101", "BF204", "BF205")
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "protocol.md"
 
@@ -114,6 +119,56 @@ after the reconnect, query the outcome of requests left unanswered.
 
 3.13 **Shutdown and limits.** On SIGINT/SIGTERM every session receives LOGOUT {St.SERVER_SHUTDOWN} and is closed. At
 most {maxconn} connections in total and {peraddr} per address ({St.GATEWAY_FULL}).
+
+3.14 **Questions a client writer asks** (each answer is checked by tests/e2e/test_protocol_reference_answers.py
+or generated from the declarations).
+
+- *Header of a request.* `length` (header included), `version` {ver}, `kind` (the message's frame kind in
+  section 5: LOGIN, LOGOUT, TRANSACTION, QUERY, SUBSCRIBE), `request_id` of your choice; every other
+  header field 0 (the gateway does not read them on a request).
+- *Request ids.* The gateway does not check them: 0 and a reused id are answered like any other and
+  echoed as given. Answers are matched to requests by id only, so keep ids unique among your requests in
+  flight, and avoid 0: broadcasts, heartbeats and framing-error REJECTs carry 0.
+- *Heartbeats.* UH1 frames of kind HEARTBEAT, request id 0 both ways; they are never answered.
+- *Segmented answers.* Every REPLY, not only query answers, carries `segment` (1..n) and LAST_SEGMENT
+  on its last segment, and the current business date in `business_date`: the login answer (UL2), the
+  subscribe answer (UB2) and transaction answers are one segment, numbered 1 with LAST_SEGMENT. A
+  REJECT carries segment 0, no flags and business date 0.
+- *A framing error* (bad length, frame too large, bad version) is answered with a REJECT with request
+  id 0 (the request could not be read), a blank `request_code` in its UR2 payload and the status of 3.2;
+  then the connection is closed.
+- *The logout answer.* UO1 is answered by a frame of kind LOGOUT carrying UO2 with reason
+  {St.LOGGED_OUT}, the UO1's request id and session status {St.LOGGED_OUT}; then the gateway closes the connection.
+- *A frame cut short* is not an error: the gateway waits for the rest (TCP may split a frame anywhere);
+  a connection closed mid-frame is just closed. A frame of a kind a client may not send (REPLY, REJECT,
+  BROADCAST) or of an unknown kind is answered with REJECT {St.WRONG_KIND} and the session goes on.
+- *Login refusals that close the connection:* every refusal of a login that is answered with a REJECT
+  - {St.UNKNOWN_USER}, {St.INVALID_CREDENTIALS}, {St.ACCOUNT_LOCKED}, {St.SESSION_IN_USE} -
+  is followed by the close (no LOGOUT frame); so is a first frame that is not a login (3.3).
+  A second UL1 on a logged-in connection ({St.ALREADY_LOGGED_IN}) is refused and the session goes on.
+- *Login timeout.* A connection that sends no UL1 within {login_timeout:g} s receives a LOGOUT frame
+  (request id 0) carrying UO2 with reason {St.NOT_LOGGED_IN} (NOT_LOGGED_IN) and the text "no login within the login
+  timeout", then is closed.
+- *Order of a subscribe answer and its replay.* The UB2 answer comes first; then the replay of the
+  streams named in the login's resume points (BROADCAST frames with the REPLAY flag and request id 0),
+  in sequence order; then the live broadcasts.
+- *Give-ups* (BD29) go on the **{giveup_stream}** stream (section 5 names each broadcast's stream).
+- *A deal injection* (EC101, EC104) causes, to the participants of the deal: {deal_broadcasts}
+  (BF205 when the new requirement leaves the participant short of cover, as on the demo data).
+- *The buyer's side of a deal answer.* CA100 lists the trades deal by deal (EC104: in the order of its
+  deals), each deal's buyer trade first, then its seller trade; each trade's `side` is in its BD6 and
+  in CQ11.
+- *The settlement stream* ({settlement_id}) is for OTC Clear clearing members: the streams each role may
+  subscribe to are listed in section 4.
+- *The business clock.* Hong Kong wall time (UTC+8) unless `start_business_time` is set in the
+  gateway's configuration; the operator moves it with EC1 and EC2. UQ12 tells the current date and time.
+- *`max_deals_per_injection`* is a DCASS parameter (`[limits]` of the reference data), not announced on
+  the wire: a batch over it is refused with -700034 INVALID_DEAL_COUNT, whose text names the limit
+  ("N deals, 1 to LIMIT allowed").
+- *The business date* is a u32 `YYYYMMDD` in {date_u32}; everywhere else it is 8 ASCII digits
+  `YYYYMMDD` (the tables say `date YYYYMMDD (u32)` or `date YYYYMMDD (text(8))`).
+- *Subscription handles* (UB2) are numbered from 1 across the gateway, not per session: a handle
+  is unique among every session's subscriptions and only means something to the session that got it.
 """
 
 
@@ -184,16 +239,22 @@ def render() -> str:
                             idle=s.idle_heartbeats, thr=s.throttle_per_second, pending=s.max_pending,
                             page=s.max_page_items, subs=s.max_subscriptions, replay=s.max_replay,
                             outbuf=s.output_buffer_limit, maxconn=s.max_connections,
-                            peraddr=s.max_connections_per_address))
-    out += ["## 4. Streams", "", "| id | stream | scope |", "|---:|---|---|"]
+                            peraddr=s.max_connections_per_address, giveup_stream=BY_CODE["BD29"].stream,
+                            deal_broadcasts=", ".join(f"{c} ({BY_CODE[c].stream})" for c in DEAL_INJECTION_BROADCASTS),
+                            settlement_id=f"{int(Stream.SETTLEMENT)} {Stream.SETTLEMENT.name.lower()}",
+                            date_u32=_u32_business_dates(specs)))
+    out += ["## 4. Streams", "", "| id | stream | scope | roles that may subscribe |", "|---:|---|---|---|"]
     for st in Stream:
-        out.append(f"| {st.value} | {st.name.lower()} | {'dedicated (one per participant)' if st in DEDICATED else 'public'} |")
+        roles = ", ".join(r for r, streams in ROLE_STREAMS.items() if st in streams)
+        out.append(f"| {st.value} | {st.name.lower()} | {'dedicated (one per participant)' if st in DEDICATED else 'public'} "
+                   f"| {roles} |")
     out += ["", "## 5. Messages", ""]
     out += ["| code | name | kind | answer | stream | operator | section |", "|---|---|---|---|---|---|---|"]
     for sp in specs:
         out.append(f"| [{sp.code}](#{sp.code.lower()}) | {sp.name} | {sp.kind.name} | {sp.answer or ''} | "
                    f"{sp.stream or ''} | {'yes' if sp.operator else ''} | {sp.section} |")
     out.append("")
+    examples = {v["code"]: v for v in golden_vectors()}
     current = None
     for sp in specs:
         if sp.section != current:
@@ -210,7 +271,8 @@ def render() -> str:
             meta.append("operator only")
         out += [f"#### {sp.code}", "", f"**{sp.name}** ({', '.join(meta)}). {sp.doc}", "",
                 "| offset | size | field | type | meaning |", "|---:|---:|---|---|---|",
-                f"| 0 | 4 | `type` | 2 letters + u16 | `{sp.code}` |", *_layout_rows(rec, 4), ""]
+                f"| 0 | 4 | `type` | 2 letters + u16 | `{sp.code}` |", *_layout_rows(rec, 4), "",
+                *_example(sp, examples[sp.code])]
     out += ["### Records", "", "Records used as nested fields or as items; offsets from the record start.", ""]
     for name in sorted(RECORDS):
         rec = RECORDS[name]
@@ -223,6 +285,37 @@ def render() -> str:
         out.append(f"| {e.number} | {e.name} | {e.module} | {e.text} |")
     out.append("")
     return "\n".join(out)
+
+
+def _u32_business_dates(specs) -> str:
+    """Where ``business_date`` is a u32 on the wire: the frame header and the messages and records
+    declaring it so."""
+    where = ["the frame header"]
+    where += [f"{sp.code}" for sp in specs if _u32_date(sp.record)]
+    where += [f"record {name}" for name, rec in sorted(RECORDS.items()) if _u32_date(rec)]
+    return ", ".join(where)
+
+
+def _u32_date(rec: Record) -> bool:
+    f = rec.field_types.get("business_date")
+    return f is not None and f.kind == "int"
+
+
+def _example(sp, vector: dict) -> list[str]:
+    """The message's golden vector (tests/golden/vectors.json): the Python value, then the frame."""
+    cls = sp.cls
+    frame = bytes.fromhex(vector["frame_hex"])
+    hex_lines = [frame[i:i + 32].hex(" ") for i in range(0, len(frame), 32)]
+    return [f"Example (golden vector; `from {cls.__module__} import {cls.__name__}`): the frame of",
+            "", "```python", f"{_value_repr(sp)}", "```", "",
+            f"is {len(frame)} bytes ({HEADER_SIZE}-byte header, then the payload from the message type):", "",
+            "```", *hex_lines, "```", ""]
+
+
+def _value_repr(sp) -> str:
+    from protocol.golden import sample
+    from protocol.values import from_dict
+    return repr(from_dict(sp.cls, sample(sp.record)))
 
 
 def _import_clearing() -> None:

@@ -28,6 +28,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import struct
+import sys
 from datetime import date, datetime, time
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any, Callable
@@ -649,7 +650,18 @@ def record(name: str, layout: cs.Struct, doc: str = "") -> type:
         raise ValueError(f"record {name} declared twice")
     rec = Record(name, layout, doc)
     RECORDS[name] = rec
+    rec.cls.__module__ = sys._getframe(1).f_globals["__name__"]  # the declaring module (named by name_classes)
     return rec.cls
+
+
+def name_classes(module) -> None:
+    """Give the record and message classes a module declares the name it binds them to, so that their
+    repr shows the importable name and instances pickle (``module.Name`` is where pickle finds them)."""
+    for attr, obj in vars(module).items():
+        if isinstance(obj, type) and hasattr(obj, "__record__") and obj.__module__ == module.__name__ \
+                and not getattr(obj, "_named", False):
+            obj.__name__ = obj.__qualname__ = attr
+            obj._named = True
 
 
 RECORDS: dict[str, Record] = {}

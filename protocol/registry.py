@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import struct
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,6 +68,7 @@ def message(code: str, name: str, kind: Kind, layout: cs.Struct, doc: str = "", 
     rec = Record(name, layout, doc)
     spec = MessageSpec(code, name, kind, rec, doc, answer, stream, operator, section, tb, rec.cls)
     cls = rec.cls
+    cls.__module__ = sys._getframe(1).f_globals["__name__"]  # the declaring module (named by name_classes)
     cls.__message__ = spec
     cls.CODE = code
     cls.TYPE = tb

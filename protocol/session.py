@@ -640,6 +640,7 @@ class ClientSession:
 
     def send(self, msg, request_id: int | None = None) -> int:
         spec = msg.__message__
+        payload = encode_message(msg)  # first: a value that does not encode changes nothing
         rid = self.next_id() if request_id is None else request_id
         if spec.kind == Kind.LOGIN:
             self.state = State.LOGGING_IN
@@ -651,7 +652,7 @@ class ClientSession:
         if spec.code == "UB1":
             self._sub_items[rid] = list(msg.items)
         self.pending[rid] = spec.code
-        self._out.append(encode_frame(spec.kind, encode_message(msg), rid))
+        self._out.append(encode_frame(spec.kind, payload, rid))
         return rid
 
     def send_heartbeat(self) -> None:

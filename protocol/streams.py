@@ -10,8 +10,8 @@ import enum
 
 class Stream(enum.IntEnum):
     GENERAL = 1      # public: heartbeats (BI9), clearing messages (BI27), business date changes
-    TRADES = 2       # dedicated: trade broadcasts (BD6)
-    CLEARING = 3     # dedicated: give-ups, positions, exercise, margin, obligations (BD...)
+    TRADES = 2       # dedicated: trades (BD6), give-ups (BD29), trade changes (BD39)
+    CLEARING = 3     # dedicated: positions, exercise, margin, obligations (BD...)
     COLLATERAL = 4   # dedicated: CCMS collateral, coverage, instructions (BF...)
     SETTLEMENT = 5   # dedicated: OTC Clear settlement (BS...)
 

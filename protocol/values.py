@@ -56,6 +56,25 @@ def from_dict(cls: type, data: dict, _path: str = "") -> Any:
     return cls(**kwargs)
 
 
+def check(obj: Any, _path: str = "") -> None:
+    """Raise :class:`FieldValueError` for the first field of a built message or record whose value does
+    not fit its declaration (the SDK names the field this way when a message does not encode)."""
+    rec = type(obj).__record__
+    for f in rec.fields:
+        if f.kind == "filler":
+            continue
+        v, path = getattr(obj, f.name), f"{_path}{f.name}"
+        if f.kind == "record" and isinstance(v, f.record.cls):
+            check(v, path + ".")
+        elif f.kind == "items" and isinstance(v, list):
+            for i, x in enumerate(v):
+                if not isinstance(x, f.record.cls):
+                    raise FieldValueError(f"{path}[{i}]", f"a record {f.record.name}", x)
+                check(x, f"{path}[{i}].")
+        else:
+            _convert(f, v, path)
+
+
 def expected_of(f) -> str:
     """What a field takes, in words (error messages and the CLI's ``describe``)."""
     if f.kind == "int":

@@ -165,9 +165,11 @@ async def test_tls_listener(tmp_path):
         assert conn.transport.get_extra_info("ssl_object").version() in ("TLSv1.2", "TLSv1.3")
         await c.close()
         # a client that does not trust the certificate gets no session
-        with pytest.raises(ssl.SSLCertVerificationError):
+        with pytest.raises(ssl.SSLCertVerificationError) as refused:
             await Client("127.0.0.1", gw.port, "CPA01", "pass-CPA01", ssl=ssl.create_default_context(),
                          auto_reconnect=False).connect()
+        from clients import CertificateRejected, ClientError
+        assert isinstance(refused.value, CertificateRejected) and isinstance(refused.value, ClientError)
         # plain TCP to a TLS listener: no OAPI frame comes back, the connection ends
         raw = await Raw.open(gw.port)
         raw.send_msg(ms.LoginRequest(user="CPA01", password="pass-CPA01"))
