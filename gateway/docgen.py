@@ -143,7 +143,7 @@ or generated from the declarations).
   a connection closed mid-frame is just closed. A frame of a kind a client may not send (REPLY, REJECT,
   BROADCAST) or of an unknown kind is answered with REJECT {St.WRONG_KIND} and the session goes on.
 - *Login refusals that close the connection:* every refusal of a login that is answered with a REJECT
-  - {St.UNKNOWN_USER}, {St.INVALID_CREDENTIALS}, {St.ACCOUNT_LOCKED}, {St.SESSION_IN_USE} -
+  - {St.INVALID_CREDENTIALS} (unknown user or wrong password alike), {St.ACCOUNT_LOCKED}, {St.SESSION_IN_USE} -
   is followed by the close (no LOGOUT frame); so is a first frame that is not a login (3.3).
   A second UL1 on a logged-in connection ({St.ALREADY_LOGGED_IN}) is refused and the session goes on.
 - *Login timeout.* A connection that sends no UL1 within {login_timeout:g} s receives a LOGOUT frame
