@@ -11,6 +11,7 @@ from pathlib import Path
 
 from gateway.clearing.errors import REGISTRY
 from gateway.config import DEFAULT_PORT, Settings
+from gateway.references import REFERENCE_LIMIT
 from protocol.codec import RECORDS, Record
 from protocol.framing import HEADER, HEADER_SIZE, MAX_FRAME_SIZE, VERSION
 from protocol.kinds import Flag, Kind
@@ -107,6 +108,19 @@ It reconnects and resumes by sequence number.
 
 3.13 **Shutdown and limits.** On SIGINT/SIGTERM every session receives LOGOUT {St.SERVER_SHUTDOWN} and is closed. At
 most {maxconn} connections in total and {peraddr} per address ({St.GATEWAY_FULL}).
+
+3.14 **Exactly-once transactions.** A TRANSACTION flagged REFERENCED (0x0008) names its request id as
+its client reference; a client picks references unique per user and business date (the SDK does it for
+every transaction). The first transaction with a reference runs as usual. Another TRANSACTION with the
+same reference from the same user on the same business date, on any connection and after any restart
+of the gateway, runs nothing: it gets the original answer again (its REPLY, or its REJECT with the
+original business status), with session status {St.ALREADY_ANSWERED} in place of the original one. When the
+gateway stopped after journaling the transaction but before journaling its answer (so no answer ever
+left it), the resend gets UR1 with status {St.ALREADY_ANSWERED} and the text "applied; answer lost in a restart".
+Only answers of the transaction's handler count: a request refused before it reached one (throttle,
+field error, pending limit) may be sent again with the same reference. References are kept for the
+current business date, at most {refs} per user ({refs_code} REFERENCE_LIMIT beyond); a frame without
+the flag behaves as always. A referenced request of another kind is served as if unflagged.
 """
 
 
@@ -177,7 +191,8 @@ def render() -> str:
                             idle=s.idle_heartbeats, thr=s.throttle_per_second, pending=s.max_pending,
                             page=s.max_page_items, subs=s.max_subscriptions, replay=s.max_replay,
                             outbuf=s.output_buffer_limit, maxconn=s.max_connections,
-                            peraddr=s.max_connections_per_address))
+                            peraddr=s.max_connections_per_address, refs=s.max_references,
+                            refs_code=REFERENCE_LIMIT.number))
     out += ["## 4. Streams", "", "| id | stream | scope |", "|---:|---|---|"]
     for st in Stream:
         out.append(f"| {st.value} | {st.name.lower()} | {'dedicated (one per participant)' if st in DEDICATED else 'public'} |")
