@@ -27,6 +27,7 @@ import contextlib
 import logging
 import ssl
 import struct
+import time
 from dataclasses import dataclass
 from typing import Any, AsyncIterator, Generator
 
@@ -35,7 +36,7 @@ from clients.errors import (BroadcastTimeout, CertificateRejected, ConnectFailed
                             TlsFailed)
 from protocol.codec import EncodeError
 from protocol.framing import MAX_FRAME_SIZE
-from protocol.kinds import Kind
+from protocol.kinds import Flag, Kind
 from protocol.messages import session as ms
 from protocol.paging import join as join_pages
 from protocol.session import (Broadcast, ClientSession, GapDetected, HeartbeatReceived, IdleTimeout, LoggedOut,
@@ -46,6 +47,7 @@ from protocol.values import FieldValueError, check as check_values
 
 log = logging.getLogger(__name__)  # "clients.sdk": silent unless the application configures logging
 
+_REFERENCED = int(Flag.REFERENCED)
 NO_RECONNECT = {St.LOGGED_OUT, St.FORCED_LOGOUT, St.INVALID_CREDENTIALS, St.ACCOUNT_LOCKED,
                 St.SESSION_IN_USE, St.THROTTLE_DISCONNECT}
 
@@ -72,13 +74,18 @@ class Gap:
 
 
 class _Pending:
-    __slots__ = ("future", "segments", "recovered", "code")
+    __slots__ = ("future", "segments", "recovered", "code", "resend")
 
-    def __init__(self, future: asyncio.Future, code: str):
+    def __init__(self, future: asyncio.Future, code: str, resend: Any = None):
         self.future = future
         self.segments: list = []
         self.recovered: list = []
         self.code = code
+        self.resend = resend  # a referenced transaction: the message, sent again after a reconnect
+
+
+def _reference_clock() -> int:
+    return time.time_ns() // 1000
 
 
 class _Proto(asyncio.Protocol):
@@ -129,6 +136,11 @@ class Client:
         self.reconnects = 0
         self.gaps: list[Gap] = []
         self._connected = asyncio.Event()
+        # exactly-once transactions (docs/guides/sessions.md): every transaction carries a client
+        # reference, unique per user and day: microseconds since 1970 at the first one, counted up
+        self.references = True
+        self._last_reference = 0
+        self.resent = 0  # transactions sent again after a reconnect
 
     # ------------------------------------------------------------ connection
     async def connect(self) -> "Client":
@@ -170,7 +182,21 @@ class Client:
             self._hb_task = asyncio.create_task(self._heartbeat_loop())
         if self._subscriptions:
             await self._request(ms.SubscribeRequest(items=list(self._subscriptions)))
+        self._resend_unanswered()
         self._connected.set()
+
+    def _next_reference(self) -> int:
+        self._last_reference = max(self._last_reference + 1, _reference_clock())
+        return self._last_reference
+
+    def _resend_unanswered(self) -> None:
+        """After a reconnect: send again, with the same reference, every transaction not answered
+        (the gateway answers a transaction it already applied with its original answer)."""
+        for rid, p in sorted(self._pending.items()):
+            if p.resend is not None and not p.future.done():
+                self.machine.send(p.resend, rid, flags=_REFERENCED)
+                self.resent += 1
+        self._write()
 
     async def __aenter__(self) -> "Client":
         return self
@@ -222,7 +248,10 @@ class Client:
     transact = request
     query = request
 
-    async def _request(self, msg, want_frame: bool = False, timeout: float | None = None):
+    async def _request(self, msg, want_frame: bool = False, timeout: float | None = None,
+                       reference: int | None = None):
+        """Send and wait for the answer. A transaction gets a new client reference (``reference``:
+        this one, to send again one whose answer never came) and is sent again after a reconnect."""
         if not hasattr(type(msg), "__message__"):
             raise InvalidMessage(f"{msg!r} is not a message (a record or other value cannot be sent alone)")
         if self._ended is not None and msg.__message__.kind != Kind.LOGIN:
@@ -240,8 +269,12 @@ class Client:
         await self._self_throttle()
         loop = asyncio.get_running_loop()
         fut = loop.create_future()
-        rid = self._send(msg)
-        self._pending[rid] = p = _Pending(fut, msg.__message__.code)
+        if self.references and msg.__message__.kind == Kind.TRANSACTION:
+            rid = self._send(msg, reference or self._next_reference(), _REFERENCED)
+            self._pending[rid] = p = _Pending(fut, msg.__message__.code, msg)
+        else:
+            rid = self._send(msg)
+            self._pending[rid] = p = _Pending(fut, msg.__message__.code)
         self._write()
         try:
             reply, frame = await asyncio.wait_for(fut, timeout or self.request_timeout)
@@ -252,10 +285,10 @@ class Client:
             return reply, p.recovered
         return (reply, frame) if want_frame else reply
 
-    def _send(self, msg) -> int:
+    def _send(self, msg, request_id: int | None = None, flags: int = 0) -> int:
         """Encode and queue a request; a value that does not fit raises :class:`InvalidMessage`."""
         try:
-            return self.machine.send(msg)
+            return self.machine.send(msg, request_id, flags=flags)
         except (EncodeError, ValueError, TypeError, KeyError, AttributeError, struct.error) as e:
             try:
                 check_values(msg)  # names the field
@@ -365,8 +398,9 @@ class Client:
             elif isinstance(ev, LoggedOut):
                 self._ended = SessionEnded(ev.reason, ev.text)
                 log.info("session_ended reason=%s text=%s", int(ev.reason), ev.text)
-                self._fail_pending(self._ended)
-                if ev.reason in NO_RECONNECT:
+                final = ev.reason in NO_RECONNECT
+                self._fail_pending(self._ended, keep_transactions=not final)
+                if final:
                     self._closing = True
             elif isinstance(ev, GapDetected):
                 self.gaps.append(Gap(ev.stream, ev.business_date, ev.first, ev.last))
@@ -377,10 +411,17 @@ class Client:
                 pass
         self._write()  # recovery queries the machine decided to send
 
-    def _fail_pending(self, exc: Exception) -> None:
+    def _fail_pending(self, exc: Exception, keep_transactions: bool = False) -> None:
+        """Fail what waits for an answer; with ``keep_transactions`` (a reconnect follows) referenced
+        transactions stay pending, to be sent again once logged in."""
+        keep = keep_transactions and self.auto_reconnect and not self._closing
         pending, self._pending = self._pending, {}
-        for p in pending.values():
-            if not p.future.done():
+        for rid, p in pending.items():
+            if p.future.done():
+                continue
+            if keep and p.resend is not None:
+                self._pending[rid] = p
+            else:
                 p.future.set_exception(exc)
 
     def _on_lost(self, proto: _Proto, exc) -> None:
@@ -388,7 +429,8 @@ class Client:
             return
         self._connected.clear()
         self.machine.connection_lost()
-        self._fail_pending(self._ended or ConnectionLost(str(exc) if exc else "connection closed"))
+        self._fail_pending(self._ended or ConnectionLost(str(exc) if exc else "connection closed"),
+                           keep_transactions=True)
         if self.auto_reconnect and not self._closing:
             self._reconnect_task = asyncio.get_running_loop().create_task(self._reconnect())
         elif self._closing:
@@ -408,12 +450,14 @@ class Client:
             except LoginRejected as e:
                 log.error("reconnect_login_rejected status=%s", e.session_status)
                 self._closing = True
+                self._fail_pending(e)
                 self._queue.put_nowait(None)
                 return
             except (OSError, ConnectionLost, RequestTimeout, SessionEnded, asyncio.TimeoutError) as e:
                 log.info("reconnect_failed attempt=%s error=%s", attempt + 1, e)
                 delay = min(self.max_reconnect_delay, delay * 2)
         self._closing = True
+        self._fail_pending(ConnectionLost("reconnect failed"))
         self._queue.put_nowait(None)
 
     async def _heartbeat_loop(self) -> None:

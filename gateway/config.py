@@ -39,6 +39,7 @@ class Settings:
     idle_heartbeats: int = 3               # peer dropped after this many intervals of receive-silence
     throttle_per_second: int = 5000        # default per user; users.toml may override per user
     max_pending: int = 1000                # requests in flight per session
+    max_references: int = 50000            # exactly-once client references kept per user and business date
     max_replay: int = 10000                # broadcasts per replay or recovery request
     max_frame_size: int = 64000
     max_page_items: int = 500              # items per answer segment (further bounded by frame size)

@@ -56,6 +56,7 @@ class Connection(asyncio.Protocol):
         self.recording = None  # a gateway.recording Conversation when the gateway records
         self.stats = None  # gateway.monitor.SessionStats once logged in
         self.trace: dict[int, str] | None = None  # at debug level: request id -> message type, until answered
+        self.capture: list | None = None  # frames queued while a referenced transaction runs (dispatch.py)
 
     @property
     def held(self) -> list[bytes]:
@@ -132,6 +133,8 @@ class Connection(asyncio.Protocol):
 
     def queue(self, frame: bytes) -> None:
         """A frame for this connection, written at the end of the batch."""
+        if self.capture is not None:  # the answer of a referenced transaction (gateway/dispatch.py)
+            self.capture.append(frame)
         if self.closing:
             return
         self.machine.outbox.append(frame)  # ServerSession.send, one call less on the hot path

@@ -13,6 +13,9 @@ from gateway import handlers as H
 from gateway.admin import refusal
 from gateway.clearing.errors import OPERATOR_ONLY, REGISTRY as BUSINESS_CODES, ClearingError
 from protocol.codec import fit_detail
+from gateway.references import REFERENCE_LIMIT, UNKNOWN
+from protocol.framing import header_field, with_status
+from protocol.kinds import Flag, Kind
 from protocol.messages import session as ms
 from protocol.registry import field_offset
 from protocol.status import SessionStatus as St
@@ -24,6 +27,16 @@ if TYPE_CHECKING:  # pragma: no cover
 
 SESSION_ONLY_WHEN_RESTRICTED = {"UC1", "UO1"}
 REJECT_TEXT_WIDTH = ms.Reject.__record__.field_types["text"].length
+
+
+_REFERENCED = int(Flag.REFERENCED)
+_TRANSACTION = int(Kind.TRANSACTION)
+_ANSWER_KINDS = (int(Kind.REPLY), int(Kind.REJECT))
+
+
+def _answers(frame: bytes, rid: int) -> bool:
+    """True for a REPLY or REJECT frame of request ``rid`` (not a broadcast queued meanwhile)."""
+    return header_field(frame, "kind") in _ANSWER_KINDS and header_field(frame, "request_id") == rid
 
 
 def status_text_answer(conn: "Connection", frame, msg: ms.StatusTextQuery) -> None:
@@ -66,6 +79,46 @@ class Dispatcher:
         if fn is None:
             gw._reject(conn, rid, code, St.INVALID_MESSAGE_TYPE, f"{code} is not a request this gateway serves")
             return
+        if frame.flags & _REFERENCED and frame.kind == _TRANSACTION:
+            self.referenced(conn, frame, msg, fn)
+            return
+        self.run(conn, frame, msg, fn)
+
+    def referenced(self, conn: "Connection", frame, msg, fn) -> None:
+        """A transaction with a client reference: answered once (gateway/references.py)."""
+        gw = self.gw
+        rid, user, bdate = frame.request_id, conn.user.user, gw.streams.business_date
+        book = gw.references
+        seen = book.lookup(user, rid, bdate)
+        if seen is not None:
+            if seen.frames is UNKNOWN:
+                conn.reply(rid, ms.Ack(text="applied; answer lost in a restart"), session_status=St.ALREADY_ANSWERED)
+            else:
+                conn.machine.answered()
+                for f in seen.frames:
+                    conn.queue(with_status(f, St.ALREADY_ANSWERED))
+            return
+        if book.full(user, bdate):
+            e = REFERENCE_LIMIT
+            gw._reject(conn, rid, msg.__message__.code, St.BUSINESS_REJECT, e.text, business=e.number)
+            return
+        captured = conn.capture = []
+        gw.current_reference = (user, rid, bdate)
+        try:
+            self.run(conn, frame, msg, fn)
+        finally:
+            conn.capture = None
+            gw.current_reference = None
+        answer = tuple(f for f in captured if _answers(f, rid))
+        if answer:
+            book.answered(user, rid, bdate, answer)
+            if gw.journal is not None:
+                gw.journal.answer(user, rid, bdate, answer)
+
+    def run(self, conn: "Connection", frame, msg, fn) -> None:
+        gw = self.gw
+        rid = frame.request_id
+        code = msg.__message__.code
         spec = msg.__message__
         operator = conn.role == "operator"
         if spec.operator and not operator:

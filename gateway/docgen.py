@@ -12,6 +12,7 @@ from pathlib import Path
 from gateway.clearing.errors import REGISTRY
 from gateway.config import DEFAULT_PORT, Settings
 from gateway.subscriptions import ROLE_STREAMS
+from gateway.references import REFERENCE_LIMIT
 from protocol.codec import RECORDS, Record
 from protocol.golden import vectors as golden_vectors
 from protocol.framing import HEADER, HEADER_SIZE, MAX_FRAME_SIZE, VERSION
@@ -169,6 +170,18 @@ or generated from the declarations).
   `YYYYMMDD` (the tables say `date YYYYMMDD (u32)` or `date YYYYMMDD (text(8))`).
 - *Subscription handles* (UB2) are numbered from 1 across the gateway, not per session: a handle
   is unique among every session's subscriptions and only means something to the session that got it.
+3.15 **Exactly-once transactions.** A TRANSACTION flagged REFERENCED (0x0008) names its request id as
+its client reference; a client picks references unique per user and business date (the SDK does it for
+every transaction). The first transaction with a reference runs as usual. Another TRANSACTION with the
+same reference from the same user on the same business date, on any connection and after any restart
+of the gateway, runs nothing: it gets the original answer again (its REPLY, or its REJECT with the
+original business status), with session status {St.ALREADY_ANSWERED} in place of the original one. When the
+gateway stopped after journaling the transaction but before journaling its answer (so no answer ever
+left it), the resend gets UR1 with status {St.ALREADY_ANSWERED} and the text "applied; answer lost in a restart".
+Only answers of the transaction's handler count: a request refused before it reached one (throttle,
+field error, pending limit) may be sent again with the same reference. References are kept for the
+current business date, at most {refs} per user ({refs_code} REFERENCE_LIMIT beyond); a frame without
+the flag behaves as always. A referenced request of another kind is served as if unflagged.
 """
 
 
@@ -242,7 +255,8 @@ def render() -> str:
                             peraddr=s.max_connections_per_address, giveup_stream=BY_CODE["BD29"].stream,
                             deal_broadcasts=", ".join(f"{c} ({BY_CODE[c].stream})" for c in DEAL_INJECTION_BROADCASTS),
                             settlement_id=f"{int(Stream.SETTLEMENT)} {Stream.SETTLEMENT.name.lower()}",
-                            date_u32=_u32_business_dates(specs)))
+                            date_u32=_u32_business_dates(specs), refs=s.max_references,
+                            refs_code=REFERENCE_LIMIT.number))
     out += ["## 4. Streams", "", "| id | stream | scope | roles that may subscribe |", "|---:|---|---|---|"]
     for st in Stream:
         roles = ", ".join(r for r, streams in ROLE_STREAMS.items() if st in streams)

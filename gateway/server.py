@@ -36,6 +36,7 @@ from gateway.fanout import FILTER_FIELDS, SHARED_SEGMENT_MIN, Fanout, Route, Sub
 from gateway.login import ROLE_CODE, Login, new_lockout
 from gateway.monitor import Monitor
 from gateway.recording import from_settings as recording_from_settings
+from gateway.references import ReferenceBook
 from gateway.streams import StreamStore, ymd_int
 from gateway.subscriptions import ROLE_STREAMS, Subscriptions
 from protocol.session import IdleTimeout, Limits, LoginTimeout
@@ -81,6 +82,8 @@ class Gateway:
         self.loop: asyncio.AbstractEventLoop | None = None
         self._timers: list[asyncio.TimerHandle] = []
         self.journal = None  # a gateway.journal.durability.Durability when journal_path is set
+        self.references = ReferenceBook(s.max_references)  # exactly-once transactions (gateway/references.py)
+        self.current_reference: tuple | None = None  # (user, reference, business date) of the running transaction
         self.recorder = recording_from_settings(s)  # session recording (record_path), or None
         self.monitor = Monitor()  # sessions and activity for the operator (EQ610, EQ611)
         self.faults = Faults(self)  # certification faults on one user's output (EC600-EC607)
@@ -243,8 +246,11 @@ class Gateway:
 
     def execute(self, command: Any, rctx: H.RequestContext | None) -> Outcome:
         ctx = self.context(rctx)
+        ref = self.current_reference
         if self.journal is not None:
-            self.journal.append(command, ctx)
+            self.journal.append(command, ctx, ref)
+        if ref is not None:
+            self.references.applied(*ref)
         try:
             out = self.core.execute(command, ctx)
         except ClearingError as e:
@@ -304,6 +310,7 @@ class Gateway:
         self.streams.reset(ymd_int(self.core.business_date))
         self.users = UserDirectory.load(self.settings.users_file)
         self.lockout = new_lockout(self.settings)
+        self.references.clear()
 
     def install_state(self, core: ClearingCore, streams: StreamStore | None = None) -> None:
         """A recovered state (from the journal or a snapshot) in place of the current one."""

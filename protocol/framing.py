@@ -20,8 +20,10 @@ HEADER = Record("frame_header", Struct(
     "length" / U32 * "Total frame length in bytes, this header included",
     "version" / U8 * "Protocol version; 1",
     "kind" / U8 * "Frame kind (see Frame kinds)",
-    "flags" / U16 * "Flags: 0x0001 last segment, 0x0002 recovery, 0x0004 replay",
-    "request_id" / U64 * "Chosen by the client for each request and echoed in its answer; 0 on broadcasts",
+    "flags" / U16 * "Flags: 0x0001 last segment, 0x0002 recovery, 0x0004 replay, 0x0008 referenced",
+    "request_id" / U64 * ("Chosen by the client for each request and echoed in its answer; 0 on broadcasts. On a "
+                          "TRANSACTION flagged referenced (0x0008) it is also the client reference: unique per "
+                          "user and business date, a resend with it is answered once"),
     "session_status" / I32 * "Session status code (0 = normal completion)",
     "business_status" / I32 * "Business status code from the clearing system (0 when not applicable)",
     "field_offset" / U16 * "On a field error: byte offset of the bad field from the payload start",
@@ -117,6 +119,14 @@ def with_request(frame: bytes, request_id: int, add_flags: int) -> bytes:
     """A copy of an encoded frame with another request id and extra flags (recovery answers)."""
     (flags, _) = _FLAGS_RID.unpack_from(frame, _FLAGS_OFF)
     return frame[:_FLAGS_OFF] + _FLAGS_RID.pack(flags | add_flags, request_id) + frame[_RID_END:]
+
+
+_STATUS_OFF, _STATUS = _FIELD_AT["session_status"]
+
+
+def with_status(frame: bytes, session_status: int) -> bytes:
+    """A copy of an encoded frame with another session status (an answer given again)."""
+    return frame[:_STATUS_OFF] + _STATUS.pack(session_status) + frame[_STATUS_OFF + _STATUS.size:]
 
 
 def with_request_many(frames: list, request_id: int, add_flags: int) -> bytes:

@@ -13,6 +13,8 @@ from pathlib import Path
 
 from .codec import _INT_RANGES, Record
 from .framing import encode_frame
+from .kinds import Flag, Kind
+from .status import SessionStatus
 from .registry import all_specs, encode_message
 from .values import from_dict, to_dict
 
@@ -55,10 +57,30 @@ def vectors() -> list[dict]:
     return vs
 
 
+# a client reference as the SDK makes them: microseconds since 1970 when the client started, counted up
+SAMPLE_REFERENCE = 1_796_284_800_000_001
+
+
+def exactly_once() -> dict:
+    """A referenced TRANSACTION (flag REFERENCED, the request id is the client reference), its first
+    answer and the answer to a resend of it (the same frame, session status ALREADY_ANSWERED)."""
+    specs = {s.code: s for s in all_specs()}
+    tx = next(s for s in all_specs() if s.kind == Kind.TRANSACTION)
+    request = encode_frame(int(Kind.TRANSACTION), encode_message(from_dict(tx.cls, sample(tx.record))),
+                           SAMPLE_REFERENCE, flags=int(Flag.REFERENCED))
+    ack = encode_message(from_dict(specs["UR1"].cls, {"reference": 0, "text": "accepted"}))
+    first = encode_frame(int(Kind.REPLY), ack, SAMPLE_REFERENCE, flags=int(Flag.LAST_SEGMENT), segment=1,
+                         business_date=20260302)
+    again = encode_frame(int(Kind.REPLY), ack, SAMPLE_REFERENCE, flags=int(Flag.LAST_SEGMENT), segment=1,
+                         session_status=int(SessionStatus.ALREADY_ANSWERED), business_date=20260302)
+    return {"note": "a transaction sent twice with one client reference: applied once, answered twice",
+            "request_frame_hex": request.hex(), "answer_frame_hex": first.hex(), "resend_answer_frame_hex": again.hex()}
+
+
 def render() -> str:
     return json.dumps({"note": "payload_hex starts with the 4-byte message type; frame_hex is a whole frame "
                                "(request id 0x0102030405060708 on client kinds, 0 otherwise)",
-                       "vectors": vectors()}, indent=1, sort_keys=True) + "\n"
+                       "vectors": vectors(), "exactly_once": exactly_once()}, indent=1, sort_keys=True) + "\n"
 
 
 def main(argv=None) -> int:

@@ -25,6 +25,7 @@ class Flag(enum.IntFlag):
     LAST_SEGMENT = 0x0001  # REPLY: this is the last segment of the answer
     RECOVERY = 0x0002      # BROADCAST: re-sent in answer to a recovery query (request id set)
     REPLAY = 0x0004        # BROADCAST: re-sent at resume, before the stream went live again
+    REFERENCED = 0x0008    # TRANSACTION: the request id is also the client reference (exactly once)
 
 
 REQUEST_KINDS = frozenset({Kind.LOGIN, Kind.LOGOUT, Kind.TRANSACTION, Kind.QUERY, Kind.SUBSCRIBE})

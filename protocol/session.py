@@ -638,7 +638,9 @@ class ClientSession:
     def next_id(self) -> int:
         return next(self._ids)
 
-    def send(self, msg, request_id: int | None = None) -> int:
+    def send(self, msg, request_id: int | None = None, flags: int = 0) -> int:
+        """Queue a request; returns its request id. ``flags``: header flags (REFERENCED on a
+        transaction whose ``request_id`` is its client reference)."""
         spec = msg.__message__
         payload = encode_message(msg)  # first: a value that does not encode changes nothing
         rid = self.next_id() if request_id is None else request_id
@@ -652,7 +654,7 @@ class ClientSession:
         if spec.code == "UB1":
             self._sub_items[rid] = list(msg.items)
         self.pending[rid] = spec.code
-        self._out.append(encode_frame(spec.kind, payload, rid))
+        self._out.append(encode_frame(spec.kind, payload, rid, flags=flags))
         return rid
 
     def send_heartbeat(self) -> None:

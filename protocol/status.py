@@ -17,6 +17,7 @@ class SessionStatus(enum.IntEnum):
     PASSWORD_EXPIRES_SOON = 2028
     PASSWORD_MUST_CHANGE = 2027
     RECONNECTED = 2000
+    ALREADY_ANSWERED = 2001
     NOT_LOGGED_IN = -5
     DATA_TRUNCATED = -13
     INVALID_MESSAGE_TYPE = -17
@@ -57,6 +58,8 @@ TEXTS: dict[SessionStatus, str] = {
     SessionStatus.PASSWORD_EXPIRES_SOON: "Logged in; the password expires soon",
     SessionStatus.PASSWORD_MUST_CHANGE: "Logged in with restricted access; the password must be changed",
     SessionStatus.RECONNECTED: "Successful reconnection",
+    SessionStatus.ALREADY_ANSWERED: ("Transaction already processed under this client reference today: this is its "
+                                     "original answer, nothing was applied again"),
     SessionStatus.NOT_LOGGED_IN: "Not logged in: the first frame must be a login",
     SessionStatus.DATA_TRUNCATED: "Answer truncated",
     SessionStatus.INVALID_MESSAGE_TYPE: "Unknown or invalid message type",

@@ -54,7 +54,8 @@ def cmd_print(a) -> int:
             elif k == "cmd":
                 c = p["ctx"]
                 who = "operator" if c["operator"] and not c["participant"] else (c["participant"] or "-")
-                text = f"{c['now']} {who:<8} {c['user'] or '-':<8} {readable(p['cmd'])}"
+                text = f"{c['now']} {who:<8} {c['user'] or '-':<8} {readable(p['cmd'])}" \
+                    + (f" ref {p['ref'][1]}" if "ref" in p else "")
             elif k == "reset":
                 text = f"reset to {p['when']}"
             elif k == "password":
@@ -63,6 +64,8 @@ def cmd_print(a) -> int:
                 u = p["user"]
                 text = (f"user {u['user']} of {u['participant'] or '-'} profile {u['profile'] or 'full'} "
                         f"functions {'all' if u['functions'] is None else hex(u['functions'])}")
+            elif k == "answer":
+                text = f"user {p['user']} ref {p['ref']} on {p['date']}: answer of {len(p['frames'])} frame(s)"
             elif k == "op":
                 text = f"operator {p['user']} {p['msg']} " + " ".join(f"{a}={v}" for a, v in sorted(p["fields"].items()))
             else:

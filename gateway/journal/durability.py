@@ -40,6 +40,8 @@ from gateway.clearing.errors import ClearingError
 from gateway.streams import ymd_int
 
 from . import snapshot as snap
+from gateway.references import decode_frames, encode_frames
+
 from .codec import CodecError, context_from_plain, from_plain, registry
 from .format import JournalCorrupt, JournalError, Reader
 from .host import JournalHost, LiveJournalHost
@@ -47,6 +49,11 @@ from .users import user_from_plain, user_to_plain
 from .writer import FORMAT, Journal, truncate
 
 log = structlog.get_logger("journal")
+
+_CHILD_FAILED, _CHILD_UNPICKLABLE = 1, 3   # exit codes of a snapshot child
+_REAP_SECONDS = 0.05                        # how often the loop looks whether the child has ended
+_MAX_FD = 1 << 20
+_RETRY_SECONDS = 1.0                        # after a failed snapshot child, before the next one
 
 
 # ================================================================== replay
@@ -60,6 +67,7 @@ class ReplayStats:
     passwords: int = 0
     users: int = 0                # "user" records (users created or narrowed by an Administrator)
     operator_records: int = 0     # "op" records (session-level operator commands) skipped
+    answers: int = 0              # "answer" records (answers of referenced transactions)
     first: int = 0      # first record number applied (after the snapshot, if any)
     last: int = 0       # last record number
     snapshot_seq: int = 0
@@ -96,6 +104,9 @@ class Replayer:
             except (CodecError, KeyError, ValueError) as e:
                 raise JournalError(f"record {p['n']}: cannot rebuild the command: {e}") from None
             gw = self.gw
+            if "ref" in p:  # a command of a referenced transaction: applied, whatever its outcome
+                user, ref, bdate = p["ref"]
+                gw.references.applied(user, ref, bdate)
             try:
                 out = gw.core.execute(cmd, ctx)
             except ClearingError as e:
@@ -112,6 +123,9 @@ class Replayer:
                 log.warning("replay_command_failed", record=p["n"], command=type(cmd).__name__, error=repr(e))
                 return
             gw.publish(out.events)
+        elif k == "answer":
+            st.answers += 1
+            self.gw.references.answered(p["user"], p["ref"], p["date"], decode_frames(p["frames"]))
         elif k == "reset":
             st.resets += 1
             self.reset(datetime.fromisoformat(p["when"]))
@@ -236,6 +250,7 @@ def recover(gw: JournalHost, path: str | Path, *, fd: int | None = None, use_sna
         else:
             core = ClearingCore(start, module_factories=gw.module_factories)
             gw.install_state(core)
+            gw.references.clear()
             gw.streams.reset(ymd_int(core.business_date))
             rp.reg.add_core(core)
         expected = last.n + 1
@@ -294,6 +309,7 @@ def _load_snapshot(gw: JournalHost, path: Path, reader: Reader, head: dict, star
         log.warning("snapshot_rejected", path=str(sp), reason=str(e), action="replaying the whole journal")
         return None
     gw.install_state(core, streams)
+    gw.references.load(body.get("references"))
     rp.reg.add_core(core)
     for fields in body.get("users", {}).values():   # before the passwords: a later change wins
         rp.apply_user(fields)
@@ -318,13 +334,24 @@ class Durability:
         self._snapshot_scheduled = False
         self._write_lock = threading.Lock()
         self._written_seq = 0
+        self._child: tuple | None = None   # (pid, record, started) of the forked snapshot being built
+        self.fork_seconds = 0.0
+        self._retry_at = 0.0               # after a failed child: no new one before this loop time
         self.loop = None
 
     # ------------------------------------------------------------ hooks
-    def append(self, command: Any, ctx: Context) -> int:
-        n = self.journal.append(command, ctx)
+    def append(self, command: Any, ctx: Context, ref: tuple | None = None) -> int:
+        n = self.journal.append(command, ctx, ref)
         self._count()
         return n
+
+    def answer(self, user: str, ref: int, business_date: int, frames: tuple) -> None:
+        """Journal the answer of a referenced transaction (it is held until on disk, as any output)."""
+        try:
+            self.journal.answer(user, ref, business_date, encode_frames(frames))
+        except JournalError:
+            return  # the journal failed: fail-stop dropped the output, the answer never leaves
+        self._count()
 
     def reset(self, when: datetime) -> int:
         n = self.journal.reset(when)
@@ -369,6 +396,16 @@ class Durability:
         j.on_failure = self._failed
 
     def close(self) -> None:
+        if self._child is not None:  # a forked snapshot is being built: let it end (stopping anyway)
+            pid, seq, _ = self._child
+            try:
+                _, status = os.waitpid(pid, 0)
+                if os.waitstatus_to_exitcode(status) == 0:
+                    self._written_seq = max(self._written_seq, seq)
+            except ChildProcessError:
+                pass
+            self._child = None
+            self.snapshot_seq = self._written_seq
         if self.journal.failed is None and self.snapshot_every and self.journal.next_n - 1 > self.snapshot_seq:
             try:
                 self.take_snapshot(background=False)
@@ -379,8 +416,11 @@ class Durability:
     # ------------------------------------------------------------ snapshots
     def _count(self) -> None:
         self.since_snapshot += 1
+        self._maybe_schedule()
+
+    def _maybe_schedule(self) -> None:
         if self.snapshot_every and self.since_snapshot >= self.snapshot_every and not self._snapshot_scheduled \
-                and self.loop is not None:
+                and self.loop is not None and self._child is None and self.loop.time() >= self._retry_at:
             self._snapshot_scheduled = True
             self.loop.call_soon(self._scheduled_snapshot)
 
@@ -393,26 +433,33 @@ class Durability:
 
     def take_snapshot(self, background: bool = True) -> int:
         """Snapshot the state now (at a callback boundary: every journaled command has run).
-        Returns the record number it covers (0 when snapshots are unavailable)."""
+        Returns the record number it covers (0 when snapshots are unavailable or one is already
+        being built).
+
+        In the background (the gateway serving) a forked child builds and writes it from a
+        copy-on-write image of the process, as Redis does: the event loop waits only for ``fork()``
+        (docs/guides/reliability.md has the figures). Otherwise (a clean stop, or no ``fork``)
+        it is built here and written by a thread (or here when not serving)."""
         gw, j = self.gw, self.journal
+        if self._child is not None:
+            return 0  # one at a time: the next is scheduled when this one has ended
         j.sync()
         seq = j.next_n - 1
+        head = {"format": snap.FORMAT, "journal_id": j.journal_id, "seq": seq, "record_offset": j.last_offset,
+                "record_crc": j.last_crc, "end_offset": j.offset, "modules": module_names(gw.core),
+                "data": data_identity(gw), "passwords": dict(self.passwords), "users": dict(self.users)}
+        path = snap.snapshot_path(j.path)
+        if background and self.loop is not None and hasattr(os, "fork"):
+            return self._fork(head, path, seq)
         t0 = time.perf_counter()
         try:
-            body = {"format": snap.FORMAT, "journal_id": j.journal_id, "seq": seq, "record_offset": j.last_offset,
-                    "record_crc": j.last_crc, "end_offset": j.offset, "state_hash": gw.core.state_hash(),
-                    "modules": module_names(gw.core), "data": data_identity(gw), "core": snap.core_state(gw.core),
-                    "streams": pickle.dumps(gw.streams, protocol=pickle.HIGHEST_PROTOCOL),
-                    "passwords": dict(self.passwords), "users": dict(self.users),
-                    "taken_at": datetime.now().astimezone().isoformat(timespec="seconds")}
-            data = snap.encode(body)
+            data = snap.encode(self._body(head))
         except Exception as e:  # noqa: BLE001 - unpicklable state somewhere: snapshots off, replay still works
             log.warning("snapshot_unavailable", reason=str(e), action="snapshots off; recovery replays the whole journal")
             self.snapshot_every = 0
             return 0
         self.since_snapshot = 0
         self.snapshot_seq = seq
-        path = snap.snapshot_path(j.path)
         built = time.perf_counter() - t0
 
         def write() -> None:
@@ -429,6 +476,68 @@ class Durability:
         else:
             write()
         return seq
+
+    def _body(self, head: dict) -> dict:
+        """The snapshot's body: ``head`` and the state (the part that costs: hash, pickles)."""
+        gw = self.gw
+        return dict(head, state_hash=gw.core.state_hash(), core=snap.core_state(gw.core),
+                    streams=pickle.dumps(gw.streams, protocol=pickle.HIGHEST_PROTOCOL),
+                    references=gw.references.dump(),
+                    taken_at=datetime.now().astimezone().isoformat(timespec="seconds"))
+
+    def _fork(self, head: dict, path: Path, seq: int) -> int:
+        t0 = time.perf_counter()
+        pid = os.fork()
+        if pid == 0:  # the child: build, write, exit; it never returns into the parent's code
+            status = _CHILD_FAILED
+            try:
+                # hold nothing the next gateway needs (the journal's lock, the listening socket),
+                # so that a child outliving a killed parent delays no restart
+                os.closerange(3, _MAX_FD)
+                try:
+                    data = snap.encode(self._body(head))
+                except Exception:  # noqa: BLE001
+                    status = _CHILD_UNPICKLABLE
+                    raise
+                snap.write(path, data, tmp_suffix=f".{os.getpid()}")
+                status = 0
+            finally:
+                os._exit(status)
+        self.fork_seconds = time.perf_counter() - t0
+        self._child = (pid, seq, t0)
+        self.since_snapshot = 0
+        self.snapshot_seq = seq
+        self.loop.call_later(_REAP_SECONDS, self._reap)
+        return seq
+
+    def _reap(self) -> None:
+        pid, seq, t0 = self._child
+        try:
+            done, status = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:  # reaped elsewhere: whether it wrote is unknown; the next one will
+            done, status = pid, -1
+        if not done:
+            self.loop.call_later(_REAP_SECONDS, self._reap)
+            return
+        self._child = None
+        code = os.waitstatus_to_exitcode(status) if status >= 0 else -1
+        if code == 0:
+            self._written_seq = max(self._written_seq, seq)
+            log.info("snapshot_written", record=seq, fork_ms=round(self.fork_seconds * 1000, 3),
+                     child_seconds=round(time.perf_counter() - t0, 4))
+            self._maybe_schedule()  # records went on counting while the child worked
+            return
+        self.snapshot_seq = self._written_seq  # not durable: the next snapshot covers these records
+        self.since_snapshot = self.journal.next_n - 1 - self._written_seq
+        if code == _CHILD_UNPICKLABLE:
+            log.warning("snapshot_unavailable", reason="module state cannot be pickled",
+                        action="snapshots off; recovery replays the whole journal")
+            self.snapshot_every = 0
+        else:
+            log.warning("snapshot_failed", record=seq, exit_code=code,
+                        action=f"serving on; retrying in {_RETRY_SECONDS:g} s")
+            self._retry_at = self.loop.time() + _RETRY_SECONDS
+            self.loop.call_later(_RETRY_SECONDS, self._maybe_schedule)
 
     # ------------------------------------------------------------ failure
     def _failed(self, exc: BaseException) -> None:

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import Any, Iterable, Protocol
 
 from gateway.clearing.core import ClearingCore
+from gateway.references import ReferenceBook
 from gateway.streams import StreamStore
 
 
@@ -16,6 +17,7 @@ class JournalHost(Protocol):
     module_factories: list      # what the core is composed of (journal and snapshots record it)
     core: ClearingCore          # read only: the journal hands a new one over with install_state
     streams: StreamStore        # read only, as core
+    references: ReferenceBook   # exactly-once client references: the journal fills and restores it
 
     def install_state(self, core: ClearingCore, streams: StreamStore | None = None) -> None:
         """Use a recovered core (and the stream logs of a snapshot) from now on."""

@@ -11,6 +11,7 @@ from gateway.auth import UserDirectory
 from gateway.clearing.core import ClearingCore
 from gateway.config import Settings
 from gateway.fanout import Fanout
+from gateway.references import ReferenceBook
 from gateway.streams import StreamStore, ymd_int
 
 
@@ -28,6 +29,7 @@ class Replica:
                                  module_factories=self.module_factories)
         self.users = UserDirectory.load(settings.users_file)
         self.streams = StreamStore(ymd_int(self.core.business_date))
+        self.references = ReferenceBook(settings.max_references)
         self.fanout = Fanout(set())  # no subscribers: broadcasts are only logged
         H.load_all()
 
@@ -40,6 +42,7 @@ class Replica:
         self.core = ClearingCore(when, module_factories=self.module_factories)
         self.streams.reset(ymd_int(self.core.business_date))
         self.users = UserDirectory.load(self.settings.users_file)
+        self.references.clear()
 
     def set_password(self, user: str, password_hash: str, changed: date) -> None:
         u = self.users.get(user)

@@ -135,8 +135,10 @@ def decode(raw: bytes) -> dict:
     return body
 
 
-def write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
+def write(path: Path, data: bytes, tmp_suffix: str = "") -> None:
+    """Write ``data`` to a temporary file, fsync it, rename it to ``path`` (``tmp_suffix``: a
+    writer of its own, e.g. a forked child's pid, so that two writers never share the file)."""
+    tmp = path.with_name(path.name + ".tmp" + tmp_suffix)
     with open(tmp, "wb") as f:
         f.write(data)
         f.flush()

@@ -90,10 +90,18 @@ class Journal:
         return j
 
     # ------------------------------------------------------------ appending
-    def append(self, command: Any, ctx: Context) -> int:
+    def append(self, command: Any, ctx: Context, ref: tuple | None = None) -> int:
         """Journal a command about to run; returns its record number. Raises before anything runs
-        when it cannot be written (the command is then refused)."""
-        return self._write({"k": "cmd", "ctx": context_to_plain(ctx), "cmd": to_plain(command, self.reg)})
+        when it cannot be written (the command is then refused). ``ref``: (user, client reference,
+        business date) of the referenced transaction it belongs to (gateway/references.py)."""
+        p = {"k": "cmd", "ctx": context_to_plain(ctx), "cmd": to_plain(command, self.reg)}
+        if ref is not None:
+            p["ref"] = list(ref)
+        return self._write(p)
+
+    def answer(self, user: str, ref: int, business_date: int, frames: list[str]) -> int:
+        """The answer of a referenced transaction (its frames, base64), written before it is sent."""
+        return self._write({"k": "answer", "user": user, "ref": ref, "date": business_date, "frames": frames})
 
     def reset(self, when: datetime) -> int:
         return self._write({"k": "reset", "when": when.isoformat()})

@@ -101,7 +101,7 @@ ActivityItem = record("activity_item", Struct(
                             "held (delayed), end (session ended)",
     "kind" / Text(12) * "Frame kind (login, transaction, query, reply, reject, broadcast, heartbeat...)",
     "code" / Text(8) * "Message type",
-    "request_id" / U32 * "Request id",
+    "request_id" / U64 * "Request id (the header's 64 bits: client references use them all)",
     "status" / I32 * "Session status (business status for a business reject)",
     "stream" / U16 * "Broadcast stream",
     Filler(2),
