@@ -110,6 +110,17 @@ def row_of(d, css: str) -> str:
     return WebDriverWait(d, WAIT).until(text)
 
 
+def attribute_of(d, css: str, name: str) -> str:
+    """An attribute of the first element ``css`` (waits; live refreshes may replace the element)."""
+    def get(x):
+        try:
+            els = x.find_elements(By.CSS_SELECTOR, css)
+            return els[0].get_attribute(name) if els else False
+        except StaleElementReferenceException:
+            return False
+    return WebDriverWait(d, WAIT).until(get)
+
+
 def click(d, css: str) -> None:
     def go(x):
         try:
@@ -161,7 +172,7 @@ def test_injected_deal_shows_on_the_trades_page_without_reload(stack, drivers):
     wait_text(o, "EC101 accepted")
     wait_text(a, "25,000", (By.ID, "trades"))
     assert a.execute_script("return window.__notReloaded;") == 42
-    assert "HKCC-OMNIBUS" in a.find_element(By.ID, "trades").text
+    wait_text(a, "HKCC-OMNIBUS", (By.ID, "trades"))  # the table may be redrawn by a live update meanwhile
 
 
 def test_give_up_and_take_up_between_two_consoles(stack, drivers):
@@ -171,7 +182,7 @@ def test_give_up_and_take_up_between_two_consoles(stack, drivers):
     WebDriverWait(b, WAIT, ignored_exceptions=(StaleElementReferenceException,)).until(
         lambda x: x.find_element(By.ID, "conn").text == "connected")
     a.get(stack.url + "/trades")
-    trade_no = a.find_element(By.CSS_SELECTOR, "#trades tbody tr").get_attribute("data-trade")
+    trade_no = attribute_of(a, "#trades tbody tr", "data-trade")
     a.get(stack.url + "/give-ups")
     fill(a, "CD35", trade_number=trade_no, quantity=7, to_participant="CPB02")
     wait_text(a, "CD35 accepted")
