@@ -109,9 +109,14 @@ class Dispatcher:
         finally:
             conn.capture = None
             gw.current_reference = None
+        self._keep_answer(captured, user, rid, bdate)
+
+    def _keep_answer(self, captured: list, user: str, rid: int, bdate: int) -> None:
+        """Remember (and journal) the answer of referenced transaction ``rid`` among ``captured``."""
         answer = tuple(f for f in captured if _answers(f, rid))
         if answer:
-            book.answered(user, rid, bdate, answer)
+            gw = self.gw
+            gw.references.answered(user, rid, bdate, answer)
             if gw.journal is not None:
                 gw.journal.answer(user, rid, bdate, answer)
 
@@ -141,7 +146,7 @@ class Dispatcher:
             self._business_reject(conn, rid, spec, e)
             return
         if isinstance(answer, H.OffLoop):
-            self._off_loop(conn, rid, spec, answer)
+            self._off_loop(conn, rid, spec, answer, gw.current_reference)
             return
         if answer is None:
             answer = ms.Ack(text="accepted")
@@ -154,16 +159,30 @@ class Dispatcher:
                         field=e.field or "")
 
     # ------------------------------------------------------------ a handler's slow work (H.OffLoop)
-    def _off_loop(self, conn: "Connection", rid: int, spec, work: H.OffLoop) -> None:
-        """Run ``work`` in a thread with this connection's reading paused, then answer on the loop."""
+    def _off_loop(self, conn: "Connection", rid: int, spec, work: H.OffLoop, reference: tuple | None) -> None:
+        """Run ``work`` in a thread with this connection's reading paused, then answer on the loop
+        (``reference``: the client reference of the transaction, whose answer is then kept)."""
         gw = self.gw
         conn.transport.pause_reading()
         fut = gw.loop.run_in_executor(None, work.work, *work.args)
-        fut.add_done_callback(lambda f: self._off_loop_done(conn, rid, spec, work, f))
+        fut.add_done_callback(lambda f: self._off_loop_done(conn, rid, spec, work, f, reference))
 
-    def _off_loop_done(self, conn: "Connection", rid: int, spec, work: H.OffLoop, fut) -> None:
+    def _off_loop_done(self, conn: "Connection", rid: int, spec, work: H.OffLoop, fut,
+                       reference: tuple | None = None) -> None:
         if conn.closing:
             return
+        if reference is None:
+            self._off_loop_answer(conn, rid, spec, work, fut)
+        else:
+            captured = conn.capture = []
+            try:
+                self._off_loop_answer(conn, rid, spec, work, fut)
+            finally:
+                conn.capture = None
+            self._keep_answer(captured, *reference)  # journaled before the answer leaves
+        self.gw.flush()
+
+    def _off_loop_answer(self, conn: "Connection", rid: int, spec, work: H.OffLoop, fut) -> None:
         gw = self.gw
         if conn.transport is not None and not conn.transport.is_closing():
             conn.transport.resume_reading()
@@ -176,4 +195,3 @@ class Dispatcher:
             gw._reject(conn, rid, spec.code, St.INTERNAL_ERROR, status_text(St.INTERNAL_ERROR))
         else:
             conn.reply(rid, ms.Ack(text="accepted") if answer is None else answer)
-        gw.flush()

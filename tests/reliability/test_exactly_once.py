@@ -218,3 +218,18 @@ async def test_applied_before_a_restart_without_its_answer_on_disk(tmp_path):
         assert await messages_sent(gw.port, "lost answer") == 1
     finally:
         await gw.stop()
+
+
+async def test_a_transaction_answered_off_the_loop_is_answered_once(gateway):
+    """UC500 hashes the new password in a thread and answers later: its answer is kept under the
+    reference all the same, so a resend is not run again (no USER_EXISTS, no second user)."""
+    from protocol.messages import admin as ad
+    create = ad.CreateUserRequest(user="REFUSER1", password="Secret-123", profile=ad.UserProfile.FULL, functions=0)
+    raw = await session(gateway.port, "CPA01ADM")
+    first = await answer_of(raw, referenced(create))
+    assert (first.kind, first.session_status) == (Kind.REPLY, 0), first
+    raw.writer.transport.abort()
+    raw = await session(gateway.port, "CPA01ADM")
+    again = await answer_of(raw, referenced(create))
+    assert (again.kind, again.session_status, again.payload) == (Kind.REPLY, St.ALREADY_ANSWERED, first.payload)
+    raw.writer.close()
