@@ -85,7 +85,8 @@ class Connection(asyncio.Protocol):
         if self.closing:
             return
         gw = self.gw
-        self._handle(self.machine.receive_data(data, gw.loop.time()))
+        now = gw.loop.time()  # one clock read per read of the socket
+        self._handle(self.machine.receive_data(data, now), now)
         gw.flush()
 
     def connection_lost(self, exc) -> None:
@@ -97,9 +98,9 @@ class Connection(asyncio.Protocol):
         self.log.info("disconnect", reason=str(exc) if exc else "closed")
 
     # ------------------------------------------------------------ events from the machine
-    def _handle(self, events: list) -> None:
+    def _handle(self, events: list, now: float) -> None:
         if self.stats is not None:
-            self.gw.monitor.events(self, events, self.gw.loop.time())
+            self.gw.monitor.events(self, events, now)
         for ev in events:
             if self.closing:
                 return

@@ -126,10 +126,11 @@ class Login:
         conn.log.info("login", request_id=rid, role=user.role, participant=user.participant,
                       application=msg.application_id, forced=msg.forced, resume=len(msg.resume),
                       status=int(status))
-        for events in conn.machine.release_held(gw.loop.time()):
+        now = gw.loop.time()
+        for events in conn.machine.release_held(now):
             if conn.closing:
                 break
-            conn._handle(events)
+            conn._handle(events, now)
         gw.flush()
 
     # ------------------------------------------------------------ UO1
