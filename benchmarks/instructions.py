@@ -1,0 +1,158 @@
+"""Instructions per operation on the gateway's hot paths, counted by valgrind (callgrind):
+``python -m benchmarks.instructions [--against COMMIT]``.
+
+The socket benchmarks and ``benchmarks.micro`` time the server; on a shared machine their figures
+swing with the other work of the machine (2-6x between runs were seen). Counting the CPU
+instructions the server executes for an operation does not depend on the machine's load: the same
+code and the same workload give the same count, run after run. That makes it the measure to judge
+whether a change made a hot path cheaper or dearer, and by how much; the socket benchmarks say what
+that is worth in throughput on a given machine.
+
+Each workload is the in-process one of :mod:`benchmarks.micro` (a real ``Gateway``, logged-in
+``Connection`` objects, a transport that only counts bytes). It runs twice under callgrind, with
+``0`` and with ``n`` operations after the same set-up; the difference divided by ``n`` is the cost
+of one operation, start-up and set-up excluded. With ``--against COMMIT`` the same workloads run
+on that commit too (checked out into a temporary git worktree) and the table gives both.
+
+Workloads:
+
+- ``query``: UQ12 (business date), one request per read: one reply, one write each.
+- ``query100``: UQ12, 100 requests per read: 100 replies, one write.
+- ``publish``: EC3 from the operator, one per read, to 100 subscribers of BI27: 100 writes each.
+- ``publish50``: EC3, 50 per read: the broadcasts coalesced into one write per subscriber.
+
+Needs ``valgrind`` on the PATH (Debian: ``apt install valgrind``). Each count takes a minute or so
+(valgrind runs Python about 50 times slower); the runs of one tree go two at a time.
+"""
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+WORKLOADS = {"query": 3000, "query100": 3000, "publish": 300, "publish50": 40}
+UNIT = {"query": "per query", "query100": "per query", "publish": "per broadcast (100 writes)",
+        "publish50": "per broadcast"}
+
+# Runs inside the tree under test (its own gateway and benchmarks.micro), so that an older commit
+# is measured with its own code; only micro's small set-up helpers are used.
+_WORKLOAD = r'''
+import asyncio, inspect, sys
+sys.path.insert(0, ".")
+from gateway.logs import configure
+configure("warning", "console")
+from benchmarks import micro
+from benchmarks.loadgen import TEXT
+from protocol.framing import encode_frame
+from protocol.kinds import Kind
+from protocol.messages import session as ms
+from protocol.messages import system as msys
+from protocol.registry import encode_message
+from protocol.streams import Stream
+
+which, n = sys.argv[1], int(sys.argv[2])
+
+
+async def main():
+    gw, User = micro._gateway(*([None] if inspect.signature(micro._gateway).parameters else []))
+    gw.loop = asyncio.get_running_loop()
+    if which.startswith("query"):
+        c = micro._connect(gw, User, "Q1", "participant")
+        q = encode_frame(Kind.QUERY, encode_message(ms.BusinessDateQuery()), 1)
+        chunk = q * (100 if which == "query100" else 1)
+        send = c.data_received
+    else:
+        op = micro._connect(gw, User, "OP", "operator")
+        for i in range(100):
+            s = micro._connect(gw, User, f"S{i}", "participant")
+            s.data_received(encode_frame(Kind.SUBSCRIBE, encode_message(ms.SubscribeRequest(items=[
+                ms.SubscriptionItem(stream=int(Stream.GENERAL), broadcast="BI27")])), 1))
+        e = encode_frame(Kind.TRANSACTION, encode_message(msys.SendClearingMessage(
+            lines=[msys.MessageLine(text=TEXT)])), 1)
+        chunk = e * (50 if which == "publish50" else 1)
+        send = op.data_received
+    for _ in range(20):  # warm: caches, routes, first allocations
+        send(chunk)
+    for _ in range(n):
+        send(chunk)
+
+asyncio.run(main())
+'''
+
+
+def count(tree: Path, workload: str, n: int) -> int:
+    """Instructions executed by a whole run of ``workload`` with ``n`` operations in ``tree``."""
+    with tempfile.TemporaryDirectory() as tmp:
+        script = Path(tmp) / "workload.py"
+        script.write_text(_WORKLOAD)
+        out = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={tmp}/cg.out",
+                              sys.executable, str(script), workload, str(n)],
+                             cwd=tree, capture_output=True, text=True, check=True,
+                             env=dict(os.environ, PYTHONHASHSEED="0"))  # the same hashing in every run
+    m = re.search(r"Collected : (\d+)", out.stderr)
+    if m is None:
+        raise RuntimeError(f"callgrind gave no count for {workload} in {tree}: {out.stderr[-500:]}")
+    return int(m.group(1))
+
+
+def per_operation(tree: Path, workloads: list[str], jobs: int) -> dict[str, int]:
+    """Instructions of one operation of each workload: (count(n) - count(0)) / n."""
+    runs = [(w, k) for w in workloads for k in (0, WORKLOADS[w])]
+    with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
+        totals = dict(zip(runs, pool.map(lambda r: count(tree, *r), runs)))
+    return {w: round((totals[w, WORKLOADS[w]] - totals[w, 0]) / WORKLOADS[w]) for w in workloads}
+
+
+def _worktree(commit: str, where: Path) -> Path:
+    path = where / "tree"
+    subprocess.run(["git", "worktree", "add", "--detach", str(path), commit], check=True, capture_output=True)
+    return path
+
+
+def table(results: dict[str, dict[str, int]], workloads: list[str]) -> str:
+    names = list(results)
+    head = "| workload | " + " | ".join(names) + (" | change |" if len(names) == 2 else " |")
+    lines = [head, "|---|" + "---:|" * (len(names) + (1 if len(names) == 2 else 0))]
+    for w in workloads:
+        cells = [f"{results[n][w]:,}" for n in names]
+        row = f"| {w} ({UNIT[w]}) | " + " | ".join(cells)
+        if len(names) == 2:
+            a, b = results[names[0]][w], results[names[1]][w]
+            row += f" | {(b - a) / a:+.1%}"
+        lines.append(row + " |")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.instructions", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--against", metavar="COMMIT", help="also count the same workloads on this commit")
+    ap.add_argument("--workloads", default=",".join(WORKLOADS), help="comma-separated: " + ", ".join(WORKLOADS))
+    ap.add_argument("--jobs", type=int, default=2, help="valgrind runs at once")
+    a = ap.parse_args(argv)
+    workloads = [w for w in a.workloads.split(",") if w]
+    unknown = [w for w in workloads if w not in WORKLOADS]
+    if unknown:
+        ap.error(f"unknown workload {unknown[0]!r}; choose among {', '.join(WORKLOADS)}")
+    if shutil.which("valgrind") is None:
+        ap.error("valgrind is not on the PATH (Debian: apt install valgrind)")
+    here = Path.cwd()
+    results: dict[str, dict[str, int]] = {}
+    if a.against:
+        with tempfile.TemporaryDirectory() as tmp:
+            tree = _worktree(a.against, Path(tmp))
+            try:
+                results[a.against[:10]] = per_operation(tree, workloads, a.jobs)
+            finally:
+                subprocess.run(["git", "worktree", "remove", "--force", str(tree)], capture_output=True)
+    results["this tree"] = per_operation(here, workloads, a.jobs)
+    print(table(results, workloads))
+
+
+if __name__ == "__main__":
+    main()
