@@ -17,7 +17,7 @@ from protocol.codec import RECORDS, Record
 from protocol.golden import vectors as golden_vectors
 from protocol.framing import HEADER, HEADER_SIZE, MAX_FRAME_SIZE, VERSION
 from protocol.kinds import Flag, Kind
-from protocol.registry import BY_CODE, all_specs
+from protocol.registry import BY_CODE, NAMED_FOR_WHAT_THEY_ARE, all_specs
 from protocol.status import TEXTS, SessionStatus
 from protocol.streams import DEDICATED, Stream
 
@@ -262,11 +262,13 @@ def render() -> str:
         roles = ", ".join(r for r, streams in ROLE_STREAMS.items() if st in streams)
         out.append(f"| {st.value} | {st.name.lower()} | {'dedicated (one per participant)' if st in DEDICATED else 'public'} "
                    f"| {roles} |")
-    out += ["", "## 5. Messages", ""]
-    out += ["| code | name | kind | answer | stream | operator | section |", "|---|---|---|---|---|---|---|"]
+    out += ["", "## 5. Messages", "", *_naming_rule(), ""]
+    out += ["| code | name | kind | answer | stream | operator | section | Python class |",
+            "|---|---|---|---|---|---|---|---|"]
     for sp in specs:
         out.append(f"| [{sp.code}](#{sp.code.lower()}) | {sp.name} | {sp.kind.name} | {sp.answer or ''} | "
-                   f"{sp.stream or ''} | {'yes' if sp.operator else ''} | {sp.section} |")
+                   f"{sp.stream or ''} | {'yes' if sp.operator else ''} | {sp.section} | "
+                   f"`{sp.cls.__module__.rsplit('.', 1)[-1]}.{sp.cls.__name__}` |")
     out.append("")
     examples = {v["code"]: v for v in golden_vectors()}
     current = None
@@ -313,6 +315,17 @@ def _u32_business_dates(specs) -> str:
 def _u32_date(rec: Record) -> bool:
     f = rec.field_types.get("business_date")
     return f is not None and f.kind == "int"
+
+
+def _naming_rule() -> list[str]:
+    """How the Python classes are named (protocol/registry.py, class_suffix)."""
+    named = ", ".join(f"`{n}` ({c})" for c, n in NAMED_FOR_WHAT_THEY_ARE.items())
+    return ["The name (snake case) is the message's name on the command line (`hkpost-client send`); the",
+            "Python class is imported from `protocol.messages.<module>` and is named for what the frame does,",
+            "the same in every family: a request ends in `Request` (transactions, login, logout, subscribe),",
+            "a query in `Query`, the answer to a query in `Answer`, the specific answer of another request in",
+            "`Reply`, a broadcast in `Broadcast`. Session frames that are none of these are named for what they",
+            f"are: {named}."]
 
 
 def _example(sp, vector: dict) -> list[str]:
