@@ -329,20 +329,38 @@ def _naming_rule() -> list[str]:
 
 
 def _example(sp, vector: dict) -> list[str]:
-    """The message's golden vector (tests/golden/vectors.json): the Python value, then the frame."""
+    """The message's golden vector (tests/golden/vectors.json): the Python value, then the frame
+    with the header a live frame of the message carries."""
     cls = sp.cls
     frame = bytes.fromhex(vector["frame_hex"])
     hex_lines = [frame[i:i + 32].hex(" ") for i in range(0, len(frame), 32)]
     return [f"Example (golden vector; `from {cls.__module__} import {cls.__name__}`): the frame of",
-            "", "```python", f"{_value_repr(sp)}", "```", "",
-            f"is {len(frame)} bytes ({HEADER_SIZE}-byte header, then the payload from the message type):", "",
+            "", "```python", f"{_value_repr(sp, vector)}", "```", "",
+            f"is {len(frame)} bytes ({HEADER_SIZE}-byte header as a live frame has it: {_header_text(vector)}; "
+            "then the payload from the message type):", "",
             "```", *hex_lines, "```", ""]
 
 
-def _value_repr(sp) -> str:
-    from protocol.golden import sample
+def _header_text(vector: dict) -> str:
+    h = vector["header"]
+    said = []
+    for name, value in h.items():
+        if not value:
+            continue
+        if name == "request_id":
+            said.append(f"request id {value:#018x}")
+        elif name == "flags":
+            said.append("flags " + " | ".join(f.name for f in Flag if f and f & value))
+        elif name == "stream":
+            said.append(f"stream {value} ({Stream(value).name.lower()})")
+        else:
+            said.append(f"{name.replace('_', ' ')} {value}")
+    return ", ".join(said) if said else "every field zero"
+
+
+def _value_repr(sp, vector: dict) -> str:
     from protocol.values import from_dict
-    return repr(from_dict(sp.cls, sample(sp.record)))
+    return repr(from_dict(sp.cls, vector["values"]))
 
 
 def _import_clearing() -> None:
