@@ -109,3 +109,17 @@ def test_every_vector_header_follows_its_frame_kind():
             assert not any(h.values()), code
         elif kind in (Kind.LOGIN, Kind.TRANSACTION, Kind.QUERY, Kind.SUBSCRIBE) or code == "UO1":
             assert h["request_id"] and not any(val for name, val in h.items() if name != "request_id"), code
+
+
+def test_the_client_machine_sends_the_headers_of_the_request_vectors():
+    """The SDK's session machine (protocol/session.py) sets a request's id and nothing else; its
+    heartbeat's header is all zero."""
+    from protocol.framing import FrameDecoder
+    from protocol.session import ClientSession
+    c = ClientSession()
+    rid = c.send(ms.LoginRequest(user="CPA01", password="pass-CPA01"))
+    c.send_heartbeat()
+    frames = FrameDecoder(1 << 20).feed(c.data_to_send())
+    assert [f.code for f in frames] == ["UL1", "UH1"]
+    assert_as_vector(frames[0], rid)
+    assert_as_vector(frames[1])
