@@ -178,8 +178,8 @@ of the gateway, runs nothing: it gets the original answer again (its REPLY, or i
 original business status), with session status {St.ALREADY_ANSWERED} in place of the original one. When the
 gateway stopped after journaling the transaction but before journaling its answer (so no answer ever
 left it), the resend gets UR1 with status {St.ALREADY_ANSWERED} and the text "applied; answer lost in a restart".
-Only answers of the transaction's handler count: a request refused before it reached one (throttle,
-field error, pending limit) may be sent again with the same reference. References are kept for the
+Only the answers of transactions that reached the clearing system count: a request refused before
+(throttle, field error, pending limit) may be sent again with the same reference. References are kept for the
 current business date, at most {refs} per user ({refs_code} REFERENCE_LIMIT beyond); a frame without
 the flag behaves as always. A referenced request of another kind is served as if unflagged.
 """
