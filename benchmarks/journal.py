@@ -31,7 +31,7 @@ async def bench_gateway(base: Path, n: int, concurrency: int) -> dict:
         await gw.start()
         c = Client("127.0.0.1", gw.port, "OPER1", "pass-OPER1")
         await c.connect()
-        msg = sy.SendClearingMessage(lines=[sy.MessageLine(text="benchmark")])
+        msg = sy.SendClearingMessageRequest(lines=[sy.MessageLine(text="benchmark")])
         loop = asyncio.get_running_loop()
         latencies: list[float] = []
 

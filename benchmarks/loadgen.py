@@ -233,7 +233,7 @@ async def query(spec: dict) -> dict:
 
 
 def _ec3_template() -> Template:
-    return Template(int(Kind.TRANSACTION), encode_message(msys.SendClearingMessage(lines=[msys.MessageLine(text=TEXT)])))
+    return Template(int(Kind.TRANSACTION), encode_message(msys.SendClearingMessageRequest(lines=[msys.MessageLine(text=TEXT)])))
 
 
 async def _subscribe_general(conns: list[Conn]) -> list[int]:

@@ -114,7 +114,7 @@ async def _main(n: int, batch: int, subs: int, repeat: int, record: str | None =
         s = _connect(gw, User, f"S{i}", "participant")
         s.data_received(encode_frame(Kind.SUBSCRIBE, encode_message(ms.SubscribeRequest(items=[
             ms.SubscriptionItem(stream=int(Stream.GENERAL), broadcast="BI27")])), 1))
-    e = encode_frame(Kind.TRANSACTION, encode_message(msys.SendClearingMessage(lines=[msys.MessageLine(text=TEXT)])), 1)
+    e = encode_frame(Kind.TRANSACTION, encode_message(msys.SendClearingMessageRequest(lines=[msys.MessageLine(text=TEXT)])), 1)
     echunk = e * batch
     m = max(batch, n // 4)
 

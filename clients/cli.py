@@ -271,6 +271,7 @@ def _describe_fields(rec, depth: int = 0) -> None:
 def _describe(a) -> int:
     s = find_spec(a.message)
     print(f"{s.code} {s.name} ({s.kind.name}{', answered by ' + s.answer if s.answer else ''}): {s.doc}")
+    print(f"  Python: from {s.cls.__module__} import {s.cls.__name__}")
     _describe_fields(s.record)
     return 0
 

@@ -108,7 +108,7 @@ class ReferenceBackOffice:
         self.sessions += 1
         if c.login_status == St.PASSWORD_MUST_CHANGE:
             new = self.new_password or _next_password(self.password)
-            await c.request(ms.ChangePassword(old_password=self.password, new_password=new))
+            await c.request(ms.ChangePasswordRequest(old_password=self.password, new_password=new))
             self.password = c.password = new
             log.info("password_changed")
         await self._download(c)

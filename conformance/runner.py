@@ -482,7 +482,7 @@ class CaseRun:
         if self.case.setup.get("reset", True):
             when = str(self.sub(self.case.setup.get("time") or self.config.business_time))
             day = str(self.sub(self.case.setup.get("date") or self.runner.start_date))
-            await self.op_request(sy.ResetEmulator(business_date=day, business_time=when))
+            await self.op_request(sy.ResetEmulatorRequest(business_date=day, business_time=when))
             self.log(f"setup: EC5 reset to {day} {when}")
         a = await self.op_request(ms.BusinessDateQuery())
         self.vars["business_date"] = a.message.business_date

@@ -174,7 +174,7 @@ async def change_password(request: web.Request) -> web.StreamResponse:
     s = request[SESSION]
     form = request[FORM]
     try:
-        await s.client.transact(ms.ChangePassword(old_password=str(form.get("old_password", "")),
+        await s.client.transact(ms.ChangePasswordRequest(old_password=str(form.get("old_password", "")),
                                                   new_password=str(form.get("new_password", ""))))
     except RequestRejected as e:
         return await password_page(request, await describe(s, e))

@@ -140,14 +140,14 @@ class Login:
         conn.close_with(St.LOGGED_OUT, status_text(St.LOGGED_OUT), request_id=frame.request_id)
 
     # ------------------------------------------------------------ UC1
-    def change_password(self, conn: "Connection", frame, msg: ms.ChangePassword) -> None:
+    def change_password(self, conn: "Connection", frame, msg: ms.ChangePasswordRequest) -> None:
         gw = self.gw
         rid = frame.request_id
         user = conn.user
         err = password_policy_error(msg.old_password, msg.new_password)
         if err is not None:
             self.gw._reject(conn, rid, "UC1", St.PASSWORD_POLICY, f"{status_text(St.PASSWORD_POLICY)}: {err}",
-                        field_offset=field_offset(ms.ChangePassword, "new_password"), field="new_password")
+                        field_offset=field_offset(ms.ChangePasswordRequest, "new_password"), field="new_password")
             return
         # scrypt twice: off the event loop, with this connection's reading paused meanwhile
         conn.transport.pause_reading()
@@ -166,7 +166,7 @@ class Login:
         except Exception:  # noqa: BLE001
             new_hash = None
         if new_hash is None:
-            gw._reject(conn, rid, "UC1", St.INVALID_CREDENTIALS, "old password does not match", field_offset=field_offset(ms.ChangePassword, "old_password"), field="old_password")
+            gw._reject(conn, rid, "UC1", St.INVALID_CREDENTIALS, "old password does not match", field_offset=field_offset(ms.ChangePasswordRequest, "old_password"), field="old_password")
             gw.flush()
             return
         if gw.journal is not None:

@@ -121,6 +121,28 @@ class UnknownMessageType(DecodeError):
         self.code = code
 
 
+# The Python class of a message is named for what the frame does, the same in every family: a request
+# ends in ``Request``, a query in ``Query``, a query's answer in ``Answer``, the specific answer of any
+# other request in ``Reply``, a broadcast in ``Broadcast``. Session frames that are none of these are
+# named for what they are. docs/protocol.md section 5 states it; tests/protocol/test_message_names.py
+# holds every declaration to it.
+NAMED_FOR_WHAT_THEY_ARE = {"UR1": "Ack", "UR2": "Reject", "UH1": "Heartbeat", "UO2": "LogoutNotice"}
+
+
+def class_suffix(spec: MessageSpec) -> str:
+    """The ending the class name of ``spec`` takes (the whole name for NAMED_FOR_WHAT_THEY_ARE)."""
+    if spec.code in NAMED_FOR_WHAT_THEY_ARE:
+        return NAMED_FOR_WHAT_THEY_ARE[spec.code]
+    if spec.kind == Kind.QUERY:
+        return "Query"
+    if spec.kind == Kind.BROADCAST:
+        return "Broadcast"
+    if spec.kind == Kind.REPLY:
+        answers_a_query = any(s.kind == Kind.QUERY and s.answer == spec.code for s in BY_CODE.values())
+        return "Answer" if answers_a_query else "Reply"
+    return "Request"
+
+
 def all_specs() -> list[MessageSpec]:
     import protocol.messages  # noqa: F401 - registers every declaration
     return sorted(BY_TYPE.values(), key=lambda s: (s.section, s.code[:2], int(s.code[2:])))

@@ -156,7 +156,7 @@ async def set_business_time(cfg: CertifyConfig, hhmmss: str) -> None:
     op = Client(cfg.host, cfg.port, cfg.operator, cfg.operator_password, forced=True, ssl=cfg.ssl)
     await op.connect()
     try:
-        await op.request(sy.SetBusinessTime(business_date="", business_time=hhmmss, reset=True))
+        await op.request(sy.SetBusinessTimeRequest(business_date="", business_time=hhmmss, reset=True))
     finally:
         await op.close()
 

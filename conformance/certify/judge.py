@@ -272,7 +272,7 @@ class ScenarioRun:
             raise SetupFailed(str(e)) from None
         self.c.tell(text)
         try:
-            await self.obs.op.request(sy.SendClearingMessage(lines=[sy.MessageLine(text=t) for t in lines]))
+            await self.obs.op.request(sy.SendClearingMessageRequest(lines=[sy.MessageLine(text=t) for t in lines]))
         except RequestRejected as e:
             raise SetupFailed(f"the instruction could not be broadcast: {e}") from None
         return f"told: {text}"

@@ -79,8 +79,8 @@ class Observer:
         lr = self.op.login_reply
         self.heartbeat = lr.heartbeat_interval_ms / 1000.0
         self.idle_heartbeats = lr.idle_heartbeats
-        await self.op.request(mc.WatchUser(user=self.user, on=True))
-        ans = await self.op.request(mc.ActivityQuery(user=self.user, after=0, limit=1))
+        await self.op.request(mc.WatchUserRequest(user=self.user, on=True))
+        ans = await self.op.request(mc.SessionActivityQuery(user=self.user, after=0, limit=1))
         self.latest = self.started = ans.latest  # what happened before the certification is not judged
 
     async def counterparty(self) -> Client:
@@ -89,7 +89,7 @@ class Observer:
         return self.cp
 
     async def poll(self) -> list[Entry]:
-        ans = await self.op.request(mc.ActivityQuery(user=self.user, after=self.latest, limit=0))
+        ans = await self.op.request(mc.SessionActivityQuery(user=self.user, after=self.latest, limit=0))
         new = [_entry(x) for x in ans.items]
         if new and new[0].number > self.latest + 1 and self.latest:
             # the gateway keeps a bounded log: entries were dropped between two polls
@@ -101,7 +101,7 @@ class Observer:
 
     async def history(self) -> list[Entry]:
         """Every entry the gateway keeps for the user, also from before the certification started."""
-        ans = await self.op.request(mc.ActivityQuery(user=self.user, after=0, limit=0))
+        ans = await self.op.request(mc.SessionActivityQuery(user=self.user, after=0, limit=0))
         return [_entry(x) for x in ans.items]
 
     async def sessions(self) -> list:

@@ -57,4 +57,4 @@ INVALID_VALUE = code(-600004, "INVALID_VALUE", "A field has an invalid value", "
 NOT_BUSINESS_DAY = code(-600005, "NOT_BUSINESS_DAY", "The date is not a business day", "common")
 TIME_BACKWARDS = code(-600006, "TIME_BACKWARDS", "Business time may not move backwards", "common")
 UNKNOWN_PARTICIPANT = code(-600007, "UNKNOWN_PARTICIPANT", "Unknown participant", "common")
-UNSUPPORTED_COMMAND = code(-600008, "UNSUPPORTED_COMMAND", "This command is not supported by the core", "common")
+UNSUPPORTED_COMMAND = code(-600008, "UNSUPPORTED_COMMAND", "This request is not supported by the clearing system", "common")

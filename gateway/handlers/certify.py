@@ -38,7 +38,7 @@ def _range(value: int, high: int, name: str) -> int:
     return value
 
 
-@handler(m.CutSession)
+@handler(m.CutSessionRequest)
 def cut_session(msg, ctx: RequestContext):
     conn = _live(ctx, msg.user)
     _journal(ctx, msg)
@@ -62,29 +62,29 @@ def _fault(ctx: RequestContext, msg, **changes) -> ms.Ack:
     return ms.Ack(reference=conn.session_id, text=f"{plan.count()} frame(s) to disturb")
 
 
-@handler(m.WithholdBroadcasts)
+@handler(m.WithholdBroadcastsRequest)
 def withhold_broadcasts(msg, ctx: RequestContext):
     return _fault(ctx, msg, withhold=_range(msg.count, MAX_COUNT, "count"))
 
 
-@handler(m.DuplicateBroadcasts)
+@handler(m.DuplicateBroadcastsRequest)
 def duplicate_broadcasts(msg, ctx: RequestContext):
     return _fault(ctx, msg, duplicate=_range(msg.count, MAX_COUNT, "count"))
 
 
-@handler(m.DelayReplies)
+@handler(m.DelayRepliesRequest)
 def delay_replies(msg, ctx: RequestContext):
     return _fault(ctx, msg, reply_delay_ms=_range(msg.milliseconds, MAX_DELAY_MS, "milliseconds"),
                   replies=_range(msg.count, MAX_COUNT, "count"))
 
 
-@handler(m.DelayHeartbeats)
+@handler(m.DelayHeartbeatsRequest)
 def delay_heartbeats(msg, ctx: RequestContext):
     return _fault(ctx, msg, heartbeat_delay_ms=_range(msg.milliseconds, MAX_DELAY_MS, "milliseconds"),
                   heartbeats=_range(msg.count, MAX_COUNT, "count"))
 
 
-@handler(m.ClearFaults)
+@handler(m.ClearFaultsRequest)
 def clear_faults(msg, ctx: RequestContext):
     if ctx.services.user(msg.user) is None:
         raise ClearingError(UNKNOWN_USER, msg.user, field="user")
@@ -93,7 +93,7 @@ def clear_faults(msg, ctx: RequestContext):
     return ms.Ack(text="faults cleared")
 
 
-@handler(m.ExpirePassword)
+@handler(m.ExpirePasswordRequest)
 def expire_password(msg, ctx: RequestContext):
     user = ctx.services.user(msg.user)
     if user is None:
@@ -107,7 +107,7 @@ def expire_password(msg, ctx: RequestContext):
     return ms.Ack(text=f"password of {user.user} expired")
 
 
-@handler(m.WatchUser)
+@handler(m.WatchUserRequest)
 def watch_user(msg, ctx: RequestContext):
     gw = ctx.services
     if gw.user(msg.user) is None:
@@ -130,11 +130,11 @@ def sessions(msg, ctx: RequestContext):
     return m.SessionsAnswer(items=[m.SessionItem(**d) for d in gw.monitor.sessions(gw, msg.user, msg.ended)])
 
 
-@handler(m.ActivityQuery)
+@handler(m.SessionActivityQuery)
 def activity(msg, ctx: RequestContext):
     latest, entries = ctx.services.monitor.activity(msg.user, msg.after, msg.limit)
     items = [m.ActivityItem(number=n, session_id=sid, time=wall(t), direction=d, kind=kind_text(k), code=c,
                             request_id=rid, status=st, stream=stream, sequence=seq, detail=detail)
              for n, sid, t, d, k, c, rid, st, stream, seq, detail in entries]
-    return m.ActivityAnswer(latest=latest, items=items)
+    return m.SessionActivityAnswer(latest=latest, items=items)
 

@@ -104,40 +104,40 @@ def pvp_row(p: core.Pvp) -> m.PvpRow:
 
 
 # ------------------------------------------------------------------ member transactions
-@handler(m.ConfirmPayment)
-def confirm_payment(msg: m.ConfirmPayment, ctx: RequestContext):
+@handler(m.ConfirmPaymentRequest)
+def confirm_payment(msg: m.ConfirmPaymentRequest, ctx: RequestContext):
     out = ctx.execute(core.ConfirmPayment(msg.member, msg.instruction_id))
     return Ack(reference=out.reply.instruction_id, text="settled late" if out.reply.late else "settled")
 
 
-@handler(m.SubmitPvpInstruction)
-def submit_pvp(msg: m.SubmitPvpInstruction, ctx: RequestContext):
+@handler(m.SubmitPvpInstructionRequest)
+def submit_pvp(msg: m.SubmitPvpInstructionRequest, ctx: RequestContext):
     out = ctx.execute(core.SubmitPvpInstruction(
         msg.member, msg.trade_id, msg.exchange.name, parse_date(msg.value_date, "value_date"), msg.pay_currency,
         msg.pay_amount, msg.receive_currency, msg.receive_amount))
     return Ack(reference=out.reply.pvp_id, text="PvP instruction matched")
 
 
-@handler(m.RequestCashDeposit)
-def cash_deposit(msg: m.RequestCashDeposit, ctx: RequestContext):
+@handler(m.DepositCashRequest)
+def cash_deposit(msg: m.DepositCashRequest, ctx: RequestContext):
     out = ctx.execute(core.RequestCashDeposit(msg.member, msg.account, msg.currency, msg.amount))
     return Ack(reference=out.reply.instruction_id, text=f"deposit settles {ymd(out.reply.settlement_date)}")
 
 
-@handler(m.RequestCashWithdrawal)
-def cash_withdrawal(msg: m.RequestCashWithdrawal, ctx: RequestContext):
+@handler(m.WithdrawCashRequest)
+def cash_withdrawal(msg: m.WithdrawCashRequest, ctx: RequestContext):
     out = ctx.execute(core.RequestCashWithdrawal(msg.member, msg.account, msg.currency, msg.amount))
     return Ack(reference=out.reply.instruction_id, text=f"withdrawal paid {ymd(out.reply.settlement_date)}")
 
 
-@handler(m.DepositNonCash)
-def deposit_non_cash(msg: m.DepositNonCash, ctx: RequestContext):
+@handler(m.DepositNonCashRequest)
+def deposit_non_cash(msg: m.DepositNonCashRequest, ctx: RequestContext):
     out = ctx.execute(core.DepositNonCash(msg.member, msg.account, msg.security, msg.nominal))
     return Ack(reference=out.reply, text="deposited to CMU")
 
 
-@handler(m.WithdrawNonCash)
-def withdraw_non_cash(msg: m.WithdrawNonCash, ctx: RequestContext):
+@handler(m.WithdrawNonCashRequest)
+def withdraw_non_cash(msg: m.WithdrawNonCashRequest, ctx: RequestContext):
     out = ctx.execute(core.WithdrawNonCash(msg.member, msg.account, msg.security, msg.nominal))
     return Ack(reference=out.reply, text="returned from CMU")
 
@@ -148,19 +148,19 @@ def trades(msg: m.TradesQuery, ctx: RequestContext):
     return m.TradesAnswer(items=[trade_row(a.trade, a.mtm) for a in ctx.query(core.OtcTradesQuery(msg.member, msg.trade_id))])
 
 
-@handler(m.ItemsQuery)
-def items(msg: m.ItemsQuery, ctx: RequestContext):
+@handler(m.SettlementItemsQuery)
+def items(msg: m.SettlementItemsQuery, ctx: RequestContext):
     rows = ctx.query(core.SettlementItemsQuery(msg.member, parse_date(msg.settlement_date, "settlement_date", True),
                                                int(msg.settlement_type)))
-    return m.ItemsAnswer(items=[item_row(i) for i in rows])
+    return m.SettlementItemsAnswer(items=[item_row(i) for i in rows])
 
 
-@handler(m.InstructionsQuery)
-def instructions(msg: m.InstructionsQuery, ctx: RequestContext):
+@handler(m.PaymentInstructionsQuery)
+def instructions(msg: m.PaymentInstructionsQuery, ctx: RequestContext):
     state = "" if msg.status == m.PaymentStatus.ANY else msg.status.name
     rows = ctx.query(core.PaymentInstructionsQuery(
         msg.member, parse_date(msg.settlement_date, "settlement_date", True), state, msg.instruction_id))
-    return m.InstructionsAnswer(items=[instruction_row(i) for i in rows])
+    return m.PaymentInstructionsAnswer(items=[instruction_row(i) for i in rows])
 
 
 @handler(m.PvpQuery)
@@ -220,8 +220,8 @@ def members(msg: m.MembersQuery, ctx: RequestContext):
 
 
 # ------------------------------------------------------------------ operator controls
-@handler(m.RegisterNdf)
-def register_ndf(msg: m.RegisterNdf, ctx: RequestContext):
+@handler(m.RegisterNdfRequest)
+def register_ndf(msg: m.RegisterNdfRequest, ctx: RequestContext):
     ctx.execute(core.RegisterNdf(
         msg.trade_id, msg.member, msg.account, msg.direction.name, msg.base_currency, msg.quote_currency,
         msg.notional, rate_in(msg.contract_rate), parse_date(msg.fixing_date, "fixing_date"),
@@ -229,8 +229,8 @@ def register_ndf(msg: m.RegisterNdf, ctx: RequestContext):
     return Ack(text=f"NDF {msg.trade_id} registered")
 
 
-@handler(m.RegisterIrs)
-def register_irs(msg: m.RegisterIrs, ctx: RequestContext):
+@handler(m.RegisterIrsRequest)
+def register_irs(msg: m.RegisterIrsRequest, ctx: RequestContext):
     ctx.execute(core.RegisterIrs(
         msg.trade_id, msg.member, msg.account, msg.direction.name, msg.currency, msg.notional,
         rate_in(msg.fixed_rate), parse_date(msg.effective_date, "effective_date"), coupons(msg.coupon_dates),
@@ -238,8 +238,8 @@ def register_irs(msg: m.RegisterIrs, ctx: RequestContext):
     return Ack(text=f"IRS {msg.trade_id} registered")
 
 
-@handler(m.RegisterCcs)
-def register_ccs(msg: m.RegisterCcs, ctx: RequestContext):
+@handler(m.RegisterCcsRequest)
+def register_ccs(msg: m.RegisterCcsRequest, ctx: RequestContext):
     ctx.execute(core.RegisterCcs(
         msg.trade_id, msg.member, msg.account, msg.pay_currency, msg.pay_notional, msg.receive_currency,
         msg.receive_notional, parse_date(msg.effective_date, "effective_date"), coupons(msg.coupon_dates),
@@ -249,64 +249,64 @@ def register_ccs(msg: m.RegisterCcs, ctx: RequestContext):
     return Ack(text=f"CCS {msg.trade_id} registered")
 
 
-@handler(m.SetRateFixing)
-def set_rate_fixing(msg: m.SetRateFixing, ctx: RequestContext):
+@handler(m.SetRateFixingRequest)
+def set_rate_fixing(msg: m.SetRateFixingRequest, ctx: RequestContext):
     out = ctx.execute(core.SetRateFixing(msg.trade_id, parse_date(msg.fixing_date, "fixing_date"),
                                          rate_in(msg.rate), "" if msg.leg == m.SwapLeg.NONE else msg.leg.name))
     return Ack(reference=out.reply.item_id, text="fixing set")
 
 
-@handler(m.SetMtm)
-def set_mtm(msg: m.SetMtm, ctx: RequestContext):
+@handler(m.SetMtmRequest)
+def set_mtm(msg: m.SetMtmRequest, ctx: RequestContext):
     ctx.execute(core.SetMtm(msg.trade_id, msg.mtm))
     return Ack(text="MTM set")
 
 
-@handler(m.SetPaiRate)
-def set_pai_rate(msg: m.SetPaiRate, ctx: RequestContext):
+@handler(m.SetPaiRateRequest)
+def set_pai_rate(msg: m.SetPaiRateRequest, ctx: RequestContext):
     ctx.execute(core.SetPaiRate(msg.currency, rate_in(msg.rate)))
     return Ack(text="PAI rate set")
 
 
-@handler(m.SetFxRate)
-def set_fx_rate(msg: m.SetFxRate, ctx: RequestContext):
+@handler(m.SetFxRateRequest)
+def set_fx_rate(msg: m.SetFxRateRequest, ctx: RequestContext):
     ctx.execute(core.SetFxRate(msg.currency, rate_in(msg.rate)))
     return Ack(text="FX rate set")
 
 
-@handler(m.RunIntradayVmCall)
+@handler(m.RunIntradayVmCallRequest)
 def run_intraday_vm_call(msg, ctx: RequestContext):
     out = ctx.execute(core.RunIntradayVmCall())
     return Ack(reference=len(out.reply), text=f"{len(out.reply)} intraday VM calls")
 
 
-@handler(m.SetMarginRequirement)
-def set_margin_requirement(msg: m.SetMarginRequirement, ctx: RequestContext):
+@handler(m.SetMarginRequirementRequest)
+def set_margin_requirement(msg: m.SetMarginRequirementRequest, ctx: RequestContext):
     ctx.execute(core.SetMarginRequirement(msg.member, msg.account, msg.im_requirement, msg.holiday_margin))
     return Ack(text="margin requirement set")
 
 
-@handler(m.SetGuaranteeFundRequirement)
-def set_guarantee_fund(msg: m.SetGuaranteeFundRequirement, ctx: RequestContext):
+@handler(m.SetGuaranteeFundRequirementRequest)
+def set_guarantee_fund(msg: m.SetGuaranteeFundRequirementRequest, ctx: RequestContext):
     out = ctx.execute(core.SetGuaranteeFundRequirement(msg.member, msg.requirement,
                                                        parse_date(msg.due_date, "due_date", True)))
     return Ack(reference=out.reply.instruction_id if out.reply else 0, text="guarantee fund set")
 
 
-@handler(m.ChargeFee)
-def charge_fee(msg: m.ChargeFee, ctx: RequestContext):
+@handler(m.ChargeFeeRequest)
+def charge_fee(msg: m.ChargeFeeRequest, ctx: RequestContext):
     out = ctx.execute(core.ChargeFee(msg.member, msg.currency, msg.amount, msg.description))
     return Ack(reference=out.reply.item_id, text="fee charged")
 
 
-@handler(m.IssueParticipatingMarginCall)
-def participating_margin_call(msg: m.IssueParticipatingMarginCall, ctx: RequestContext):
+@handler(m.IssueParticipatingMarginCallRequest)
+def participating_margin_call(msg: m.IssueParticipatingMarginCallRequest, ctx: RequestContext):
     out = ctx.execute(core.IssueParticipatingMarginCall(msg.member, msg.account, msg.amount))
     return Ack(reference=out.reply.instruction_id, text="participating margin called")
 
 
-@handler(m.MarkPaymentSettled)
-def mark_payment_settled(msg: m.MarkPaymentSettled, ctx: RequestContext):
+@handler(m.MarkPaymentSettledRequest)
+def mark_payment_settled(msg: m.MarkPaymentSettledRequest, ctx: RequestContext):
     out = ctx.execute(core.MarkPaymentSettled(msg.instruction_id))
     return Ack(reference=out.reply.instruction_id, text="settled")
 
@@ -314,19 +314,19 @@ def mark_payment_settled(msg: m.MarkPaymentSettled, ctx: RequestContext):
 # ------------------------------------------------------------------ broadcasts
 @broadcast(core.OtcTradeRegistered)
 def trade_registered(e: core.OtcTradeRegistered):
-    return m.TradeRegistered(trade=trade_row(e.trade, 0))  # registered with MTM 0
+    return m.TradeRegisteredBroadcast(trade=trade_row(e.trade, 0))  # registered with MTM 0
 
 
 @broadcast(core.RateFixingSet)
 def rate_fixing_set(e: core.RateFixingSet):
     f = e.fixing
-    return m.RateFixingSet(trade_id=f.trade_id, leg=m.SwapLeg[f.leg] if f.leg else m.SwapLeg.NONE,
+    return m.RateFixingBroadcast(trade_id=f.trade_id, leg=m.SwapLeg[f.leg] if f.leg else m.SwapLeg.NONE,
                            fixing_date=ymd(f.fixing_date), rate_e8=rate_out(f.rate))
 
 
 @broadcast(core.MtmSet)
 def mtm_set(e: core.MtmSet):
-    return m.MtmSet(trade_id=e.trade_id, currency=e.currency, mtm=e.mtm, business_time=hms(e.now))
+    return m.MtmBroadcast(trade_id=e.trade_id, currency=e.currency, mtm=e.mtm, business_time=hms(e.now))
 
 
 @broadcast(core.SettlementItemCreated)
@@ -336,49 +336,49 @@ def settlement_item(e: core.SettlementItemCreated):
 
 @broadcast(core.PaymentInstructionIssued)
 def instruction_issued(e: core.PaymentInstructionIssued):
-    return m.PaymentInstructionIssued(instruction=instruction_row(e.instruction))
+    return m.PaymentInstructionIssuedBroadcast(instruction=instruction_row(e.instruction))
 
 
 @broadcast(core.PaymentSettled)
 def payment_settled(e: core.PaymentSettled):
-    return m.PaymentSettled(instruction=instruction_row(e.instruction))
+    return m.PaymentSettledBroadcast(instruction=instruction_row(e.instruction))
 
 
 @broadcast(core.PaymentLate)
 def payment_late(e: core.PaymentLate):
-    return m.PaymentLate(instruction=instruction_row(e.instruction))
+    return m.PaymentLateBroadcast(instruction=instruction_row(e.instruction))
 
 
 @broadcast(core.PvpStatusChanged)
 def pvp_status(e: core.PvpStatusChanged):
-    return m.PvpStatusChanged(pvp=pvp_row(e.pvp))
+    return m.PvpStatusBroadcast(pvp=pvp_row(e.pvp))
 
 
 @broadcast(core.MarginRequirementSet)
 def margin_requirement_set(e: core.MarginRequirementSet):
-    return m.MarginRequirementSet(account=e.account, currency=e.currency, im_requirement=e.im_requirement,
+    return m.MarginRequirementBroadcast(account=e.account, currency=e.currency, im_requirement=e.im_requirement,
                                   holiday_margin=e.holiday_margin)
 
 
 @broadcast(core.NonCashCollateralMoved)
 def non_cash_moved(e: core.NonCashCollateralMoved):
-    return m.NonCashMoved(account=e.account, security=e.security, nominal=e.nominal, holding=e.holding,
+    return m.NonCashMovedBroadcast(account=e.account, security=e.security, nominal=e.nominal, holding=e.holding,
                           business_time=hms(e.now))
 
 
 @broadcast(core.GuaranteeFundRequirementSet)
 def guarantee_fund_requirement_set(e: core.GuaranteeFundRequirementSet):
-    return m.GuaranteeFundRequirementSet(currency=e.currency, requirement=e.requirement)
+    return m.GuaranteeFundRequirementBroadcast(currency=e.currency, requirement=e.requirement)
 
 
 @broadcast(core.PaiRateSet)
 def pai_rate_set(e: core.PaiRateSet):
-    return m.PaiRateSet(currency=e.currency, effective_date=ymd(e.effective_from), rate_e8=rate_out(e.rate))
+    return m.PaiRateBroadcast(currency=e.currency, effective_date=ymd(e.effective_from), rate_e8=rate_out(e.rate))
 
 
 @broadcast(core.FxRateSet)
 def fx_rate_set(e: core.FxRateSet):
-    return m.FxRateSet(currency=e.currency, effective_date=ymd(e.effective_from), rate_e8=rate_out(e.rate))
+    return m.FxRateBroadcast(currency=e.currency, effective_date=ymd(e.effective_from), rate_e8=rate_out(e.rate))
 
 
 # ------------------------------------------------------------------ the member's own side (issue 13)
@@ -389,14 +389,14 @@ def member_banks(msg: m.MemberBanksQuery, ctx: RequestContext):
                                       for b in ctx.query(core.MemberBanksQuery(msg.member))])
 
 
-@handler(m.SetPvpFunding)
-def set_pvp_funding(msg: m.SetPvpFunding, ctx: RequestContext):
+@handler(m.SetPvpFundingRequest)
+def set_pvp_funding(msg: m.SetPvpFundingRequest, ctx: RequestContext):
     ctx.execute(core.SetPvpFunding(msg.member, msg.currency, msg.funded))
     return Ack(text=f"{msg.member} {msg.currency} {'funded' if msg.funded else 'not funded'}")
 
 
-@handler(m.AddTradePayment)
-def add_trade_payment(msg: m.AddTradePayment, ctx: RequestContext):
+@handler(m.AddTradePaymentRequest)
+def add_trade_payment(msg: m.AddTradePaymentRequest, ctx: RequestContext):
     out = ctx.execute(core.AddTradePayment(msg.trade_id, parse_date(msg.payment_date, "payment_date"), msg.currency,
                                            msg.amount, msg.description))
     return Ack(reference=out.reply.item_id, text="additional payment added")
@@ -404,4 +404,4 @@ def add_trade_payment(msg: m.AddTradePayment, ctx: RequestContext):
 
 @broadcast(core.PvpFundingSet)
 def pvp_funding_set(e: core.PvpFundingSet):
-    return m.PvpFundingSet(currency=e.currency, funded=e.funded)
+    return m.PvpFundingBroadcast(currency=e.currency, funded=e.funded)

@@ -86,7 +86,7 @@ def business_date(msg, ctx: RequestContext):
         timezone="Asia/Hong_Kong", utc_offset=UTC_OFFSET_SECONDS)
 
 
-@handler(m.SetBusinessTime)
+@handler(m.SetBusinessTimeRequest)
 def set_business_time(msg, ctx: RequestContext):
     when = parse_datetime(msg.business_date, msg.business_time, ctx.query(c.BusinessDateQuery()).now.date())
     ctx.execute(c.SetBusinessTime(when, msg.reset))
@@ -94,7 +94,7 @@ def set_business_time(msg, ctx: RequestContext):
     return ms.Ack(text=f"business time {when:%Y-%m-%d %H:%M:%S}")
 
 
-@handler(m.AdvanceBusinessTime)
+@handler(m.AdvanceBusinessTimeRequest)
 def advance_business_time(msg, ctx: RequestContext):
     when = ctx.query(c.BusinessDateQuery()).now + timedelta(seconds=msg.seconds)
     ctx.execute(c.SetBusinessTime(when))
@@ -102,7 +102,7 @@ def advance_business_time(msg, ctx: RequestContext):
     return ms.Ack(text=f"business time {when:%Y-%m-%d %H:%M:%S}")
 
 
-@handler(m.SendClearingMessage)
+@handler(m.SendClearingMessageRequest)
 def send_clearing_message(msg, ctx: RequestContext):
     if not 1 <= len(msg.lines) <= 10:
         raise ClearingError(INVALID_VALUE, "1 to 10 lines", field="lines")
@@ -110,13 +110,13 @@ def send_clearing_message(msg, ctx: RequestContext):
     return ms.Ack(reference=out.reply, text="message sent")
 
 
-@handler(m.RunEndOfDay)
+@handler(m.RunEndOfDayRequest)
 def run_end_of_day(msg, ctx: RequestContext):
     out = ctx.execute(c.EndOfDay())
     return ms.Ack(text=f"business date {ymd(out.reply)}")
 
 
-@handler(m.ResetEmulator)
+@handler(m.ResetEmulatorRequest)
 def reset_emulator(msg, ctx: RequestContext):
     if not ctx.operator:
         raise ClearingError(OPERATOR_ONLY)
@@ -139,5 +139,5 @@ def clearing_message(e: c.ClearingMessage):
 
 @broadcast(c.BusinessDateChanged)
 def business_date_changed(e: c.BusinessDateChanged):
-    return m.BusinessDateChange(business_date=ymd(e.business_date), previous_business_date=ymd(e.previous_business_date),
+    return m.BusinessDateChangeBroadcast(business_date=ymd(e.business_date), previous_business_date=ymd(e.previous_business_date),
                                 business_time=hms(e.now))

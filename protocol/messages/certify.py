@@ -9,10 +9,11 @@ from __future__ import annotations
 from ..codec import I32, U16, U32, U64, Bool, Filler, Items, Struct, Text, record
 from ..kinds import Kind
 from ..registry import message
+from ..renamed import renamed_classes
 
 C = "certification"
 
-CutSession = message("EC600", "cut_session", Kind.TRANSACTION, Struct(
+CutSessionRequest = message("EC600", "cut_session", Kind.TRANSACTION, Struct(
     "user" / Text(32) * "User whose live session is cut",
     "notice" / Bool * "0: drop the TCP connection without a word (a network failure); 1: send UO2 with "
                       "FORCED_LOGOUT first (the operator logged the user out)",
@@ -20,39 +21,39 @@ CutSession = message("EC600", "cut_session", Kind.TRANSACTION, Struct(
 ), "Operator: end the live session of a user. The user may log in again at once.", answer="UR1",
     operator=True, section=C)
 
-WithholdBroadcasts = message("EC601", "withhold_broadcasts", Kind.TRANSACTION, Struct(
+WithholdBroadcastsRequest = message("EC601", "withhold_broadcasts", Kind.TRANSACTION, Struct(
     "user" / Text(32) * "User whose live session loses broadcasts",
     "count" / U32 * "Live broadcasts (not replays or recovery answers) to drop, 1-1000",
 ), "Operator: the next `count` live broadcasts to the user's session are not sent, though their "
    "sequence numbers are used: the session sees a gap and must recover it with UQ20.", answer="UR1",
     operator=True, section=C)
 
-DuplicateBroadcasts = message("EC602", "duplicate_broadcasts", Kind.TRANSACTION, Struct(
+DuplicateBroadcastsRequest = message("EC602", "duplicate_broadcasts", Kind.TRANSACTION, Struct(
     "user" / Text(32) * "User whose live session gets broadcasts twice",
     "count" / U32 * "Live broadcasts to send twice, 1-1000",
 ), "Operator: each of the next `count` live broadcasts to the user's session is sent twice in a row, "
    "with the same sequence number.", answer="UR1", operator=True, section=C)
 
-DelayReplies = message("EC603", "delay_replies", Kind.TRANSACTION, Struct(
+DelayRepliesRequest = message("EC603", "delay_replies", Kind.TRANSACTION, Struct(
     "user" / Text(32) * "User whose live session gets late answers",
     "milliseconds" / U32 * "Delay, 1-60000 ms",
     "count" / U32 * "Answers (REPLY or REJECT frames) to delay, 1-1000",
 ), "Operator: hold each of the next `count` answers to the user's session for `milliseconds` (what "
    "follows an answer waits behind it: the order of frames is kept).", answer="UR1", operator=True, section=C)
 
-DelayHeartbeats = message("EC604", "delay_heartbeats", Kind.TRANSACTION, Struct(
+DelayHeartbeatsRequest = message("EC604", "delay_heartbeats", Kind.TRANSACTION, Struct(
     "user" / Text(32) * "User whose live session gets late heartbeats",
     "milliseconds" / U32 * "Delay, 1-60000 ms",
     "count" / U32 * "Server heartbeats (UH1) to delay, 1-1000",
 ), "Operator: hold each of the next `count` heartbeats to the user's session for `milliseconds`.",
     answer="UR1", operator=True, section=C)
 
-ClearFaults = message("EC605", "clear_faults", Kind.TRANSACTION, Struct(
+ClearFaultsRequest = message("EC605", "clear_faults", Kind.TRANSACTION, Struct(
     "user" / Text(32) * "User",
 ), "Operator: cancel what remains of the faults set on the user's session; held frames go out now.",
     answer="UR1", operator=True, section=C)
 
-ExpirePassword = message("EC606", "expire_password", Kind.TRANSACTION, Struct(
+ExpirePasswordRequest = message("EC606", "expire_password", Kind.TRANSACTION, Struct(
     "user" / Text(32) * "User whose password expires now",
 ), "Operator: the user's password has expired: its next login is restricted (session status 2027, PASSWORD_MUST_CHANGE) "
    "until it changes the password with UC1. A live session goes on.", answer="UR1", operator=True, section=C)
@@ -109,21 +110,39 @@ ActivityItem = record("activity_item", Struct(
     "detail" / Text(64) * "UL1: resume points stream:date:sequence; UQ20: stream:date:first-last; end: reason",
 ), "One frame of a user's sessions.")
 
-ActivityQuery = message("EQ611", "session_activity_query", Kind.QUERY, Struct(
+SessionActivityQuery = message("EQ611", "session_activity_query", Kind.QUERY, Struct(
     "user" / Text(32) * "User",
     "after" / U64 * "Only entries numbered above this (0: all that are kept)",
     "limit" / U32 * "Most entries returned (0: all kept: the last 100 per user, 2000 once it has been watched)",
 ), "Operator: the recent frames of a user's sessions, oldest first: what it sent always; what it was sent "
    "once a fault or EC607 is set on the user.", answer="EA611", operator=True, section=C)
 
-ActivityAnswer = message("EA611", "session_activity_answer", Kind.REPLY, Struct(
+SessionActivityAnswer = message("EA611", "session_activity_answer", Kind.REPLY, Struct(
     "latest" / U64 * "Number of the user's latest entry",
     "items" / Items(U16, ActivityItem) * "Entries, oldest first",
 ), "Answer to EQ611.", section=C)
 
-WatchUser = message("EC607", "watch_user", Kind.TRANSACTION, Struct(
+WatchUserRequest = message("EC607", "watch_user", Kind.TRANSACTION, Struct(
     "user" / Text(32) * "User",
     "on" / Bool * "1: record every frame sent to the user's sessions, from now and at every login; 0: stop",
     Filler(3),
 ), "Operator: record the output of a user's sessions frame by frame (what it sends is always recorded).",
     answer="UR1", operator=True, section=C)
+
+
+# ====================================================================== old class names (0.1.x)
+# Renamed to the pattern of docs/protocol.md; the old names work for one more minor release, with a
+# DeprecationWarning (CHANGELOG.md, Deprecated).
+RENAMED = {
+    "CutSession": "CutSessionRequest",
+    "WithholdBroadcasts": "WithholdBroadcastsRequest",
+    "DuplicateBroadcasts": "DuplicateBroadcastsRequest",
+    "DelayReplies": "DelayRepliesRequest",
+    "DelayHeartbeats": "DelayHeartbeatsRequest",
+    "ClearFaults": "ClearFaultsRequest",
+    "ExpirePassword": "ExpirePasswordRequest",
+    "WatchUser": "WatchUserRequest",
+    "ActivityQuery": "SessionActivityQuery",
+    "ActivityAnswer": "SessionActivityAnswer",
+}
+__getattr__ = renamed_classes(__name__, RENAMED)

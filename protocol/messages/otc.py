@@ -14,6 +14,7 @@ from ..codec import I64, U16, U32, Bool, Code, Date, Filler, Items, Nested, Stru
 from ..units import RATE
 from ..kinds import Kind
 from ..registry import message
+from ..renamed import renamed_classes
 
 SECTION = "otc"
 
@@ -268,13 +269,13 @@ MemberAccountRow = record("otc_member_account", Struct(
 
 
 # ------------------------------------------------------------------ member transactions
-ConfirmPayment = message("SC300", "otc_confirm_payment", Kind.TRANSACTION, Struct(
+ConfirmPaymentRequest = message("SC300", "otc_confirm_payment", Kind.TRANSACTION, Struct(
     "member" / Text(8) * "Acting member (blank: yourself)",
     "instruction_id" / U32 * "Payment instruction due from the member",
 ), "Member: it has paid this instruction (after the cut-off it settles as late). Not for CCS "
    "exchanges (PvP). Answer UR1: reference = instruction id.", answer="UR1", section=SECTION)
 
-SubmitPvpInstruction = message("SC301", "otc_submit_pvp_instruction", Kind.TRANSACTION, Struct(
+SubmitPvpInstructionRequest = message("SC301", "otc_submit_pvp_instruction", Kind.TRANSACTION, Struct(
     "member" / Text(8) * "Acting member (blank: yourself)",
     "trade_id" / Text(20) * "CCS trade",
     "exchange" / Code(CcsExchange) * "INITIAL or FINAL",
@@ -287,7 +288,7 @@ SubmitPvpInstruction = message("SC301", "otc_submit_pvp_instruction", Kind.TRANS
 ), "Member: PvP payment instruction for a CCS notional exchange, before 12:00 on the value date; every "
    "field must match OTC Clear's side. Answer UR1: reference = PvP id.", answer="UR1", section=SECTION)
 
-RequestCashDeposit = message("SC302", "otc_request_cash_deposit", Kind.TRANSACTION, Struct(
+DepositCashRequest = message("SC302", "otc_request_cash_deposit", Kind.TRANSACTION, Struct(
     "member" / Text(8) * "Acting member (blank: yourself)",
     "account" / Text(8) * "Account",
     "currency" / Text(3) * "HKD, USD, EUR or CNH",
@@ -296,7 +297,7 @@ RequestCashDeposit = message("SC302", "otc_request_cash_deposit", Kind.TRANSACTI
 ), "Member: voluntary cash collateral deposit (type 7); before 16:00 same day, else next business "
    "day. Answer UR1: reference = payment instruction id.", answer="UR1", section=SECTION)
 
-RequestCashWithdrawal = message("SC303", "otc_request_cash_withdrawal", Kind.TRANSACTION, Struct(
+WithdrawCashRequest = message("SC303", "otc_request_cash_withdrawal", Kind.TRANSACTION, Struct(
     "member" / Text(8) * "Acting member (blank: yourself)",
     "account" / Text(8) * "Account",
     "currency" / Text(3) * "HKD, USD, EUR or CNH",
@@ -306,7 +307,7 @@ RequestCashWithdrawal = message("SC303", "otc_request_cash_withdrawal", Kind.TRA
    "else the next business day. Answer UR1: reference = payment instruction id.", answer="UR1",
     section=SECTION)
 
-DepositNonCash = message("SC304", "otc_deposit_non_cash", Kind.TRANSACTION, Struct(
+DepositNonCashRequest = message("SC304", "otc_deposit_non_cash", Kind.TRANSACTION, Struct(
     "member" / Text(8) * "Acting member (blank: yourself)",
     "account" / Text(8) * "Account",
     "security" / Text(12) * "Eligible security code (CMU)",
@@ -314,7 +315,7 @@ DepositNonCash = message("SC304", "otc_deposit_non_cash", Kind.TRANSACTION, Stru
 ), "Member: non-cash IM collateral moved to OTC Clear's CMU custodian account; counts toward IM at "
    "once. Answer UR1: reference = nominal now held.", answer="UR1", section=SECTION)
 
-WithdrawNonCash = message("SC305", "otc_withdraw_non_cash", Kind.TRANSACTION, Struct(
+WithdrawNonCashRequest = message("SC305", "otc_withdraw_non_cash", Kind.TRANSACTION, Struct(
     "member" / Text(8) * "Acting member (blank: yourself)",
     "account" / Text(8) * "Account",
     "security" / Text(12) * "Security code",
@@ -333,18 +334,18 @@ TradesAnswer = message("SA300", "otc_trades_answer", Kind.REPLY, Struct(
     "items" / Items(U16, TradeRow) * "Trades",
 ), "Answer to SQ300.", section=SECTION)
 
-ItemsQuery = message("SQ301", "otc_settlement_items_query", Kind.QUERY, Struct(
+SettlementItemsQuery = message("SQ301", "otc_settlement_items_query", Kind.QUERY, Struct(
     "member" / Text(8) * "Member (blank: yourself; the operator: everyone)",
     "settlement_date" / Date * "Settlement date (blank: all)",
     "settlement_type" / Code(OtcSettlementType) * "Settlement type (ANY: all)",
     Filler(3),
 ), "Settlement items (computed amounts per settlement type).", answer="SA301", section=SECTION)
 
-ItemsAnswer = message("SA301", "otc_settlement_items_answer", Kind.REPLY, Struct(
+SettlementItemsAnswer = message("SA301", "otc_settlement_items_answer", Kind.REPLY, Struct(
     "items" / Items(U16, ItemRow) * "Settlement items",
 ), "Answer to SQ301.", section=SECTION)
 
-InstructionsQuery = message("SQ302", "otc_payment_instructions_query", Kind.QUERY, Struct(
+PaymentInstructionsQuery = message("SQ302", "otc_payment_instructions_query", Kind.QUERY, Struct(
     "member" / Text(8) * "Member (blank: yourself; the operator: everyone)",
     "settlement_date" / Date * "Settlement date (blank: all)",
     "status" / Code(PaymentStatus) * "Status (ANY: all)",
@@ -352,7 +353,7 @@ InstructionsQuery = message("SQ302", "otc_payment_instructions_query", Kind.QUER
     "instruction_id" / U32 * "One instruction (0: all)",
 ), "Payment instructions.", answer="SA302", section=SECTION)
 
-InstructionsAnswer = message("SA302", "otc_payment_instructions_answer", Kind.REPLY, Struct(
+PaymentInstructionsAnswer = message("SA302", "otc_payment_instructions_answer", Kind.REPLY, Struct(
     "items" / Items(U16, InstructionRow) * "Payment instructions",
 ), "Answer to SQ302.", section=SECTION)
 
@@ -419,11 +420,11 @@ MembersAnswer = message("SA309", "otc_members_answer", Kind.REPLY, Struct(
 
 
 # ------------------------------------------------------------------ broadcasts
-TradeRegistered = message("BS300", "otc_trade_registered", Kind.BROADCAST, Struct(
+TradeRegisteredBroadcast = message("BS300", "otc_trade_registered", Kind.BROADCAST, Struct(
     "trade" / Nested(TradeRow) * "The trade",
 ), "A cleared trade was registered for the member.", stream="settlement", section=SECTION)
 
-RateFixingSet = message("BS301", "otc_rate_fixing_set", Kind.BROADCAST, Struct(
+RateFixingBroadcast = message("BS301", "otc_rate_fixing_set", Kind.BROADCAST, Struct(
     "trade_id" / Text(20) * "Trade",
     "leg" / Code(SwapLeg) * "NONE (NDF), PAY or RECEIVE",
     Filler(3),
@@ -431,7 +432,7 @@ RateFixingSet = message("BS301", "otc_rate_fixing_set", Kind.BROADCAST, Struct(
     "rate_e8" / RATE * "Fixing",
 ), "The operator set a rate fixing of one of the member's trades.", stream="settlement", section=SECTION)
 
-MtmSet = message("BS302", "otc_mtm_set", Kind.BROADCAST, Struct(
+MtmBroadcast = message("BS302", "otc_mtm_set", Kind.BROADCAST, Struct(
     "trade_id" / Text(20) * "Trade",
     "currency" / Text(3) * "Valuation currency",
     Filler(1),
@@ -445,26 +446,26 @@ SettlementItemBroadcast = message("BS303", "otc_settlement_item", Kind.BROADCAST
 ), "A settlement amount was computed (types 5, 6 and 10 at their publication time).", stream="settlement",
     section=SECTION)
 
-PaymentInstructionIssued = message("BS304", "otc_payment_instruction_issued", Kind.BROADCAST, Struct(
+PaymentInstructionIssuedBroadcast = message("BS304", "otc_payment_instruction_issued", Kind.BROADCAST, Struct(
     "instruction" / Nested(InstructionRow) * "The instruction",
 ), "A payment instruction was issued (net 1-3 at the start of the settlement day; IM calls at 08:30; "
    "intraday VM calls at 14:15; the others when created).", stream="settlement", section=SECTION)
 
-PaymentSettled = message("BS305", "otc_payment_settled", Kind.BROADCAST, Struct(
+PaymentSettledBroadcast = message("BS305", "otc_payment_settled", Kind.BROADCAST, Struct(
     "instruction" / Nested(InstructionRow) * "The instruction as settled",
 ), "A payment instruction settled.", stream="settlement", section=SECTION)
 
-PaymentLate = message("BS306", "otc_payment_late", Kind.BROADCAST, Struct(
+PaymentLateBroadcast = message("BS306", "otc_payment_late", Kind.BROADCAST, Struct(
     "instruction" / Nested(InstructionRow) * "The instruction, now LATE",
 ), "A payment due from the member missed its cut-off (or a PvP exchange had no instruction by 12:00).",
     stream="settlement", section=SECTION)
 
-PvpStatusChanged = message("BS307", "otc_pvp_status", Kind.BROADCAST, Struct(
+PvpStatusBroadcast = message("BS307", "otc_pvp_status", Kind.BROADCAST, Struct(
     "pvp" / Nested(PvpRow) * "The exchange",
 ), "A CCS notional exchange was created, instructed, settled, went late or failed for want of funding.", stream="settlement",
     section=SECTION)
 
-MarginRequirementSet = message("BS308", "otc_margin_requirement_set", Kind.BROADCAST, Struct(
+MarginRequirementBroadcast = message("BS308", "otc_margin_requirement_set", Kind.BROADCAST, Struct(
     "account" / Text(8) * "Account",
     "currency" / Text(3) * "Base currency",
     Filler(1),
@@ -472,7 +473,7 @@ MarginRequirementSet = message("BS308", "otc_margin_requirement_set", Kind.BROAD
     "holiday_margin" / I64 * "Holiday margin (cents)",
 ), "OTC Clear set the initial margin requirement of an account.", stream="settlement", section=SECTION)
 
-NonCashMoved = message("BS309", "otc_non_cash_moved", Kind.BROADCAST, Struct(
+NonCashMovedBroadcast = message("BS309", "otc_non_cash_moved", Kind.BROADCAST, Struct(
     "account" / Text(8) * "Account",
     "security" / Text(12) * "Security code",
     "nominal" / I64 * "Nominal moved: + deposited, - withdrawn (cents)",
@@ -481,20 +482,20 @@ NonCashMoved = message("BS309", "otc_non_cash_moved", Kind.BROADCAST, Struct(
     Filler(2),
 ), "Non-cash collateral moved in or out of the CMU account.", stream="settlement", section=SECTION)
 
-GuaranteeFundRequirementSet = message("BS310", "otc_guarantee_fund_requirement_set", Kind.BROADCAST, Struct(
+GuaranteeFundRequirementBroadcast = message("BS310", "otc_guarantee_fund_requirement_set", Kind.BROADCAST, Struct(
     "currency" / Text(3) * "Currency",
     Filler(1),
     "requirement" / I64 * "Required contribution (cents)",
 ), "OTC Clear set the member's guarantee fund contribution.", stream="settlement", section=SECTION)
 
-PaiRateSet = message("BS311", "otc_pai_rate_set", Kind.BROADCAST, Struct(
+PaiRateBroadcast = message("BS311", "otc_pai_rate_set", Kind.BROADCAST, Struct(
     "currency" / Text(3) * "Currency",
     Filler(1),
     "effective_date" / Date * "Business date from which it applies",
     "rate_e8" / RATE * "PAI rate",
 ), "Public: OTC Clear's PAI rate of a currency.", stream="general", section=SECTION)
 
-FxRateSet = message("BS312", "otc_fx_rate_set", Kind.BROADCAST, Struct(
+FxRateBroadcast = message("BS312", "otc_fx_rate_set", Kind.BROADCAST, Struct(
     "currency" / Text(3) * "Currency",
     Filler(1),
     "effective_date" / Date * "Business date from which it applies",
@@ -503,7 +504,7 @@ FxRateSet = message("BS312", "otc_fx_rate_set", Kind.BROADCAST, Struct(
 
 
 # ------------------------------------------------------------------ operator controls
-RegisterNdf = message("EC300", "otc_register_ndf", Kind.TRANSACTION, Struct(
+RegisterNdfRequest = message("EC300", "otc_register_ndf", Kind.TRANSACTION, Struct(
     "trade_id" / Text(20) * "Trade id (1-20 of A-Z a-z 0-9 - _ . / :)",
     "member" / Text(8) * "Clearing member",
     "account" / Text(8) * "Account",
@@ -518,7 +519,7 @@ RegisterNdf = message("EC300", "otc_register_ndf", Kind.TRANSACTION, Struct(
     "settlement_date" / Date * "Settlement date",
 ), "Operator: register a cleared non-deliverable forward.", answer="UR1", operator=True, section="operator")
 
-RegisterIrs = message("EC301", "otc_register_irs", Kind.TRANSACTION, Struct(
+RegisterIrsRequest = message("EC301", "otc_register_irs", Kind.TRANSACTION, Struct(
     "trade_id" / Text(20) * "Trade id",
     "member" / Text(8) * "Clearing member",
     "account" / Text(8) * "Account",
@@ -534,7 +535,7 @@ RegisterIrs = message("EC301", "otc_register_irs", Kind.TRANSACTION, Struct(
 ), "Operator: register a cleared fixed-vs-floating interest rate swap.", answer="UR1", operator=True,
     section="operator")
 
-RegisterCcs = message("EC302", "otc_register_ccs", Kind.TRANSACTION, Struct(
+RegisterCcsRequest = message("EC302", "otc_register_ccs", Kind.TRANSACTION, Struct(
     "trade_id" / Text(20) * "Trade id",
     "member" / Text(8) * "Clearing member",
     "account" / Text(8) * "Account",
@@ -562,7 +563,7 @@ RegisterCcs = message("EC302", "otc_register_ccs", Kind.TRANSACTION, Struct(
 ), "Operator: register a cleared cross currency swap (exchanges settle by PvP).", answer="UR1",
     operator=True, section="operator")
 
-SetRateFixing = message("EC303", "otc_set_rate_fixing", Kind.TRANSACTION, Struct(
+SetRateFixingRequest = message("EC303", "otc_set_rate_fixing", Kind.TRANSACTION, Struct(
     "trade_id" / Text(20) * "Trade",
     "leg" / Code(SwapLeg) * "NONE (NDF or the only floating leg), PAY or RECEIVE",
     Filler(3),
@@ -570,33 +571,33 @@ SetRateFixing = message("EC303", "otc_set_rate_fixing", Kind.TRANSACTION, Struct
     "rate" / RATE * "FX fixing or floating rate",
 ), "Operator: a rate fixing; computes the type-1 obligation.", answer="UR1", operator=True, section="operator")
 
-SetMtm = message("EC304", "otc_set_mtm", Kind.TRANSACTION, Struct(
+SetMtmRequest = message("EC304", "otc_set_mtm", Kind.TRANSACTION, Struct(
     "trade_id" / Text(20) * "Trade",
     Filler(4),
     "mtm" / I64 * "Mark-to-market, member's view, valuation currency cents",
 ), "Operator: mark-to-market of a trade (end-of-day VM takes the last value of the day).", answer="UR1",
     operator=True, section="operator")
 
-SetPaiRate = message("EC305", "otc_set_pai_rate", Kind.TRANSACTION, Struct(
+SetPaiRateRequest = message("EC305", "otc_set_pai_rate", Kind.TRANSACTION, Struct(
     "currency" / Text(3) * "Currency",
     Filler(5),
     "rate" / RATE * "PAI rate (may be negative)",
 ), "Operator: OTC Clear's PAI rate, effective from the business date.", answer="UR1", operator=True,
     section="operator")
 
-SetFxRate = message("EC306", "otc_set_fx_rate", Kind.TRANSACTION, Struct(
+SetFxRateRequest = message("EC306", "otc_set_fx_rate", Kind.TRANSACTION, Struct(
     "currency" / Text(3) * "Currency",
     Filler(5),
     "rate" / RATE * "Base-currency units per unit",
 ), "Operator: FX rate for collateral valuation, effective from the business date.", answer="UR1",
     operator=True, section="operator")
 
-RunIntradayVmCall = message("EC307", "otc_run_intraday_vm_call", Kind.TRANSACTION, Struct(
+RunIntradayVmCallRequest = message("EC307", "otc_run_intraday_vm_call", Kind.TRANSACTION, Struct(
     Filler(4),
 ), "Operator: intraday MTM run before 14:15; calls (type 6) where MTM moved against a member. Answer "
    "UR1: reference = number of calls.", answer="UR1", operator=True, section="operator")
 
-SetMarginRequirement = message("EC308", "otc_set_margin_requirement", Kind.TRANSACTION, Struct(
+SetMarginRequirementRequest = message("EC308", "otc_set_margin_requirement", Kind.TRANSACTION, Struct(
     "member" / Text(8) * "Clearing member",
     "account" / Text(8) * "Account",
     "im_requirement" / I64 * "Initial margin requirement (base currency cents)",
@@ -604,7 +605,7 @@ SetMarginRequirement = message("EC308", "otc_set_margin_requirement", Kind.TRANS
 ), "Operator: IM requirement; the end-of-day IM call (type 5) collects any shortfall.", answer="UR1",
     operator=True, section="operator")
 
-SetGuaranteeFundRequirement = message("EC309", "otc_set_guarantee_fund_requirement", Kind.TRANSACTION, Struct(
+SetGuaranteeFundRequirementRequest = message("EC309", "otc_set_guarantee_fund_requirement", Kind.TRANSACTION, Struct(
     "member" / Text(8) * "Clearing member",
     "due_date" / Date * "Due date (blank: next business day)",
     "requirement" / I64 * "Required contribution (cents)",
@@ -612,7 +613,7 @@ SetGuaranteeFundRequirement = message("EC309", "otc_set_guarantee_fund_requireme
    "Answer UR1: reference = payment instruction id (0: no change).", answer="UR1", operator=True,
     section="operator")
 
-ChargeFee = message("EC310", "otc_charge_fee", Kind.TRANSACTION, Struct(
+ChargeFeeRequest = message("EC310", "otc_charge_fee", Kind.TRANSACTION, Struct(
     "member" / Text(8) * "Clearing member",
     "currency" / Text(3) * "Currency",
     Filler(1),
@@ -621,14 +622,14 @@ ChargeFee = message("EC310", "otc_charge_fee", Kind.TRANSACTION, Struct(
 ), "Operator: another fee (type 9), billed with the month's clearing fees.", answer="UR1", operator=True,
     section="operator")
 
-IssueParticipatingMarginCall = message("EC311", "otc_issue_participating_margin_call", Kind.TRANSACTION, Struct(
+IssueParticipatingMarginCallRequest = message("EC311", "otc_issue_participating_margin_call", Kind.TRANSACTION, Struct(
     "member" / Text(8) * "Clearing member",
     "account" / Text(8) * "Account",
     "amount" / I64 * "Amount (base currency cents)",
 ), "Operator: participating margin call (type 10, only when enabled).", answer="UR1", operator=True,
     section="operator")
 
-MarkPaymentSettled = message("EC312", "otc_mark_payment_settled", Kind.TRANSACTION, Struct(
+MarkPaymentSettledRequest = message("EC312", "otc_mark_payment_settled", Kind.TRANSACTION, Struct(
     "instruction_id" / U32 * "Payment instruction (a PvP leg settles both legs)",
 ), "Operator: record a payment as settled.", answer="UR1", operator=True, section="operator")
 
@@ -651,19 +652,19 @@ MemberBanksAnswer = message("SA350", "otc_member_banks_answer", Kind.REPLY, Stru
     "items" / Items(U16, MemberBankRow) * "One row per member and currency",
 ), "Answer to SQ350.", section=SECTION)
 
-PvpFundingSet = message("BS350", "otc_pvp_funding_set", Kind.BROADCAST, Struct(
+PvpFundingBroadcast = message("BS350", "otc_pvp_funding_set", Kind.BROADCAST, Struct(
     "currency" / Text(3) * "Currency",
     "funded" / Bool * "1: funded",
 ), "The member's PvP funding in a currency was set by the operator.", stream="settlement", section=SECTION)
 
-SetPvpFunding = message("EC350", "otc_set_pvp_funding", Kind.TRANSACTION, Struct(
+SetPvpFundingRequest = message("EC350", "otc_set_pvp_funding", Kind.TRANSACTION, Struct(
     "member" / Text(8) * "Clearing member",
     "currency" / Text(3) * "Currency of its pay side",
     "funded" / Bool * "1: funded (the default); 0: a PvP paying this currency fails at 12:00",
 ), "Operator: the emulated funding of a member's PvP pay side in a currency (BS350).", answer="UR1",
     operator=True, section="operator")
 
-AddTradePayment = message("EC351", "otc_add_trade_payment", Kind.TRANSACTION, Struct(
+AddTradePaymentRequest = message("EC351", "otc_add_trade_payment", Kind.TRANSACTION, Struct(
     "trade_id" / Text(20) * "Trade",
     "payment_date" / Date * "Payment date (after the business date; following business day)",
     "currency" / Text(3) * "Currency",
@@ -673,3 +674,49 @@ AddTradePayment = message("EC351", "otc_add_trade_payment", Kind.TRANSACTION, St
 ), "Operator: an additional payment stipulated in the transaction; a type 1 item netted with the trade's "
    "coupons of its date and currency (BS303). Answer UR1: reference = the settlement item id.", answer="UR1",
     operator=True, section="operator")
+
+
+# ====================================================================== old class names (0.1.x)
+# Renamed to the pattern of docs/protocol.md; the old names work for one more minor release, with a
+# DeprecationWarning (CHANGELOG.md, Deprecated).
+RENAMED = {
+    "RegisterNdf": "RegisterNdfRequest",
+    "RegisterIrs": "RegisterIrsRequest",
+    "RegisterCcs": "RegisterCcsRequest",
+    "SetRateFixing": "SetRateFixingRequest",
+    "SetMtm": "SetMtmRequest",
+    "SetPaiRate": "SetPaiRateRequest",
+    "SetFxRate": "SetFxRateRequest",
+    "RunIntradayVmCall": "RunIntradayVmCallRequest",
+    "SetMarginRequirement": "SetMarginRequirementRequest",
+    "SetGuaranteeFundRequirement": "SetGuaranteeFundRequirementRequest",
+    "ChargeFee": "ChargeFeeRequest",
+    "IssueParticipatingMarginCall": "IssueParticipatingMarginCallRequest",
+    "MarkPaymentSettled": "MarkPaymentSettledRequest",
+    "SetPvpFunding": "SetPvpFundingRequest",
+    "AddTradePayment": "AddTradePaymentRequest",
+    "TradeRegistered": "TradeRegisteredBroadcast",
+    "RateFixingSet": "RateFixingBroadcast",
+    "MtmSet": "MtmBroadcast",
+    "PaymentInstructionIssued": "PaymentInstructionIssuedBroadcast",
+    "PaymentSettled": "PaymentSettledBroadcast",
+    "PaymentLate": "PaymentLateBroadcast",
+    "PvpStatusChanged": "PvpStatusBroadcast",
+    "MarginRequirementSet": "MarginRequirementBroadcast",
+    "NonCashMoved": "NonCashMovedBroadcast",
+    "GuaranteeFundRequirementSet": "GuaranteeFundRequirementBroadcast",
+    "PaiRateSet": "PaiRateBroadcast",
+    "FxRateSet": "FxRateBroadcast",
+    "PvpFundingSet": "PvpFundingBroadcast",
+    "ConfirmPayment": "ConfirmPaymentRequest",
+    "SubmitPvpInstruction": "SubmitPvpInstructionRequest",
+    "RequestCashDeposit": "DepositCashRequest",
+    "RequestCashWithdrawal": "WithdrawCashRequest",
+    "DepositNonCash": "DepositNonCashRequest",
+    "WithdrawNonCash": "WithdrawNonCashRequest",
+    "ItemsQuery": "SettlementItemsQuery",
+    "ItemsAnswer": "SettlementItemsAnswer",
+    "InstructionsQuery": "PaymentInstructionsQuery",
+    "InstructionsAnswer": "PaymentInstructionsAnswer",
+}
+__getattr__ = renamed_classes(__name__, RENAMED)

@@ -5,6 +5,7 @@ from ..codec import I32, U8, U16, U32, U64, Bool, Code, Date, DateInt, Filler, I
 from ..enums import Role
 from ..kinds import Kind
 from ..registry import encode_message, message
+from ..renamed import renamed_classes
 
 S = "session"
 
@@ -66,7 +67,7 @@ Heartbeat = message("UH1", "heartbeat", Kind.HEARTBEAT, Struct(
 ), "Liveness, both ways: sent after heartbeat_interval_ms without sending anything else.", section=S)
 HEARTBEAT_PAYLOAD = encode_message(Heartbeat())  # the same bytes every time: encoded once
 
-ChangePassword = message("UC1", "change_password", Kind.TRANSACTION, Struct(
+ChangePasswordRequest = message("UC1", "change_password", Kind.TRANSACTION, Struct(
     "old_password" / Text(32) * "Current password",
     "new_password" / Text(32) * "New password: 8-32 printable ASCII, not the old one",
 ), "Change the user's password.", answer="UR1", section=S)
@@ -169,3 +170,12 @@ StatusTextAnswer = message("UA30", "status_text_answer", Kind.REPLY, Struct(
     "name" / Text(32, truncate=True) * "Symbolic name",
     "text" / Text(80, truncate=True) * "Text",
 ), "Answer to UQ30.", section=S)
+
+
+# ====================================================================== old class names (0.1.x)
+# Renamed to the pattern of docs/protocol.md; the old names work for one more minor release, with a
+# DeprecationWarning (CHANGELOG.md, Deprecated).
+RENAMED = {
+    "ChangePassword": "ChangePasswordRequest",
+}
+__getattr__ = renamed_classes(__name__, RENAMED)

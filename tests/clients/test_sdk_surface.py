@@ -149,7 +149,7 @@ async def test_the_readme_example_runs_against_a_gateway(gateway, operator):
 
     async def announce():
         await asyncio.sleep(1.5)
-        await operator.transact(sy.SendClearingMessage(lines=[sy.MessageLine(text="from the readme test")]))
+        await operator.transact(sy.SendClearingMessageRequest(lines=[sy.MessageLine(text="from the readme test")]))
     task = asyncio.create_task(announce())
     out, err = await asyncio.wait_for(proc.communicate(), 60)
     await task

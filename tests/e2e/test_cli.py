@@ -38,7 +38,7 @@ async def test_tail_prints_broadcasts(gateway, capsys, operator):
     async def later():
         await asyncio.sleep(0.5)
         for i in range(2):
-            await operator.transact(sy.SendClearingMessage(lines=[sy.MessageLine(text=f"tail {i}")]))
+            await operator.transact(sy.SendClearingMessageRequest(lines=[sy.MessageLine(text=f"tail {i}")]))
     task = asyncio.create_task(later())
     code, out, _ = await run_cli(["--port", str(gateway.port), "-u", "CPC03", "-p", "pass-CPC03", "tail", "general", "--count", "2",
                                   "--seconds", "10"], capsys)
@@ -52,5 +52,9 @@ def test_messages_and_describe(capsys):
     assert cli.main(["describe", "UL1"]) == 0
     out = capsys.readouterr().out
     assert "forced" in out and "resume" in out
+    assert "Python: from protocol.messages.session import LoginRequest" in out
+    assert cli.main(["describe", "otc_set_mtm"]) == 0      # the wire name stays; the class has the pattern's
+    assert "EC304 otc_set_mtm" in (out := capsys.readouterr().out)
+    assert "Python: from protocol.messages.otc import SetMtmRequest" in out
     assert cli.main(["describe", "ZZ9"]) == 2
     assert "unknown message 'ZZ9'" in capsys.readouterr().err

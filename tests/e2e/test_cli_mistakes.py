@@ -173,7 +173,7 @@ async def _broadcast_until(operator, proc, done) -> None:
     for i in range(150):
         if done():
             return
-        await operator.transact(sy.SendClearingMessage(lines=[sy.MessageLine(text=f"line {i}")]))
+        await operator.transact(sy.SendClearingMessageRequest(lines=[sy.MessageLine(text=f"line {i}")]))
         await asyncio.sleep(0.2)
     raise AssertionError("the tail never got there")
 

@@ -11,7 +11,7 @@ from protocol.streams import Stream
 
 
 async def set_time(operator, hhmmss: str):
-    await operator.transact(sy.SetBusinessTime(business_time=hhmmss))
+    await operator.transact(sy.SetBusinessTimeRequest(business_time=hhmmss))
 
 
 async def test_deposit_cash_and_securities(gateway, connect, operator):

@@ -74,11 +74,11 @@ async def test_covered_call_cutoff_and_stock_check(gateway, connect, operator):
     await d.transact(m.DepositSecuritiesRequest(clearing_house="SEOCH", account="HOUSE", instrument="0700",
                                                 quantity=300, specific=True))
     series = m.SeriesKey.__record__.decode(key, 0)[0]
-    await operator.transact(sy.SetBusinessTime(business_time="184459"))
+    await operator.transact(sy.SetBusinessTimeRequest(business_time="184459"))
     with pytest.raises(RequestRejected) as e:           # 18:44:59 is in time; 4 contracts need 400 shares
         await d.transact(m.LodgeCoveredCallRequest(dcass_account="SEOCH-HOUSE", series=series, contracts=4))
     assert e.value.business_status == -800017 and e.value.field == "contracts"
-    await operator.transact(sy.SetBusinessTime(business_time="184500"))  # the DCASS input cut-off: late
+    await operator.transact(sy.SetBusinessTimeRequest(business_time="184500"))  # the DCASS input cut-off: late
     with pytest.raises(RequestRejected) as e:
         await d.transact(m.LodgeCoveredCallRequest(dcass_account="SEOCH-HOUSE", series=series, contracts=3))
     assert e.value.business_status == -800007
@@ -98,7 +98,7 @@ async def test_covered_call_before_18_45(gateway, connect, operator):
     await d.transact(m.DepositSecuritiesRequest(clearing_house="SEOCH", account="HOUSE", instrument="0700",
                                                 quantity=300, specific=True))
     series = m.SeriesKey.__record__.decode(key, 0)[0]
-    await operator.transact(sy.SetBusinessTime(business_time="184459"))
+    await operator.transact(sy.SetBusinessTimeRequest(business_time="184459"))
     with pytest.raises(RequestRejected) as e:           # 4 contracts need 400 shares
         await d.transact(m.LodgeCoveredCallRequest(dcass_account="SEOCH-HOUSE", series=series, contracts=4))
     assert e.value.business_status == -800017 and e.value.field == "contracts"
@@ -111,7 +111,7 @@ async def test_covered_call_before_18_45(gateway, connect, operator):
     assert after < before                              # covered calls drop out of margin at once
     rows = await d.query(m.CoveredCallsQuery())
     assert [(r.dcass_account, r.contracts, r.shares) for r in rows.items] == [("SEOCH-HOUSE", 3, 300)]
-    await operator.transact(sy.SetBusinessTime(business_time="184500"))  # the DCASS input cut-off: late
+    await operator.transact(sy.SetBusinessTimeRequest(business_time="184500"))  # the DCASS input cut-off: late
     with pytest.raises(RequestRejected) as e:
         await d.transact(m.ReleaseCoveredCallRequest(dcass_account="SEOCH-HOUSE", series=series, contracts=1))
     assert e.value.business_status == -800007

@@ -30,6 +30,6 @@ async def test_annul_exercise(gateway, connect, operator):
     with pytest.raises(RequestRejected) as e:
         await a.transact(m.AnnulExerciseRequest(exercise_number=999))
     assert e.value.business_status == -700024
-    await operator.transact(sy.RunEndOfDay())
+    await operator.transact(sy.RunEndOfDayRequest())
     assert (await a.query(m.DeliveryObligationsQuery())).items == []
     assert [r.state for r in (await a.query(m.ExercisesQuery())).items] == [m.ExerciseState.ANNULLED]

@@ -37,7 +37,7 @@ async def test_deny_exercise(gateway, connect, operator):
         await a.transact(m.DenyExerciseRequest(series=hsi, account_id="HKCC-HOUSE", quantity=1))
     assert e.value.business_status == -700023
 
-    await operator.transact(sy.RunEndOfDay())
+    await operator.transact(sy.RunEndOfDayRequest())
     auto = (await next_of(a, "BD102")).exercise
     assert (auto.automatic, auto.state, auto.processed_quantity) == (True, m.ExerciseState.PROCESSED, 3)
     assert (await next_of(d, "BD103")).quantity == 3

@@ -34,7 +34,7 @@ async def test_exercise(gateway, connect, operator):
         await d.transact(m.ExerciseRequest(series=key, account_id="SEOCH-HOUSE", quantity=1))
     assert e.value.business_status == -700074 and e.value.field == "series"      # short only
 
-    await operator.transact(sy.RunEndOfDay())
+    await operator.transact(sy.RunEndOfDayRequest())
     done = (await next_of(a, "BD102")).exercise
     assert (done.state, done.processed_quantity) == (m.ExerciseState.PROCESSED, 3)
     rec = (await next_of(a, "BD104")).delivery

@@ -37,6 +37,6 @@ async def test_transfer_from_transitory(gateway, connect, operator):
     assert e.value.business_status == -700072 and e.value.field == "quantity"
     # what is left in the daily account moves to the sink account at end of day
     await operator.transact(m.SetSettlementPriceRequest(series=key, price=25000))
-    await operator.transact(sy.RunEndOfDay())
+    await operator.transact(sy.RunEndOfDayRequest())
     pos = {p.account_id: (p.long, p.short) for p in (await a.query(m.PositionsQuery(series=key))).items}
     assert pos == {"HKCC-SINK": (2, 0), "HKCC-CLIENT01": (4, 0)}

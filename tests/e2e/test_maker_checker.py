@@ -88,7 +88,7 @@ async def test_securities_withdrawal_and_expiry_at_end_of_day(gateway, connect, 
     rows = (await checker.query(au.PendingWithdrawalsQuery(only_pending=True))).items
     assert [(r.pending_id, r.asset_class, r.asset, r.quantity) for r in rows] == [
         (ack.reference, m.AssetClass.STOCK, "700", 100)]
-    await operator.transact(sy.RunEndOfDay())
+    await operator.transact(sy.RunEndOfDayRequest())
     assert (await checker.query(au.PendingWithdrawalsQuery(only_pending=True))).items == []
 
 

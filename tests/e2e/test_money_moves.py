@@ -26,7 +26,7 @@ async def until(client, code: str, pred=lambda msg: True, timeout: float = 3.0):
 
 
 async def at(operator, day: str, time: str) -> None:
-    await operator.transact(sy.SetBusinessTime(business_date=day, business_time=time, reset=False,
+    await operator.transact(sy.SetBusinessTimeRequest(business_date=day, business_time=time, reset=False,
                                                follow_wall_clock=False))
 
 
@@ -87,17 +87,17 @@ async def test_two_days_of_a_participants_money(gateway, connect, operator):
     assert view[("SEOCH", "HOUSE")].collateral_hkd == 400_000_00
 
     # an OTC CCS whose initial exchange (Tuesday) the member will not fund in USD
-    await operator.transact(om.RegisterCcs(
+    await operator.transact(om.RegisterCcsRequest(
         trade_id="CCS-M", member="OCM01", account="H", pay_currency="CNH", receive_currency="USD",
         valuation_currency="USD", pay_fixed=True, receive_fixed=True, initial_exchange=True, final_exchange=False,
         pay_day_count=om.DayCount.DEFAULT, receive_day_count=om.DayCount.DEFAULT, pay_notional=72_000_000_00,
         receive_notional=10_000_000_00, pay_fixed_rate=2_500_000, pay_spread=0, receive_fixed_rate=4_500_000,
         receive_spread=0, effective_date=TUE, coupon_dates=[om.CouponDate(date="20271124")]))
-    await operator.transact(om.SetPvpFunding(member="OCM01", currency="USD", funded=False))
+    await operator.transact(om.SetPvpFundingRequest(member="OCM01", currency="USD", funded=False))
 
     # ---- Monday 19:00: end of day; the money of the day becomes one settlement per collateral account
     await at(operator, MON, "190000")
-    await operator.transact(sy.RunEndOfDay())
+    await operator.transact(sy.RunEndOfDayRequest())
     pending = [await until(a, "BF251") for _ in range(3)]
     assert {(b.clearing_house, b.account, b.status) for b in pending} == {
         ("HKCC", "CLIENT", cm.SettlementStatus.PENDING), ("HKCC", "HOUSE", cm.SettlementStatus.PENDING),
@@ -127,21 +127,21 @@ async def test_two_days_of_a_participants_money(gateway, connect, operator):
     # ---- Tuesday 12:00: the member instructed its PvP but did not fund the USD side: it fails
     [pvp] = (await member.query(om.PvpQuery(member="", value_date=TUE))).items
     await at(operator, TUE, "115900")
-    await member.transact(om.SubmitPvpInstruction(
+    await member.transact(om.SubmitPvpInstructionRequest(
         member="", trade_id="CCS-M", exchange=om.CcsExchange.INITIAL, pay_currency=pvp.pay_currency,
         receive_currency=pvp.receive_currency, value_date=TUE, pay_amount=pvp.pay_amount,
         receive_amount=pvp.receive_amount))
     await at(operator, TUE, "120000")
     status = await until(member, "BS307", lambda b: b.pvp.status == om.PvpStatus.FAILED)
     assert (status.pvp.trade_id, status.pvp.pay_currency) == ("CCS-M", "USD")
-    legs = (await member.query(om.InstructionsQuery(member="", settlement_date=TUE, status=om.PaymentStatus.LATE,
+    legs = (await member.query(om.PaymentInstructionsQuery(member="", settlement_date=TUE, status=om.PaymentStatus.LATE,
                                                     instruction_id=0))).items
     assert len(legs) == 2 and all(leg.member_bank == "Demo OTC Clearing Member One Limited" for leg in legs)
 
     # ---- Tuesday end of day; Wednesday 15:45: the exercised shares settle in CCASS against the money
     await operator.transact(cm.SetBankBalanceRequest(participant="CPA01", currency="HKD", unlimited=True, balance=0))
     await at(operator, TUE, "190000")
-    await operator.transact(sy.RunEndOfDay())
+    await operator.transact(sy.RunEndOfDayRequest())
     await at(operator, WED, "154500")
     delivered = await until(a, "BF256", lambda b: b.status == cm.DeliveryStatus.SETTLED)
     assert (delivered.direction, delivered.stock, delivered.shares, delivered.settlement_date) == (

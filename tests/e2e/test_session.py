@@ -180,13 +180,13 @@ async def test_subscription_authorisation(gateway, connect):
 
 async def send_messages(op, n, start=0):
     for i in range(start, start + n):
-        await op.transact(sy.SendClearingMessage(lines=[sy.MessageLine(text=f"msg {i}")]))
+        await op.transact(sy.SendClearingMessageRequest(lines=[sy.MessageLine(text=f"msg {i}")]))
 
 
 async def test_operator_only(gateway, connect):
     c = await connect("CPA01")
     with pytest.raises(RequestRejected) as e:
-        await c.transact(sy.SendClearingMessage(lines=[sy.MessageLine(text="x")]))
+        await c.transact(sy.SendClearingMessageRequest(lines=[sy.MessageLine(text="x")]))
     assert (e.value.session_status, e.value.business_status) == (St.BUSINESS_REJECT, -600002)
 
 
@@ -285,9 +285,9 @@ async def test_password_expired_must_change(gateway, connect):
         await c.query(ms.BusinessDateQuery())
     assert e.value.session_status == St.PASSWORD_EXPIRED
     with pytest.raises(RequestRejected) as e:
-        await c.transact(ms.ChangePassword(old_password="pass-EXPIRED1", new_password="short"))
+        await c.transact(ms.ChangePasswordRequest(old_password="pass-EXPIRED1", new_password="short"))
     assert e.value.session_status == St.PASSWORD_POLICY and e.value.field == "new_password"
-    await c.transact(ms.ChangePassword(old_password="pass-EXPIRED1", new_password="new-pass-123"))
+    await c.transact(ms.ChangePasswordRequest(old_password="pass-EXPIRED1", new_password="new-pass-123"))
     assert (await c.query(ms.BusinessDateQuery())).business_date == "20261123"
 
 

@@ -8,7 +8,7 @@ from clients import LoginRejected, RequestRejected
 from protocol.messages import admin as ad
 from protocol.messages import collateral as m
 from protocol.messages import dcass as d
-from protocol.messages.session import ChangePassword
+from protocol.messages.session import ChangePasswordRequest
 from protocol.status import SessionStatus as St
 
 F = ad.UserFunction
@@ -55,7 +55,7 @@ async def test_create_narrow_reset(gateway, connect):
     # first login: the password must be changed first
     new = await connect("NEWUSER", "Secret-123")
     assert new.login_status == St.PASSWORD_MUST_CHANGE
-    await new.transact(ChangePassword(old_password="Secret-123", new_password="Better-456"))
+    await new.transact(ChangePasswordRequest(old_password="Secret-123", new_password="Better-456"))
     with pytest.raises(RequestRejected) as e:
         await new.transact(m.DepositCashRequest(clearing_house="HKCC", account="HOUSE", currency="HKD", amount=1))
     assert e.value.business_status == -600500

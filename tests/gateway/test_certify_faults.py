@@ -27,7 +27,7 @@ async def _raw_subscribed(port: int, user: str) -> Raw:
 
 async def _message(op, n: int = 1) -> None:
     for i in range(n):
-        await op.request(sy.SendClearingMessage(lines=[sy.MessageLine(text=f"line {i}")]))
+        await op.request(sy.SendClearingMessageRequest(lines=[sy.MessageLine(text=f"line {i}")]))
 
 
 async def _broadcasts(r: Raw, n: int, timeout: float = 2.0) -> list:
@@ -42,22 +42,22 @@ async def _broadcasts(r: Raw, n: int, timeout: float = 2.0) -> list:
 async def test_only_the_operator_may_inject_and_errors_are_typed(gateway, connect, operator):
     a = await connect("CPA01")
     with pytest.raises(RequestRejected) as e:
-        await a.request(m.WithholdBroadcasts(user="CPB02", count=1))
+        await a.request(m.WithholdBroadcastsRequest(user="CPB02", count=1))
     assert e.value.business_status == OPERATOR_ONLY.number
-    cases = [(m.WithholdBroadcasts(user="NOBODY", count=1), UNKNOWN_USER, "user"),
-             (m.WithholdBroadcasts(user="CPB02", count=1), NO_SESSION, "user"),
-             (m.WithholdBroadcasts(user="CPA01", count=0), FAULT_OUT_OF_RANGE, "count"),
-             (m.WithholdBroadcasts(user="CPA01", count=1001), FAULT_OUT_OF_RANGE, "count"),
-             (m.DelayReplies(user="CPA01", milliseconds=60001, count=1), FAULT_OUT_OF_RANGE, "milliseconds"),
-             (m.CutSession(user="OPER1", notice=True), OWN_SESSION, "user")]
+    cases = [(m.WithholdBroadcastsRequest(user="NOBODY", count=1), UNKNOWN_USER, "user"),
+             (m.WithholdBroadcastsRequest(user="CPB02", count=1), NO_SESSION, "user"),
+             (m.WithholdBroadcastsRequest(user="CPA01", count=0), FAULT_OUT_OF_RANGE, "count"),
+             (m.WithholdBroadcastsRequest(user="CPA01", count=1001), FAULT_OUT_OF_RANGE, "count"),
+             (m.DelayRepliesRequest(user="CPA01", milliseconds=60001, count=1), FAULT_OUT_OF_RANGE, "milliseconds"),
+             (m.CutSessionRequest(user="OPER1", notice=True), OWN_SESSION, "user")]
     for msg, err, fld in cases:
         with pytest.raises(RequestRejected) as e:
             await operator.request(msg)
         assert e.value.business_status == err.number and e.value.field == fld, msg
     # the edges themselves are accepted
-    await operator.request(m.WithholdBroadcasts(user="CPA01", count=1000))
-    await operator.request(m.DelayReplies(user="CPA01", milliseconds=60000, count=1))
-    await operator.request(m.ClearFaults(user="CPA01"))
+    await operator.request(m.WithholdBroadcastsRequest(user="CPA01", count=1000))
+    await operator.request(m.DelayRepliesRequest(user="CPA01", milliseconds=60000, count=1))
+    await operator.request(m.ClearFaultsRequest(user="CPA01"))
     s = (await operator.request(m.SessionsQuery(user="CPA01"))).items
     assert len(s) == 1 and s[0].faults == 0 and not s[0].watched  # cleared: its output is no longer recorded
 
@@ -65,7 +65,7 @@ async def test_only_the_operator_may_inject_and_errors_are_typed(gateway, connec
 async def test_withheld_broadcasts_make_a_gap_for_that_session_only(gateway, operator):
     a = await _raw_subscribed(gateway.port, "CPA01")
     b = await _raw_subscribed(gateway.port, "CPB02")
-    await operator.request(m.WithholdBroadcasts(user="CPA01", count=2))
+    await operator.request(m.WithholdBroadcastsRequest(user="CPA01", count=2))
     await _message(operator, 3)
     got_a = await _broadcasts(a, 1)
     got_b = await _broadcasts(b, 3)
@@ -75,16 +75,16 @@ async def test_withheld_broadcasts_make_a_gap_for_that_session_only(gateway, ope
     a.send_msg(ms.RecoveryQuery(stream=int(Stream.GENERAL), first_sequence=seq_b[0], last_sequence=seq_b[1]), 9)
     rec = [await a.next() for _ in range(3)]
     assert [f.sequence for f in rec[:2]] == seq_b[:2] and rec[2].code == "UA20"
-    act = (await operator.request(m.ActivityQuery(user="CPA01"))).items
+    act = (await operator.request(m.SessionActivityQuery(user="CPA01"))).items
     assert [x.sequence for x in act if x.direction == "drop"] == seq_b[:2]
     assert any(x.direction == "in" and x.code == "UQ20" and x.detail.endswith(f"{seq_b[0]}-{seq_b[1]}") for x in act)
-    assert not (await operator.request(m.ActivityQuery(user="CPB02"))).items[-1].direction == "drop"
+    assert not (await operator.request(m.SessionActivityQuery(user="CPB02"))).items[-1].direction == "drop"
 
 
 async def test_duplicated_broadcast_comes_twice_with_one_sequence(gateway, operator):
     a = await _raw_subscribed(gateway.port, "CPA01")
     b = await _raw_subscribed(gateway.port, "CPB02")
-    await operator.request(m.DuplicateBroadcasts(user="CPA01", count=1))
+    await operator.request(m.DuplicateBroadcastsRequest(user="CPA01", count=1))
     await _message(operator, 2)
     got_a = await _broadcasts(a, 3)
     got_b = await _broadcasts(b, 2)
@@ -103,7 +103,7 @@ async def _quiet_has_broadcast(r: Raw) -> bool:
 async def test_delayed_reply_keeps_order_and_other_sessions_are_served(gateway, operator):
     a = await _raw_subscribed(gateway.port, "CPA01")
     b = await _raw_subscribed(gateway.port, "CPB02")
-    await operator.request(m.DelayReplies(user="CPA01", milliseconds=400, count=1))
+    await operator.request(m.DelayRepliesRequest(user="CPA01", milliseconds=400, count=1))
     loop = asyncio.get_running_loop()
     t0 = loop.time()
     a.send_msg(ms.BusinessDateQuery(), 5)
@@ -120,14 +120,14 @@ async def test_delayed_reply_keeps_order_and_other_sessions_are_served(gateway, 
 
 async def test_cut_without_notice_and_forced_logout(gateway, operator):
     a = await _raw_subscribed(gateway.port, "CPA01")
-    await operator.request(m.CutSession(user="CPA01", notice=False))
+    await operator.request(m.CutSessionRequest(user="CPA01", notice=False))
     assert await a.closed()
     assert not [f for f in a.frames if f.kind == Kind.LOGOUT]
     b = await _raw_subscribed(gateway.port, "CPA01")  # may log in again at once
-    await operator.request(m.CutSession(user="CPA01", notice=True))
+    await operator.request(m.CutSessionRequest(user="CPA01", notice=True))
     f = await b.next_of(Kind.LOGOUT)
     assert f.session_status == St.FORCED_LOGOUT
-    act = (await operator.request(m.ActivityQuery(user="CPA01"))).items
+    act = (await operator.request(m.SessionActivityQuery(user="CPA01"))).items
     ends = [x for x in act if x.direction == "end"]
     assert len(ends) == 2 and ends[1].status == St.FORCED_LOGOUT
     assert (await operator.request(m.SessionsQuery(user="CPA01"))).items == []
@@ -150,9 +150,9 @@ async def test_late_heartbeats_and_session_counters():
         assert s0.requests == 2 and s0.rejects == 0 and s0.peer.startswith("127.0.0.1:")
         with pytest.raises(RequestRejected):
             await a.request(ms.RecoveryQuery(stream=99, first_sequence=1))
-        await operator.request(m.DelayHeartbeats(user="CPA01", milliseconds=150, count=2))
+        await operator.request(m.DelayHeartbeatsRequest(user="CPA01", milliseconds=150, count=2))
         await asyncio.sleep(0.8)
-        act = (await operator.request(m.ActivityQuery(user="CPA01"))).items
+        act = (await operator.request(m.SessionActivityQuery(user="CPA01"))).items
         held = [x for x in act if x.direction == "held" and x.code == "UH1"]
         assert len(held) == 2 and all(x.detail == "150 ms" for x in held)
         assert [x for x in act if x.direction == "out" and x.code == "UH1"]  # then on time again
@@ -166,7 +166,7 @@ async def test_late_heartbeats_and_session_counters():
 
 
 async def test_expired_password_restricts_the_next_login(gateway, operator, connect):
-    await operator.request(m.ExpirePassword(user="CPB02"))
+    await operator.request(m.ExpirePasswordRequest(user="CPB02"))
     r = await Raw.open(gateway.port)
     f = await r.login("CPB02")
     assert f.session_status == St.PASSWORD_MUST_CHANGE
@@ -184,8 +184,8 @@ async def test_faults_are_journaled_and_skipped_by_replay(tmp_path):
         await op.connect()
         a = Client("127.0.0.1", gw.port, "CPA01", "pass-CPA01")
         await a.connect()
-        await op.request(m.WithholdBroadcasts(user="CPA01", count=3))
-        await op.request(m.ExpirePassword(user="CPB02"))
+        await op.request(m.WithholdBroadcastsRequest(user="CPA01", count=3))
+        await op.request(m.ExpirePasswordRequest(user="CPB02"))
         await a.close()
         await op.close()
     finally:
@@ -221,19 +221,19 @@ async def test_sessions_query_lists_ended_sessions_and_how_they_ended(gateway, o
 
 async def test_reset_clears_faults_and_watches(gateway, operator):
     a = await _raw_subscribed(gateway.port, "CPA01")
-    await operator.request(m.WithholdBroadcasts(user="CPA01", count=5))
-    await operator.request(m.WatchUser(user="CPB02", on=True))
-    await operator.request(sy.ResetEmulator())
+    await operator.request(m.WithholdBroadcastsRequest(user="CPA01", count=5))
+    await operator.request(m.WatchUserRequest(user="CPB02", on=True))
+    await operator.request(sy.ResetEmulatorRequest())
     assert gateway.faults.plans == {} and gateway.monitor.watched == set()
     assert await a.closed()
 
 
 async def test_held_answers_go_out_before_the_logout_notice(gateway, operator):
     a = await _raw_subscribed(gateway.port, "CPA01")
-    await operator.request(m.DelayReplies(user="CPA01", milliseconds=5000, count=1))
+    await operator.request(m.DelayRepliesRequest(user="CPA01", milliseconds=5000, count=1))
     a.send_msg(ms.BusinessDateQuery(), 11)
     await asyncio.sleep(0.1)
-    await operator.request(m.CutSession(user="CPA01", notice=True))
+    await operator.request(m.CutSessionRequest(user="CPA01", notice=True))
     f1 = await a.next()
     f2 = await a.next()
     assert (f1.kind, f1.request_id) == (Kind.REPLY, 11) and f2.kind == Kind.LOGOUT
@@ -243,18 +243,18 @@ async def test_watching_records_output_and_activity_pages_by_number(gateway, ope
     a = await _raw_subscribed(gateway.port, "CPA01")
     a.send_msg(ms.BusinessDateQuery(), 3)
     await a.next_of(Kind.REPLY)
-    act = (await operator.request(m.ActivityQuery(user="CPA01"))).items
+    act = (await operator.request(m.SessionActivityQuery(user="CPA01"))).items
     assert [(x.direction, x.code) for x in act] == [("in", "UL1"), ("in", "UB1"), ("in", "UQ12")]  # not watched
-    await operator.request(m.WatchUser(user="CPA01", on=True))
+    await operator.request(m.WatchUserRequest(user="CPA01", on=True))
     a.send_msg(ms.BusinessDateQuery(), 4)
     await a.next_of(Kind.REPLY)
-    page = await operator.request(m.ActivityQuery(user="CPA01", after=act[-1].number, limit=1))
+    page = await operator.request(m.SessionActivityQuery(user="CPA01", after=act[-1].number, limit=1))
     assert page.latest == act[-1].number + 2 and [(x.direction, x.kind, x.code, x.request_id) for x in page.items] == [
         ("in", "query", "UQ12", 4)]
-    rest = (await operator.request(m.ActivityQuery(user="CPA01", after=page.items[0].number))).items
+    rest = (await operator.request(m.SessionActivityQuery(user="CPA01", after=page.items[0].number))).items
     assert [(x.direction, x.kind, x.code, x.request_id) for x in rest] == [("out", "reply", "UA12", 4)]
     assert (await operator.request(m.SessionsQuery(user="CPA01"))).items[0].watched
-    await operator.request(m.WatchUser(user="CPA01", on=False))
+    await operator.request(m.WatchUserRequest(user="CPA01", on=False))
     assert gateway.monitor.watched == set()
     assert not (await operator.request(m.SessionsQuery(user="CPA01"))).items[0].watched
 

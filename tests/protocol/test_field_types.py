@@ -170,8 +170,8 @@ def test_framing_errors_carry_the_declared_session_status():
 
 def test_payload_field_offsets_count_from_the_message_type():
     assert TYPE_SIZE == 4
-    assert field_offset(ms.ChangePassword, "old_password") == 4
-    assert field_offset(ms.ChangePassword, "new_password") == 4 + 32
+    assert field_offset(ms.ChangePasswordRequest, "old_password") == 4
+    assert field_offset(ms.ChangePasswordRequest, "new_password") == 4 + 32
     assert field_offset(ms.RecoveryQuery, "stream") == 4
     assert field_offset(ms.LoginRequest, "nonexistent") == 0
     deals = md.InjectDealsRequest.__record__

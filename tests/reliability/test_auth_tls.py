@@ -102,12 +102,12 @@ async def test_expiry_warning_restriction_and_change(gateway):
     assert e.value.session_status == St.PASSWORD_EXPIRED
     for bad, field in (("short", "new_password"), ("pass-OLD1", "new_password"), ("has space 123", "new_password")):
         with pytest.raises(RequestRejected) as e:
-            await old.transact(ms.ChangePassword(old_password="pass-OLD1", new_password=bad))
+            await old.transact(ms.ChangePasswordRequest(old_password="pass-OLD1", new_password=bad))
         assert (e.value.session_status, e.value.field) == (St.PASSWORD_POLICY, field)
     with pytest.raises(RequestRejected) as e:
-        await old.transact(ms.ChangePassword(old_password="not-the-old", new_password="Brand-New-1"))
+        await old.transact(ms.ChangePasswordRequest(old_password="not-the-old", new_password="Brand-New-1"))
     assert (e.value.session_status, e.value.field) == (St.INVALID_CREDENTIALS, "old_password")
-    await old.transact(ms.ChangePassword(old_password="pass-OLD1", new_password="Brand-New-1"))
+    await old.transact(ms.ChangePasswordRequest(old_password="pass-OLD1", new_password="Brand-New-1"))
     assert (await old.query(ms.BusinessDateQuery())).business_date == "20261123"
     await old.close()
     stored = gateway.users.get("OLD1")

@@ -62,7 +62,7 @@ async def test_kills_lose_nothing_apply_nothing_twice_and_leave_no_gap(tmp_path)
         texts = [f"chaos-{i:03d}" for i in range(MESSAGES)]
         resent_answers: list[int] = []
         for i, text in enumerate(texts):
-            msg = m.SendClearingMessage(lines=[m.MessageLine(text=text)])
+            msg = m.SendClearingMessageRequest(lines=[m.MessageLine(text=text)])
             if kill_at and i == kill_at[0]:
                 kill_at.pop(0)
                 asyncio.get_running_loop().call_later(rnd.uniform(0.0, 0.01), gp.restart_now)
@@ -76,7 +76,7 @@ async def test_kills_lose_nothing_apply_nothing_twice_and_leave_no_gap(tmp_path)
                 raise AssertionError(f"{text} never answered")
             if i and gp.runs > 1 and len(resent_answers) < gp.runs:  # after a restart: resend an answered one
                 j = rnd.randrange(i)
-                old = m.SendClearingMessage(lines=[m.MessageLine(text=texts[j])])
+                old = m.SendClearingMessageRequest(lines=[m.MessageLine(text=texts[j])])
                 _, frame = await op._request(old, want_frame=True, reference=BASE + j)
                 resent_answers.append(frame.session_status)
         assert gp.runs == 1 + KILLS

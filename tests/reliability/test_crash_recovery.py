@@ -129,12 +129,12 @@ async def run_kills(tmp_path, flush: str, kills: int, seed: int, snapshot_every:
                 sent += 1
                 r = rnd.random()
                 if r < 0.12:
-                    cmd, msg = ("adv", 60), m.AdvanceBusinessTime(seconds=60)
+                    cmd, msg = ("adv", 60), m.AdvanceBusinessTimeRequest(seconds=60)
                 elif r < 0.4:
                     qty = rnd.randint(1, 9)
                     cmd, msg = ("deal", qty), deal_msg(qty)
                 else:
-                    cmd, msg = ("msg", f"msg-{i:05d}"), m.SendClearingMessage(lines=[m.MessageLine(text=f"msg-{i:05d}")])
+                    cmd, msg = ("msg", f"msg-{i:05d}"), m.SendClearingMessageRequest(lines=[m.MessageLine(text=f"msg-{i:05d}")])
                 try:
                     await op.transact(msg)
                 except LOST:

@@ -16,7 +16,7 @@ async def _drive(gp: GatewayProcess, texts: list[str]) -> None:
     op = Client("127.0.0.1", gp.port, "OPER1", "pass-OPER1", auto_reconnect=False)
     await op.connect()
     for t in texts:
-        await op.transact(m.SendClearingMessage(lines=[m.MessageLine(text=t)]))
+        await op.transact(m.SendClearingMessageRequest(lines=[m.MessageLine(text=t)]))
     await op.close()
 
 

@@ -24,8 +24,8 @@ from tests.reliability.proc import GatewayProcess
 REF = 1_796_284_800_000_001
 
 
-def clearing_message(text: str) -> m.SendClearingMessage:
-    return m.SendClearingMessage(lines=[m.MessageLine(text=text)])
+def clearing_message(text: str) -> m.SendClearingMessageRequest:
+    return m.SendClearingMessageRequest(lines=[m.MessageLine(text=text)])
 
 
 def referenced(msg, ref: int = REF, flags: int = int(Flag.REFERENCED)) -> bytes:

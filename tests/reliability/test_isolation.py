@@ -224,7 +224,7 @@ async def test_otc_objects_of_another_member(gateway, connect):
     from protocol.messages import otc as o
     op = await connect("OPER1")
     m1, m2 = await connect("OCM01"), await connect("OCM02")
-    await op.transact(o.RegisterNdf(trade_id="ISO-1", member="OCM01", account="H", direction=o.NdfDirection.BUY,
+    await op.transact(o.RegisterNdfRequest(trade_id="ISO-1", member="OCM01", account="H", direction=o.NdfDirection.BUY,
                                     base_currency="USD", quote_currency="CNH", settlement_currency="USD",
                                     notional=100_000_00, contract_rate=7_10000000, fixing_date="20261201",
                                     settlement_date="20261203"))
@@ -232,13 +232,13 @@ async def test_otc_objects_of_another_member(gateway, connect):
     assert (await m2.query(o.TradesQuery(member="OCM02"))).items == [], "OCM02 does not see OCM01's trade"
     # SC301: OCM02, naming itself, points at OCM01's trade
     h = gateway.core.state_hash()
-    got = await attempt(m2, o.SubmitPvpInstruction(member="OCM02", trade_id="ISO-1",
+    got = await attempt(m2, o.SubmitPvpInstructionRequest(member="OCM02", trade_id="ISO-1",
                                                          exchange=o.CcsExchange.INITIAL))
     assert got[0] == "reject" and gateway.core.state_hash() == h, got
     # SC300: OCM02 confirms one of OCM01's payment instructions (when the demo state has one)
-    items = (await m1.query(o.InstructionsQuery(member="OCM01"))).items
+    items = (await m1.query(o.PaymentInstructionsQuery(member="OCM01"))).items
     for it in items[:1]:
-        got = await attempt(m2, o.ConfirmPayment(member="OCM02", instruction_id=it.instruction_id))
+        got = await attempt(m2, o.ConfirmPaymentRequest(member="OCM02", instruction_id=it.instruction_id))
         assert got[0] == "reject" and gateway.core.state_hash() == h, got
 
 

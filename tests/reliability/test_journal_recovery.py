@@ -304,7 +304,7 @@ async def test_nothing_leaves_before_it_is_on_disk(tmp_path, flush):
         await opc.connect()
         loop = asyncio.get_running_loop()
         t0 = loop.time()
-        await asyncio.gather(*(opc.transact(m.SendClearingMessage(lines=[m.MessageLine(text=f"g{i}")]))
+        await asyncio.gather(*(opc.transact(m.SendClearingMessageRequest(lines=[m.MessageLine(text=f"g{i}")]))
                                for i in range(20)))
         dt = loop.time() - t0
         got = [await sub.next_broadcast(2) for _ in range(20)]
@@ -331,7 +331,7 @@ async def test_password_change_survives_a_restart(tmp_path):
     await gw.start()
     c = Client("127.0.0.1", gw.port, "CPB02", "pass-CPB02")
     await c.connect()
-    await c.request(ms.ChangePassword(old_password="pass-CPB02", new_password="n3w-Secret"))
+    await c.request(ms.ChangePasswordRequest(old_password="pass-CPB02", new_password="n3w-Secret"))
     await c.close()
     await gw.stop()
     gw2 = Gateway(settings(journal_path=str(path)))
@@ -441,11 +441,11 @@ async def test_users_after_a_reset_recover_as_they_were_live(tmp_path):
     await gw.start()
     c = Client("127.0.0.1", gw.port, "CPB02", "pass-CPB02", auto_reconnect=False)
     await c.connect()
-    await c.request(ms.ChangePassword(old_password="pass-CPB02", new_password="before-reset-1"))
+    await c.request(ms.ChangePasswordRequest(old_password="pass-CPB02", new_password="before-reset-1"))
     await c.close()
     opc = Client("127.0.0.1", gw.port, "OPER1", "pass-OPER1", auto_reconnect=False)
     await opc.connect()
-    await opc.transact(m.ResetEmulator(business_date="20261124", business_time="090000"))
+    await opc.transact(m.ResetEmulatorRequest(business_date="20261124", business_time="090000"))
     await opc.close()
     live = {u: (x.password_hash, x.password_changed) for u, x in gw.users.users.items()}
     await gw.stop()

@@ -165,7 +165,7 @@ async def test_replay_size():
         op = await Raw.open(gw.port)
         await op.login("OPER1")
         for i in range(10):
-            op.send_msg(sy.SendClearingMessage(lines=[sy.MessageLine(text=f"m{i}")]), 10 + i)
+            op.send_msg(sy.SendClearingMessageRequest(lines=[sy.MessageLine(text=f"m{i}")]), 10 + i)
             await op.next_of(Kind.REPLY)
         raw = await Raw.open(gw.port)
         reply = raw.decode(await raw.login("CPA01", resume=[ms.ResumePoint(stream=1, business_date=20261123,

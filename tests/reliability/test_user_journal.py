@@ -82,8 +82,8 @@ async def test_a_password_changed_after_creation_wins_over_the_user_record(tmp_p
     try:
         await _administer(gw)
         new = await _client(gw, "NEWUSER", "Secret-123")
-        from protocol.messages.session import ChangePassword
-        await new.transact(ChangePassword(old_password="Secret-123", new_password="Better-456"))
+        from protocol.messages.session import ChangePasswordRequest
+        await new.transact(ChangePasswordRequest(old_password="Secret-123", new_password="Better-456"))
         await new.close()
         gw.journal.take_snapshot(background=False)
     finally:
