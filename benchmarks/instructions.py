@@ -73,8 +73,8 @@ async def main():
             s = micro._connect(gw, User, f"S{i}", "participant")
             s.data_received(encode_frame(Kind.SUBSCRIBE, encode_message(ms.SubscribeRequest(items=[
                 ms.SubscriptionItem(stream=int(Stream.GENERAL), broadcast="BI27")])), 1))
-        e = encode_frame(Kind.TRANSACTION, encode_message(msys.SendClearingMessage(
-            lines=[msys.MessageLine(text=TEXT)])), 1)
+        send_message = getattr(msys, "SendClearingMessageRequest", None) or msys.SendClearingMessage  # older name
+        e = encode_frame(Kind.TRANSACTION, encode_message(send_message(lines=[msys.MessageLine(text=TEXT)])), 1)
         chunk = e * (50 if which == "publish50" else 1)
         send = op.data_received
     for _ in range(20):  # warm: caches, routes, first allocations
