@@ -124,8 +124,8 @@ async def test_dropping_every_session_on_a_framing_error_is_caught(monkeypatch):
     only the witness session notices."""
     handle = srv.Connection._handle
 
-    def handle_and_panic(self, events):
-        handle(self, events)
+    def handle_and_panic(self, events, now):
+        handle(self, events, now)
         if any(isinstance(e, Violation) and e.fatal for e in events):
             for other in list(self.gw.connections):
                 other.close_with(St.SERVER_SHUTDOWN, "panic")
