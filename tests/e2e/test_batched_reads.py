@@ -1,6 +1,6 @@
 """One read of pipelined requests is one batch of the clearing core: the deals of one write are
-each answered and each broadcast (BD6), but the margin of an account they touched is recomputed
-and broadcast (BD101) once per read, from the state after all of them, in the same write as the
+each answered and each broadcast (BD6), but the position and the margin of an account they touched
+are broadcast (BD40, BD101) once per read, from the state after all of them, in the same write as the
 replies; a query in the middle of the read sees the batch so far settled."""
 from __future__ import annotations
 
@@ -57,12 +57,15 @@ async def test_one_margin_broadcast_per_account_per_read(gateway, connect):
     told = await drain(a)
     trades = [m for code, m in told if code == "BD6"]
     margins = [m.margin for code, m in told if code == "BD101"]
+    positions = [m.position for code, m in told if code == "BD40"]
     assert len(trades) == N                     # every deal is still told
     house = [m for m in margins if m.account_id == "HKCC-HOUSE"]
     # one per read of the gateway (the 20 frames normally arrive in one read; never one per deal)
     assert 1 <= len(house) < N // 2
     expected = gateway.core.module("dcass").account_margin("CPA01", "HKCC-HOUSE")["HKD"]
     assert house[-1].requirement == expected    # from the state after the whole batch
+    assert 1 <= len(positions) < N // 2         # the position too, with its final quantities
+    assert positions[-1].long == sum(1 + i % 3 for i in range(N))
     gateway.core.verify()
     raw.close()
 

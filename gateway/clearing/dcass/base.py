@@ -15,6 +15,7 @@ from . import margin as M
 from .events import PositionChanged, TradeChanged, TradeEvent
 from .model import (Account, AccountType, Deal, DealKind, OpenClose, Position, Side, Trade, TradeState)
 from .refdata import ReferenceData, Series
+from ..derived import DerivedStateMismatch
 from .requirements import MarginState
 
 
@@ -125,6 +126,7 @@ class DcassBase(Module):
         self._rows: dict[str, tuple] = {}                         # margin_rows' layout per participant
         # the derived state: margin books and requirements, recomputed once per batch
         self.derived = MarginState(self)
+        self._untold: dict[tuple[str, str, bytes], None] = {}   # positions changed, PositionChanged not yet sent
 
     # ------------------------------------------------------------ small helpers
     @property
@@ -423,37 +425,50 @@ class DcassBase(Module):
 
     # ------------------------------------------------------------ finishing a command
     def _finish(self, batch: Batch) -> list:
-        """PositionChanged for every position touched; their accounts' margin marked dirty and,
-        unless the core is inside a batch of commands, recomputed now (MarginChanged)."""
-        events = batch.events
-        positions, accounts, facts, derived = self.positions, self.accounts, self._facts, self.derived
+        """The positions touched are to be told (PositionChanged, with their state then) and their
+        accounts' margin recomputed (MarginChanged): now, unless the core is inside a batch of
+        commands (then at its end, once for the whole batch)."""
+        derived, untold = self.derived, self._untold
         for k in batch.positions:
-            p = positions[k]
-            acct = accounts[(p.participant, p.account_id)]
-            f = facts[p.series_key]
-            events.append(PositionChanged(p.participant, acct.clearing_house, p.account_id, acct.account_type,
-                                          p.series_key, f.name, p.long, p.short, p.exercise_pending, p.exercised,
-                                          p.assigned, p.covered, p.deny_exercise, f.cls_id, f.underlying))
             derived.moved[k] = None
+            untold[k] = None
         for pa, unds in batch.accounts.items():
             if unds is None:
                 derived.mark(pa, None)
             else:
                 for u in unds:
                     derived.mark(pa, u)
-        return self._margin_events(events)
+        return self._margin_events(batch.events)
 
     def _margin_events(self, events: list) -> list:
-        """``events`` plus, outside a batch of commands, the margin changes (the core settles the
-        derived state at the end of a batch otherwise)."""
+        """``events`` plus, outside a batch of commands, the positions to tell and the margin
+        changes (the core settles them at the end of a batch otherwise)."""
         if not self.core.deferring:
-            events += self.derived.settle()
+            events += self.settle(None)
         return events
 
-    def settle(self, ctx: Context) -> list:
-        return self.derived.settle()
+    def settle(self, ctx: Context | None) -> list:
+        """PositionChanged for each position touched since the last settle, in the order touched,
+        then the margin changes (``MarginState.settle``)."""
+        untold = self._untold
+        if not untold:
+            return self.derived.settle()
+        events = []
+        positions, accounts, facts = self.positions, self.accounts, self._facts
+        for k in untold:
+            p = positions[k]
+            acct = accounts[(p.participant, p.account_id)]
+            f = facts[p.series_key]
+            events.append(PositionChanged(p.participant, acct.clearing_house, p.account_id, acct.account_type,
+                                          p.series_key, f.name, p.long, p.short, p.exercise_pending, p.exercised,
+                                          p.assigned, p.covered, p.deny_exercise, f.cls_id, f.underlying))
+        untold.clear()
+        events += self.derived.settle()
+        return events
 
     def verify(self) -> None:
+        if self._untold:
+            raise DerivedStateMismatch(f"positions not told at a batch boundary: {list(self._untold)}")
         self.derived.verify()
 
     # ------------------------------------------------------------ margin
