@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from gateway.clearing import dcass as dc
 from gateway.clearing.collateral.messages import (DepositCash, DepositSecurities, SetCollateralPrice, SetFxRate,
                                                   WithdrawCash, WithdrawSecurities)
-from gateway.clearing.core import ClearingCore, Context, canonical_json
+from gateway.clearing.core import ClearingCore, Context, EndOfDay, canonical_json
 from gateway.clearing.derived import DerivedStateMismatch
 from gateway.clearing.errors import ClearingError
 from gateway.refdata import module_factories
@@ -49,7 +49,7 @@ def key(core: ClearingCore, name: str) -> bytes:
 def commands(draw):
     """(participant or None for the operator, command builder taking the core)."""
     kind = draw(st.sampled_from(["deal"] * 6 + ["transfer"] * 2 + ["oc", "deposit", "withdraw", "bond",
-                                                                       "settle", "fx", "price"]))
+                                                                       "settle", "fx", "price", "eod"]))
     p = draw(st.sampled_from(PARTICIPANTS))
     if kind == "deal":
         name = draw(st.sampled_from(sorted(SERIES)))
@@ -90,6 +90,8 @@ def commands(draw):
         (lo, hi), _ = SERIES[name]
         price = draw(st.integers(lo, hi))
         return None, lambda c: dc.SetSettlementPrice(key(c, name), price)
+    if kind == "eod":      # a barrier: the batch so far settles first, end of day is never deferred
+        return None, lambda c: EndOfDay()
     if kind == "fx":
         rate = Decimal(draw(st.integers(770, 790))) / 100
         return None, lambda c: SetFxRate("USD", rate)
