@@ -10,6 +10,7 @@ from gateway.handlers.dcass import key_out
 from protocol.framing import encode_frame
 from protocol.kinds import Kind
 from protocol.messages import dcass as d
+from protocol.messages import session as ms
 from protocol.registry import encode_message
 from protocol.streams import Stream
 from tests.raw import Raw
@@ -97,3 +98,28 @@ async def test_a_query_in_a_read_sees_the_deals_before_it(gateway, connect):
     assert [(r.account_id, r.currency, r.requirement) for r in answer.items] == [("HKCC-HOUSE", "HKD", after_five)]
     assert gateway.core.module("dcass").account_margin("CPA01", "HKCC-HOUSE")["HKD"] != after_five
     raw.close()
+
+
+async def test_a_session_request_in_a_read_ends_the_batch_before_it(gateway, connect):
+    """A subscription or recovery request (and a login) ends the batch: the margin broadcast of the
+    deals before it is in the stream log when it runs, not after it."""
+    a = await connect("CPA01")
+    raw = await operator(gateway.port)
+    key = gateway.core.module("dcass").ref.by_name["HSI NOV26"].key
+    seen: list[int] = []
+    real = gateway.subscriptions.stream_status
+
+    def stream_status(conn, frame, msg):   # UQ21: note the clearing stream of CPA01 when it runs
+        seen.append(gateway.streams.last_sequence(int(Stream.CLEARING), "CPA01"))
+        return real(conn, frame, msg)
+
+    gateway.dispatcher.session_handlers["UQ21"] = stream_status
+    frames = [encode_frame(Kind.TRANSACTION, encode_message(deal(key, i)), 400 + i) for i in range(3)]
+    frames.append(encode_frame(Kind.QUERY, encode_message(ms.StreamStatusQuery()), 500))
+    raw.send(b"".join(frames))
+    for _ in range(4):
+        while (await raw.next(timeout=5)).kind not in (Kind.REPLY, Kind.REJECT):
+            pass
+    assert seen and seen[0] >= 2     # the BD40 and BD101 of the three deals were logged before UQ21 ran
+    raw.close()
+    await a.close()
