@@ -5,7 +5,9 @@ connection feeds it what the socket reads, hands its requests to the gateway's d
 answers on it: ``reply`` (paged into segments when the answer is long), ``reject``, ``queue`` (a
 frame as it is), ``write_now`` (everything queued, one ``transport.write``) and ``close_with``.
 Output is coalesced: frames queued during a batch (one ``data_received``, one timer tick) are
-written once, when the gateway flushes its dirty connections.
+written once, when the gateway flushes its dirty connections. The requests of one read are also
+one batch of the clearing core: margin and coverage are recomputed once, at the end of the read,
+and their broadcasts are queued before anything is written.
 """
 from __future__ import annotations
 
@@ -86,7 +88,11 @@ class Connection(asyncio.Protocol):
             return
         gw = self.gw
         now = gw.loop.time()  # one clock read per read of the socket
-        self._handle(self.machine.receive_data(data, now), now)
+        gw.begin_batch()   # the requests of one read are one batch (gateway/server.py)
+        try:
+            self._handle(self.machine.receive_data(data, now), now)
+        finally:
+            gw.end_batch()
         gw.flush()
 
     def connection_lost(self, exc) -> None:

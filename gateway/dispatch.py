@@ -66,6 +66,7 @@ class Dispatcher:
         rid = frame.request_id
         gw = self.gw
         if code == "UL1":
+            gw.cut_batch()  # what it reports (the streams' last sequences) includes the batch so far
             gw.login.login(conn, frame, msg)
             return
         if conn.restricted and code not in SESSION_ONLY_WHEN_RESTRICTED:
@@ -73,6 +74,7 @@ class Dispatcher:
             return
         special = self.session_handlers.get(code)
         if special is not None:
+            gw.cut_batch()  # subscriptions and recovery see the derived broadcasts of the batch so far
             special(conn, frame, msg)
             return
         fn = H.HANDLERS.get(type(msg))

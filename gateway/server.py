@@ -84,6 +84,7 @@ class Gateway:
         self.journal = None  # a gateway.journal.durability.Durability when journal_path is set
         self.references = ReferenceBook(s.max_references)  # exactly-once transactions (gateway/references.py)
         self.current_reference: tuple | None = None  # (user, reference, business date) of the running transaction
+        self._batch_journaled = False  # the open batch journaled a command: its end is journaled too
         self.recorder = recording_from_settings(s)  # session recording (record_path), or None
         self.monitor = Monitor()  # sessions and activity for the operator (EQ610, EQ611)
         self.faults = Faults(self)  # certification faults on one user's output (EC600-EC607)
@@ -244,11 +245,39 @@ class Gateway:
             ctx = rctx._core_context = Context(now, rctx.participant, rctx.user, rctx.operator)
         return ctx
 
+    # ------------------------------------------------------------ batches (one read of a connection)
+    def begin_batch(self) -> None:
+        """The commands from now to :meth:`end_batch` (the requests of one read) form one batch: the
+        core recomputes margin and coverage once, at its end."""
+        self.core.begin_batch()
+
+    def end_batch(self) -> None:
+        """Close the batch: its end is journaled (when it journaled commands), and the derived
+        events (one MarginChanged / coverage change per account touched) are broadcast, before the
+        connection's queued replies are written (the caller flushes)."""
+        core = self.core
+        if not core.in_batch:
+            return
+        journaled, self._batch_journaled = self._batch_journaled, False
+        events = core.end_batch()
+        if journaled:
+            self.journal.batch_end()
+        if events:
+            self.publish(events)
+
+    def cut_batch(self) -> None:
+        """A query (or a reset) sees the batch so far settled: the batch ends here, a new one begins."""
+        if self.core.in_batch:
+            self.end_batch()
+            self.core.begin_batch()
+
     def execute(self, command: Any, rctx: H.RequestContext | None) -> Outcome:
         ctx = self.context(rctx)
         ref = self.current_reference
         if self.journal is not None:
-            self.journal.append(command, ctx, ref)
+            batched = self.core.in_batch
+            self.journal.append(command, ctx, ref, batched)
+            self._batch_journaled |= batched
         if ref is not None:
             self.references.applied(*ref)
         try:
@@ -261,6 +290,7 @@ class Gateway:
         return out
 
     def query(self, q: Any, rctx: H.RequestContext) -> Any:
+        self.cut_batch()
         return self.core.query(q, self.context(rctx))
 
     def set_clock(self, when: datetime, follow_wall_clock: bool | None = None, only_forward: bool = False) -> None:
@@ -276,11 +306,15 @@ class Gateway:
 
     def reset(self, when: datetime, rctx: H.RequestContext) -> None:
         """Operator reset: fresh core from the demo data, streams from 1, other sessions logged out."""
+        batch = self.core.in_batch
+        self.end_batch()
         if self.journal is not None:
             self.journal.reset(when)
         self.clock.set(when, follow_wall_clock=not self.clock.frozen)
         self.faults.reset()  # no certification fault or watch survives a reset
         self.fresh_state(when)
+        if batch:
+            self.core.begin_batch()
         me = self.sessions.get(rctx.user)
         for conn in list(self.connections):
             if conn is not me:

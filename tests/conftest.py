@@ -15,6 +15,19 @@ configure("warning", "console")
 START = "2026-11-23T09:00:00"  # a Monday, a business day
 
 
+@pytest.fixture(autouse=True)
+def verify_derived_state():
+    """Every batch of every clearing core of the tests (a command alone is a batch of one) ends with
+    ``verify()``: the derived state kept incrementally equals a cold recomputation
+    (gateway/clearing/derived.py)."""
+    from gateway.clearing.core import ClearingCore
+    ClearingCore.verify_batches = True
+    try:
+        yield
+    finally:
+        ClearingCore.verify_batches = False
+
+
 def settings(**kw) -> Settings:
     # gc_freeze_seconds=0: the test process runs a thousand short gateways; freezing would keep
     # pytest's own reference cycles forever (tests/e2e/test_gc_freeze.py tests the freezing)

@@ -78,6 +78,14 @@ class Module:
     def start_of_day(self, ctx: Context, business_date: date) -> list:
         return []
 
+    def settle(self, ctx: Context) -> list:
+        """End of a batch: recompute the module's dirty derived state; return the events of what
+        changed (see ``gateway.clearing.derived``)."""
+        return []
+
+    def verify(self) -> None:
+        """Recompute the derived state from scratch and compare (raises DerivedStateMismatch)."""
+
     def snapshot(self) -> Any:
         """Plain data (dicts, lists, str, int, Decimal, date) describing the whole state."""
         return None
@@ -220,7 +228,17 @@ class ClearingCore:
     """All modules, one business date, one business time. Single-threaded by design.
 
     The core reads no file: its calendar is ``calendar`` or the calendar of ``module_factories``
-    (a :class:`ModuleSet`), and each module gets its data from its factory."""
+    (a :class:`ModuleSet`), and each module gets its data from its factory.
+
+    Batches: between :meth:`begin_batch` and :meth:`end_batch` the commands change primary state
+    and mark derived state (margin, coverage, calls) dirty; ``end_batch`` recomputes it once and
+    returns its events, computed from the state after the whole batch. :meth:`execute` outside a
+    batch is a batch of one: the command's events and then the end-of-batch events, exactly as a
+    core without batches. Time passing (what falls due), end of day and business-time changes are
+    never deferred: they settle what the batch left dirty first."""
+
+    verify_batches: ClassVar[bool] = False
+    """Run every module's ``verify()`` after every batch (the tests turn it on)."""
 
     def __init__(self, start: datetime, calendar: Calendar | None = None,
                  module_factories: list[Callable[["ClearingCore"], Module]] | None = None):
@@ -236,6 +254,9 @@ class ClearingCore:
             self.modules.append(factory(self))
         self._commands: dict[type, Callable] = {}
         self._queries: dict[type, Callable] = {}
+        self.in_batch = False      # between begin_batch and end_batch
+        self.deferring = False     # a command of an open batch runs: derived state is only marked
+        self._batch_ctx: Context | None = None   # the last command's context (the batch settles with it)
         for m in self.modules:
             for t, h in m.commands().items():
                 assert t not in self._commands, f"command {t.__name__} handled twice"
@@ -254,10 +275,14 @@ class ClearingCore:
         return command_type in self._commands or command_type in self._queries
 
     def execute(self, cmd: Any, ctx: Context) -> Outcome:
-        """Run one command. Raises :class:`ClearingError` with nothing changed on rejection."""
+        """Run one command. Raises :class:`ClearingError` with nothing changed on rejection.
+
+        Outside a batch the outcome's events end with the end-of-batch events of this command;
+        inside one they are the command's own (its derived events come from :meth:`end_batch`)."""
         handler = self._commands.get(type(cmd))
         if handler is None:
             raise ClearingError(UNSUPPORTED_COMMAND, type(cmd).__name__)
+        barrier = type(cmd) in _UNBATCHED
         if isinstance(cmd, SetBusinessTime):
             ctx.require_operator()
             if cmd.when < self.now:
@@ -265,17 +290,70 @@ class ClearingCore:
                     raise ClearingError(TIME_BACKWARDS, f"{cmd.when} < {self.now}", field="when")
                 self.now = cmd.when  # testing only: the clock goes back, nothing is undone
             ctx = Context(cmd.when, ctx.participant, ctx.user, ctx.operator)
+        alone = not self.in_batch
         events = self.advance(ctx.now)
+        if not alone:
+            if barrier:
+                events += self.settle(self._batch_ctx or ctx)
+            self._batch_ctx = ctx
+        self.deferring = not barrier
         try:
             out = handler(cmd, ctx)
+            events += out.events
+            events += self._react(out.events, ctx)
         except ClearingError as e:
             # the command changed nothing, but time did pass: what fell due is real and must be told
             e.events = events
             raise
-        events += out.events
-        events += self._react(out.events, ctx)
+        finally:
+            self.deferring = False
+        if alone:
+            events += self._end(ctx)
         out.events = events
         return out
+
+    def begin_batch(self) -> None:
+        """Commands from now to :meth:`end_batch` form one batch."""
+        self.in_batch = True
+
+    def end_batch(self) -> list:
+        """Close the batch: recompute the derived state the batch made dirty, once; its events."""
+        if not self.in_batch:
+            return []
+        self.in_batch = False
+        ctx, self._batch_ctx = self._batch_ctx, None
+        if ctx is None:     # no command ran
+            return []
+        return self._end(ctx)
+
+    def _end(self, ctx: Context) -> list:
+        events = self.settle(ctx)
+        self._batch_ctx = None
+        if self.verify_batches:
+            self.verify()
+        return events
+
+    def settle(self, ctx: Context) -> list:
+        """Every module recomputes its dirty derived state, in module order; the other modules
+        react to the events (CCMS to MarginChanged) before the next module settles; repeated
+        while a reaction made something dirty again (bounded)."""
+        events: list = []
+        for _ in range(8):
+            new: list = []
+            for m in self.modules:
+                ev = m.settle(ctx)
+                if ev:
+                    new += ev
+                    new += self._react(ev, ctx)
+            if not new:
+                break
+            events += new
+        return events
+
+    def verify(self) -> None:
+        """Every module's derived state recomputed cold equals what it keeps (DerivedStateMismatch)."""
+        for m in self.modules:
+            m.verify()
 
     def query(self, q: Any, ctx: Context) -> Any:
         handler = self._queries.get(type(q))
@@ -284,7 +362,8 @@ class ClearingCore:
         return handler(q, ctx)
 
     def advance(self, now: datetime) -> list:
-        """Move business time forward; modules run what became due. Never moves backwards."""
+        """Move business time forward; modules run what became due (not deferred: what the batch
+        so far left dirty settles with it). Never moves backwards."""
         if now <= self.now:
             return []
         self.now = now
@@ -315,6 +394,10 @@ class ClearingCore:
 
     def state_hash(self) -> str:
         return hashlib.sha256(canonical_json(self.snapshot()).encode()).hexdigest()
+
+
+_UNBATCHED = (EndOfDay, SetBusinessTime)
+"""Commands that settle the batch so far first and run with nothing deferred."""
 
 
 def _plain(o: Any) -> Any:

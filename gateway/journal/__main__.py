@@ -55,7 +55,7 @@ def cmd_print(a) -> int:
                 c = p["ctx"]
                 who = "operator" if c["operator"] and not c["participant"] else (c["participant"] or "-")
                 text = f"{c['now']} {who:<8} {c['user'] or '-':<8} {readable(p['cmd'])}" \
-                    + (f" ref {p['ref'][1]}" if "ref" in p else "")
+                    + (f" ref {p['ref'][1]}" if "ref" in p else "") + (" (batch)" if p.get("b") else "")
             elif k == "reset":
                 text = f"reset to {p['when']}"
             elif k == "password":
@@ -66,6 +66,8 @@ def cmd_print(a) -> int:
                         f"functions {'all' if u['functions'] is None else hex(u['functions'])}")
             elif k == "answer":
                 text = f"user {p['user']} ref {p['ref']} on {p['date']}: answer of {len(p['frames'])} frame(s)"
+            elif k == "batch":
+                text = "end of batch"
             elif k == "op":
                 text = f"operator {p['user']} {p['msg']} " + " ".join(f"{a}={v}" for a, v in sorted(p["fields"].items()))
             else:

@@ -68,6 +68,7 @@ class ReplayStats:
     users: int = 0                # "user" records (users created or narrowed by an Administrator)
     operator_records: int = 0     # "op" records (session-level operator commands) skipped
     answers: int = 0              # "answer" records (answers of referenced transactions)
+    batches: int = 0              # batches of several commands closed ("batch" records or implied)
     first: int = 0      # first record number applied (after the snapshot, if any)
     last: int = 0       # last record number
     snapshot_seq: int = 0
@@ -104,6 +105,11 @@ class Replayer:
             except (CodecError, KeyError, ValueError) as e:
                 raise JournalError(f"record {p['n']}: cannot rebuild the command: {e}") from None
             gw = self.gw
+            if p.get("b"):
+                if not gw.core.in_batch:
+                    gw.core.begin_batch()
+            else:
+                self.end_batch()
             if "ref" in p:  # a command of a referenced transaction: applied, whatever its outcome
                 user, ref, bdate = p["ref"]
                 gw.references.applied(user, ref, bdate)
@@ -123,11 +129,14 @@ class Replayer:
                 log.warning("replay_command_failed", record=p["n"], command=type(cmd).__name__, error=repr(e))
                 return
             gw.publish(out.events)
+        elif k == "batch":
+            self.end_batch()
         elif k == "answer":
             st.answers += 1
             self.gw.references.answered(p["user"], p["ref"], p["date"], decode_frames(p["frames"]))
         elif k == "reset":
             st.resets += 1
+            self.end_batch()
             self.reset(datetime.fromisoformat(p["when"]))
         elif k == "password":
             st.passwords += 1
@@ -142,6 +151,16 @@ class Replayer:
             raise JournalError(f"record {p['n']}: a second 'open' record")
         else:
             raise JournalError(f"record {p['n']}: unknown record kind {k!r}")
+
+    def end_batch(self) -> None:
+        """Close the open batch (at its ``batch`` record, or where the live gateway closed it):
+        its derived events are published, as they were live."""
+        core = self.gw.core
+        if core.in_batch:
+            self.stats.batches += 1
+            events = core.end_batch()
+            if events:
+                self.gw.publish(events)
 
     def reset(self, when: datetime) -> None:
         """As ``Gateway.reset``: a fresh core, streams from 1, the users as shipped (password changes
@@ -262,6 +281,7 @@ def recover(gw: JournalHost, path: str | Path, *, fd: int | None = None, use_sna
             rp.apply(rec.payload)
             last = rec
             expected += 1
+        rp.end_batch()   # a crash between a batch's commands and its end: closed as it would have been
         d = reader.damage
         end = last.end
         if d is not None:
@@ -340,10 +360,17 @@ class Durability:
         self.loop = None
 
     # ------------------------------------------------------------ hooks
-    def append(self, command: Any, ctx: Context, ref: tuple | None = None) -> int:
-        n = self.journal.append(command, ctx, ref)
+    def append(self, command: Any, ctx: Context, ref: tuple | None = None, batched: bool = False) -> int:
+        n = self.journal.append(command, ctx, ref, batched)
         self._count()
         return n
+
+    def batch_end(self) -> None:
+        """Journal the end of the open batch (its derived events are broadcast after this)."""
+        try:
+            self.journal.batch_end()
+        except JournalError:
+            return  # the journal failed: fail-stop dropped the output
 
     def answer(self, user: str, ref: int, business_date: int, frames: tuple) -> None:
         """Journal the answer of a referenced transaction (it is held until on disk, as any output)."""

@@ -19,7 +19,10 @@ Every payload has ``"k"`` (kind) and ``"n"`` (record number, 1, 2, 3 ... with no
 and its context), ``reset`` (operator reset to a business time), ``password`` (a user changed
 their password: the new salted hash), ``user`` (a user created or narrowed by its participant's
 Administrator: the user's whole record, its password as a salted hash), ``op`` (an operator's command on sessions, such as a
-certification fault: recorded, skipped by a replay).
+certification fault: recorded, skipped by a replay), ``batch`` (the end of a batch of the core: the
+``cmd`` records marked ``"b": 1`` since the previous one ran as one batch, their margin and coverage
+recomputed once here; a replay that reaches the end of the journal, a ``reset`` or a ``cmd`` not
+marked with a batch open closes it there, as the live gateway would have).
 
 Reading distinguishes two kinds of damage. A record that is incomplete or fails its checksum and
 is followed by nothing valid is a *torn tail* (a crash in the middle of a write): it is reported

@@ -90,14 +90,21 @@ class Journal:
         return j
 
     # ------------------------------------------------------------ appending
-    def append(self, command: Any, ctx: Context, ref: tuple | None = None) -> int:
+    def append(self, command: Any, ctx: Context, ref: tuple | None = None, batched: bool = False) -> int:
         """Journal a command about to run; returns its record number. Raises before anything runs
         when it cannot be written (the command is then refused). ``ref``: (user, client reference,
-        business date) of the referenced transaction it belongs to (gateway/references.py)."""
+        business date) of the referenced transaction it belongs to (gateway/references.py).
+        ``batched``: it runs in a batch of the core, closed by a later ``batch`` record."""
         p = {"k": "cmd", "ctx": context_to_plain(ctx), "cmd": to_plain(command, self.reg)}
         if ref is not None:
             p["ref"] = list(ref)
+        if batched:
+            p["b"] = 1
         return self._write(p)
+
+    def batch_end(self) -> int:
+        """The batch of the ``cmd`` records marked ``"b"`` before this one ends here."""
+        return self._write({"k": "batch"})
 
     def answer(self, user: str, ref: int, business_date: int, frames: list[str]) -> int:
         """The answer of a referenced transaction (its frames, base64), written before it is sent."""

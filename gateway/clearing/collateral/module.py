@@ -46,6 +46,7 @@ from .crossmarket import CrossMarket
 from .money import MoneyMoves
 from .reserve import ReserveFund
 from .params import Params, normalise_stock
+from .coverage_state import CoverageState
 from .valuation import CTX, Valuer
 
 ACCOUNT_ID = re.compile(r"^[A-Z0-9]{1,10}$")
@@ -85,19 +86,12 @@ class CollateralModule(MoneyMoves, ReserveFund, CrossMarket, CcassDeliveries, Mo
         self._init_reserve()
         self._init_cross_market()
         self._init_ccass()
-        # derived, not state (not in the snapshot): last allocation per collateral account, with
-        # the inputs it was computed from (see _compute)
-        self._alloc_cache: dict[AccKey, tuple[tuple, Result]] = {}
-        self._val_gen = 0   # bumped on every change of fx, prices or stock_rates
-        self._holdings_gen = 0   # bumped on every change of holdings (_hold) or new account
-        self._valuer_cache: tuple | None = None
+        # the derived state (not in the snapshot): what is dirty, the valuer (coverage_state.py)
+        self.coverage = CoverageState(self)
         self._acc_ids: dict[tuple[str, str], dict[str, None]] = {}   # (p, ch) -> ids in self.accounts
         # (p, ch) -> its part of requirements / dcass_types (see _pair_requirements)
         self._pair_reqs: dict[tuple[str, str], dict[tuple, int]] = {}
         self._pair_types: dict[tuple[str, str], dict[tuple, str]] = {}
-        self._order_cache: dict[tuple[str, str], tuple[set, list[str]]] = {}  # (p, ch) -> (accounts, order)
-        self._mapping_gen = 0   # bumped on every change of mapping
-        self._route_cache: dict[tuple[str, str], tuple] = {}   # (p, ch) -> (mapping gen, types, routes)
         self._defaults = {acc: kind for kind, acc in self.p.default_accounts.items()}
         self._kind_rank = {k: i for i, k in enumerate(self.p.account_kinds)}
 
@@ -235,10 +229,8 @@ class CollateralModule(MoneyMoves, ReserveFund, CrossMarket, CcassDeliveries, Mo
             del account[book][asset]
         else:
             account[book][asset] = quantity
-        self._holdings_gen += 1
 
     def _add_account(self, key: AccKey, account: dict) -> dict:
-        self._holdings_gen += 1
         self.accounts[key] = account
         self._acc_ids.setdefault(key[:2], {})[key[2]] = None
         return account
@@ -272,11 +264,7 @@ class CollateralModule(MoneyMoves, ReserveFund, CrossMarket, CcassDeliveries, Mo
 
     def _valuer(self) -> Valuer:
         """The valuer of the current inputs, shared while they stay (read-only, memoising)."""
-        key = (self.core.business_date, self._val_gen)
-        v = self._valuer_cache
-        if v is None or v[0] != key:
-            v = self._valuer_cache = (key, Valuer(self.p, key[0], self._fx_rates(), self.prices, self.stock_rates))
-        return v[1]
+        return self.coverage.valuer()
 
     def _positive(self, quantity: int, field: str) -> None:
         if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity <= 0:
@@ -306,13 +294,8 @@ class CollateralModule(MoneyMoves, ReserveFund, CrossMarket, CcassDeliveries, Mo
 
     def _routes(self, p: str, ch: str, types: dict[AccKey, str]) -> dict[str, str]:
         """DCASS account -> collateral account (:meth:`_mapped`) for the DCASS accounts of (p, ch) in
-        ``types``; remembered while those types and the mapping stay."""
-        hit = self._route_cache.get((p, ch))
-        if hit is not None and hit[0] == self._mapping_gen and hit[1] == types:
-            return hit[2]
-        routes = {k[2]: self._mapped(p, ch, k[2], t) for k, t in types.items()}
-        self._route_cache[(p, ch)] = (self._mapping_gen, dict(types), routes)
-        return routes
+        ``types``."""
+        return {k[2]: self._mapped(p, ch, k[2], t) for k, t in types.items()}
 
     def _earmarked(self, p: str, ch: str, acc: str, code: str) -> int:
         """Specific shares earmarked: for covered calls, and for assigned covered calls' deliveries
@@ -361,15 +344,9 @@ class CollateralModule(MoneyMoves, ReserveFund, CrossMarket, CcassDeliveries, Mo
         return pulled[0], types
 
     def _account_order(self, p: str, ch: str, accs: set[str]) -> list[str]:
-        """The collateral accounts in their order of coverage (by kind, then id). An account's kind
-        never changes, so the order is remembered per set of accounts."""
-        hit = self._order_cache.get((p, ch))
-        if hit is not None and hit[0] == accs:
-            return hit[1]
+        """The collateral accounts in their order of coverage (by kind, then id)."""
         kinds = self._kind_rank
-        order = sorted(accs, key=lambda a: (kinds.get(self._view(p, ch, a)["kind"], 99), a))
-        self._order_cache[(p, ch)] = (set(accs), order)
-        return order
+        return sorted(accs, key=lambda a: (kinds.get(self._view(p, ch, a)["kind"], 99), a))
 
     def _pool(self, account: dict) -> dict[tuple[str, str], int]:
         pool = {("CASH", ccy): amt for ccy, amt in account["cash"].items() if amt > 0}
@@ -404,27 +381,12 @@ class CollateralModule(MoneyMoves, ReserveFund, CrossMarket, CcassDeliveries, Mo
         shared = rule.rmb_limit_scope != "ACCOUNT"
         rmb = self.p.rmb
         out: dict[str, Result] = {}
-        cache = self._alloc_cache
         accounts = self.accounts
-        # an account's coverage is a pure function of its requirements, the RMB limit left for it,
-        # the business date (rules), the valuation inputs (_val_gen counts their changes) and its
-        # holdings (_holdings_gen counts theirs; a hypothetical account is not cached)
-        stamp = (bd, self._val_gen, self._holdings_gen)
-        valuer = None
+        valuer = self._valuer()
         for acc in self._account_order(p, ch, accs):
             acc_reqs = by_acc.get(acc)
-            key = (acc_reqs, limit_left, stamp)
-            hit = cache.get((p, ch, acc))
-            if hit is not None and hit[0] == key and acc not in override:
-                out[acc] = hit[1]
-            else:
-                if valuer is None:
-                    valuer = self._valuer()
-                account = override.get(acc) or accounts.get((p, ch, acc)) or self._view(p, ch, acc)
-                needs = self._needs(acc_reqs or {}, rule, limit_left)
-                res = out[acc] = allocate(needs, self._pool(account), valuer, self.p)
-                if acc not in override:
-                    cache[(p, ch, acc)] = (key, res)
+            account = override.get(acc) or accounts.get((p, ch, acc)) or self._view(p, ch, acc)
+            out[acc] = allocate(self._needs(acc_reqs or {}, rule, limit_left), self._pool(account), valuer, self.p)
             if shared and acc_reqs and rmb in acc_reqs:
                 limit_left -= min(max(0, acc_reqs[rmb]), limit_left)
         return out
@@ -444,7 +406,30 @@ class CollateralModule(MoneyMoves, ReserveFund, CrossMarket, CcassDeliveries, Mo
         return needs
 
     def _refresh(self, p: str, ch: str, now: datetime) -> list:
+        """The requirements or holdings of (p, ch) changed: its coverage is recomputed now, or at
+        the end of the batch when the core is inside one (then no events now)."""
+        if self.core.deferring:
+            self.coverage.mark(p, ch)
+            return []
+        return self._recompute(p, ch, now)
+
+    def _refresh_all(self, now: datetime) -> list:
+        """As :meth:`_refresh` for every pair and the reserve fund (rates, prices, the day changed)."""
+        if self.core.deferring:
+            self.coverage.mark_all()
+            return []
+        self.coverage.clear_dirty()
+        return self._recompute_all(now)
+
+    def settle(self, ctx: Context) -> list:
+        return self.coverage.settle(ctx.now)
+
+    def verify(self) -> None:
+        self.coverage.verify()
+
+    def _recompute(self, p: str, ch: str, now: datetime) -> list:
         """Recompute (p, ch) coverage; store it; events for what changed."""
+        self.coverage.done(p, ch)
         if ch not in self.p.clearing_houses:
             return []
         pulled = self._pull(p, ch)
@@ -479,10 +464,10 @@ class CollateralModule(MoneyMoves, ReserveFund, CrossMarket, CcassDeliveries, Mo
         pairs |= set(self.op_requirements)
         return sorted(pairs)
 
-    def _refresh_all(self, now: datetime) -> list:
+    def _recompute_all(self, now: datetime) -> list:
         events: list = []
         for p, ch in self._pairs():
-            events += self._refresh(p, ch, now)
+            events += self._recompute(p, ch, now)
         return events + self._refresh_reserve_all(now)
 
     def _due(self, now: datetime) -> datetime:
@@ -611,7 +596,6 @@ class CollateralModule(MoneyMoves, ReserveFund, CrossMarket, CcassDeliveries, Mo
             self.mapping[key] = cmd.account
         else:
             self.mapping.pop(key, None)
-        self._mapping_gen += 1
         target = self._mapped(p, ch, cmd.dcass_account, atype)
         events = [DcassAccountMapped(p, ch, cmd.dcass_account, target, previous, bool(cmd.account))]
         events += self._refresh(p, ch, ctx.now)
@@ -871,7 +855,7 @@ class CollateralModule(MoneyMoves, ReserveFund, CrossMarket, CcassDeliveries, Mo
         if not rate.is_finite() or rate <= 0:
             raise ClearingError(C.INVALID_RATE, str(cmd.rate), field="rate")
         self.fx[ccy] = rate
-        self._val_gen += 1
+        self.coverage.inputs_changed()
         return Outcome(None, [FxRateSet(ccy, rate)] + self._refresh_all(ctx.now))
 
     def _set_price(self, cmd: SetCollateralPrice, ctx: Context) -> Outcome:
@@ -883,7 +867,7 @@ class CollateralModule(MoneyMoves, ReserveFund, CrossMarket, CcassDeliveries, Mo
         if not price.is_finite() or price <= 0:
             raise ClearingError(C.INVALID_RATE, str(cmd.price), field="price")
         self.prices[asset] = price
-        self._val_gen += 1
+        self.coverage.inputs_changed()
         return Outcome(None, [CollateralPriceSet(asset, price)] + self._refresh_all(ctx.now))
 
     def _set_interest_rate(self, cmd: SetInterestRate, ctx: Context) -> Outcome:
@@ -904,7 +888,7 @@ class CollateralModule(MoneyMoves, ReserveFund, CrossMarket, CcassDeliveries, Mo
         if not rate.is_finite() or rate < 0 or rate > 1:
             raise ClearingError(C.INVALID_RATE, str(cmd.rate), field="rate")
         self.stock_rates[code] = rate
-        self._val_gen += 1
+        self.coverage.inputs_changed()
         applied = max(rate, self.p.stock_floor(self.core.business_date))
         return Outcome(applied, [StockHaircutSet(code, rate, applied)] + self._refresh_all(ctx.now))
 

@@ -12,9 +12,11 @@ from ..core import Context, Module
 from ..errors import ACTING_FOR_OTHER, INVALID_VALUE, UNKNOWN_PARTICIPANT, ClearingError, ErrorCode
 from . import errors as E
 from . import margin as M
-from .events import MarginChanged, PositionChanged, TradeChanged, TradeEvent
+from .events import PositionChanged, TradeChanged, TradeEvent
 from .model import (Account, AccountType, Deal, DealKind, OpenClose, Position, Side, Trade, TradeState)
 from .refdata import ReferenceData, Series
+from ..derived import DerivedStateMismatch
+from .requirements import MarginState
 
 
 @dataclass(slots=True)
@@ -105,11 +107,6 @@ class DcassBase(Module):
         self.margins: dict[tuple[str, str], dict[str, int]] = {}  # (participant, account) -> {ccy: cents}
         self._margin_index: dict[str, dict[tuple[str, str], None]] = {}  # participant -> its keys of margins
         self._derived_prices: dict[bytes, tuple[int, int]] = {}   # series -> (underlying price, derived price)
-        # derived from the state above (rebuilt when missing): per account and underlying its
-        # (currency, cents) and margin books; per series its unit scenario losses
-        self._margin_parts: dict[tuple[str, str], dict[str, tuple[str, int]]] = {}
-        self._aggs: dict[tuple[tuple[str, str], str], list] = {}
-        self._unit_losses: dict[bytes, tuple[tuple, tuple]] = {}
         self._currency_of = {c.underlying: c.currency for c in self.ref.classes.values()}
         self._scale = {}
         for u in self.ref.underlyings.values():
@@ -127,6 +124,9 @@ class DcassBase(Module):
         self._gross: dict[tuple[str, str], bool] = {}             # account -> kept gross
         self._deadlines: dict[tuple[date, time], datetime] = {}   # cut-off datetimes
         self._rows: dict[str, tuple] = {}                         # margin_rows' layout per participant
+        # the derived state: margin books and requirements, recomputed once per batch
+        self.derived = MarginState(self)
+        self._untold: dict[tuple[str, str, bytes], None] = {}   # positions changed, PositionChanged not yet sent
 
     # ------------------------------------------------------------ small helpers
     @property
@@ -425,21 +425,51 @@ class DcassBase(Module):
 
     # ------------------------------------------------------------ finishing a command
     def _finish(self, batch: Batch) -> list:
-        """PositionChanged for every position touched, margin books brought up to date with them
-        (as _margin_position), then the requirements recomputed."""
-        events = batch.events
-        positions, accounts, facts, margin_position = self.positions, self.accounts, self._facts, self._margin_position
+        """The positions touched are to be told (PositionChanged, with their state then) and their
+        accounts' margin recomputed (MarginChanged): now, unless the core is inside a batch of
+        commands (then at its end, once for the whole batch)."""
+        derived, untold = self.derived, self._untold
         for k in batch.positions:
+            derived.moved[k] = None
+            untold[k] = None
+        for pa, unds in batch.accounts.items():
+            if unds is None:
+                derived.mark(pa, None)
+            else:
+                for u in unds:
+                    derived.mark(pa, u)
+        return self._margin_events(batch.events)
+
+    def _margin_events(self, events: list) -> list:
+        """``events`` plus, outside a batch of commands, the positions to tell and the margin
+        changes (the core settles them at the end of a batch otherwise)."""
+        if not self.core.deferring:
+            events += self.settle(None)
+        return events
+
+    def settle(self, ctx: Context | None) -> list:
+        """PositionChanged for each position touched since the last settle, in the order touched,
+        then the margin changes (``MarginState.settle``)."""
+        untold = self._untold
+        if not untold:
+            return self.derived.settle()
+        events = []
+        positions, accounts, facts = self.positions, self.accounts, self._facts
+        for k in untold:
             p = positions[k]
-            pa = (p.participant, p.account_id)
-            acct = accounts[pa]
+            acct = accounts[(p.participant, p.account_id)]
             f = facts[p.series_key]
             events.append(PositionChanged(p.participant, acct.clearing_house, p.account_id, acct.account_type,
                                           p.series_key, f.name, p.long, p.short, p.exercise_pending, p.exercised,
                                           p.assigned, p.covered, p.deny_exercise, f.cls_id, f.underlying))
-            margin_position(p)
-        events += self._recompute(batch.accounts.items())
+        untold.clear()
+        events += self.derived.settle()
         return events
+
+    def verify(self) -> None:
+        if self._untold:
+            raise DerivedStateMismatch(f"positions not told at a batch boundary: {list(self._untold)}")
+        self.derived.verify()
 
     # ------------------------------------------------------------ margin
     def margin_price(self, s: Series) -> int:
@@ -454,136 +484,23 @@ class DcassBase(Module):
                 price = self._from_underlying(s)
         return price
 
-    def _price_changed(self, underlying: str | None) -> None:
-        """Margin inputs of ``underlying`` (None: every underlying) changed: books are rebuilt."""
-        if underlying is None:
-            self._aggs.clear()
-        else:
-            for k in [k for k in self._aggs if k[1] == underlying]:
-                del self._aggs[k]
-
-    def _losses(self, s: Series) -> tuple:
-        """Unit scenario losses of a series at the current margin prices (cached while they stay)."""
-        k = s.key
-        price = self.margin_price(s)
-        und = self._facts[k].underlying
-        und_price = self.underlying_prices[und]
-        hit = self._unit_losses.get(k)
-        if hit is not None and hit[0] == price and hit[1] == und_price:
-            return hit[2]
-        prm = self.ref.params
-        vec = M.unit_losses(s, price, und_price, self.ref.underlyings[und].price_decimals, self.ref.risk[und],
-                            prm.scenarios, prm.scenario_divisor, self._scale[und])
-        self._unit_losses[k] = (price, und_price, vec)
-        return vec
-
-    def _uncovered_short(self, p: Position, s: Series) -> int:
-        return p.short - (p.covered if s.stock_call else 0)
-
-    def _fresh_books(self, pa: tuple[str, str], underlying: str) -> list:
-        rows = []
-        for key in self.account_positions.get(pa, {}):
-            s = self.ref.series[key]
-            if s.cls.underlying == underlying:
-                p = self.positions[(pa[0], pa[1], key)]
-                rows.append((s, p.long, self._uncovered_short(p, s), self._losses(s)))
-        return M.books_for(rows, self.accounts[pa].gross, len(self.ref.params.scenarios), self._scale[underlying])
-
-    def _books(self, pa: tuple[str, str], underlying: str) -> list:
-        books = self._aggs.get((pa, underlying))
-        if books is None:
-            books = self._aggs[(pa, underlying)] = self._fresh_books(pa, underlying)
-        return books
-
-    def _margin_position(self, p: Position) -> None:
-        """Bring the margin books up to date with one position (incremental)."""
-        f = self._facts[p.series_key]
-        pa = (p.participant, p.account_id)
-        books = self._aggs.get((pa, f.underlying))
-        if books is None:
-            self._books(pa, f.underlying)       # built from the current positions, this one included
-            return
-        unit = self._losses(f.series)
-        short = p.short - p.covered if f.stock_call else p.short
-        if len(books) == 2:
-            books[0].put(f.key, f.expiry, f.is_option, unit, p.long)
-            books[1].put(f.key, f.expiry, f.is_option, unit, -short)
-        else:
-            books[0].put(f.key, f.expiry, f.is_option, unit, p.long - short)
+    def _prices_changed(self, underlying: str | None) -> None:
+        """Margin inputs of ``underlying`` (None: every underlying) changed: the accounts holding it
+        are to be recomputed."""
+        self.derived.prices_changed(underlying)
+        if underlying is not None:
+            for pa in self._accounts_in(underlying):
+                self.derived.mark(pa, underlying)
 
     def account_margin(self, participant: str, account_id: str) -> dict[str, int]:
         """Requirement per settlement currency (cents) of one account, computed afresh."""
         pa = (participant, account_id)
         out: dict[str, int] = {}
         for u in sorted({self.ref.series[k].cls.underlying for k in self.account_positions.get(pa, {})}):
-            cents = M.books_requirement(self._fresh_books(pa, u), self.ref.risk[u])
+            cents = M.books_requirement(self.derived.fresh_books(pa, u), self.ref.risk[u])
             if cents:
                 out[self._currency_of[u]] = out.get(self._currency_of[u], 0) + cents
         return out
-
-    def _recompute(self, items) -> list:
-        """Requirements of (account, underlyings or None for all) items from the books;
-        MarginChanged for each account and currency whose requirement changed."""
-        events = []
-        margins, all_parts, aggs, risk, currency_of = \
-            self.margins, self._margin_parts, self._aggs, self.ref.risk, self._currency_of
-        for pa, unds in items:
-            parts = all_parts.get(pa)
-            if parts is None:
-                parts = all_parts[pa] = {}
-            if unds is None:
-                facts = self._facts
-                unds = {facts[k].underlying: None for k in self.account_positions.get(pa, {})}
-                unds.update(dict.fromkeys(parts))
-            changed = False
-            for u in unds:
-                books = aggs.get((pa, u))
-                if books is None:
-                    books = self._books(pa, u)
-                r = risk[u]
-                cents = 0
-                for b in books:
-                    memo = b.memo      # the requirement of a book that did not change is remembered
-                    cents += memo[1] if memo is not None and memo[0] is r else b.requirement_cents(r)
-                part = parts.get(u)
-                if cents:
-                    if part is None or part[1] != cents:
-                        parts[u] = (currency_of[u], cents)
-                        changed = True
-                elif part is not None:
-                    del parts[u]
-                    changed = True
-            old = margins.get(pa)
-            if old is None:
-                old = margins[pa] = {}
-                self._margin_index.setdefault(pa[0], {})[pa] = None
-                self._rows.pop(pa[0], None)
-            elif not changed:
-                continue      # margins[pa] already holds what these parts add up to
-            if len(parts) == 1:
-                new = dict(parts.values())
-            else:
-                new = {}
-                for ccy, c in parts.values():
-                    new[ccy] = new.get(ccy, 0) + c
-            if old.keys() == new.keys():
-                ccys = sorted(new) if len(new) > 1 else list(new)
-            else:
-                ccys = sorted(old.keys() | new.keys())
-            acct = None
-            for ccy in ccys:
-                value = new.get(ccy, 0)
-                prev = old.get(ccy)
-                if prev == value or (prev is None and value == 0):
-                    continue
-                if prev is None:
-                    self._rows.pop(pa[0], None)     # a new row for margin_rows
-                old[ccy] = value
-                if acct is None:
-                    acct = self.accounts[pa]
-                events.append(MarginChanged(acct.participant, acct.clearing_house, acct.account_id,
-                                            acct.account_type, ccy, value))
-        return events
 
     def _accounts_in(self, underlying: str) -> list[tuple[str, str]]:
         out: dict[tuple[str, str], None] = {}

@@ -38,7 +38,7 @@ class EndOfDayMixin(DcassBase):
         self.last_price.clear()
         for p in self.positions.values():
             p.carried = p.long - p.short
-        self._price_changed(None)
+        self._prices_changed(None)
         for pa, pos in self.account_positions.items():
             if any(self.positions[(pa[0], pa[1], k)].long or self.positions[(pa[0], pa[1], k)].short for k in pos):
                 batch.touch(pa, None)

@@ -91,22 +91,27 @@ class DcassModule(PostTradeMixin, ExerciseMixin, EndOfDayMixin):
 
     def margin_requirements(self, participant: str) -> list[MarginChanged]:
         """Current requirement of every account of ``participant`` per currency (zero once an
-        account's requirement has fallen back to zero)."""
-        out = []
-        margins = self.margins
-        for p, a in sorted(self._margin_index.get(participant, ())):
-            by_ccy = margins[(p, a)]
-            acct = self.accounts[(p, a)]
-            for ccy, value in sorted(by_ccy.items()):
-                out.append(MarginChanged(owner=p, clearing_house=acct.clearing_house, account_id=a,
-                                         account_type=acct.account_type, currency=ccy, requirement=value))
-        return out
+        account's requirement has fallen back to zero); between the commands of a batch, as the
+        commands so far left it."""
+        return [MarginChanged(owner=self.accounts[(participant, a)].participant, clearing_house=ch, account_id=a,
+                              account_type=self.accounts[(participant, a)].account_type, currency=ccy,
+                              requirement=value)
+                for ch, a, _t, ccy, value in self.margin_rows(participant)]
 
     def margin_rows(self, participant: str) -> list[tuple[str, str, str, str, int]]:
         """``margin_requirements`` as plain (clearing house, account id, account type name,
         currency, requirement) tuples, same order, no event objects (CCMS's hot path). Which rows
         there are, in which order, is remembered per participant until an account or a currency
         is added; the requirements are read afresh."""
+        current = self.derived.current(participant)
+        if current is not None:     # inside a batch, the participant's margin not yet settled
+            out = []
+            for pa in sorted(current):
+                acct = self.accounts[pa]
+                by_ccy = current[pa]
+                for ccy in sorted(by_ccy):
+                    out.append((acct.clearing_house, pa[1], acct.account_type.name, ccy, by_ccy[ccy]))
+            return out
         layout = self._rows.get(participant)
         if layout is None:
             out = []

@@ -106,10 +106,9 @@ class PostTradeMixin(DcassBase):
         if not isinstance(cmd.price, int) or cmd.price < 0 or (cmd.price == 0 and not s.is_option):
             raise ClearingError(E.INVALID_PRICE, repr(cmd.price), field="price")
         self.settlement[s.key] = cmd.price
-        self._price_changed(s.cls.underlying)
+        self._prices_changed(s.cls.underlying)
         events = [SettlementPriceSet(s.key, s.name, cmd.price, self.business_date)]
-        events += self._recompute([(pa, {s.cls.underlying: None}) for pa in self._accounts_in(s.cls.underlying)])
-        return Outcome(None, events)
+        return Outcome(None, self._margin_events(events))
 
     def _set_underlying_price(self, cmd: SetUnderlyingPrice, ctx: Context) -> Outcome:
         ctx.require_operator()
@@ -118,10 +117,9 @@ class PostTradeMixin(DcassBase):
         if not isinstance(cmd.price, int) or cmd.price <= 0:
             raise ClearingError(E.INVALID_PRICE, repr(cmd.price), field="price")
         self.underlying_prices[cmd.underlying] = cmd.price
-        self._price_changed(cmd.underlying)
+        self._prices_changed(cmd.underlying)
         events = [UnderlyingPriceSet(cmd.underlying, cmd.price, self.business_date)]
-        events += self._recompute([(pa, {cmd.underlying: None}) for pa in self._accounts_in(cmd.underlying)])
-        return Outcome(None, events)
+        return Outcome(None, self._margin_events(events))
 
     # ------------------------------------------------------------ accounts
     def _open_account(self, cmd: OpenAccount, ctx: Context) -> Outcome:
