@@ -266,8 +266,9 @@ class Gateway:
             self.publish(events)
 
     def cut_batch(self) -> None:
-        """A query (or a reset) sees the batch so far settled: the batch ends here, a new one begins."""
-        if self.core.in_batch:
+        """A query (or a reset) sees the batch so far settled: the batch ends here, a new one begins
+        (when the batch ran a command: else there is nothing to settle)."""
+        if self.core.batch_pending:
             self.end_batch()
             self.core.begin_batch()
 

@@ -257,6 +257,8 @@ class ClearingCore:
         self.in_batch = False      # between begin_batch and end_batch
         self.deferring = False     # a command of an open batch runs: derived state is only marked
         self._batch_ctx: Context | None = None   # the last command's context (the batch settles with it)
+        # the modules that react to others' events (the base class's on_events reacts to nothing)
+        self._reactors = [m for m in self.modules if type(m).on_events is not Module.on_events]
         for m in self.modules:
             for t, h in m.commands().items():
                 assert t not in self._commands, f"command {t.__name__} handled twice"
@@ -311,6 +313,11 @@ class ClearingCore:
             events += self._end(ctx)
         out.events = events
         return out
+
+    @property
+    def batch_pending(self) -> bool:
+        """The open batch ran a command: its derived state may be unsettled."""
+        return self._batch_ctx is not None
 
     def begin_batch(self) -> None:
         """Commands from now to :meth:`end_batch` form one batch."""
@@ -379,7 +386,7 @@ class ClearingCore:
         pending = events
         for _ in range(8):  # bounded cascade
             new: list = []
-            for m in self.modules:
+            for m in self._reactors:
                 new += m.on_events(pending, ctx)
             if not new:
                 break
