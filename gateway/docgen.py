@@ -156,6 +156,12 @@ or generated from the declarations).
 - *Give-ups* (BD29) go on the **{giveup_stream}** stream (section 5 names each broadcast's stream).
 - *A deal injection* (EC101, EC104) causes, to the participants of the deal: {deal_broadcasts}
   (BF205 when the new requirement leaves the participant short of cover, as on the demo data).
+  The figures derived from positions (BD40 positions, BD101 margin, BF204 coverage, BF205 calls) are
+  told once per *batch*: the requests of one read of a connection (pipelined requests that arrive
+  together). A batch of several deals gives one BD40 per account and series, one BD101 per account
+  and currency and one BF204 per participant and clearing house, with the figures after the whole
+  batch; a client that sends one request and waits for its answer sees each deal's own. A query in
+  the same read sees the deals before it. The sessions guide says more.
 - *The buyer's side of a deal answer.* CA100 lists the trades deal by deal (EC104: in the order of its
   deals), each deal's buyer trade first, then its seller trade; each trade's `side` is in its BD6 and
   in CQ11.
