@@ -88,11 +88,13 @@ class Connection(asyncio.Protocol):
             return
         gw = self.gw
         now = gw.loop.time()  # one clock read per read of the socket
-        gw.begin_batch()   # the requests of one read are one batch (gateway/server.py)
+        gw.reading = True  # the commands of one read are one batch (Gateway.execute opens it)
         try:
             self._handle(self.machine.receive_data(data, now), now)
         finally:
-            gw.end_batch()
+            gw.reading = False
+            if gw.core.in_batch:
+                gw.end_batch()
         gw.flush()
 
     def connection_lost(self, exc) -> None:

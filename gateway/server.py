@@ -85,6 +85,7 @@ class Gateway:
         self.references = ReferenceBook(s.max_references)  # exactly-once transactions (gateway/references.py)
         self.current_reference: tuple | None = None  # (user, reference, business date) of the running transaction
         self._batch_journaled = False  # the open batch journaled a command: its end is journaled too
+        self.reading = False  # a connection's read is being handled: its commands form one batch
         self.recorder = recording_from_settings(s)  # session recording (record_path), or None
         self.monitor = Monitor()  # sessions and activity for the operator (EQ610, EQ611)
         self.faults = Faults(self)  # certification faults on one user's output (EC600-EC607)
@@ -247,8 +248,9 @@ class Gateway:
 
     # ------------------------------------------------------------ batches (one read of a connection)
     def begin_batch(self) -> None:
-        """The commands from now to :meth:`end_batch` (the requests of one read) form one batch: the
-        core recomputes margin and coverage once, at its end."""
+        """The commands from now to :meth:`end_batch` form one batch: the core recomputes margin and
+        coverage once, at its end. A connection's read opens one at its first command (``reading``:
+        see :meth:`execute`) and ends it when the read is handled."""
         self.core.begin_batch()
 
     def end_batch(self) -> None:
@@ -273,16 +275,19 @@ class Gateway:
             self.core.begin_batch()
 
     def execute(self, command: Any, rctx: H.RequestContext | None) -> Outcome:
+        core = self.core
+        if self.reading and not core.in_batch:
+            core.begin_batch()  # the first command of a read opens its batch (a read of queries has none)
         ctx = self.context(rctx)
         ref = self.current_reference
         if self.journal is not None:
-            batched = self.core.in_batch
+            batched = core.in_batch
             self.journal.append(command, ctx, ref, batched)
             self._batch_journaled |= batched
         if ref is not None:
             self.references.applied(*ref)
         try:
-            out = self.core.execute(command, ctx)
+            out = core.execute(command, ctx)
         except ClearingError as e:
             if e.events:
                 self.publish(e.events)
@@ -291,8 +296,10 @@ class Gateway:
         return out
 
     def query(self, q: Any, rctx: H.RequestContext) -> Any:
-        self.cut_batch()
-        return self.core.query(q, self.context(rctx))
+        core = self.core
+        if core.in_batch:
+            self.cut_batch()
+        return core.query(q, self.context(rctx))
 
     def set_clock(self, when: datetime, follow_wall_clock: bool | None = None, only_forward: bool = False) -> None:
         """Business time ``when`` (``only_forward``: unless the clock is already past it)."""
