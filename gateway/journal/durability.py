@@ -45,6 +45,7 @@ from gateway.references import decode_frames, encode_frames
 from .codec import CodecError, context_from_plain, from_plain, registry
 from .format import JournalCorrupt, JournalError, Reader
 from .host import JournalHost, LiveJournalHost
+from .schedule import OFF, SnapshotSchedule
 from .users import user_from_plain, user_to_plain
 from .writer import FORMAT, Journal, truncate
 
@@ -197,6 +198,7 @@ class Recovered:
     users: dict
     snapshot_note: str = ""
     created: bool = False
+    snapshot_offset: int = 0    # where the records after the loaded snapshot begin (0: no snapshot loaded)
 
 
 def recover(gw: JournalHost, path: str | Path, *, fd: int | None = None, use_snapshot: bool = True,
@@ -275,7 +277,7 @@ def recover(gw: JournalHost, path: str | Path, *, fd: int | None = None, use_sna
     stats.seconds = round(time.perf_counter() - t0, 6)
     passwords = dict(rp.passwords)
     return Recovered(head["journal_id"], start, expected, end, last.offset, last.crc, stats, passwords,
-                     dict(rp.users), note)
+                     dict(rp.users), note, snapshot_offset=loaded[0]["end_offset"] if loaded is not None else 0)
 
 
 def _create(gw: JournalHost, path: Path, fd: int, names: list[str], t0: float, why: str) -> Recovered:
@@ -322,15 +324,19 @@ def _load_snapshot(gw: JournalHost, path: Path, reader: Reader, head: dict, star
 
 # ================================================================== the gateway's hooks
 class Durability:
-    def __init__(self, gw: LiveJournalHost, journal: Journal, passwords: dict, snapshot_every: int,
+    def __init__(self, gw: LiveJournalHost, journal: Journal, passwords: dict, schedule: SnapshotSchedule,
                  users: dict | None = None):
         self.gw = gw
         self.journal = journal
         self.passwords = passwords
         self.users = {} if users is None else users   # user id -> whole record (user_to_plain)
-        self.snapshot_every = snapshot_every
-        self.since_snapshot = 0
+        self.schedule = schedule
+        self.since_snapshot = 0            # records journaled since the last snapshot
         self.snapshot_seq = 0
+        self.snapshot_offset = 0           # journal offset where the records after the last snapshot begin
+        self.snapshot_time = 0.0           # loop time of the last snapshot (or of the start)
+        self._written_offset = 0
+        self._timer = None                 # wakes the schedule when snapshot_seconds have passed
         self._snapshot_scheduled = False
         self._write_lock = threading.Lock()
         self._written_seq = 0
@@ -394,10 +400,15 @@ class Durability:
         j.loop = loop
         j.on_group_synced = self.gw.flush
         j.on_failure = self._failed
+        self.snapshot_time = loop.time()
+        self._arm_timer()
 
     def close(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         if self._child is not None:  # a forked snapshot is being built: let it end (stopping anyway)
-            pid, seq, _ = self._child
+            pid, seq, _, _ = self._child
             try:
                 _, status = os.waitpid(pid, 0)
                 if os.waitstatus_to_exitcode(status) == 0:
@@ -406,7 +417,7 @@ class Durability:
                 pass
             self._child = None
             self.snapshot_seq = self._written_seq
-        if self.journal.failed is None and self.snapshot_every and self.journal.next_n - 1 > self.snapshot_seq:
+        if self.journal.failed is None and self.schedule.enabled and self.journal.next_n - 1 > self.snapshot_seq:
             try:
                 self.take_snapshot(background=False)
             except Exception as e:  # noqa: BLE001
@@ -418,11 +429,40 @@ class Durability:
         self.since_snapshot += 1
         self._maybe_schedule()
 
+    def due(self) -> str | None:
+        """Why a snapshot is due now (``schedule.SnapshotSchedule.due``), or None."""
+        if self.loop is None:
+            return None
+        return self.schedule.due(self.since_snapshot, self.loop.time() - self.snapshot_time,
+                                 self.journal.offset - self.snapshot_offset)
+
     def _maybe_schedule(self) -> None:
-        if self.snapshot_every and self.since_snapshot >= self.snapshot_every and not self._snapshot_scheduled \
-                and self.loop is not None and self._child is None and self.loop.time() >= self._retry_at:
+        if not self._snapshot_scheduled and self.loop is not None and self._child is None \
+                and self.loop.time() >= self._retry_at and self.due():
             self._snapshot_scheduled = True
             self.loop.call_soon(self._scheduled_snapshot)
+
+    def _arm_timer(self) -> None:
+        """With ``snapshot_seconds``: look again when the interval since the last snapshot is over
+        (a quiet gateway snapshots what came before the quiet; a record after it triggers one at once)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self.schedule.seconds and self.loop is not None:
+            self._timer = self.loop.call_at(self.snapshot_time + self.schedule.seconds, self._timer_fired)
+
+    def _timer_fired(self) -> None:
+        self._timer = None
+        self._maybe_schedule()
+
+    def _started(self, seq: int) -> None:
+        """A snapshot covering records up to ``seq`` (ending at the journal's offset) was begun."""
+        self.since_snapshot = 0
+        self.snapshot_seq = seq
+        self.snapshot_offset = self.journal.offset
+        if self.loop is not None:
+            self.snapshot_time = self.loop.time()
+            self._arm_timer()
 
     def _scheduled_snapshot(self) -> None:
         self._snapshot_scheduled = False
@@ -456,10 +496,10 @@ class Durability:
             data = snap.encode(self._body(head))
         except Exception as e:  # noqa: BLE001 - unpicklable state somewhere: snapshots off, replay still works
             log.warning("snapshot_unavailable", reason=str(e), action="snapshots off; recovery replays the whole journal")
-            self.snapshot_every = 0
+            self.schedule = OFF
             return 0
-        self.since_snapshot = 0
-        self.snapshot_seq = seq
+        offset = j.offset
+        self._started(seq)
         built = time.perf_counter() - t0
 
         def write() -> None:
@@ -468,6 +508,7 @@ class Durability:
                     return
                 snap.write(path, data)
                 self._written_seq = seq
+                self._written_offset = offset
             log.info("snapshot_written", record=seq, bytes=len(data), build_seconds=round(built, 4))
 
         if background and self.loop is not None:
@@ -504,14 +545,13 @@ class Durability:
             finally:
                 os._exit(status)
         self.fork_seconds = time.perf_counter() - t0
-        self._child = (pid, seq, t0)
-        self.since_snapshot = 0
-        self.snapshot_seq = seq
+        self._child = (pid, seq, t0, self.journal.offset)
+        self._started(seq)
         self.loop.call_later(_REAP_SECONDS, self._reap)
         return seq
 
     def _reap(self) -> None:
-        pid, seq, t0 = self._child
+        pid, seq, t0, offset = self._child
         try:
             done, status = os.waitpid(pid, os.WNOHANG)
         except ChildProcessError:  # reaped elsewhere: whether it wrote is unknown; the next one will
@@ -523,16 +563,18 @@ class Durability:
         code = os.waitstatus_to_exitcode(status) if status >= 0 else -1
         if code == 0:
             self._written_seq = max(self._written_seq, seq)
+            self._written_offset = max(self._written_offset, offset)
             log.info("snapshot_written", record=seq, fork_ms=round(self.fork_seconds * 1000, 3),
                      child_seconds=round(time.perf_counter() - t0, 4))
             self._maybe_schedule()  # records went on counting while the child worked
             return
         self.snapshot_seq = self._written_seq  # not durable: the next snapshot covers these records
         self.since_snapshot = self.journal.next_n - 1 - self._written_seq
+        self.snapshot_offset = self._written_offset
         if code == _CHILD_UNPICKLABLE:
             log.warning("snapshot_unavailable", reason="module state cannot be pickled",
                         action="snapshots off; recovery replays the whole journal")
-            self.snapshot_every = 0
+            self.schedule = OFF
         else:
             log.warning("snapshot_failed", record=seq, exit_code=code,
                         action=f"serving on; retrying in {_RETRY_SECONDS:g} s")
@@ -550,6 +592,7 @@ class Durability:
 def attach(gw: LiveJournalHost) -> Durability:
     """Open the journal named by ``gw.settings.journal_path``, recover, and hook it to ``gw``."""
     s = gw.settings
+    schedule = SnapshotSchedule.from_settings(s)   # a bad value stops here, before the journal is touched
     path = Path(s.journal_path)
     policy = getattr(s, "journal_flush", "always")
     group_ms = getattr(s, "journal_group_ms", 2.0)
@@ -567,9 +610,11 @@ def attach(gw: LiveJournalHost) -> Durability:
     except BaseException:
         os.close(fd)
         raise
-    d = Durability(gw, journal, rec.passwords, getattr(s, "snapshot_every", 10000), rec.users)
-    d.snapshot_seq = rec.stats.snapshot_seq
+    d = Durability(gw, journal, rec.passwords, schedule, rec.users)
+    d.snapshot_seq = d._written_seq = rec.stats.snapshot_seq
     d.since_snapshot = rec.stats.records
+    # bytes since the snapshot loaded (none loaded: the whole journal counts)
+    d.snapshot_offset = d._written_offset = rec.snapshot_offset
     gw.journal = d
     gw.set_clock(gw.core.now, only_forward=True)
     if not rec.created:

@@ -31,6 +31,8 @@ class GatewayProcess:
         self.snapshot_every = snapshot_every
         self.config = self.tmp / "gateway.toml"
         settings = {"stream_heartbeat_seconds": 0, "heartbeat_interval": 2.0}
+        if not snapshot_every:  # no snapshots at all: nor by time or size
+            settings.update(snapshot_seconds=0, snapshot_bytes=0)
         settings.update(extra or {})
         self.config.write_text("".join(f"{k} = {json.dumps(v)}\n" for k, v in settings.items()))
         self.args = args or []
