@@ -24,6 +24,7 @@ written is refused and nothing changes; nothing runs that is not on disk.
 """
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 import threading
@@ -75,6 +76,13 @@ class ReplayStats:
     torn_bytes: int = 0
     seconds: float = 0.0
     rejections: dict = field(default_factory=dict)
+    phases: dict = field(default_factory=dict)   # seconds of each phase of the recovery (snapshot read, ...)
+
+    def timed(self, phase: str, t0: float) -> float:
+        """Add the time since ``t0`` to ``phase``; returns now (the next phase's start)."""
+        now = time.perf_counter()
+        self.phases[phase] = round(self.phases.get(phase, 0.0) + now - t0, 4)
+        return now
 
     def as_dict(self) -> dict:
         return {k: v for k, v in vars(self).items() if k != "rejections"}
@@ -207,7 +215,20 @@ def recover(gw: JournalHost, path: str | Path, *, fd: int | None = None, use_sna
 
     With ``fd`` (the locked, writable journal) a torn tail is cut off and a missing or unusable
     journal is created; without it (the command-line tool) nothing is written and a torn tail is
-    only reported."""
+    only reported.
+
+    The cyclic garbage collector is paused meanwhile: recovery creates millions of objects that all
+    live on, and each collection it would trigger walks every one of them again."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _recover(gw, path, fd, use_snapshot)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _recover(gw: JournalHost, path: str | Path, fd: int | None, use_snapshot: bool) -> Recovered:
     t0 = time.perf_counter()
     path = Path(path)
     names = module_names(gw.core)
@@ -257,6 +278,7 @@ def recover(gw: JournalHost, path: str | Path, *, fd: int | None = None, use_sna
             rp.reg.add_core(core)
         expected = last.n + 1
         stats.first = expected
+        t_replay = time.perf_counter()
         for rec in records:
             if rec.n != expected:
                 raise JournalError(f"{path}: record number {rec.n} at byte {rec.offset} where {expected} was expected "
@@ -264,6 +286,7 @@ def recover(gw: JournalHost, path: str | Path, *, fd: int | None = None, use_sna
             rp.apply(rec.payload)
             last = rec
             expected += 1
+        stats.timed("replay", t_replay)
         d = reader.damage
         end = last.end
         if d is not None:
@@ -289,10 +312,13 @@ def _create(gw: JournalHost, path: Path, fd: int, names: list[str], t0: float, w
 
 def _load_snapshot(gw: JournalHost, path: Path, reader: Reader, head: dict, start: datetime, rp: Replayer):
     sp = snap.snapshot_path(path)
+    st = rp.stats
+    t = time.perf_counter()
     try:
         body = snap.read(sp)
         if body is None:
             return None
+        t = st.timed("snapshot_read", t)
         if body["journal_id"] != head["journal_id"]:
             raise snap.SnapshotError("it belongs to another journal")
         if body["modules"] != module_names(gw.core):
@@ -302,11 +328,12 @@ def _load_snapshot(gw: JournalHost, path: Path, reader: Reader, head: dict, star
         rec = reader.record_at(body["record_offset"])
         if rec is None or rec.n != body["seq"] or rec.crc != body["record_crc"] or rec.end != body["end_offset"]:
             raise snap.SnapshotError(f"the journal does not hold record {body['seq']} where the snapshot says")
+        snap.check_digests(body)
+        t = st.timed("verify", t)
         core = snap.restore_core(body["core"], start, gw.module_factories)
-        got = core.state_hash()
-        if got != body["state_hash"]:
-            raise snap.SnapshotError(f"state hash {got[:16]} differs from the recorded {body['state_hash'][:16]}")
-        streams = pickle.loads(body["streams"])
+        t = st.timed("core_restore", t)
+        streams = snap.restore_streams(body["streams"])
+        t = st.timed("streams", t)
     except (snap.SnapshotError, KeyError, TypeError, ValueError, pickle.UnpicklingError, AttributeError) as e:
         log.warning("snapshot_rejected", path=str(sp), reason=str(e), action="replaying the whole journal")
         return None
@@ -337,6 +364,8 @@ class Durability:
         self.snapshot_time = 0.0           # loop time of the last snapshot (or of the start)
         self._written_offset = 0
         self._timer = None                 # wakes the schedule when snapshot_seconds have passed
+        self.log_state = False             # log journal_state (the recovered state's hash) once serving
+        self._state_child = 0
         self._snapshot_scheduled = False
         self._write_lock = threading.Lock()
         self._written_seq = 0
@@ -402,11 +431,52 @@ class Durability:
         j.on_failure = self._failed
         self.snapshot_time = loop.time()
         self._arm_timer()
+        if self.log_state:
+            self.log_state = False
+            self._log_recovered_state()
+
+    def _log_recovered_state(self) -> None:
+        """Log ``journal_state``: the state hash of the recovered state (what an uninterrupted run of
+        the same commands gives), the last record and the business date. The hash walks the whole
+        state (seconds for a full day), so a forked child computes and logs it from its copy-on-write
+        image while the gateway serves; without ``fork`` it is computed here."""
+        gw = self.gw
+        fields = {"record": self.journal.next_n - 1, "business_date": str(gw.core.business_date)}
+        if not hasattr(os, "fork"):
+            log.info("journal_state", state_hash=gw.core.state_hash(), **fields)
+            return
+        pid = os.fork()
+        if pid == 0:
+            status = _CHILD_FAILED
+            try:
+                os.closerange(3, _MAX_FD)   # nothing the gateway holds, as a snapshot child
+                log.info("journal_state", state_hash=gw.core.state_hash(), **fields)
+                status = 0
+            finally:
+                os._exit(status)
+        self._state_child = pid
+        self.loop.call_later(_REAP_SECONDS, self._reap_state_child)
+
+    def _reap_state_child(self) -> None:
+        try:
+            done, _ = os.waitpid(self._state_child, os.WNOHANG)
+        except ChildProcessError:
+            done = self._state_child
+        if done:
+            self._state_child = 0
+        else:
+            self.loop.call_later(_REAP_SECONDS, self._reap_state_child)
 
     def close(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+        if self._state_child:   # let it log what it was computing
+            try:
+                os.waitpid(self._state_child, 0)
+            except ChildProcessError:
+                pass
+            self._state_child = 0
         if self._child is not None:  # a forked snapshot is being built: let it end (stopping anyway)
             pid, seq, _, _ = self._child
             try:
@@ -519,11 +589,11 @@ class Durability:
         return seq
 
     def _body(self, head: dict) -> dict:
-        """The snapshot's body: ``head`` and the state (the part that costs: hash, pickles)."""
+        """The snapshot's body: ``head`` and the state (the part that costs: hash, pickles, the
+        rebuilt core's hash)."""
         gw = self.gw
-        return dict(head, state_hash=gw.core.state_hash(), core=snap.core_state(gw.core),
-                    streams=pickle.dumps(gw.streams, protocol=pickle.HIGHEST_PROTOCOL),
-                    references=gw.references.dump(),
+        body = snap.build(gw.core, gw.streams, head, gw.module_factories)
+        return dict(body, references=gw.references.dump(),
                     taken_at=datetime.now().astimezone().isoformat(timespec="seconds"))
 
     def _fork(self, head: dict, path: Path, seq: int) -> int:
@@ -618,8 +688,9 @@ def attach(gw: LiveJournalHost) -> Durability:
     gw.journal = d
     gw.set_clock(gw.core.now, only_forward=True)
     if not rec.created:
+        d.log_state = True   # journal_state, with the state hash, once serving (see Durability.start)
         log.info("journal_recovered", path=str(path), policy=policy, via=rec.snapshot_note or "full replay",
-                 state_hash=gw.core.state_hash(), business_date=str(gw.core.business_date),
+                 business_date=str(gw.core.business_date),
                  business_time=str(gw.core.now), streams=stream_positions(gw), **rec.stats.as_dict())
     return d
 

@@ -10,12 +10,17 @@ File ``<journal>.snapshot`` (replaced atomically: written to ``.tmp``, fsync'ed,
             state_hash (``ClearingCore.state_hash()`` at that point), modules, data (the modules'
             data when not the shipped data: see ``gateway.clearing.modules``), core (the core's and
             every module's attributes, pickled with the core and modules as references), streams
-            (the broadcast logs), passwords (password changes so far), users (users created or changed by
+            (the broadcast logs, see :func:`streams_state`), core_digest and streams_digest (SHA-256
+            of those two), passwords (password changes so far), users (users created or changed by
             an Administrator so far: their whole records), taken_at.
 
-A snapshot is trusted only when its checksum matches, it belongs to this journal (same id), the
-journal still holds the record it names at the same offset with the same checksum, and the core
-rebuilt from it gives the recorded state hash. Otherwise it is reported and the journal is
+A snapshot is written only when the core rebuilt from its bytes gives the state hash of the core
+it was taken from (:func:`build`, checked where it is built: in the forked child while serving).
+It is trusted only when its checksum matches, it belongs to this journal (same id), the journal
+still holds the record it names at the same offset with the same checksum, and the core and stream
+bytes have the SHA-256 digests recorded next to that hash: the bytes are those that were rebuilt
+and checked, so loading does not compute the state hash again (over a whole day's state that took
+longer than the rest of the recovery together). Otherwise it is reported and the journal is
 replayed from the start (always possible: the journal is never cut before a snapshot).
 
 The core is not pickled whole: its dispatch tables hold closures. A fresh core is built by the
@@ -25,6 +30,7 @@ snapshots unavailable (logged once); recovery then replays the whole journal.
 """
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import pickle
@@ -40,7 +46,7 @@ from .format import fsync_dir
 
 MAGIC = b"HKPSNAP\x01"
 HEADER = struct.Struct(">8sIQ")
-FORMAT = 1
+FORMAT = 2   # 2: digests of the core and stream bytes, checked on load instead of the state hash
 SKIP_CORE_ATTRS = frozenset({"modules", "_commands", "_queries", "calendar"})
 
 
@@ -108,6 +114,56 @@ def restore_core(blob: bytes, start: datetime, module_factories: list) -> Cleari
     for name, attrs in state["modules"]:
         core.module(name).__dict__.update(attrs)
     return core
+
+
+def digest(blob: bytes) -> str:
+    return hashlib.sha256(blob).hexdigest()
+
+
+def streams_state(streams) -> bytes:
+    """The broadcast logs, compactly: per log its business date and three columns (frames, codes,
+    filter keys) instead of one object per entry, which pickle stores and rebuilds one by one."""
+    def logs(d: dict) -> dict:
+        return {k: (lg.business_date, [e.frame for e in lg.entries], [e.code for e in lg.entries],
+                    [e.keys for e in lg.entries]) for k, lg in d.items()}
+    state = (streams.business_date, streams.published, logs(streams.logs), logs(streams.previous))
+    return pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def restore_streams(blob: bytes):
+    from gateway.streams import Entry, StreamLog, StreamStore
+
+    business_date, published, today, previous = pickle.loads(blob)
+
+    def logs(d: dict) -> dict:
+        out = {}
+        for k, (bdate, frames, codes, keys) in d.items():
+            out[k] = StreamLog(bdate, list(map(Entry, frames, codes, keys)))
+        return out
+    store = StreamStore(business_date)
+    store.logs, store.previous, store.published = logs(today), logs(previous), published
+    return store
+
+
+def build(core: ClearingCore, streams, head: dict, module_factories: list) -> dict:
+    """The snapshot body: ``head`` and the state. Raises :class:`SnapshotError` when the state cannot
+    be pickled or the core rebuilt from the bytes differs from ``core`` (by state hash)."""
+    state_hash = core.state_hash()
+    blob = core_state(core)
+    rebuilt = restore_core(blob, core.now, module_factories).state_hash()
+    if rebuilt != state_hash:
+        raise SnapshotError(f"the core rebuilt from the snapshot has state hash {rebuilt[:16]}, the core "
+                            f"{state_hash[:16]}: a module's state does not survive pickling")
+    logs = streams_state(streams)
+    return dict(head, format=FORMAT, state_hash=state_hash, core=blob, core_digest=digest(blob), streams=logs,
+                streams_digest=digest(logs))
+
+
+def check_digests(body: dict) -> None:
+    """The core and stream bytes are those that were checked when the snapshot was built."""
+    for part in ("core", "streams"):
+        if digest(body[part]) != body[f"{part}_digest"]:
+            raise SnapshotError(f"the {part} bytes differ from their recorded digest")
 
 
 def encode(body: dict) -> bytes:

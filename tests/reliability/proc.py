@@ -122,6 +122,17 @@ class GatewayProcess:
         self._err.seek(0)
         return self._err.read()
 
+    def state_event(self, timeout: float = 30.0) -> dict:
+        """The running gateway's ``journal_state`` (the recovered state's hash, logged by a forked
+        child once it serves): waits for it, bounded."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = self.events(None, "journal_state")
+            if found:
+                return found[-1]
+            time.sleep(0.02)
+        raise TimeoutError("no journal_state logged")
+
     def events(self, run: int | None = -1, name: str | None = None) -> list[dict]:
         """Log events of a finished run (index into ``logs``), or of the running one (``run=None``)."""
         text = self.stderr() if run is None else self.logs[run]
