@@ -71,8 +71,8 @@ DAYS = {
 class Gateway:
     """One run of ``python -m gateway`` on the benchmark's journal."""
 
-    def __init__(self, day: Day, journal: Path, work: Path, extra: list[str]):
-        self.day, self.journal, self.work, self.extra = day, journal, work, extra
+    def __init__(self, day: Day, journal: Path, work: Path, extra: list[str], port: int = 0):
+        self.day, self.journal, self.work, self.extra, self.port = day, journal, work, extra, port
         self.port_file = work / "port"
         self.proc: subprocess.Popen | None = None
         self.runs = 0
@@ -81,7 +81,7 @@ class Gateway:
     def start(self) -> float:
         """Start the gateway; returns the monotonic time just before the process was created."""
         self.port_file.unlink(missing_ok=True)
-        cmd = [sys.executable, "-m", "gateway", "--host", "127.0.0.1", "--port", "0", "--port-file", str(self.port_file),
+        cmd = [sys.executable, "-m", "gateway", "--host", "127.0.0.1", "--port", str(self.port), "--port-file", str(self.port_file),
                "--business-time", BUSINESS_TIME, "--freeze-clock", "--no-console", "--journal", str(self.journal),
                "--journal-flush", "group", "--log-level", "info", "--log-format", "json"]
         if self.day.config:
