@@ -66,7 +66,7 @@ class Settings:
     journal_group_ms: float = 2.0          # group commit window in milliseconds (journal_flush = "group")
     snapshot_every: int = 10000            # journal records since the last snapshot that make the next one due (0: not by count); snapshots are off when this, snapshot_seconds and snapshot_bytes are all 0
     snapshot_seconds: float = 60.0         # seconds since the last snapshot (or the start) that make the next one due, if anything was journaled since (0: not by time)
-    snapshot_bytes: int = 64 * 1024 * 1024  # journal bytes written since the last snapshot that make the next one due (0: not by size)
+    snapshot_bytes: int = 16 * 1024 * 1024  # journal bytes written since the last snapshot that make the next one due (0: not by size)
     # TLS for the listener (both set: TLS only; None: plain TCP)
     tls_cert: str | None = None            # PEM certificate chain file
     tls_key: str | None = None             # PEM private key file

@@ -330,9 +330,9 @@ def _load_snapshot(gw: JournalHost, path: Path, reader: Reader, head: dict, star
             raise snap.SnapshotError(f"the journal does not hold record {body['seq']} where the snapshot says")
         snap.check_digests(body)
         t = st.timed("verify", t)
-        core = snap.restore_core(body["core"], start, gw.module_factories)
+        core = snap.restore_core(body.pop("core"), start, gw.module_factories)   # each part freed once rebuilt
         t = st.timed("core_restore", t)
-        streams = snap.restore_streams(body["streams"])
+        streams = snap.restore_streams(body.pop("streams"))
         t = st.timed("streams", t)
     except (snap.SnapshotError, KeyError, TypeError, ValueError, pickle.UnpicklingError, AttributeError) as e:
         log.warning("snapshot_rejected", path=str(sp), reason=str(e), action="replaying the whole journal")

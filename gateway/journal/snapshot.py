@@ -177,7 +177,7 @@ def decode(raw: bytes) -> dict:
     magic, crc, length = HEADER.unpack_from(raw, 0)
     if magic != MAGIC:
         raise SnapshotError("bad magic")
-    data = raw[HEADER.size:]
+    data = memoryview(raw)[HEADER.size:]   # not a copy: the file can be a large part of the memory
     if len(data) != length:
         raise SnapshotError(f"length {len(data)} differs from the {length} announced")
     if zlib.crc32(data) != crc:

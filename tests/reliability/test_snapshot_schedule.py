@@ -59,7 +59,7 @@ def test_a_negative_setting_is_refused_with_its_key(tmp_path, key):
 
 def test_the_defaults_take_snapshots_by_all_three():
     s = SnapshotSchedule.from_settings(Settings())
-    assert s.records == 10000 and s.seconds == 60.0 and s.bytes == 64 * 1024 * 1024
+    assert s.records == 10000 and s.seconds == 60.0 and s.bytes == 16 * 1024 * 1024
 
 
 # ------------------------------------------------------------------ in the gateway
