@@ -315,26 +315,28 @@ def _load_snapshot(gw: JournalHost, path: Path, reader: Reader, head: dict, star
     st = rp.stats
     t = time.perf_counter()
     try:
-        body = snap.read(sp)
-        if body is None:
-            return None
-        t = st.timed("snapshot_read", t)
-        if body["journal_id"] != head["journal_id"]:
-            raise snap.SnapshotError("it belongs to another journal")
-        if body["modules"] != module_names(gw.core):
-            raise snap.SnapshotError(f"modules {body['modules']} differ")
-        if _digests(body.get("data", {})) != _digests(data_identity(gw)):
-            raise snap.SnapshotError(f"it was taken with other reference data ({_describe(body.get('data', {}))})")
-        rec = reader.record_at(body["record_offset"])
-        if rec is None or rec.n != body["seq"] or rec.crc != body["record_crc"] or rec.end != body["end_offset"]:
-            raise snap.SnapshotError(f"the journal does not hold record {body['seq']} where the snapshot says")
-        snap.check_digests(body)
-        t = st.timed("verify", t)
-        core = snap.restore_core(body.pop("core"), start, gw.module_factories)   # each part freed once rebuilt
-        t = st.timed("core_restore", t)
-        streams = snap.restore_streams(body.pop("streams"))
-        t = st.timed("streams", t)
-    except (snap.SnapshotError, KeyError, TypeError, ValueError, pickle.UnpicklingError, AttributeError) as e:
+        # checked in one streaming pass (checksum, digests of the core and stream sections), then each
+        # section is unpickled from the file: the snapshot is never held whole in memory
+        with snap.open_snapshot(sp) or _no_snapshot() as sr:
+            if sr is None:
+                return None
+            body = sr.head
+            t = st.timed("verify", t)
+            if body["journal_id"] != head["journal_id"]:
+                raise snap.SnapshotError("it belongs to another journal")
+            if body["modules"] != module_names(gw.core):
+                raise snap.SnapshotError(f"modules {body['modules']} differ")
+            if _digests(body.get("data", {})) != _digests(data_identity(gw)):
+                raise snap.SnapshotError(f"it was taken with other reference data ({_describe(body.get('data', {}))})")
+            rec = reader.record_at(body["record_offset"])
+            if rec is None or rec.n != body["seq"] or rec.crc != body["record_crc"] or rec.end != body["end_offset"]:
+                raise snap.SnapshotError(f"the journal does not hold record {body['seq']} where the snapshot says")
+            core = sr.part("core", lambda f: snap.restore_core(f, start, gw.module_factories))
+            t = st.timed("core_restore", t)
+            streams = sr.part("streams", snap.restore_streams)
+            t = st.timed("streams", t)
+    except (snap.SnapshotError, KeyError, TypeError, ValueError, EOFError, pickle.UnpicklingError,
+            AttributeError) as e:
         log.warning("snapshot_rejected", path=str(sp), reason=str(e), action="replaying the whole journal")
         return None
     gw.install_state(core, streams)
@@ -347,6 +349,14 @@ def _load_snapshot(gw: JournalHost, path: Path, reader: Reader, head: dict, star
         rp.apply_password(user, h, changed)
     log.info("snapshot_loaded", path=str(sp), record=body["seq"], taken_at=body.get("taken_at"))
     return body, rec
+
+
+class _no_snapshot:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False
 
 
 # ================================================================== the gateway's hooks
