@@ -494,3 +494,20 @@ def test_unpicklable_state_turns_snapshots_off_and_replay_still_works(tmp_path):
     gw2 = reopen(gw, path)
     assert state(gw2) == before
     gw2.journal.close()
+
+
+def test_a_truncated_snapshot_is_rejected_and_the_journal_replayed(tmp_path):
+    path = tmp_path / "j"
+    gw = make(path)
+    drive(gw)
+    assert gw.journal.take_snapshot(background=False) > 0
+    before = state(gw)
+    gw.journal.close()
+    sp = snap.snapshot_path(path)
+    sp.write_bytes(sp.read_bytes()[:-1])   # one byte short
+    import structlog
+    with structlog.testing.capture_logs() as events:
+        gw2 = make(path)
+    assert state(gw2) == before
+    assert any(e["event"] == "snapshot_rejected" and "length" in e["reason"] for e in events)
+    gw2.journal.close()
