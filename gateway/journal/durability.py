@@ -29,6 +29,7 @@ import os
 import pickle
 import threading
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -317,7 +318,7 @@ def _load_snapshot(gw: JournalHost, path: Path, reader: Reader, head: dict, star
     try:
         # checked in one streaming pass (checksum, digests of the core and stream sections), then each
         # section is unpickled from the file: the snapshot is never held whole in memory
-        with snap.open_snapshot(sp) or _no_snapshot() as sr:
+        with snap.open_snapshot(sp) or nullcontext() as sr:
             if sr is None:
                 return None
             body = sr.head
@@ -349,14 +350,6 @@ def _load_snapshot(gw: JournalHost, path: Path, reader: Reader, head: dict, star
         rp.apply_password(user, h, changed)
     log.info("snapshot_loaded", path=str(sp), record=body["seq"], taken_at=body.get("taken_at"))
     return body, rec
-
-
-class _no_snapshot:
-    def __enter__(self):
-        return None
-
-    def __exit__(self, *exc):
-        return False
 
 
 # ================================================================== the gateway's hooks
