@@ -218,18 +218,20 @@ def recover(gw: JournalHost, path: str | Path, *, fd: int | None = None, use_sna
     journal is created; without it (the command-line tool) nothing is written and a torn tail is
     only reported.
 
-    The cyclic garbage collector is paused meanwhile: recovery creates millions of objects that all
-    live on, and each collection it would trigger walks every one of them again."""
+    The cyclic garbage collector is paused while the snapshot is loaded: that creates millions of
+    objects that all live on, and each collection it would trigger would walk every one of them
+    again. Before the journal's tail is replayed they are moved out of its view (``gc.freeze``) and
+    it runs again, so the tail's garbage is collected as it goes."""
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _recover(gw, path, fd, use_snapshot)
+        return _recover(gw, path, fd, use_snapshot, enabled)
     finally:
         if enabled:
             gc.enable()
 
 
-def _recover(gw: JournalHost, path: str | Path, fd: int | None, use_snapshot: bool) -> Recovered:
+def _recover(gw: JournalHost, path: str | Path, fd: int | None, use_snapshot: bool, gc_on: bool) -> Recovered:
     t0 = time.perf_counter()
     path = Path(path)
     names = module_names(gw.core)
@@ -279,6 +281,9 @@ def _recover(gw: JournalHost, path: str | Path, fd: int | None, use_snapshot: bo
             rp.reg.add_core(core)
         expected = last.n + 1
         stats.first = expected
+        if gc_on:
+            gc.freeze()
+            gc.enable()
         t_replay = time.perf_counter()
         for rec in records:
             if rec.n != expected:
