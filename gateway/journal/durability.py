@@ -27,6 +27,7 @@ from __future__ import annotations
 import gc
 import os
 import pickle
+import signal
 import threading
 import time
 from contextlib import nullcontext
@@ -479,10 +480,11 @@ class Durability:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        if self._state_child:   # let it log what it was computing
+        if self._state_child:   # its only work is a log line: a stop does not wait for it
             try:
+                os.kill(self._state_child, signal.SIGKILL)
                 os.waitpid(self._state_child, 0)
-            except ChildProcessError:
+            except (ChildProcessError, ProcessLookupError):
                 pass
             self._state_child = 0
         if self._child is not None:  # a forked snapshot is being built: let it end (stopping anyway)
