@@ -374,7 +374,7 @@ class Durability:
         self._written_offset = 0
         self._timer = None                 # wakes the schedule when snapshot_seconds have passed
         self.log_state = False             # log journal_state (the recovered state's hash) once serving
-        self._state_child = 0
+        self._state_child: tuple | None = None   # (pid, read end of its pipe, fields)
         self._snapshot_scheduled = False
         self._write_lock = threading.Lock()
         self._written_seq = 0
@@ -447,46 +447,64 @@ class Durability:
     def _log_recovered_state(self) -> None:
         """Log ``journal_state``: the state hash of the recovered state (what an uninterrupted run of
         the same commands gives), the last record and the business date. The hash walks the whole
-        state (seconds for a full day), so a forked child computes and logs it from its copy-on-write
-        image while the gateway serves; without ``fork`` it is computed here."""
+        state (seconds for a full day), so a forked child computes it from its copy-on-write image
+        while the gateway serves and hands it back through a pipe; the gateway logs it when the child
+        has ended (all logging stays in the gateway). Without ``fork`` it is computed here."""
         gw = self.gw
         fields = {"record": self.journal.next_n - 1, "business_date": str(gw.core.business_date)}
         if not hasattr(os, "fork"):
             log.info("journal_state", state_hash=gw.core.state_hash(), **fields)
             return
+        r, w = os.pipe()
         pid = os.fork()
         if pid == 0:
             status = _CHILD_FAILED
             try:
-                os.closerange(3, _MAX_FD)   # nothing the gateway holds, as a snapshot child
-                log.info("journal_state", state_hash=gw.core.state_hash(), **fields)
+                os.closerange(3, min(r, w))   # nothing the gateway holds, as a snapshot child
+                os.closerange(min(r, w) + 1, max(r, w))
+                os.closerange(max(r, w) + 1, _MAX_FD)
+                os.write(w, gw.core.state_hash().encode())
                 status = 0
             finally:
                 os._exit(status)
-        self._state_child = pid
+        os.close(w)
+        self._state_child = (pid, r, fields)
         self.loop.call_later(_REAP_SECONDS, self._reap_state_child)
 
     def _reap_state_child(self) -> None:
+        if not self._state_child:
+            return
+        pid, r, fields = self._state_child
         try:
-            done, _ = os.waitpid(self._state_child, os.WNOHANG)
+            done, status = os.waitpid(pid, os.WNOHANG)
         except ChildProcessError:
-            done = self._state_child
-        if done:
-            self._state_child = 0
-        else:
+            done, status = pid, -1
+        if not done:
             self.loop.call_later(_REAP_SECONDS, self._reap_state_child)
+            return
+        self._state_child = None
+        try:
+            state_hash = os.read(r, 256).decode() if status == 0 else ""
+        finally:
+            os.close(r)
+        if state_hash:
+            log.info("journal_state", state_hash=state_hash, **fields)
+        else:
+            log.warning("journal_state_unavailable", **fields, reason="the child computing the state hash failed")
 
     def close(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
         if self._state_child:   # its only work is a log line: a stop does not wait for it
+            pid, r, _ = self._state_child
+            self._state_child = None
             try:
-                os.kill(self._state_child, signal.SIGKILL)
-                os.waitpid(self._state_child, 0)
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
             except (ChildProcessError, ProcessLookupError):
                 pass
-            self._state_child = 0
+            os.close(r)
         if self._child is not None:  # a forked snapshot is being built: let it end (stopping anyway)
             pid, seq, _, _ = self._child
             try:
@@ -631,6 +649,8 @@ class Durability:
         return seq
 
     def _reap(self) -> None:
+        if self._child is None:   # reaped by close() meanwhile
+            return
         pid, seq, t0, offset = self._child
         try:
             done, status = os.waitpid(pid, os.WNOHANG)
