@@ -5,7 +5,8 @@ one futures series, each trade broadcast and logged in its streams), it times on
 what a snapshot costs: the parts that were built on the event loop before (state hash over the
 core's JSON, the core's pickled state, the pickle of the stream logs, the encoding) and, for the
 forked snapshot (``gateway.journal.durability``), the ``fork()`` call (the only part left on the
-loop) and the child's whole run (build, write, fsync), which the loop no longer waits for.
+loop) and the child's whole run (build with the check of the rebuilt core, write, fsync), which the
+loop no longer waits for.
 Figures go to docs/guides/reliability.md.
 """
 from __future__ import annotations
@@ -59,8 +60,7 @@ def measure(gw) -> dict:
         pid = os.fork()
         if pid == 0:
             try:
-                body = {"format": snap.FORMAT, "state_hash": gw.core.state_hash(), "core": snap.core_state(gw.core),
-                        "streams": pickle.dumps(gw.streams, protocol=pickle.HIGHEST_PROTOCOL)}
+                body = snap.build(gw.core, gw.streams, {"format": snap.FORMAT}, gw.module_factories)
                 snap.write(path, snap.encode(body))
             finally:
                 os._exit(0)

@@ -432,6 +432,8 @@ class Client:
         self._fail_pending(self._ended or ConnectionLost(str(exc) if exc else "connection closed"),
                            keep_transactions=True)
         if self.auto_reconnect and not self._closing:
+            if self._reconnect_task is not None and not self._reconnect_task.done():
+                return   # lost while reconnecting: that loop tries again (a second one would race it)
             self._reconnect_task = asyncio.get_running_loop().create_task(self._reconnect())
         elif self._closing:
             self._queue.put_nowait(None)

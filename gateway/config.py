@@ -13,6 +13,10 @@ _TYPES = {"str": ((str,), "a string"), "int": ((int,), "an integer"), "float": (
           "bool": ((bool,), "true or false")}
 
 
+# settings where 0 means off and a negative value means nothing
+_AT_LEAST_ZERO = frozenset({"snapshot_every", "snapshot_seconds", "snapshot_bytes"})
+
+
 class ConfigError(ValueError):
     """A setting that cannot be used: the message names the key and what it expects."""
 
@@ -60,7 +64,9 @@ class Settings:
     journal_path: str | None = None        # None: in memory only; a file path: journal every command there
     journal_flush: str = "always"          # always: fsync each command before its reply; group: fsync every journal_group_ms
     journal_group_ms: float = 2.0          # group commit window in milliseconds (journal_flush = "group")
-    snapshot_every: int = 10000            # journal records between snapshots (0: no snapshots)
+    snapshot_every: int = 10000            # journal records since the last snapshot that make the next one due (0: not by count); snapshots are off when this, snapshot_seconds and snapshot_bytes are all 0
+    snapshot_seconds: float = 60.0         # seconds since the last snapshot (or the start) that make the next one due, if anything was journaled since (0: not by time)
+    snapshot_bytes: int = 16 * 1024 * 1024  # journal bytes written since the last snapshot that make the next one due (0: not by size)
     # TLS for the listener (both set: TLS only; None: plain TCP)
     tls_cert: str | None = None            # PEM certificate chain file
     tls_key: str | None = None             # PEM private key file
@@ -106,4 +112,6 @@ class Settings:
         accepted, expected = _TYPES[base]  # a new setting of another type needs its entry here
         if isinstance(value, bool) and bool not in accepted or not isinstance(value, accepted):
             raise ConfigError(f"setting {key!r}{where}: expected {expected}, got {_type_name(value)} ({value!r})")
+        if key in _AT_LEAST_ZERO and value < 0:
+            raise ConfigError(f"setting {key!r}{where}: expected 0 (off) or more, got {value!r}")
         return float(value) if base == "float" else value

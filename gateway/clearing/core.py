@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from enum import Enum
 from typing import Any, Callable, ClassVar
 
 from .calendar import Calendar
@@ -407,7 +408,8 @@ _UNBATCHED = (EndOfDay, SetBusinessTime)
 """Commands that settle the batch so far first and run with nothing deferred."""
 
 
-def _plain(o: Any) -> Any:
+def _plain_generic(o: Any) -> Any:
+    """The plain form of ``o`` (the definition; :func:`_plain` is the same, dispatched by type)."""
     if isinstance(o, (datetime, date)):
         return o.isoformat()
     if isinstance(o, Decimal):
@@ -422,6 +424,54 @@ def _plain(o: Any) -> Any:
     if hasattr(o, "value") and hasattr(o, "name"):  # enums
         return o.value
     return o
+
+
+def _same(o):
+    return o
+
+
+def _dict(o):
+    return {k if type(k) is str else str(k): _plain(v) for k, v in o.items()}
+
+
+def _list(o):
+    return [_plain(v) for v in o]
+
+
+def _dataclass(names):
+    return lambda o: {n: _plain(getattr(o, n)) for n in names}
+
+
+def _value(o):
+    return o.value
+
+
+_BY_TYPE: dict = {str: _same, int: _same, bool: _same, float: _same, type(None): _same, dict: _dict, list: _list,
+                  tuple: _list, datetime: datetime.isoformat, date: date.isoformat, Decimal: str}
+
+
+def _handler(t: type):
+    """How values of exactly type ``t`` become plain, decided once per type as ``_plain_generic``
+    does (None: per value, through ``_plain_generic``)."""
+    if issubclass(t, (datetime, date, Decimal, dict, list, tuple, set, frozenset)) or t in _BY_TYPE:
+        return None   # subclasses of the built-ins and sets: the generic path
+    if is_dataclass(t):
+        return _dataclass(tuple(f.name for f in fields(t)))
+    if issubclass(t, Enum):
+        return _value
+    return None
+
+
+def _plain(o: Any) -> Any:
+    f = _BY_TYPE.get(type(o))
+    if f is None:
+        t = type(o)
+        if t not in _BY_TYPE:
+            _BY_TYPE[t] = _handler(t)
+        f = _BY_TYPE[t]
+        if f is None:
+            return _plain_generic(o)
+    return f(o)
 
 
 def canonical_json(o: Any) -> str:

@@ -24,10 +24,13 @@ written is refused and nothing changes; nothing runs that is not on disk.
 """
 from __future__ import annotations
 
+import gc
 import os
 import pickle
+import signal
 import threading
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -45,6 +48,7 @@ from gateway.references import decode_frames, encode_frames
 from .codec import CodecError, context_from_plain, from_plain, registry
 from .format import JournalCorrupt, JournalError, Reader
 from .host import JournalHost, LiveJournalHost
+from .schedule import OFF, SnapshotSchedule
 from .users import user_from_plain, user_to_plain
 from .writer import FORMAT, Journal, truncate
 
@@ -75,6 +79,13 @@ class ReplayStats:
     torn_bytes: int = 0
     seconds: float = 0.0
     rejections: dict = field(default_factory=dict)
+    phases: dict = field(default_factory=dict)   # seconds of each phase of the recovery (snapshot read, ...)
+
+    def timed(self, phase: str, t0: float) -> float:
+        """Add the time since ``t0`` to ``phase``; returns now (the next phase's start)."""
+        now = time.perf_counter()
+        self.phases[phase] = round(self.phases.get(phase, 0.0) + now - t0, 4)
+        return now
 
     def as_dict(self) -> dict:
         return {k: v for k, v in vars(self).items() if k != "rejections"}
@@ -216,6 +227,7 @@ class Recovered:
     users: dict
     snapshot_note: str = ""
     created: bool = False
+    snapshot_offset: int = 0    # where the records after the loaded snapshot begin (0: no snapshot loaded)
 
 
 def recover(gw: JournalHost, path: str | Path, *, fd: int | None = None, use_snapshot: bool = True,
@@ -224,7 +236,22 @@ def recover(gw: JournalHost, path: str | Path, *, fd: int | None = None, use_sna
 
     With ``fd`` (the locked, writable journal) a torn tail is cut off and a missing or unusable
     journal is created; without it (the command-line tool) nothing is written and a torn tail is
-    only reported."""
+    only reported.
+
+    The cyclic garbage collector is paused while the snapshot is loaded: that creates millions of
+    objects that all live on, and each collection it would trigger would walk every one of them
+    again. Before the journal's tail is replayed they are moved out of its view (``gc.freeze``) and
+    it runs again, so the tail's garbage is collected as it goes."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _recover(gw, path, fd, use_snapshot, enabled)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _recover(gw: JournalHost, path: str | Path, fd: int | None, use_snapshot: bool, gc_on: bool) -> Recovered:
     t0 = time.perf_counter()
     path = Path(path)
     names = module_names(gw.core)
@@ -274,6 +301,10 @@ def recover(gw: JournalHost, path: str | Path, *, fd: int | None = None, use_sna
             rp.reg.add_core(core)
         expected = last.n + 1
         stats.first = expected
+        if gc_on:
+            gc.freeze()
+            gc.enable()
+        t_replay = time.perf_counter()
         for rec in records:
             if rec.n != expected:
                 raise JournalError(f"{path}: record number {rec.n} at byte {rec.offset} where {expected} was expected "
@@ -282,6 +313,7 @@ def recover(gw: JournalHost, path: str | Path, *, fd: int | None = None, use_sna
             last = rec
             expected += 1
         rp.end_batch()   # a crash between a batch's commands and its end: closed as it would have been
+        stats.timed("replay", t_replay)
         d = reader.damage
         end = last.end
         if d is not None:
@@ -295,7 +327,7 @@ def recover(gw: JournalHost, path: str | Path, *, fd: int | None = None, use_sna
     stats.seconds = round(time.perf_counter() - t0, 6)
     passwords = dict(rp.passwords)
     return Recovered(head["journal_id"], start, expected, end, last.offset, last.crc, stats, passwords,
-                     dict(rp.users), note)
+                     dict(rp.users), note, snapshot_offset=loaded[0]["end_offset"] if loaded is not None else 0)
 
 
 def _create(gw: JournalHost, path: Path, fd: int, names: list[str], t0: float, why: str) -> Recovered:
@@ -307,25 +339,31 @@ def _create(gw: JournalHost, path: Path, fd: int, names: list[str], t0: float, w
 
 def _load_snapshot(gw: JournalHost, path: Path, reader: Reader, head: dict, start: datetime, rp: Replayer):
     sp = snap.snapshot_path(path)
+    st = rp.stats
+    t = time.perf_counter()
     try:
-        body = snap.read(sp)
-        if body is None:
-            return None
-        if body["journal_id"] != head["journal_id"]:
-            raise snap.SnapshotError("it belongs to another journal")
-        if body["modules"] != module_names(gw.core):
-            raise snap.SnapshotError(f"modules {body['modules']} differ")
-        if _digests(body.get("data", {})) != _digests(data_identity(gw)):
-            raise snap.SnapshotError(f"it was taken with other reference data ({_describe(body.get('data', {}))})")
-        rec = reader.record_at(body["record_offset"])
-        if rec is None or rec.n != body["seq"] or rec.crc != body["record_crc"] or rec.end != body["end_offset"]:
-            raise snap.SnapshotError(f"the journal does not hold record {body['seq']} where the snapshot says")
-        core = snap.restore_core(body["core"], start, gw.module_factories)
-        got = core.state_hash()
-        if got != body["state_hash"]:
-            raise snap.SnapshotError(f"state hash {got[:16]} differs from the recorded {body['state_hash'][:16]}")
-        streams = pickle.loads(body["streams"])
-    except (snap.SnapshotError, KeyError, TypeError, ValueError, pickle.UnpicklingError, AttributeError) as e:
+        # checked in one streaming pass (checksum, digests of the core and stream sections), then each
+        # section is unpickled from the file: the snapshot is never held whole in memory
+        with snap.open_snapshot(sp) or nullcontext() as sr:
+            if sr is None:
+                return None
+            body = sr.head
+            t = st.timed("verify", t)
+            if body["journal_id"] != head["journal_id"]:
+                raise snap.SnapshotError("it belongs to another journal")
+            if body["modules"] != module_names(gw.core):
+                raise snap.SnapshotError(f"modules {body['modules']} differ")
+            if _digests(body.get("data", {})) != _digests(data_identity(gw)):
+                raise snap.SnapshotError(f"it was taken with other reference data ({_describe(body.get('data', {}))})")
+            rec = reader.record_at(body["record_offset"])
+            if rec is None or rec.n != body["seq"] or rec.crc != body["record_crc"] or rec.end != body["end_offset"]:
+                raise snap.SnapshotError(f"the journal does not hold record {body['seq']} where the snapshot says")
+            core = sr.part("core", lambda f: snap.restore_core(f, start, gw.module_factories))
+            t = st.timed("core_restore", t)
+            streams = sr.part("streams", snap.restore_streams)
+            t = st.timed("streams", t)
+    except (snap.SnapshotError, KeyError, TypeError, ValueError, EOFError, pickle.UnpicklingError,
+            AttributeError) as e:
         log.warning("snapshot_rejected", path=str(sp), reason=str(e), action="replaying the whole journal")
         return None
     gw.install_state(core, streams)
@@ -342,15 +380,21 @@ def _load_snapshot(gw: JournalHost, path: Path, reader: Reader, head: dict, star
 
 # ================================================================== the gateway's hooks
 class Durability:
-    def __init__(self, gw: LiveJournalHost, journal: Journal, passwords: dict, snapshot_every: int,
+    def __init__(self, gw: LiveJournalHost, journal: Journal, passwords: dict, schedule: SnapshotSchedule,
                  users: dict | None = None):
         self.gw = gw
         self.journal = journal
         self.passwords = passwords
         self.users = {} if users is None else users   # user id -> whole record (user_to_plain)
-        self.snapshot_every = snapshot_every
-        self.since_snapshot = 0
+        self.schedule = schedule
+        self.since_snapshot = 0            # records journaled since the last snapshot
         self.snapshot_seq = 0
+        self.snapshot_offset = 0           # journal offset where the records after the last snapshot begin
+        self.snapshot_time = 0.0           # loop time of the last snapshot (or of the start)
+        self._written_offset = 0
+        self._timer = None                 # wakes the schedule when snapshot_seconds have passed
+        self.log_state = False             # log journal_state (the recovered state's hash) once serving
+        self._state_child: tuple | None = None   # (pid, read end of its pipe, fields)
         self._snapshot_scheduled = False
         self._write_lock = threading.Lock()
         self._written_seq = 0
@@ -421,10 +465,75 @@ class Durability:
         j.loop = loop
         j.on_group_synced = self.gw.flush
         j.on_failure = self._failed
+        self.snapshot_time = loop.time()
+        self._arm_timer()
+        if self.log_state:
+            self.log_state = False
+            self._log_recovered_state()
+
+    def _log_recovered_state(self) -> None:
+        """Log ``journal_state``: the state hash of the recovered state (what an uninterrupted run of
+        the same commands gives), the last record and the business date. The hash walks the whole
+        state (seconds for a full day), so a forked child computes it from its copy-on-write image
+        while the gateway serves and hands it back through a pipe; the gateway logs it when the child
+        has ended (all logging stays in the gateway). Without ``fork`` it is computed here."""
+        gw = self.gw
+        fields = {"record": self.journal.next_n - 1, "business_date": str(gw.core.business_date)}
+        if not hasattr(os, "fork"):
+            log.info("journal_state", state_hash=gw.core.state_hash(), **fields)
+            return
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            status = _CHILD_FAILED
+            try:
+                os.closerange(3, min(r, w))   # nothing the gateway holds, as a snapshot child
+                os.closerange(min(r, w) + 1, max(r, w))
+                os.closerange(max(r, w) + 1, _MAX_FD)
+                os.write(w, gw.core.state_hash().encode())
+                status = 0
+            finally:
+                os._exit(status)
+        os.close(w)
+        self._state_child = (pid, r, fields)
+        self.loop.call_later(_REAP_SECONDS, self._reap_state_child)
+
+    def _reap_state_child(self) -> None:
+        if not self._state_child:
+            return
+        pid, r, fields = self._state_child
+        try:
+            done, status = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            done, status = pid, -1
+        if not done:
+            self.loop.call_later(_REAP_SECONDS, self._reap_state_child)
+            return
+        self._state_child = None
+        try:
+            state_hash = os.read(r, 256).decode() if status == 0 else ""
+        finally:
+            os.close(r)
+        if state_hash:
+            log.info("journal_state", state_hash=state_hash, **fields)
+        else:
+            log.warning("journal_state_unavailable", **fields, reason="the child computing the state hash failed")
 
     def close(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._state_child:   # its only work is a log line: a stop does not wait for it
+            pid, r, _ = self._state_child
+            self._state_child = None
+            try:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+            except (ChildProcessError, ProcessLookupError):
+                pass
+            os.close(r)
         if self._child is not None:  # a forked snapshot is being built: let it end (stopping anyway)
-            pid, seq, _ = self._child
+            pid, seq, _, _ = self._child
             try:
                 _, status = os.waitpid(pid, 0)
                 if os.waitstatus_to_exitcode(status) == 0:
@@ -433,7 +542,7 @@ class Durability:
                 pass
             self._child = None
             self.snapshot_seq = self._written_seq
-        if self.journal.failed is None and self.snapshot_every and self.journal.next_n - 1 > self.snapshot_seq:
+        if self.journal.failed is None and self.schedule.enabled and self.journal.next_n - 1 > self.snapshot_seq:
             try:
                 self.take_snapshot(background=False)
             except Exception as e:  # noqa: BLE001
@@ -445,11 +554,40 @@ class Durability:
         self.since_snapshot += 1
         self._maybe_schedule()
 
+    def due(self) -> str | None:
+        """Why a snapshot is due now (``schedule.SnapshotSchedule.due``), or None."""
+        if self.loop is None:
+            return None
+        return self.schedule.due(self.since_snapshot, self.loop.time() - self.snapshot_time,
+                                 self.journal.offset - self.snapshot_offset)
+
     def _maybe_schedule(self) -> None:
-        if self.snapshot_every and self.since_snapshot >= self.snapshot_every and not self._snapshot_scheduled \
-                and self.loop is not None and self._child is None and self.loop.time() >= self._retry_at:
+        if not self._snapshot_scheduled and self.loop is not None and self._child is None \
+                and self.loop.time() >= self._retry_at and self.due():
             self._snapshot_scheduled = True
             self.loop.call_soon(self._scheduled_snapshot)
+
+    def _arm_timer(self) -> None:
+        """With ``snapshot_seconds``: look again when the interval since the last snapshot is over
+        (a quiet gateway snapshots what came before the quiet; a record after it triggers one at once)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self.schedule.seconds and self.loop is not None:
+            self._timer = self.loop.call_at(self.snapshot_time + self.schedule.seconds, self._timer_fired)
+
+    def _timer_fired(self) -> None:
+        self._timer = None
+        self._maybe_schedule()
+
+    def _started(self, seq: int) -> None:
+        """A snapshot covering records up to ``seq`` (ending at the journal's offset) was begun."""
+        self.since_snapshot = 0
+        self.snapshot_seq = seq
+        self.snapshot_offset = self.journal.offset
+        if self.loop is not None:
+            self.snapshot_time = self.loop.time()
+            self._arm_timer()
 
     def _scheduled_snapshot(self) -> None:
         self._snapshot_scheduled = False
@@ -483,10 +621,10 @@ class Durability:
             data = snap.encode(self._body(head))
         except Exception as e:  # noqa: BLE001 - unpicklable state somewhere: snapshots off, replay still works
             log.warning("snapshot_unavailable", reason=str(e), action="snapshots off; recovery replays the whole journal")
-            self.snapshot_every = 0
+            self.schedule = OFF
             return 0
-        self.since_snapshot = 0
-        self.snapshot_seq = seq
+        offset = j.offset
+        self._started(seq)
         built = time.perf_counter() - t0
 
         def write() -> None:
@@ -495,6 +633,7 @@ class Durability:
                     return
                 snap.write(path, data)
                 self._written_seq = seq
+                self._written_offset = offset
             log.info("snapshot_written", record=seq, bytes=len(data), build_seconds=round(built, 4))
 
         if background and self.loop is not None:
@@ -505,11 +644,11 @@ class Durability:
         return seq
 
     def _body(self, head: dict) -> dict:
-        """The snapshot's body: ``head`` and the state (the part that costs: hash, pickles)."""
+        """The snapshot's body: ``head`` and the state (the part that costs: hash, pickles, the
+        rebuilt core's hash)."""
         gw = self.gw
-        return dict(head, state_hash=gw.core.state_hash(), core=snap.core_state(gw.core),
-                    streams=pickle.dumps(gw.streams, protocol=pickle.HIGHEST_PROTOCOL),
-                    references=gw.references.dump(),
+        body = snap.build(gw.core, gw.streams, head, gw.module_factories)
+        return dict(body, references=gw.references.dump(),
                     taken_at=datetime.now().astimezone().isoformat(timespec="seconds"))
 
     def _fork(self, head: dict, path: Path, seq: int) -> int:
@@ -531,14 +670,15 @@ class Durability:
             finally:
                 os._exit(status)
         self.fork_seconds = time.perf_counter() - t0
-        self._child = (pid, seq, t0)
-        self.since_snapshot = 0
-        self.snapshot_seq = seq
+        self._child = (pid, seq, t0, self.journal.offset)
+        self._started(seq)
         self.loop.call_later(_REAP_SECONDS, self._reap)
         return seq
 
     def _reap(self) -> None:
-        pid, seq, t0 = self._child
+        if self._child is None:   # reaped by close() meanwhile
+            return
+        pid, seq, t0, offset = self._child
         try:
             done, status = os.waitpid(pid, os.WNOHANG)
         except ChildProcessError:  # reaped elsewhere: whether it wrote is unknown; the next one will
@@ -550,16 +690,18 @@ class Durability:
         code = os.waitstatus_to_exitcode(status) if status >= 0 else -1
         if code == 0:
             self._written_seq = max(self._written_seq, seq)
+            self._written_offset = max(self._written_offset, offset)
             log.info("snapshot_written", record=seq, fork_ms=round(self.fork_seconds * 1000, 3),
                      child_seconds=round(time.perf_counter() - t0, 4))
             self._maybe_schedule()  # records went on counting while the child worked
             return
         self.snapshot_seq = self._written_seq  # not durable: the next snapshot covers these records
         self.since_snapshot = self.journal.next_n - 1 - self._written_seq
+        self.snapshot_offset = self._written_offset
         if code == _CHILD_UNPICKLABLE:
             log.warning("snapshot_unavailable", reason="module state cannot be pickled",
                         action="snapshots off; recovery replays the whole journal")
-            self.snapshot_every = 0
+            self.schedule = OFF
         else:
             log.warning("snapshot_failed", record=seq, exit_code=code,
                         action=f"serving on; retrying in {_RETRY_SECONDS:g} s")
@@ -577,6 +719,7 @@ class Durability:
 def attach(gw: LiveJournalHost) -> Durability:
     """Open the journal named by ``gw.settings.journal_path``, recover, and hook it to ``gw``."""
     s = gw.settings
+    schedule = SnapshotSchedule.from_settings(s)   # a bad value stops here, before the journal is touched
     path = Path(s.journal_path)
     policy = getattr(s, "journal_flush", "always")
     group_ms = getattr(s, "journal_group_ms", 2.0)
@@ -594,14 +737,17 @@ def attach(gw: LiveJournalHost) -> Durability:
     except BaseException:
         os.close(fd)
         raise
-    d = Durability(gw, journal, rec.passwords, getattr(s, "snapshot_every", 10000), rec.users)
-    d.snapshot_seq = rec.stats.snapshot_seq
+    d = Durability(gw, journal, rec.passwords, schedule, rec.users)
+    d.snapshot_seq = d._written_seq = rec.stats.snapshot_seq
     d.since_snapshot = rec.stats.records
+    # bytes since the snapshot loaded (none loaded: the whole journal counts)
+    d.snapshot_offset = d._written_offset = rec.snapshot_offset
     gw.journal = d
     gw.set_clock(gw.core.now, only_forward=True)
     if not rec.created:
+        d.log_state = True   # journal_state, with the state hash, once serving (see Durability.start)
         log.info("journal_recovered", path=str(path), policy=policy, via=rec.snapshot_note or "full replay",
-                 state_hash=gw.core.state_hash(), business_date=str(gw.core.business_date),
+                 business_date=str(gw.core.business_date),
                  business_time=str(gw.core.now), streams=stream_positions(gw), **rec.stats.as_dict())
     return d
 

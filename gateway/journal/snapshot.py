@@ -5,17 +5,24 @@ File ``<journal>.snapshot`` (replaced atomically: written to ``.tmp``, fsync'ed,
     magic   8 bytes  b"HKPSNAP\\x01"
     crc32   u32      zlib.crc32 of the body
     length  u64      body length
-    body    pickle of a dict: format, journal_id, seq (last record covered), record_offset and
+    body    three sections, each a u64 length then its bytes: the head, the core, the streams
+
+The head is a pickle of a dict: format, journal_id, seq (last record covered), record_offset and
             record_crc (where that record is and its checksum), end_offset (where replay resumes),
             state_hash (``ClearingCore.state_hash()`` at that point), modules, data (the modules'
             data when not the shipped data: see ``gateway.clearing.modules``), core (the core's and
-            every module's attributes, pickled with the core and modules as references), streams
-            (the broadcast logs), passwords (password changes so far), users (users created or changed by
+            every module's attributes, pickled with the core and modules as references: the second
+            section), streams (the broadcast logs, see :func:`streams_state`: the third section),
+            core_digest and streams_digest (SHA-256 of those two sections), passwords (password changes so far), users (users created or changed by
             an Administrator so far: their whole records), taken_at.
 
-A snapshot is trusted only when its checksum matches, it belongs to this journal (same id), the
-journal still holds the record it names at the same offset with the same checksum, and the core
-rebuilt from it gives the recorded state hash. Otherwise it is reported and the journal is
+A snapshot is written only when the core rebuilt from its bytes gives the state hash of the core
+it was taken from (:func:`build`, checked where it is built: in the forked child while serving).
+It is trusted only when its checksum matches, it belongs to this journal (same id), the journal
+still holds the record it names at the same offset with the same checksum, and the core and stream
+bytes have the SHA-256 digests recorded next to that hash: the bytes are those that were rebuilt
+and checked, so loading does not compute the state hash again (over a whole day's state that took
+longer than the rest of the recovery together). Otherwise it is reported and the journal is
 replayed from the start (always possible: the journal is never cut before a snapshot).
 
 The core is not pickled whole: its dispatch tables hold closures. A fresh core is built by the
@@ -25,6 +32,7 @@ snapshots unavailable (logged once); recovery then replays the whole journal.
 """
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import pickle
@@ -40,7 +48,7 @@ from .format import fsync_dir
 
 MAGIC = b"HKPSNAP\x01"
 HEADER = struct.Struct(">8sIQ")
-FORMAT = 1
+FORMAT = 2   # 2: digests of the core and stream bytes, checked on load instead of the state hash
 SKIP_CORE_ATTRS = frozenset({"modules", "_commands", "_queries", "calendar"})
 
 
@@ -96,9 +104,15 @@ def core_state(core: ClearingCore) -> bytes:
     return f.getvalue()
 
 
-def restore_core(blob: bytes, start: datetime, module_factories: list) -> ClearingCore:
+def _source(blob):
+    return io.BytesIO(blob) if isinstance(blob, (bytes, bytearray, memoryview)) else blob
+
+
+def restore_core(blob, start: datetime, module_factories: list) -> ClearingCore:
+    """The core from :func:`core_state`'s bytes, or from a binary file positioned at them (read as
+    it is unpickled, never held whole)."""
     core = ClearingCore(start, module_factories=module_factories)
-    state = _Unpickler(io.BytesIO(blob), core).load()
+    state = _Unpickler(_source(blob), core).load()
     names = [m.name for m in core.modules]
     saved = [name for name, _ in state["modules"]]
     if names != saved:
@@ -110,29 +124,147 @@ def restore_core(blob: bytes, start: datetime, module_factories: list) -> Cleari
     return core
 
 
+def digest(blob: bytes) -> str:
+    return hashlib.sha256(blob).hexdigest()
+
+
+def streams_state(streams) -> bytes:
+    """The broadcast logs, compactly: per log its business date and three columns (frames, codes,
+    filter keys) instead of one object per entry, which pickle stores and rebuilds one by one."""
+    def logs(d: dict) -> dict:
+        return {k: (lg.business_date, [e.frame for e in lg.entries], [e.code for e in lg.entries],
+                    [e.keys for e in lg.entries]) for k, lg in d.items()}
+    state = (streams.business_date, streams.published, logs(streams.logs), logs(streams.previous))
+    return pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def restore_streams(blob):
+    from gateway.streams import Entry, StreamLog, StreamStore
+
+    business_date, published, today, previous = pickle.load(_source(blob))
+
+    def logs(d: dict) -> dict:
+        out = {}
+        for k, (bdate, frames, codes, keys) in d.items():
+            out[k] = StreamLog(bdate, list(map(Entry, frames, codes, keys)))
+        return out
+    store = StreamStore(business_date)
+    store.logs, store.previous, store.published = logs(today), logs(previous), published
+    return store
+
+
+def build(core: ClearingCore, streams, head: dict, module_factories: list) -> dict:
+    """The snapshot body: ``head`` and the state. Raises :class:`SnapshotError` when the state cannot
+    be pickled or the core rebuilt from the bytes differs from ``core`` (by state hash)."""
+    state_hash = core.state_hash()
+    blob = core_state(core)
+    rebuilt = restore_core(blob, core.now, module_factories).state_hash()
+    if rebuilt != state_hash:
+        raise SnapshotError(f"the core rebuilt from the snapshot has state hash {rebuilt[:16]}, the core "
+                            f"{state_hash[:16]}: a module's state does not survive pickling")
+    logs = streams_state(streams)
+    return dict(head, format=FORMAT, state_hash=state_hash, core=blob, core_digest=digest(blob), streams=logs,
+                streams_digest=digest(logs))
+
+
+PARTS = ("core", "streams")
+_LEN = struct.Struct(">Q")
+_CHUNK = 1 << 20
+
+
 def encode(body: dict) -> bytes:
-    data = pickle.dumps(body, protocol=pickle.HIGHEST_PROTOCOL)
+    head = pickle.dumps({k: v for k, v in body.items() if k not in PARTS}, protocol=pickle.HIGHEST_PROTOCOL)
+    data = b"".join(_LEN.pack(len(x)) + x for x in (head, *(bytes(body[p]) for p in PARTS)))
     return HEADER.pack(MAGIC, zlib.crc32(data), len(data)) + data
 
 
-def decode(raw: bytes) -> dict:
-    if len(raw) < HEADER.size:
-        raise SnapshotError(f"file of {len(raw)} bytes is shorter than the header")
-    magic, crc, length = HEADER.unpack_from(raw, 0)
-    if magic != MAGIC:
-        raise SnapshotError("bad magic")
-    data = raw[HEADER.size:]
-    if len(data) != length:
-        raise SnapshotError(f"length {len(data)} differs from the {length} announced")
-    if zlib.crc32(data) != crc:
-        raise SnapshotError("checksum mismatch")
+class Reader:
+    """An open snapshot file, checked in one streaming pass (checksum, layout, head, the digests of
+    the core and stream sections) without holding the file in memory; then each section is
+    unpickled from the file by :meth:`part`."""
+
+    def __init__(self, path: Path):
+        self.f = open(path, "rb")
+        try:
+            self.head, self.offsets = self._check()
+        except BaseException:
+            self.f.close()
+            raise
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.f.close()
+
+    def _check(self) -> tuple[dict, dict]:
+        f = self.f
+        raw = f.read(HEADER.size)
+        if len(raw) < HEADER.size:
+            raise SnapshotError(f"file of {len(raw)} bytes is shorter than the header")
+        magic, crc, length = HEADER.unpack(raw)
+        if magic != MAGIC:
+            raise SnapshotError("bad magic")
+        size = os.fstat(f.fileno()).st_size - HEADER.size
+        if size != length:
+            raise SnapshotError(f"length {size} differs from the {length} announced")
+        # the sections' bounds, then one pass over the body: crc32 of all, SHA-256 of each section
+        bounds, pos = [], HEADER.size
+        for _ in range(1 + len(PARTS)):
+            f.seek(pos)
+            lb = f.read(_LEN.size)
+            if len(lb) < _LEN.size:
+                raise SnapshotError("a section is missing")
+            n = _LEN.unpack(lb)[0]
+            if pos + _LEN.size + n > HEADER.size + length:
+                raise SnapshotError("a section runs past the end")
+            bounds.append((pos + _LEN.size, pos + _LEN.size + n))
+            pos += _LEN.size + n
+        if pos != HEADER.size + length:
+            raise SnapshotError("bytes after the last section")
+        f.seek(HEADER.size)
+        got, digests, at = 0, [hashlib.sha256() for _ in PARTS], HEADER.size
+        while at < pos:
+            chunk = f.read(min(_CHUNK, pos - at))
+            if not chunk:
+                raise SnapshotError("the file ended early")
+            got = zlib.crc32(chunk, got)
+            for (a, b), h in zip(bounds[1:], digests):
+                lo, hi = max(a, at), min(b, at + len(chunk))
+                if lo < hi:
+                    h.update(memoryview(chunk)[lo - at:hi - at])
+            at += len(chunk)
+        if got != crc:
+            raise SnapshotError("checksum mismatch")
+        f.seek(bounds[0][0])
+        try:
+            head = pickle.loads(f.read(bounds[0][1] - bounds[0][0]))
+        except Exception as e:  # noqa: BLE001
+            raise SnapshotError(f"head does not load: {e}") from None
+        if not isinstance(head, dict) or head.get("format") != FORMAT:
+            raise SnapshotError(f"unknown snapshot format {head.get('format') if isinstance(head, dict) else '?'}")
+        for part, h in zip(PARTS, digests):
+            if h.hexdigest() != head.get(f"{part}_digest"):
+                raise SnapshotError(f"the {part} bytes differ from their recorded digest")
+        return head, {p: b for p, b in zip(PARTS, bounds[1:])}
+
+    def part(self, name: str, load):
+        """``load(file)`` with the file positioned at section ``name``."""
+        self.f.seek(self.offsets[name][0])
+        return load(self.f)
+
+    def raw(self, name: str) -> bytes:
+        a, b = self.offsets[name]
+        self.f.seek(a)
+        return self.f.read(b - a)
+
+
+def open_snapshot(path: Path) -> Reader | None:
+    """A checked :class:`Reader` on ``path``, None when there is no snapshot there."""
     try:
-        body = pickle.loads(data)
-    except Exception as e:  # noqa: BLE001
-        raise SnapshotError(f"body does not load: {e}") from None
-    if not isinstance(body, dict) or body.get("format") != FORMAT:
-        raise SnapshotError(f"unknown snapshot format {body.get('format') if isinstance(body, dict) else '?'}")
-    return body
+        return Reader(path)
+    except FileNotFoundError:
+        return None
 
 
 def write(path: Path, data: bytes, tmp_suffix: str = "") -> None:
@@ -148,8 +280,9 @@ def write(path: Path, data: bytes, tmp_suffix: str = "") -> None:
 
 
 def read(path: Path) -> dict | None:
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
+    """The whole snapshot as a dict (the head's keys, and core and streams as bytes), checked."""
+    r = open_snapshot(path)
+    if r is None:
         return None
-    return decode(raw)
+    with r:
+        return dict(r.head, **{p: r.raw(p) for p in PARTS})

@@ -53,3 +53,17 @@ def test_quick_run_produces_every_figure(tmp_path):
     assert res["scenarios"]["posttrade"]["status"] in ("measured", "not available")
     md = (out / "results.md").read_text()
     assert "| query_pipelined_max |" in md and "| fanout_10 |" in md
+
+
+def test_recovery_benchmark_measures_a_killed_demo_day(tmp_path):
+    """benchmarks/recovery.py on the demo day: filled, killed with SIGKILL, restarted; figures written."""
+    cmd = [sys.executable, "-m", "benchmarks.recovery", "--days", "demo", "--out", str(tmp_path)]
+    p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=240)
+    assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
+    run = json.loads((tmp_path / "recovery.json").read_text())["runs"][0]
+    assert "error" not in run, run
+    assert run["filled"]["trades"] > 0 and run["journal_records"] >= 2
+    assert 0 < run["listening_s"] <= run["first_answer_s"]
+    assert run["recovered"]["via"] == "full replay" and run["recovered"]["commands"] >= 1
+    assert run["recovery_peak_rss_mib"] > 0 and run["met"] in (True, False)
+    assert "| demo | at-once |" in (tmp_path / "recovery.md").read_text()

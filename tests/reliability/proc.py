@@ -31,6 +31,8 @@ class GatewayProcess:
         self.snapshot_every = snapshot_every
         self.config = self.tmp / "gateway.toml"
         settings = {"stream_heartbeat_seconds": 0, "heartbeat_interval": 2.0}
+        if not snapshot_every:  # no snapshots at all: nor by time or size
+            settings.update(snapshot_seconds=0, snapshot_bytes=0)
         settings.update(extra or {})
         self.config.write_text("".join(f"{k} = {json.dumps(v)}\n" for k, v in settings.items()))
         self.args = args or []
@@ -119,6 +121,17 @@ class GatewayProcess:
         self._err.flush()
         self._err.seek(0)
         return self._err.read()
+
+    def state_event(self, timeout: float = 30.0) -> dict:
+        """The running gateway's ``journal_state`` (the recovered state's hash, logged by a forked
+        child once it serves): waits for it, bounded."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = self.events(None, "journal_state")
+            if found:
+                return found[-1]
+            time.sleep(0.02)
+        raise TimeoutError("no journal_state logged")
 
     def events(self, run: int | None = -1, name: str | None = None) -> list[dict]:
         """Log events of a finished run (index into ``logs``), or of the running one (``run=None``)."""

@@ -95,7 +95,7 @@ async def test_kills_lose_nothing_apply_nothing_twice_and_leave_no_gap(tmp_path)
         collector.cancel()
         assert gp.stop() == 0
         gp.start()
-        recovered = gp.events(None, "journal_recovered")[-1]
+        recovered = gp.state_event()
         assert recovered["state_hash"] == uninterrupted_hash(texts)
     finally:
         for c in (op, sub):

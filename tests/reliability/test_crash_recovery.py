@@ -175,7 +175,7 @@ async def run_kills(tmp_path, flush: str, kills: int, seed: int, snapshot_every:
             assert texts == want, f"kill {k + 1}: the stream holds exactly the acknowledged messages, once, in order"
             assert bt == hhmmss(now), f"kill {k + 1}: business time is the acknowledged one"
             assert n_trades == deals, f"kill {k + 1}: one CPA01 trade per acknowledged deal"
-            recovered = gp.events(None, "journal_recovered")[-1]
+            recovered = gp.state_event()
             assert recovered["state_hash"] == expected_hash(acked), f"kill {k + 1}: recovered state == replay of acked"
 
         # the subscriber caught up on everything, exactly once, in order, the gateway's own bytes

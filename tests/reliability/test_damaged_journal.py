@@ -90,7 +90,7 @@ def test_cli_print_and_replay(tmp_path):
         assert gp.stop() == 0
         recovered_hash = None
         gp.start()
-        recovered_hash = gp.events(None, "journal_recovered")[0]["state_hash"]
+        recovered_hash = gp.state_event()["state_hash"]
         assert gp.stop() == 0
         pr = journal_tool("print", str(gp.journal))
         assert pr.returncode == 0, pr.stderr

@@ -67,7 +67,7 @@ async def test_a_failing_child_changes_nothing_and_the_next_snapshot_retries(tmp
             gw.execute(SendClearingMessage((f"m{i}",)), op(gw))
         await _until(lambda: d._child is not None)
         await _until(lambda: d._child is None)
-        assert d._written_seq == 0 and d.snapshot_seq == 0 and d.snapshot_every == 2
+        assert d._written_seq == 0 and d.snapshot_seq == 0 and d.schedule.records == 2
         assert not snap.snapshot_path(path).exists()
         gw.execute(SendClearingMessage(("served",)), op(gw))  # still serving, journaling
         monkeypatch.setattr(snap, "write", real)

@@ -104,13 +104,14 @@ def test_snapshot_used_then_corrupt_snapshot_rejected(tmp_path):
     gw3.journal.close()
 
 
-def test_snapshot_with_a_wrong_state_hash_is_rejected(tmp_path, monkeypatch):
+def test_a_snapshot_that_would_rebuild_another_state_is_never_written(tmp_path, monkeypatch):
     path = tmp_path / "j"
     gw = make(path)
+    assert gw.journal.schedule.enabled   # by time and size
     drive(gw)
     real = snap.core_state
 
-    def tampered(core):  # a snapshot that rebuilds a different state than the one it claims
+    def tampered(core):  # bytes that rebuild a different state than the core they were taken from
         n = core.module("system").message_number
         core.module("system").message_number = 999
         try:
@@ -118,15 +119,38 @@ def test_snapshot_with_a_wrong_state_hash_is_rejected(tmp_path, monkeypatch):
         finally:
             core.module("system").message_number = n
     monkeypatch.setattr(snap, "core_state", tampered)
-    gw.journal.take_snapshot(background=False)
+    import structlog
+    with structlog.testing.capture_logs() as events:
+        assert gw.journal.take_snapshot(background=False) == 0
+    assert not snap.snapshot_path(path).exists() and not gw.journal.schedule.enabled
+    assert any(e["event"] == "snapshot_unavailable" and "rebuilt from the snapshot" in e["reason"] for e in events)
     before = state(gw)
     gw.journal.close()
-    events = []
+    gw2 = make(path)
+    assert state(gw2) == before
+    gw2.journal.close()
+
+
+def test_snapshot_bytes_that_differ_from_their_digest_are_rejected(tmp_path):
+    """A snapshot whose core bytes are not those that were checked when it was built (here: another
+    state's, under a valid file checksum) is not used: full replay, same state."""
+    path = tmp_path / "j"
+    gw = make(path)
+    drive(gw)
+    other = snap.core_state(gw.core)
+    gw.execute(SendClearingMessage(("after",)), op(gw))
+    assert gw.journal.take_snapshot(background=False) > 0
+    before = state(gw)
+    gw.journal.close()
+    sp = snap.snapshot_path(path)
+    body = snap.read(sp)
+    body["core"] = other
+    sp.write_bytes(snap.encode(body))
     import structlog
     with structlog.testing.capture_logs() as events:
         gw2 = make(path)
     assert state(gw2) == before
-    assert any(e["event"] == "snapshot_rejected" and "state hash" in e["reason"] for e in events)
+    assert any(e["event"] == "snapshot_rejected" and "digest" in e["reason"] for e in events)
     gw2.journal.close()
 
 
@@ -464,9 +488,26 @@ def test_unpicklable_state_turns_snapshots_off_and_replay_still_works(tmp_path):
     drive(gw, 2)
     gw.core.module("system").hook = lambda: None      # state a snapshot cannot hold
     assert gw.journal.take_snapshot(background=False) == 0
-    assert gw.journal.snapshot_every == 0 and not snap.snapshot_path(path).exists()
+    assert not gw.journal.schedule.enabled and not snap.snapshot_path(path).exists()
     del gw.core.module("system").hook
     before = state(gw)
     gw2 = reopen(gw, path)
     assert state(gw2) == before
+    gw2.journal.close()
+
+
+def test_a_truncated_snapshot_is_rejected_and_the_journal_replayed(tmp_path):
+    path = tmp_path / "j"
+    gw = make(path)
+    drive(gw)
+    assert gw.journal.take_snapshot(background=False) > 0
+    before = state(gw)
+    gw.journal.close()
+    sp = snap.snapshot_path(path)
+    sp.write_bytes(sp.read_bytes()[:-1])   # one byte short
+    import structlog
+    with structlog.testing.capture_logs() as events:
+        gw2 = make(path)
+    assert state(gw2) == before
+    assert any(e["event"] == "snapshot_rejected" and "length" in e["reason"] for e in events)
     gw2.journal.close()
