@@ -17,7 +17,7 @@ if REASON is not None:
         pytest.fail(f"browser tests cannot run under CI: {REASON}", pytrace=False)
     pytest.skip(REASON, allow_module_level=True)
 
-from selenium.common.exceptions import StaleElementReferenceException, TimeoutException  # noqa: E402
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException, WebDriverException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
@@ -91,10 +91,35 @@ def login(d, url: str, user: str, password: str | None = None):
     d.find_element(By.ID, "login").click()
 
 
+def _replaced(e: Exception) -> bool:
+    """The element went away between finding it and reading it (a navigation or a live redraw):
+    chromedriver says so with a stale reference, or with this inspector error."""
+    return isinstance(e, StaleElementReferenceException) or "does not belong to the document" in str(e)
+
+
+def _text_of(x, locator) -> str | None:
+    """The element's text, or None when it was replaced while read (asked again at the next poll)."""
+    try:
+        return x.find_element(*locator).text
+    except WebDriverException as e:
+        if _replaced(e):
+            return None
+        raise
+
+
+def _shows(x, text: str, locator) -> bool:
+    got = _text_of(x, locator)
+    return got is not None and text in got
+
+
+def wait_equal(d, locator, text: str) -> None:
+    """Wait until the element at ``locator`` reads exactly ``text``."""
+    WebDriverWait(d, WAIT).until(lambda x: _text_of(x, locator) == text)
+
+
 def wait_text(d, text: str, locator=(By.TAG_NAME, "body"), timeout: float = WAIT):
     try:
-        WebDriverWait(d, timeout, ignored_exceptions=(StaleElementReferenceException,)).until(
-            lambda x: text in x.find_element(*locator).text)
+        WebDriverWait(d, timeout).until(lambda x: _shows(x, text, locator))
     except TimeoutException:
         raise AssertionError(f"{text!r} not shown in {locator}: {d.find_element(*locator).text[:2000]!r}") from None
 
@@ -105,8 +130,10 @@ def row_of(d, css: str) -> str:
         try:
             els = x.find_elements(By.CSS_SELECTOR, css)
             return els[0].find_element(By.XPATH, "./ancestor::tr").text if els else False
-        except StaleElementReferenceException:
-            return False
+        except WebDriverException as e:
+            if _replaced(e):
+                return False
+            raise
     return WebDriverWait(d, WAIT).until(text)
 
 
@@ -116,8 +143,10 @@ def attribute_of(d, css: str, name: str) -> str:
         try:
             els = x.find_elements(By.CSS_SELECTOR, css)
             return els[0].get_attribute(name) if els else False
-        except StaleElementReferenceException:
-            return False
+        except WebDriverException as e:
+            if _replaced(e):
+                return False
+            raise
     return WebDriverWait(d, WAIT).until(get)
 
 
@@ -126,8 +155,10 @@ def click(d, css: str) -> None:
         try:
             x.find_element(By.CSS_SELECTOR, css).click()
             return True
-        except StaleElementReferenceException:
-            return False
+        except WebDriverException as e:
+            if _replaced(e):
+                return False
+            raise
     WebDriverWait(d, WAIT).until(go)
 
 
@@ -163,8 +194,7 @@ def test_login_as_participant_and_operator(stack, drivers):
 def test_injected_deal_shows_on_the_trades_page_without_reload(stack, drivers):
     a, o = drivers("A"), drivers("O")
     a.get(stack.url + "/trades")
-    WebDriverWait(a, WAIT, ignored_exceptions=(StaleElementReferenceException,)).until(
-            lambda x: x.find_element(By.ID, "conn").text == "connected")
+    wait_equal(a, (By.ID, "conn"), "connected")
     a.execute_script("window.__notReloaded = 42;")
     o.get(stack.url + "/desk")
     fill(o, "EC101", series="HSI DEC26", price=25000, quantity=10, buyer="CPA01", seller="CPC03",
@@ -179,8 +209,7 @@ def test_give_up_and_take_up_between_two_consoles(stack, drivers):
     a, b = drivers("A"), drivers("B")
     login(b, stack.url, "CPB02")
     b.get(stack.url + "/give-ups")
-    WebDriverWait(b, WAIT, ignored_exceptions=(StaleElementReferenceException,)).until(
-        lambda x: x.find_element(By.ID, "conn").text == "connected")
+    wait_equal(b, (By.ID, "conn"), "connected")
     a.get(stack.url + "/trades")
     trade_no = attribute_of(a, "#trades tbody tr", "data-trade")
     a.get(stack.url + "/give-ups")
@@ -237,12 +266,10 @@ def test_end_of_day_moves_the_business_date_on_every_console(stack, drivers):
     a.get(stack.url + "/trades")
     b.get(stack.url + "/positions")
     for d in (a, b):
-        WebDriverWait(d, WAIT, ignored_exceptions=(StaleElementReferenceException,)).until(
-            lambda x: x.find_element(By.ID, "conn").text == "connected")
+        wait_equal(d, (By.ID, "conn"), "connected")
     o.get(stack.url + "/desk/day")
     o.find_element(By.ID, "submit-EC4").click()
     wait_text(o, "EC4 accepted")
     for d in (a, b, o):
-        WebDriverWait(d, WAIT, ignored_exceptions=(StaleElementReferenceException,)).until(
-            lambda x: x.find_element(By.ID, "bdate").text == "2026-11-24")
+        wait_equal(d, (By.ID, "bdate"), "2026-11-24")
     wait_text(a, "Business date changed to 2026-11-24", (By.ID, "banner"))
