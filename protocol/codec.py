@@ -517,7 +517,16 @@ class Record:
         self.field_types = {f.name: f for f in self.fields if f.kind != "filler"}
         self.cls = _make_class(_camel(name), self.fields, bases)
         self.cls.__record__ = self
-        self._compile()
+
+    _GENERATED = frozenset({"decode", "encode", "decode_values", "encode_values"})
+
+    def __getattr__(self, name: str):
+        # the codec functions are generated at their first use (see _compile), not at import: a
+        # process imports some 300 records and most use a few of them
+        if name in Record._GENERATED:
+            self._compile()
+            return self.__dict__[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     # offsets of top-level fields from the record start
     def offsets(self) -> dict[str, int]:
