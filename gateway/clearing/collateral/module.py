@@ -945,6 +945,8 @@ class CollateralModule(MoneyMoves, ReserveFund, CrossMarket, CcassDeliveries, Mo
     def on_time(self, now: datetime) -> list:
         return self._complete_due(now) + self._settle_due(now) + self._ccass_run(now)
 
+    reacts_to = (MarginChanged, PositionChanged)
+
     def on_events(self, events: list, ctx: Context) -> list:
         touched: set[tuple[str, str]] = set()
         covers: set[str] = set()        # participants with a cover above its position
