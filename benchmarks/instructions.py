@@ -10,9 +10,9 @@ that is worth in throughput on a given machine.
 
 Each workload is the in-process one of :mod:`benchmarks.micro` (a real ``Gateway``, logged-in
 ``Connection`` objects, a transport that only counts bytes). It runs twice under callgrind, with
-``0`` and with ``n`` operations after the same set-up; the difference divided by ``n`` is the cost
-of one read, start-up and set-up excluded, and divided by the requests of a read, of one operation. With ``--against COMMIT`` the same workloads run
-on that commit too (checked out into a temporary git worktree) and the table gives both.
+``0`` and with ``n`` reads after the same set-up; the difference divided by ``n`` and by the
+operations of a read is the cost of one operation, start-up and set-up excluded. With
+``--against COMMIT`` the same workloads run on that commit too (checked out into a temporary git worktree) and the table gives both.
 
 Workloads:
 
@@ -20,6 +20,9 @@ Workloads:
 - ``query100``: UQ12, 100 requests per read: 100 replies, one write.
 - ``publish``: EC3 from the operator, one per read, to 100 subscribers of BI27: 100 writes each.
 - ``publish50``: EC3, 50 per read: the broadcasts coalesced into one write per subscriber.
+- ``deal50``: EC101 deal injections, 50 per read (one batch of the core), between two participants
+  whose back offices subscribe to their trades and clearing streams: per deal.
+- ``feed``: EC104 injections of 100 such deals, 5 per read: per deal.
 
 Needs ``valgrind`` on the PATH (Debian: ``apt install valgrind``). Each count takes a minute or so
 (valgrind runs Python about 50 times slower); the runs of one tree go two at a time.
@@ -36,10 +39,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-WORKLOADS = {"query": 3000, "query100": 300, "publish": 300, "publish50": 40}  # reads per count
-PER_READ = {"query": 1, "query100": 100, "publish": 1, "publish50": 50}  # operations per read
+WORKLOADS = {"query": 3000, "query100": 300, "publish": 300, "publish50": 40, "deal50": 20, "feed": 2}
 UNIT = {"query": "per query", "query100": "per query", "publish": "per broadcast (100 writes)",
-        "publish50": "per broadcast"}
+        "publish50": "per broadcast", "deal50": "per deal", "feed": "per deal"}
+PER_RUN = {"query100": 100, "publish50": 50, "deal50": 50, "feed": 500}
+"""Operations per ``n`` of a workload (requests of a read, deals of the requests of a read)."""
 
 # Runs inside the tree under test (its own gateway and benchmarks.micro), so that an older commit
 # is measured with its own code; only micro's small set-up helpers are used.
@@ -68,6 +72,25 @@ async def main():
         q = encode_frame(Kind.QUERY, encode_message(ms.BusinessDateQuery()), 1)
         chunk = q * (100 if which == "query100" else 1)
         send = c.data_received
+    elif which in ("deal50", "feed"):
+        from protocol.messages import dcass as md
+        op = micro._connect(gw, User, "OP", "operator")
+        parts = ["CPA01", "CPB02"]
+        for p in parts:
+            bo = micro._connect(gw, User, p, "participant")
+            bo.data_received(encode_frame(Kind.SUBSCRIBE, encode_message(ms.SubscribeRequest(items=[
+                ms.SubscriptionItem(stream=int(Stream.TRADES)), ms.SubscriptionItem(stream=int(Stream.CLEARING))])), 1))
+        key = gw.core.module("dcass").ref.by_name["HSI NOV26"].key
+        series = md.SeriesKey.__record__.decode(key, 0)[0]
+        def deal(i, cls):
+            return cls(series=series, price=25000, quantity=1, buyer=parts[i % 2], seller=parts[(i + 1) % 2])
+        if which == "deal50":
+            chunk = b"".join(encode_frame(Kind.TRANSACTION, encode_message(deal(i, md.InjectDealRequest)), 1)
+                             for i in range(50))
+        else:
+            chunk = encode_frame(Kind.TRANSACTION, encode_message(md.InjectDealsRequest(
+                deals=[deal(i, md.DealItem) for i in range(100)])), 1) * 5
+        send = op.data_received
     else:
         op = micro._connect(gw, User, "OP", "operator")
         for i in range(100):
@@ -108,7 +131,8 @@ def per_operation(tree: Path, workloads: list[str], jobs: int) -> dict[str, int]
     runs = [(w, k) for w in workloads for k in (0, WORKLOADS[w])]
     with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
         totals = dict(zip(runs, pool.map(lambda r: count(tree, *r), runs)))
-    return {w: round((totals[w, WORKLOADS[w]] - totals[w, 0]) / WORKLOADS[w] / PER_READ[w]) for w in workloads}
+    return {w: round((totals[w, WORKLOADS[w]] - totals[w, 0]) / (WORKLOADS[w] * PER_RUN.get(w, 1)))
+            for w in workloads}
 
 
 def _worktree(commit: str, where: Path) -> Path:

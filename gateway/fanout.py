@@ -1,7 +1,8 @@
 """Fan-out: core events to broadcast frames, logged in their streams and queued to the subscribers.
 
-``Fanout.publish(events)`` is the hot path of every broadcast: map the event to its message
-(``gateway.handlers.BROADCASTS``), encode it once, append it to its stream instance's log (which
+``Fanout.publish(events)`` is the hot path of every broadcast: encode the event's message once,
+straight from the event (``gateway.handlers.broadcast_view``) or through its message object
+(``gateway.handlers.BROADCASTS``), append it to its stream instance's log (which
 numbers it), and queue the frame to every connection whose subscription matches. The matching
 connections of one (stream instance, message type, filter keys) are a :class:`Route`, cached
 until any subscription changes. With many subscribers a route queues one shared segment
@@ -169,15 +170,18 @@ class Fanout:
             cls = type(e)
             plan = plans.get(cls)
             if plan is None:
-                mapper = H.BROADCASTS.get(cls)
-                if mapper is None:
-                    log.error("unmapped_event", event_class=cls.__name__)
+                plan = self._plan(cls)
+                if plan is None:
                     continue
-                plan = plans[cls] = (mapper, filter_keys_of(cls))
-            msg = plan[0](e)
-            spec = msg.__message__
-            keys = plan[1](e)
-            key, entry, _ = streams.publish(STREAM_BY_NAME[spec.stream], e.owner, encode_message(msg), spec.code, keys)
+            spec, payload_of, keys_of = plan
+            if spec is None:     # a mapper: the message object, then its bytes
+                msg = payload_of(e)
+                spec = msg.__message__
+                payload = encode_message(msg)
+            else:                # a view: the bytes straight from the event
+                payload = payload_of(e)
+            keys = keys_of(e)
+            key, entry, _ = streams.publish(STREAM_BY_NAME[spec.stream], e.owner, payload, spec.code, keys)
             subs = subscribers.get(key)
             if subs:
                 rk = (key, spec.code, keys)
@@ -191,6 +195,22 @@ class Fanout:
                     route.send(entry.frame, dirty)
             if isinstance(e, BusinessDateChanged):
                 streams.roll(ymd_int(e.business_date))
+
+    def _plan(self, cls: type) -> tuple | None:
+        """How events of ``cls`` become broadcasts: (message spec, payload encoder, filter keys
+        reader) for a view (``gateway.handlers.broadcast_view``), (None, mapper, filter keys
+        reader) for a mapper; None (logged) for an unmapped class."""
+        view = H.ENCODERS.get(cls)
+        if view is not None:
+            plan = (view[0], view[1], filter_keys_of(cls))
+        else:
+            mapper = H.BROADCASTS.get(cls)
+            if mapper is None:
+                log.error("unmapped_event", event_class=cls.__name__)
+                return None
+            plan = (None, mapper, filter_keys_of(cls))
+        self._plans[cls] = plan
+        return plan
 
     def _route(self, rk: tuple, subs: dict) -> Route:
         """The subscribers whose subscription matches the broadcast's type and filter keys."""

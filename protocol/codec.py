@@ -440,15 +440,34 @@ class _Gen:
                 args.append(f"_bool({v})")
         return vars_, args
 
-    def encode(self, fields: list[_Field], src: str, pre: list[str]) -> list[str]:
+    def encode(self, fields: list[_Field], src: str, pre: list[str], view: dict | None = None,
+               prefix: str = "", used: set | None = None) -> list[str]:
         """Expressions of the packed values, reading ``src``; ``pre`` receives the assignments they
         need first: a nested record and every text field are read once into a local (a text
-        field's value is used three times, and ``o.trade.x`` would cost two lookups per use)."""
+        field's value is used three times, and ``o.trade.x`` would cost two lookups per use).
+
+        With a ``view`` (see :meth:`Record.encoder`) ``src`` is another object, not an instance of
+        the record: a field is read from the attribute the view names for its path, or converted
+        from it, or else from the attribute of the field's own name; a nested record the view does
+        not name is read from the same object, field by field."""
         exprs: list[str] = []
         for f in fields:
             if f.kind in ("filler", "items"):
                 continue
             e = f"{src}.{f.name}"
+            if view is not None:
+                path = prefix + f.name
+                how = view.get(path)
+                if how is not None:
+                    used.add(path)
+                if how is None and f.kind == "record":
+                    exprs += self.encode(f.record.fields, src, pre, view, path + ".", used)
+                    continue
+                if isinstance(how, str):
+                    e = f"{src}.{how}"
+                elif how is not None:
+                    convert, attr = how
+                    e = f"{self.sym(convert, 'F')}({src}.{attr})" if attr else f"{self.sym(convert, 'F')}({src})"
             if f.kind == "record":
                 r = self.var()
                 pre.append(f"{r} = {e}")
@@ -611,6 +630,31 @@ class Record:
         self.decode_values: Callable = ns["decode_values"]
         self.encode_values: Callable = ns["encode_values"]
         self.source = src
+
+    def encoder(self, view: dict[str, Any]) -> Callable[[Any], bytes]:
+        """An encoder of this record's bytes straight from another object (a core event), with no
+        instance of the record in between: code generated from the declaration, as
+        :meth:`encode`. ``view`` maps a field's path (``trade.series``) to the attribute it is read
+        from, or to ``(convert, attribute)`` (``convert(obj.attribute)``; attribute None:
+        ``convert(obj)``); a field it does not name is read from the attribute of its own name,
+        and a nested record it does not name field by field from the same object. A record with
+        items has no such encoder (ValueError); so has a view naming no field (a typo)."""
+        if self.has_items:
+            raise ValueError(f"{self.name}: a record with items has no encoder from another object")
+        ns: dict[str, Any] = {"_text": _pad_text, "_cut": _cut_text, "_S": self.struct}
+        g = _Gen(ns)
+        pre: list[str] = []
+        used: set = set()
+        enc = g.encode(self.fields, "e", pre, view, "", used)
+        unknown = set(view) - used
+        if unknown:
+            raise ValueError(f"{self.name}: no field {sorted(unknown)}")
+        lines = ["def encode(e):", *(f"    {a}" for a in pre), f"    return _S.pack({', '.join(enc)})"]
+        src = "\n".join(lines)
+        exec(compile(src, f"<codec {self.name} view>", "exec"), ns)
+        fn = ns["encode"]
+        fn.source = src
+        return fn
 
     # ---------------------------------------------------------- slow, precise paths
     def locate_error(self, buf: bytes, off: int = 0) -> tuple[int, str, str]:

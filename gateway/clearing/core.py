@@ -54,6 +54,9 @@ class Module:
     """Base for core modules. Subclasses fill ``handlers`` / ``query_handlers``."""
 
     name: ClassVar[str] = "module"
+    reacts_to: ClassVar[tuple[type, ...] | None] = None
+    """The event types :meth:`on_events` reacts to: the core calls it only for events that include
+    one (None: for all events). A module that does not override ``on_events`` is never called."""
 
     def __init__(self, core: "ClearingCore"):
         self.core = core
@@ -258,8 +261,10 @@ class ClearingCore:
         self.in_batch = False      # between begin_batch and end_batch
         self.deferring = False     # a command of an open batch runs: derived state is only marked
         self._batch_ctx: Context | None = None   # the last command's context (the batch settles with it)
-        # the modules that react to others' events (the base class's on_events reacts to nothing)
-        self._reactors = [m for m in self.modules if type(m).on_events is not Module.on_events]
+        self._reactors: list[tuple[Module, frozenset | None]] = [
+            (m, None if getattr(m, "reacts_to", None) is None else frozenset(m.reacts_to))
+            for m in self.modules if type(m).on_events is not Module.on_events]
+        """The modules that react to events, with the event types they react to (None: all)."""
         for m in self.modules:
             for t, h in m.commands().items():
                 assert t not in self._commands, f"command {t.__name__} handled twice"
@@ -387,8 +392,9 @@ class ClearingCore:
         pending = events
         for _ in range(8):  # bounded cascade
             new: list = []
-            for m in self._reactors:
-                new += m.on_events(pending, ctx)
+            for m, kinds in self._reactors:
+                if kinds is None or not kinds.isdisjoint(map(type, pending)):
+                    new += m.on_events(pending, ctx)
             if not new:
                 break
             out += new

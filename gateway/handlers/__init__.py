@@ -52,6 +52,31 @@ def broadcast(event_cls: type) -> Callable:
     return deco
 
 
+ENCODERS: dict[type, tuple[Any, Callable[[Any], bytes]]] = {}
+"""Event class -> (message spec, payload encoder): the broadcasts declared by :func:`broadcast_view`."""
+
+
+def broadcast_view(event_cls: type, message_cls: type, view: dict[str, Any] | None = None) -> None:
+    """Declare that ``event_cls`` is broadcast as ``message_cls`` with each field read straight from
+    the event: ``view`` maps a field's path (``trade.series``) to the event attribute it is read
+    from, or to ``(convert, attribute)``; any other field is the event's attribute of its name (see
+    ``protocol.codec.Record.encoder``). The payload is encoded by code generated from the message's
+    declaration, with no message object in between (the hot path of every broadcast);
+    ``BROADCASTS[event_cls]`` still gives the message object, decoded from those bytes."""
+    from protocol.registry import decode_message
+    spec = message_cls.__message__
+    encode = spec.record.encoder(view or {})
+    payload_type = spec.type
+
+    def payload(e: Any) -> bytes:
+        return payload_type + encode(e)
+
+    def mapper(e: Any):
+        return decode_message(payload(e))
+    broadcast(event_cls)(mapper)
+    ENCODERS[event_cls] = (spec, payload)
+
+
 @dataclass(frozen=True)
 class OffLoop:
     """A handler's answer that needs slow, self-contained work first (scrypt for UC500/UC501).

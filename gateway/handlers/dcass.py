@@ -4,12 +4,13 @@ converts (series keys, enums by name, dates and times)."""
 from __future__ import annotations
 
 import functools
+from typing import Callable
 
 from gateway.clearing import dcass as dc
 from gateway.clearing.core import BusinessDateQuery
 from gateway.clearing.errors import INVALID_VALUE, ClearingError
 from gateway.handlers.system import date_in, hms, time_in, ymd  # noqa: F401 - one declaration of the wire date/time form
-from gateway.handlers import RequestContext, broadcast, handler
+from gateway.handlers import RequestContext, broadcast, broadcast_view, handler
 from protocol.messages import dcass as m
 from protocol.messages.session import Ack
 
@@ -46,6 +47,12 @@ def enum_to(target, value):
     except KeyError:
         r = _ENUM_TO[target, value] = target[value.name]
         return r
+
+
+def enum_map(target, source) -> Callable:
+    """``enum_to(target, .)`` for the members of ``source`` as one lookup (a broadcast view's
+    conversion, see :func:`gateway.handlers.broadcast_view`)."""
+    return {member: target[member.name] for member in source}.__getitem__
 
 
 # core field names -> request field names (for the byte offset of a rejected field)
@@ -94,17 +101,14 @@ def _booked(out, ctx: RequestContext) -> m.DealBookedReply:
 
 
 # ------------------------------------------------------------------ records
-def trade_item(t) -> m.TradeItem:
-    """From a TradeInfo (query) or a TradeEvent (broadcast)."""
-    available = getattr(t, "available", None)
-    if available is None:
-        available = 0 if t.state is dc.TradeState.REVERSAL else t.quantity
+def trade_item(t: dc.TradeInfo) -> m.TradeItem:
+    """From a TradeInfo (query); a TradeEvent is broadcast through its view (below)."""
     return m.TradeItem(
         trade_number=t.trade_no, deal_number=t.deal_no, sequence_number=t.sequence, orig_trade_number=t.orig_trade_no,
         series=key_out(t.series_key), series_symbol=t.series_name, account_id=t.account_id, deal_price=t.price,
         quantity=t.quantity, side=enum_to(m.Side, t.side), open_close=enum_to(m.OpenClose, t.open_close),
         deal_source=enum_to(m.DealSource, t.kind), state=enum_to(m.TradeState, t.state),
-        available_quantity=available, business_date=ymd(t.business_date), created_date=ymd(t.created),
+        available_quantity=t.available, business_date=ymd(t.business_date), created_date=ymd(t.created),
         created_time=hms(t.created))
 
 
@@ -387,16 +391,32 @@ def participants(msg: m.ParticipantsQuery, ctx: RequestContext):
 
 
 # ------------------------------------------------------------------ broadcasts
-@broadcast(dc.TradeEvent)
-def trade_broadcast(e: dc.TradeEvent):
-    return m.TradeBroadcast(trade=trade_item(e))
+# The broadcasts of every deal and of every batch (BD6, BD39, BD40, BD101) are views: their bytes
+# are encoded straight from the event (gateway.handlers.broadcast_view); the others map the event
+# to its message object.
+def _new_trade_available(e: dc.TradeEvent) -> int:
+    """A new trade can be adjusted in full, a reversal not at all."""
+    return 0 if e.state is dc.TradeState.REVERSAL else e.quantity
 
 
-@broadcast(dc.TradeChanged)
-def trade_change_broadcast(e: dc.TradeChanged):
-    return m.TradeChangeBroadcast(trade_number=e.trade_no, state=enum_to(m.TradeState, e.state),
-                                  available_quantity=e.available, moved_quantity=e.moved,
-                                  reserved_quantity=e.reserved)
+_TRADE_STATE = enum_map(m.TradeState, dc.TradeState)
+_ACCOUNT_TYPE = enum_map(m.AccountType, dc.AccountType)
+
+broadcast_view(dc.TradeEvent, m.TradeBroadcast, {
+    "trade.trade_number": "trade_no", "trade.deal_number": "deal_no", "trade.sequence_number": "sequence",
+    "trade.orig_trade_number": "orig_trade_no", "trade.series": (key_out, "series_key"),
+    "trade.series_symbol": "series_name", "trade.deal_price": "price",
+    "trade.side": (enum_map(m.Side, dc.Side), "side"),
+    "trade.open_close": (enum_map(m.OpenClose, dc.OpenClose), "open_close"),
+    "trade.deal_source": (enum_map(m.DealSource, dc.DealKind), "kind"), "trade.state": (_TRADE_STATE, "state"),
+    "trade.available_quantity": (_new_trade_available, None), "trade.business_date": (ymd, "business_date"),
+    "trade.created_date": (ymd, "created"), "trade.created_time": (hms, "created"),
+})
+
+broadcast_view(dc.TradeChanged, m.TradeChangeBroadcast, {
+    "trade_number": "trade_no", "state": (_TRADE_STATE, "state"), "available_quantity": "available",
+    "moved_quantity": "moved", "reserved_quantity": "reserved",
+})
 
 
 @broadcast(dc.GiveUpEvent)
@@ -404,14 +424,12 @@ def give_up_broadcast(e: dc.GiveUpEvent):
     return m.GiveUpBroadcast(give_up=give_up_item(e, e.sequence))
 
 
-@broadcast(dc.PositionChanged)
-def position_broadcast(e: dc.PositionChanged):
-    return m.PositionBroadcast(position=position_item(e))
+broadcast_view(dc.PositionChanged, m.PositionBroadcast, {
+    "position.account_type": (_ACCOUNT_TYPE, "account_type"), "position.series": (key_out, "series_key"),
+    "position.series_symbol": "series_name",
+})
 
-
-@broadcast(dc.MarginChanged)
-def margin_broadcast(e: dc.MarginChanged):
-    return m.MarginBroadcast(margin=margin_item(e))
+broadcast_view(dc.MarginChanged, m.MarginBroadcast, {"margin.account_type": (_ACCOUNT_TYPE, "account_type")})
 
 
 @broadcast(dc.ExerciseEvent)

@@ -12,8 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gateway.clearing import dcass as dc
-from gateway.clearing.collateral.messages import (DepositCash, DepositSecurities, SetCollateralPrice, SetFxRate,
-                                                  WithdrawCash, WithdrawSecurities)
+from gateway.clearing.collateral.messages import (DepositCash, DepositSecurities, LodgeCoveredCall,
+                                                  ReleaseCoveredCall, SetCollateralPrice, SetFxRate, WithdrawCash,
+                                                  WithdrawSecurities)
 from gateway.clearing.core import ClearingCore, Context, EndOfDay, canonical_json
 from gateway.clearing.derived import DerivedStateMismatch
 from gateway.clearing.errors import ClearingError
@@ -30,6 +31,7 @@ SERIES = {  # name -> (price range, accounts)
     "CUS DEC26": ((71_000, 73_000), HKCC), "HHI NOV26": ((8_000, 9_500), HKCC),
     "TCH NOV26 460.00 C": ((500, 2_500), SEOCH), "TCH NOV26 480.00 P": ((500, 2_500), SEOCH),
 }
+COVERED = "TCH NOV26 460.00 C"        # a stock call: its short positions can be covered
 _key_cache: dict[str, bytes] = {}
 
 
@@ -45,12 +47,30 @@ def key(core: ClearingCore, name: str) -> bytes:
 
 
 # ------------------------------------------------------------------ commands
+EVERYTHING = ["deal"] * 6 + ["transfer"] * 2 + ["oc", "deposit", "withdraw", "bond", "settle", "fx", "price", "eod",
+                                                 "call", "stock", "cover", "uncover"]
+COVERED_CALLS = ["call"] * 6 + ["stock"] * 2 + ["cover"] * 3 + ["uncover", "transfer", "oc", "price", "eod"]
+"""Mostly the stock call, its specific stock and its covers: short positions that dip and recover."""
+
+
 @st.composite
-def commands(draw):
+def commands(draw, kinds=tuple(EVERYTHING)):
     """(participant or None for the operator, command builder taking the core)."""
-    kind = draw(st.sampled_from(["deal"] * 6 + ["transfer"] * 2 + ["oc", "deposit", "withdraw", "bond",
-                                                                       "settle", "fx", "price", "eod"]))
+    kind = draw(st.sampled_from(kinds))
     p = draw(st.sampled_from(PARTICIPANTS))
+    if kind == "call":     # the stock call that covered calls cover, between the two participants
+        price, qty = draw(st.integers(500, 2_500)), draw(st.integers(1, 6))
+        buyer, seller = (p, "CPB02" if p == "CPA01" else "CPA01") if draw(st.booleans()) else \
+            ("CPB02" if p == "CPA01" else "CPA01", p)
+        ba, sa = draw(st.sampled_from(SEOCH)), draw(st.sampled_from(SEOCH))
+        return None, lambda c: dc.InjectDeal(key(c, COVERED), price, qty, buyer, seller, ba, sa)
+    if kind == "stock":    # specific stock: what a cover earmarks
+        acc, qty = draw(st.sampled_from(["HOUSE", "CLIENT"])), draw(st.integers(1, 20)) * 100
+        return p, lambda c: DepositSecurities("SEOCH", acc, "700", qty, specific=True)
+    if kind in ("cover", "uncover"):
+        acc, n = draw(st.sampled_from(SEOCH[:2])), draw(st.integers(1, 3))
+        cmd = LodgeCoveredCall if kind == "cover" else ReleaseCoveredCall
+        return p, lambda c: cmd(acc, key(c, COVERED), n)
     if kind == "deal":
         name = draw(st.sampled_from(sorted(SERIES)))
         (lo, hi), accts = SERIES[name]
@@ -158,6 +178,14 @@ def test_batches_of_any_size_give_the_same_state_and_figures(items):
         core, got = run(items, size)
         assert got == replies, f"batch size {size}: replies differ"
         assert figures(core) == expected, f"batch size {size}: state or derived figures differ"
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(commands(tuple(COVERED_CALLS)), min_size=20, max_size=80))
+def test_covered_calls_in_batches_of_any_size_give_the_same_covers_and_figures(items):
+    """As above, with mostly the stock call's deals, its specific stock and its covers; verify()
+    (after every batch) checks every cover record equals the covered quantity of its position."""
+    test_batches_of_any_size_give_the_same_state_and_figures.hypothesis.inner_test(items)
 
 
 def test_a_batch_of_one_is_a_command_alone():
@@ -281,3 +309,51 @@ def test_a_restored_core_rebuilds_its_derived_state_cold():
     eb = b.execute(cmd, Context(now, None, "op", True)).events
     assert repr(ea) == repr(eb) and a.state_hash() == b.state_hash()
     b.verify()
+
+
+def test_a_cover_follows_a_short_position_that_dips_and_recovers_inside_a_batch():
+    """DCASS lowers a position's covered quantity with its short on every change; CCMS's cover
+    record (and the stock it earmarks) follows it at the end of the batch, to the dip, as one
+    command at a time does - even when the requirement does not change (the contracts closed were
+    covered ones), and verify() checks the two agree."""
+    def attempt(batched: bool):
+        core = new_core()
+        now = START.replace(hour=10)
+        op = Context(now, None, "op", True)
+        k = key(core, COVERED)
+        core.execute(DepositSecurities("SEOCH", "HOUSE", "700", 1_000, True, "CPA01"), op)
+        core.execute(dc.InjectDeal(k, 1_000, 5, "CPB02", "CPA01", "", "SEOCH-HOUSE"), op)
+        core.execute(LodgeCoveredCall("SEOCH-HOUSE", k, 5), Context(now, "CPA01", "cpa01"))
+        if batched:
+            core.begin_batch()
+        events = []
+        for buyer, seller, ba, sa in (("CPA01", "CPB02", "SEOCH-HOUSE", ""), ("CPB02", "CPA01", "", "SEOCH-HOUSE")):
+            now += timedelta(seconds=1)       # 3 bought back (short 2), 3 sold again (short 5)
+            events += core.execute(dc.InjectDeal(k, 1_000, 3, buyer, seller, ba, sa),
+                                   Context(now, None, "op", True)).events
+        if batched:
+            events += core.end_batch()
+        core.verify()
+        pos = core.module("dcass").positions[("CPA01", "SEOCH-HOUSE", k)]
+        assert (pos.short, pos.covered) == (5, 2)
+        (rec,) = core.module("ccms").covers.values()
+        assert rec["contracts"] == 2
+        told = [(e.reason, e.contracts, e.shares) for e in events if type(e).__name__ == "CoveredCallChanged"]
+        assert told == [("POSITION_CLOSED", 2, 200)]
+        return figures(core)
+
+    assert attempt(True) == attempt(False)
+
+
+def test_verify_catches_a_cover_apart_from_its_position():
+    core = new_core()
+    now = START.replace(hour=10)
+    op = Context(now, None, "op", True)
+    k = key(core, COVERED)
+    core.execute(DepositSecurities("SEOCH", "HOUSE", "700", 500, True, "CPA01"), op)
+    core.execute(dc.InjectDeal(k, 1_000, 5, "CPB02", "CPA01", "", "SEOCH-HOUSE"), op)
+    core.execute(LodgeCoveredCall("SEOCH-HOUSE", k, 5), Context(now, "CPA01", "cpa01"))
+    core.verify()
+    core.module("dcass").positions[("CPA01", "SEOCH-HOUSE", k)].covered = 4
+    with pytest.raises(DerivedStateMismatch):
+        core.verify()

@@ -11,8 +11,9 @@ State (all in :meth:`CollateralModule.snapshot`):
 - covered call records; daily interest / accommodation accruals.
 
 The only other module used is ``dcass`` through the narrow interface it declares for CCMS
-(``dcass.published.DcassForCollateral``) and the one event DCASS publishes for it,
-``MarginChanged`` (imported from ``dcass.published``, matched by type).
+(``dcass.published.DcassForCollateral``) and the events DCASS publishes for it (imported from
+``dcass.published``, matched by type): ``MarginChanged``, and ``PositionChanged`` for the covered
+calls (a cover follows its short position down, see :meth:`CollateralModule._reconcile_covers`).
 """
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from ..core import Context, Module, Outcome
-from ..dcass.published import DcassForCollateral, MarginChanged
+from ..derived import mismatch
+from ..dcass.published import DcassForCollateral, MarginChanged, PositionChanged
 from ..errors import ClearingError
 from ..money_text import money
 from . import codes as C
@@ -51,6 +53,7 @@ from .valuation import CTX, Valuer
 
 ACCOUNT_ID = re.compile(r"^[A-Z0-9]{1,10}$")
 SEOCH = "SEOCH"
+_UNSET = object()   # an argument not given
 
 AccKey = tuple[str, str, str]   # (participant, clearing house, collateral account)
 
@@ -300,7 +303,7 @@ class CollateralModule(MoneyMoves, ReserveFund, CrossMarket, CcassDeliveries, Mo
     def _earmarked(self, p: str, ch: str, acc: str, code: str) -> int:
         """Specific shares earmarked: for covered calls, and for assigned covered calls' deliveries
         not yet settled in CCASS."""
-        covers = sum(r["contracts"] * r["contract_size"] for k, r in self.covers.items()
+        covers = sum(self._covered_now(k, r) * r["contract_size"] for k, r in self.covers.items()
                      if k[0] == p and r["clearing_house"] == ch and r["account"] == acc and r["underlying"] == code)
         return covers + (self._pending_covered(p, ch, acc, code) if self.ccass else 0)
 
@@ -426,6 +429,7 @@ class CollateralModule(MoneyMoves, ReserveFund, CrossMarket, CcassDeliveries, Mo
 
     def verify(self) -> None:
         self.coverage.verify()
+        self._verify_covers()
 
     def _recompute(self, p: str, ch: str, now: datetime) -> list:
         """Recompute (p, ch) coverage; store it; events for what changed."""
@@ -772,7 +776,9 @@ class CollateralModule(MoneyMoves, ReserveFund, CrossMarket, CcassDeliveries, Mo
             raise ClearingError(C.NO_SHORT_CALL_POSITION, cmd.series_key.hex(), field="series_key")
         key = (p, cmd.dcass_account, bytes(cmd.series_key))
         rec = self.covers.get(key)
-        current = rec["contracts"] if rec else 0
+        current = self._covered_now(key, rec) if rec else 0
+        if not current:
+            rec = None              # its position closed earlier in the batch: a new cover
         total = current + cmd.contracts
         if total > pos.short:
             raise ClearingError(C.COVER_EXCEEDS_SHORT, f"short {pos.short}, covered {current}", field="contracts")
@@ -799,7 +805,7 @@ class CollateralModule(MoneyMoves, ReserveFund, CrossMarket, CcassDeliveries, Mo
         self._check_covered_call_cutoff(ctx.now)
         key = (p, cmd.dcass_account, bytes(cmd.series_key))
         rec = self.covers.get(key)
-        current = rec["contracts"] if rec else 0
+        current = self._covered_now(key, rec) if rec else 0
         if cmd.contracts > current:
             raise ClearingError(C.RELEASE_EXCEEDS_COVER, f"covered {current}", field="contracts")
         d = self._dcass()
@@ -817,33 +823,76 @@ class CollateralModule(MoneyMoves, ReserveFund, CrossMarket, CcassDeliveries, Mo
         return Outcome(cc, events + dcass_events)
 
     def _reconcile_covers(self, p: str, ctx: Context) -> list:
-        """Covered calls follow the short positions: a cover above the short position is reduced."""
+        """Covered calls follow the short positions down: a cover above what the position still
+        covers (its short quantity, and DCASS's covered quantity, which DCASS lowers with the short
+        on every position change) is reduced to it, and the stock it no longer needs is freed.
+
+        The figure it follows is DCASS's covered quantity as it stands after every change, so the
+        result does not depend on when this runs: a short position that dips and recovers within a
+        batch leaves the cover at the dip, as one command at a time would."""
         d = self._dcass()
         if d is None:
             return []
         events: list = []
         for key in sorted(k for k in self.covers if k[0] == p):
             rec = self.covers[key]
-            try:
-                pos = self._position(d.short_call_positions(p, key[1]), key[2])
-            except ClearingError:
-                pos = None
-            short = max(0, pos.short) if pos is not None else 0
-            if rec["contracts"] <= short:
+            pos = self._cover_position(key)
+            kept = self._covered_now(key, rec, pos)
+            if rec["contracts"] == kept:
                 continue
-            if pos is not None and pos.covered != short:
+            if pos is not None and pos.covered != kept:
                 try:
-                    events += list(d.set_covered(p, key[1], key[2], short, ctx) or [])
+                    events += list(d.set_covered(p, key[1], key[2], kept, ctx) or [])
                 except ClearingError:
                     pass
-            if short == 0:
+            if kept == 0:
                 del self.covers[key]
             else:
-                rec["contracts"] = short
+                rec["contracts"] = kept
             events.append(CoveredCallChanged(p, rec["clearing_house"], key[1], rec["account"], key[2],
-                                             rec["underlying"], short, short * rec["contract_size"],
+                                             rec["underlying"], kept, kept * rec["contract_size"],
                                              "POSITION_CLOSED"))
         return events
+
+    def _cover_position(self, key: tuple[str, str, bytes]):
+        """DCASS's short call position of the cover ``key`` (None: no longer any)."""
+        try:
+            return self._position(self._dcass().short_call_positions(key[0], key[1]), key[2])
+        except ClearingError:
+            return None
+
+    def _covered_now(self, key: tuple[str, str, bytes], rec: dict, pos=_UNSET) -> int:
+        """The contracts the cover ``key`` (record ``rec``) covers as its position stands now: the
+        record, lowered to the position's short and to DCASS's covered quantity (DCASS lowers it
+        with the short on every change). Between the commands of a batch the record may still be
+        above it (:meth:`_reconcile_covers` brings it down at the end of the batch); every check
+        and every figure uses this, so a batch decides as its commands one by one would."""
+        if self._dcass() is None:
+            return rec["contracts"]
+        if pos is _UNSET:
+            pos = self._cover_position(key)
+        if pos is None:
+            return 0
+        return max(0, min(rec["contracts"], pos.short, pos.covered))
+
+    def _cover_fell(self, e: PositionChanged) -> bool:
+        """The position of ``e`` covers less than CCMS's cover record of it."""
+        rec = self.covers.get((e.owner, e.account_id, bytes(e.series_key)))
+        return rec is not None and rec["contracts"] > min(e.short, e.covered)
+
+    def _verify_covers(self) -> None:
+        """Every cover record equals the covered quantity of its position in DCASS."""
+        d = self._dcass()
+        if d is None:
+            return
+        for (p, acc, series_key), rec in self.covers.items():
+            try:
+                pos = self._position(d.short_call_positions(p, acc), series_key)
+            except ClearingError:
+                pos = None
+            covered = pos.covered if pos is not None else 0
+            if covered != rec["contracts"]:
+                raise mismatch(f"cover of {(p, acc, series_key.hex())}", rec["contracts"], covered)
 
     # ================================================================== operator commands
     def _set_fx_rate(self, cmd: SetFxRate, ctx: Context) -> Outcome:
@@ -896,10 +945,18 @@ class CollateralModule(MoneyMoves, ReserveFund, CrossMarket, CcassDeliveries, Mo
     def on_time(self, now: datetime) -> list:
         return self._complete_due(now) + self._settle_due(now) + self._ccass_run(now)
 
+    reacts_to = (MarginChanged, PositionChanged)
+
     def on_events(self, events: list, ctx: Context) -> list:
         touched: set[tuple[str, str]] = set()
+        covers: set[str] = set()        # participants with a cover above its position
         for e in events:
-            if type(e) is not MarginChanged:
+            t = type(e)
+            if t is PositionChanged:
+                if self.covers and self._cover_fell(e):
+                    covers.add(e.owner)
+                continue
+            if t is not MarginChanged:
                 continue
             owner, ch, dacc = e.owner, e.clearing_house, e.account_id
             if not owner or ch not in self.p.clearing_houses:
@@ -909,6 +966,7 @@ class CollateralModule(MoneyMoves, ReserveFund, CrossMarket, CcassDeliveries, Mo
             if self.dcass_types.get((owner, ch, dacc)) != atype:
                 self._set_type((owner, ch, dacc), atype)
             touched.add((owner, ch))
+        touched |= {(p, SEOCH) for p in covers}
         if not touched:
             return []
         out: list = []
@@ -1084,9 +1142,10 @@ class CollateralModule(MoneyMoves, ReserveFund, CrossMarket, CcassDeliveries, Mo
 
     def _q_covered_calls(self, q: CoveredCallsQuery, ctx: Context) -> tuple[CoveredCall, ...]:
         who = self._who_query(q.participant, ctx)
+        now = {k: self._covered_now(k, r) for k, r in self.covers.items() if who is None or k[0] == who}
         return tuple(CoveredCall(k[0], r["clearing_house"], k[1], r["account"], k[2], r["underlying"],
-                                 r["contract_size"], r["contracts"], r["contracts"] * r["contract_size"])
-                     for k, r in sorted(self.covers.items()) if who is None or k[0] == who)
+                                 r["contract_size"], now[k], now[k] * r["contract_size"])
+                     for k, r in sorted(self.covers.items()) if now.get(k))
 
     def _q_interest(self, q: InterestQuery, ctx: Context) -> tuple[Accrual, ...]:
         who = self._who_query(q.participant, ctx)

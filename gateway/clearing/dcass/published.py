@@ -10,10 +10,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Protocol, runtime_checkable
 
-from .events import MarginChanged
+from .events import MarginChanged, PositionChanged
 
-PUBLISHED: tuple[type, ...] = (MarginChanged,)
-"""Event types other modules react to (CCMS: a margin requirement of a DCASS account)."""
+PUBLISHED: tuple[type, ...] = (MarginChanged, PositionChanged)
+"""Event types other modules react to (CCMS: a margin requirement of a DCASS account, and a position
+whose covered quantity fell below CCMS's cover record)."""
 
 
 @runtime_checkable
