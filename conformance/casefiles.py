@@ -78,18 +78,26 @@ class Case:
                 "recommendation": self.recommendation, "tags": list(self.tags), "source": self.source}
 
 
-def _check_step(case_id: str, i: int, step: Any) -> None:
-    where = f"{case_id} step {i + 1}"
+def step_action(where: str, step: Any, actions: dict[str, set[str]], common: set[str]) -> str:
+    """The action of a case-file step, after checking its shape: a table, a known ``do``, and only
+    the keys that action (``actions``) or every step (``common``) takes. Shared by the conformance
+    cases and the client certification's scenarios, each with its own table of actions."""
     if not isinstance(step, dict):
         raise CaseError(f"{where}: a step is a table")
     action = step.get("do")
-    if action not in ACTIONS:
-        raise CaseError(f"{where}: unknown action {action!r} (one of: {', '.join(sorted(ACTIONS))})")
-    allowed = ACTIONS[action] | COMMON_STEP_KEYS
+    if action not in actions:
+        raise CaseError(f"{where}: unknown action {action!r} (one of: {', '.join(sorted(actions))})")
+    allowed = actions[action] | common
     unknown = set(step) - allowed
     if unknown:
         raise CaseError(f"{where} ({action}): unknown key(s) {', '.join(sorted(unknown))}; "
                         f"allowed: {', '.join(sorted(allowed))}")
+    return action
+
+
+def _check_step(case_id: str, i: int, step: Any) -> None:
+    where = f"{case_id} step {i + 1}"
+    action = step_action(where, step, ACTIONS, COMMON_STEP_KEYS)
     exp = step.get("expect")
     if exp is not None and action != "expect":
         if not isinstance(exp, dict):

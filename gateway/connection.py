@@ -22,7 +22,7 @@ from protocol.kinds import Flag, Kind
 from protocol.messages import session as ms
 from protocol.paging import pages
 from protocol.registry import encode_message
-from protocol.session import HeartbeatReceived, RequestReceived, ServerSession, Violation, reject_frame
+from protocol.session import RequestReceived, ServerSession, Violation, reject_frame
 from protocol.status import SessionStatus as St
 from protocol.status import text as status_text
 
@@ -130,8 +130,7 @@ class Connection(asyncio.Protocol):
                 self.queue(reject_frame(ev))
                 if ev.fatal:
                     self.close_with(None, ev.text)
-            elif isinstance(ev, HeartbeatReceived):
-                pass
+            # HeartbeatReceived: the machine has noted it (the monitor counted it above); nothing to answer
 
     # ------------------------------------------------------------ answers
     def traced(self, rid: int, answer: str, status: int, business: int = 0, request: str = "") -> None:

@@ -11,7 +11,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable
 
-from ..casefiles import ID, Case, CaseError, select
+from ..casefiles import ID, Case, CaseError, select, step_action
 
 SUITES = ["session", "recovery", "posttrade", "money", "throttling"]
 CASE_KEYS = {"id", "rule", "hkex", "doc", "timeout", "step"}
@@ -41,16 +41,7 @@ JUDGED = {a for a in ACTIONS if a.startswith(("await_", "expect_"))}
 
 def _check_step(cid: str, i: int, step: Any) -> None:
     where = f"{cid} step {i + 1}"
-    if not isinstance(step, dict):
-        raise CaseError(f"{where}: a step is a table")
-    action = step.get("do")
-    if action not in ACTIONS:
-        raise CaseError(f"{where}: unknown action {action!r} (one of: {', '.join(sorted(ACTIONS))})")
-    allowed = ACTIONS[action] | COMMON_STEP_KEYS
-    unknown = set(step) - allowed
-    if unknown:
-        raise CaseError(f"{where} ({action}): unknown key(s) {', '.join(sorted(unknown))}; "
-                        f"allowed: {', '.join(sorted(allowed))}")
+    action = step_action(where, step, ACTIONS, COMMON_STEP_KEYS)
     if action in ("operator", "counterparty") and "msg" not in step:
         raise CaseError(f"{where}: {action} needs msg (a message code such as EC101)")
     if action == "instruct" and not step.get("text"):

@@ -13,6 +13,7 @@ that starts cold and rebuilds what it needs from the primary state on first use 
 """
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Any
 
 
@@ -20,7 +21,7 @@ class DerivedStateMismatch(AssertionError):
     """``verify()`` found incrementally kept derived state that differs from a cold recomputation."""
 
 
-class Derived:
+class Derived(ABC):
     """Base of the derived-state object of one module (``module`` is its owner)."""
 
     def __init__(self, module: Any) -> None:
@@ -35,11 +36,13 @@ class Derived:
         return (type(self), (self.module,))
 
     @property
-    def dirty(self) -> bool:  # pragma: no cover - every subclass says
-        raise NotImplementedError
+    @abstractmethod
+    def dirty(self) -> bool:
+        """Something is marked to be recomputed."""
 
-    def verify(self) -> None:  # pragma: no cover - every subclass says
-        raise NotImplementedError
+    @abstractmethod
+    def verify(self) -> None:
+        """Recompute everything cold and compare; raise :class:`DerivedStateMismatch` on a difference."""
 
 
 def mismatch(what: str, kept: Any, cold: Any) -> DerivedStateMismatch:
