@@ -8,7 +8,7 @@ that a client which stopped before the roll can still resume.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 from protocol.codec import DateInt
@@ -28,14 +28,48 @@ class Entry:
     keys: frozenset           # filter keys (account id, series symbol, ...)
 
 
-@dataclass
 class StreamLog:
-    business_date: int
-    entries: list = field(default_factory=list)  # entries[i] has sequence i + 1
+    """One stream instance's broadcasts of a business date: ``entries[i]`` has sequence ``i + 1``.
+
+    A log restored from a snapshot keeps the snapshot's columns (frames, codes, filter keys) and
+    builds its entries the first time they are needed (a publish, a replay): a restart does not
+    build the day's hundreds of thousands of entries before it can serve, only those of the
+    streams that are used."""
+
+    __slots__ = ("business_date", "_entries", "_columns")
+
+    def __init__(self, business_date: int, entries: list | None = None, columns: tuple | None = None):
+        self.business_date = business_date
+        self._entries = [] if entries is None else entries
+        self._columns = columns     # (frames, codes, keys) not yet built into entries
+
+    @classmethod
+    def restored(cls, business_date: int, frames: list, codes: list, keys: list) -> StreamLog:
+        return cls(business_date, columns=(frames, codes, keys))
+
+    def columns(self) -> tuple[list, list, list]:
+        if self._columns is not None:
+            return self._columns
+        entries = self._entries
+        return [e.frame for e in entries], [e.code for e in entries], [e.keys for e in entries]
+
+    @property
+    def entries(self) -> list:
+        if self._columns is not None:
+            frames, codes, keys = self._columns
+            self._entries = list(map(Entry, frames, codes, keys))
+            self._columns = None
+        return self._entries
 
     @property
     def last(self) -> int:
-        return len(self.entries)
+        return len(self._columns[0]) if self._columns is not None else len(self._entries)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, StreamLog) and (self.business_date, self.entries) == (other.business_date, other.entries)
+
+    def __repr__(self) -> str:
+        return f"StreamLog(business_date={self.business_date}, last={self.last})"
 
 
 class StreamStore:

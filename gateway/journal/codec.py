@@ -50,6 +50,7 @@ class Registry:
     def __init__(self, packages: Iterable[str] = ("gateway.clearing",)):
         self.by_name: dict[str, type] = {}
         self.modules: set[str] = set()
+        self.init_fields: dict[type, frozenset[str]] = {}   # a dataclass's fields set by __init__
         for pkg in packages:
             self._walk(pkg)
 
@@ -103,6 +104,15 @@ class Registry:
                 self.by_name[name] = obj
                 return obj
         raise CodecError(f"class {name} is not a known command, record or enum of the clearing core")
+
+    def dataclass_fields(self, cls: type) -> frozenset[str]:
+        """The names of ``cls``'s fields that its ``__init__`` takes (``cls`` a dataclass)."""
+        names = self.init_fields.get(cls)
+        if names is None:
+            if not dataclasses.is_dataclass(cls):
+                raise CodecError(f"{class_name(cls)} is not a dataclass")
+            names = self.init_fields[cls] = frozenset(f.name for f in dataclasses.fields(cls) if f.init)
+        return names
 
     def known(self, cls: type) -> bool:
         try:
@@ -189,10 +199,10 @@ def _from(p: Any, reg: Registry) -> Any:
     try:
         if "$c" in p:
             cls = reg.resolve(p["$c"])
-            if not dataclasses.is_dataclass(cls):
-                raise CodecError(f"{p['$c']} is not a dataclass")
+            init = reg.dataclass_fields(cls)
             values = {k: _from(v, reg) for k, v in p["f"].items()}
-            init = {f.name for f in dataclasses.fields(cls) if f.init}
+            if values.keys() <= init:
+                return cls(**values)
             obj = cls(**{k: v for k, v in values.items() if k in init})
             for k, v in values.items():
                 if k not in init:

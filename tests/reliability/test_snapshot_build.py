@@ -1,0 +1,118 @@
+"""What a snapshot holds and the check it passes before it is written (gateway/journal/snapshot.py):
+the core rebuilt from the bytes must describe the same state as the core it was taken from;
+references to the core, its calendar and other modules come back as the fresh core's; stream logs
+come back as columns and build their entries only when used."""
+from __future__ import annotations
+
+import pickle
+from datetime import datetime
+
+import pytest
+
+from gateway.clearing.core import ClearingCore, Context, Module, ModuleSet, SendClearingMessage
+from gateway.journal import snapshot as snap
+from gateway.refdata import module_factories
+from gateway.streams import StreamLog, StreamStore
+
+START = datetime(2026, 11, 2, 10, 0)
+OPERATOR = Context(START, None, "OP", operator=True)
+
+
+class Counter:
+    """Pickles as a fresh counter: its count does not survive (a lossy ``__reduce__``)."""
+
+    def __init__(self, count: int = 0):
+        self.count = count
+
+    def __reduce__(self):
+        return (Counter, ())
+
+
+class Probe(Module):
+    """A test module with a piece of state of each kind the check must tell apart."""
+
+    name = "probe"
+
+    def __init__(self, core):
+        super().__init__(core)
+        self.counter = Counter()
+        self.unknown = False    # described as a new NaN each time: unequal to itself, one JSON text
+        self.peer = core.module("system")
+        self.here = core
+
+    def snapshot(self):
+        return {"count": self.counter.count, "unknown": float("nan") if self.unknown else None}
+
+
+def factories() -> ModuleSet:
+    base = module_factories()
+    return ModuleSet([*base, Probe], base.calendar)
+
+
+FACTORIES = factories()
+
+
+def core_with_probe() -> ClearingCore:
+    return ClearingCore(START, module_factories=FACTORIES)
+
+
+def rebuild(blob: bytes) -> ClearingCore:
+    return snap.restore_core(blob, START, FACTORIES)
+
+
+def build(core: ClearingCore) -> dict:
+    return snap.build(core, StreamStore(20261102), {}, FACTORIES)
+
+
+def test_state_that_does_not_survive_pickling_is_refused():
+    core = core_with_probe()
+    core.module("probe").counter.count = 3
+    with pytest.raises(snap.SnapshotError, match="does not survive pickling"):
+        build(core)
+
+
+def test_a_description_that_compares_unequal_falls_back_to_the_state_hash_and_passes():
+    core = core_with_probe()
+    core.module("probe").unknown = True   # nan != nan: the descriptions differ, the hashes agree
+    assert core.snapshot() != core.snapshot()
+    body = build(core)
+    assert rebuild(body["core"]).state_hash() == core.state_hash()
+
+
+def test_references_to_the_core_and_modules_come_back_as_the_fresh_cores():
+    core = core_with_probe()
+    core.execute(SendClearingMessage(("hello",)), OPERATOR)
+    body = build(core)
+    rebuilt = rebuild(body["core"])
+    probe = rebuilt.module("probe")
+    assert probe.here is rebuilt and probe.peer is rebuilt.module("system") and probe.core is rebuilt
+    assert rebuilt.module("system").message_number == 1
+    assert rebuilt.state_hash() == core.state_hash()
+
+
+def test_a_reference_outside_the_snapshot_unpickler_is_refused():
+    core = core_with_probe()
+    blob = snap.core_state(core)
+    with pytest.raises(pickle.UnpicklingError, match="outside a snapshot"):
+        pickle.loads(blob)
+
+
+def test_stream_logs_come_back_as_columns_and_build_their_entries_when_used():
+    store = StreamStore(20261102)
+    for i in range(3):
+        store.publish(2, "BP001", b"payload%d" % i, "BD6", frozenset({"BP001-H"}))
+    store.publish(1, None, b"hb", "BI27", frozenset())
+    restored = snap.restore_streams(snap.streams_state(store))
+    lg = restored.logs[(2, "BP001")]
+    assert lg.last == 3 and lg._columns is not None          # nothing built yet
+    assert restored.last_sequence(2, "BP001") == 3 and lg._columns is not None
+    entries, first, last = restored.range(2, "BP001", 0, 2, None)
+    assert (first, last) == (2, 3) and lg._columns is None     # built at the first replay
+    assert [e.frame for e in entries] == [e.frame for e in store.logs[(2, "BP001")].entries[1:]]
+    assert lg == store.logs[(2, "BP001")]
+    _, _, seq = restored.publish(1, None, b"hb2", "BI27", frozenset())   # a publish builds its log too
+    assert seq == 2 and restored.logs[(1, "")].last == 2
+    # a restored log that was never used is snapshotted again from its columns, unchanged
+    again = snap.restore_streams(snap.streams_state(restored))
+    assert all(again.logs[k] == restored.logs[k] for k in restored.logs)
+    assert StreamLog(20261102) == StreamLog(20261102, [])
