@@ -8,6 +8,7 @@ that a client which stopped before the roll can still resume.
 """
 from __future__ import annotations
 
+import pickle
 from dataclasses import dataclass
 from datetime import date
 
@@ -31,39 +32,44 @@ class Entry:
 class StreamLog:
     """One stream instance's broadcasts of a business date: ``entries[i]`` has sequence ``i + 1``.
 
-    A log restored from a snapshot keeps the snapshot's columns (frames, codes, filter keys) and
-    builds its entries the first time they are needed (a publish, a replay): a restart does not
-    build the day's hundreds of thousands of entries before it can serve, only those of the
-    streams that are used."""
+    A log restored from a snapshot keeps its part of the snapshot packed (the pickled columns of
+    its frames, codes and filter keys, see :meth:`pack`) and unpacks it into entries the first
+    time they are needed (a publish, a replay): a restart does not build the day's hundreds of
+    thousands of entries before it can serve, only those of the streams that are used, and a log
+    that is not used until the next snapshot goes into it as it came."""
 
-    __slots__ = ("business_date", "_entries", "_columns")
+    __slots__ = ("business_date", "_entries", "_packed")
 
-    def __init__(self, business_date: int, entries: list | None = None, columns: tuple | None = None):
+    def __init__(self, business_date: int, entries: list | None = None):
         self.business_date = business_date
         self._entries = [] if entries is None else entries
-        self._columns = columns     # (frames, codes, keys) not yet built into entries
+        self._packed: tuple[int, bytes] | None = None    # (entries, pickled columns) not unpacked yet
 
     @classmethod
-    def restored(cls, business_date: int, frames: list, codes: list, keys: list) -> StreamLog:
-        return cls(business_date, columns=(frames, codes, keys))
+    def restored(cls, business_date: int, count: int, packed: bytes) -> StreamLog:
+        lg = cls(business_date)
+        lg._packed = (count, packed)
+        return lg
 
-    def columns(self) -> tuple[list, list, list]:
-        if self._columns is not None:
-            return self._columns
+    def pack(self) -> tuple[int, bytes]:
+        """The number of entries and the pickle of their columns (frames, codes, filter keys)."""
+        if self._packed is not None:
+            return self._packed
         entries = self._entries
-        return [e.frame for e in entries], [e.code for e in entries], [e.keys for e in entries]
+        columns = ([e.frame for e in entries], [e.code for e in entries], [e.keys for e in entries])
+        return len(entries), pickle.dumps(columns, protocol=pickle.HIGHEST_PROTOCOL)
 
     @property
     def entries(self) -> list:
-        if self._columns is not None:
-            frames, codes, keys = self._columns
+        if self._packed is not None:
+            frames, codes, keys = pickle.loads(self._packed[1])
             self._entries = list(map(Entry, frames, codes, keys))
-            self._columns = None
+            self._packed = None
         return self._entries
 
     @property
     def last(self) -> int:
-        return len(self._columns[0]) if self._columns is not None else len(self._entries)
+        return self._packed[0] if self._packed is not None else len(self._entries)
 
     def __eq__(self, other) -> bool:
         return isinstance(other, StreamLog) and (self.business_date, self.entries) == (other.business_date, other.entries)

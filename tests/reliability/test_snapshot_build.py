@@ -1,10 +1,11 @@
 """What a snapshot holds and the check it passes before it is written (gateway/journal/snapshot.py):
 the core rebuilt from the bytes must describe the same state as the core it was taken from;
 references to the core, its calendar and other modules come back as the fresh core's; stream logs
-come back as columns and build their entries only when used."""
+come back packed and unpack their entries only when used."""
 from __future__ import annotations
 
 import pickle
+from dataclasses import dataclass
 from datetime import datetime
 
 import pytest
@@ -97,22 +98,60 @@ def test_a_reference_outside_the_snapshot_unpickler_is_refused():
         pickle.loads(blob)
 
 
-def test_stream_logs_come_back_as_columns_and_build_their_entries_when_used():
+def test_stream_logs_come_back_packed_and_unpack_their_entries_when_used():
     store = StreamStore(20261102)
     for i in range(3):
         store.publish(2, "BP001", b"payload%d" % i, "BD6", frozenset({"BP001-H"}))
     store.publish(1, None, b"hb", "BI27", frozenset())
+    store.publish(2, "BP002", b"other", "BD6", frozenset({"BP002-H"}))
     restored = snap.restore_streams(snap.streams_state(store))
     lg = restored.logs[(2, "BP001")]
-    assert lg.last == 3 and lg._columns is not None          # nothing built yet
-    assert restored.last_sequence(2, "BP001") == 3 and lg._columns is not None
+    assert lg.last == 3 and lg._packed is not None          # nothing built yet
+    assert restored.last_sequence(2, "BP001") == 3 and lg._packed is not None
     entries, first, last = restored.range(2, "BP001", 0, 2, None)
-    assert (first, last) == (2, 3) and lg._columns is None     # built at the first replay
+    assert (first, last) == (2, 3) and lg._packed is None     # built at the first replay
     assert [e.frame for e in entries] == [e.frame for e in store.logs[(2, "BP001")].entries[1:]]
     assert lg == store.logs[(2, "BP001")]
     _, _, seq = restored.publish(1, None, b"hb2", "BI27", frozenset())   # a publish builds its log too
     assert seq == 2 and restored.logs[(1, "")].last == 2
-    # a restored log that was never used is snapshotted again from its columns, unchanged
+    # a restored log that was never used goes into the next snapshot as it came
+    unused = restored.logs[(2, "BP002")]
+    packed = unused._packed
+    assert unused.pack() is packed and unused._packed is packed
     again = snap.restore_streams(snap.streams_state(restored))
     assert all(again.logs[k] == restored.logs[k] for k in restored.logs)
     assert StreamLog(20261102) == StreamLog(20261102, [])
+
+
+@dataclass
+class Node:
+    name: str
+    next: object = None
+
+
+@dataclass
+class Tagged:
+    name: str
+
+    def __init__(self, name: str, tag: str = "x"):   # an __init__ of its own
+        self.name = name + tag
+
+
+def test_dataclasses_are_pickled_as_calls_unless_that_cannot_rebuild_them():
+    core = core_with_probe()
+    probe = core.module("probe")
+    loop = Node("a")
+    loop.next = Node("b", loop)      # a cycle through fields: not a call with them (falls back)
+    extra = Node("c")
+    extra.note = "kept"              # an attribute that is not a field
+    probe.nodes = [loop, extra, Tagged.__new__(Tagged)]
+    probe.nodes[2].name = "t"
+    assert snap._init_fields(Node) == ("name", "next") and snap._init_fields(Tagged) == ()
+    rebuilt = rebuild(snap.core_state(core)).module("probe")
+    a, c, t = rebuilt.nodes
+    assert a.next.next is a and a.next.name == "b"
+    assert c.note == "kept" and t.name == "t"
+    # without the cycle every field value comes back through the call
+    probe.nodes = [Node("d", Node("e")), extra]
+    d, c = rebuild(snap.core_state(core)).module("probe").nodes
+    assert (d.name, d.next.name, d.next.next) == ("d", "e", None) and c.note == "kept"
