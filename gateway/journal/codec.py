@@ -189,6 +189,10 @@ def from_plain(p: Any, reg: Registry | None = None) -> Any:
     return _from(p, reg)
 
 
+_PLAIN = frozenset({str, int, bool, type(None)})
+"""Types whose plain form is the value itself (a field of one of these is not passed to _from)."""
+
+
 def _from(p: Any, reg: Registry) -> Any:
     if p is None or isinstance(p, (str, bool, int)):
         return p
@@ -200,7 +204,7 @@ def _from(p: Any, reg: Registry) -> Any:
         if "$c" in p:
             cls = reg.resolve(p["$c"])
             init = reg.dataclass_fields(cls)
-            values = {k: _from(v, reg) for k, v in p["f"].items()}
+            values = {k: v if type(v) in _PLAIN else _from(v, reg) for k, v in p["f"].items()}
             if values.keys() <= init:
                 return cls(**values)
             obj = cls(**{k: v for k, v in values.items() if k in init})
