@@ -8,7 +8,8 @@ File ``<journal>.snapshot`` (replaced atomically: written to ``.tmp``, fsync'ed,
     body    three sections, each a u64 length then its bytes: the head, the core, the streams
 
 The head is a pickle of a dict: format, journal_id, seq (last record covered), record_offset and
-            record_crc (where that record is and its checksum), end_offset (where replay resumes), modules, data (the modules'
+            record_crc (where that record is and its checksum), end_offset (where replay resumes),
+            modules, data (the modules'
             data when not the shipped data: see ``gateway.clearing.modules``), core (the core's and
             every module's attributes, pickled with the core and modules as references: the second
             section), streams (the broadcast logs, see :func:`streams_state`: the third section),
@@ -76,7 +77,7 @@ class _Pickler(pickle.Pickler):
     The references are found by ``reducer_override``, which the C pickler calls only for objects
     that are not ints, strings, bytes, floats, tuples, lists, dicts or sets, and only the first
     time it meets each; a ``persistent_id`` would be called for every object (every int of every
-    trade), which made pickling a full day's core take 8 s instead of 1. The same hook pickles
+    trade), which made pickling a full day's core take 8 s instead of 2-3. The same hook pickles
     the objects of simple dataclasses as calls (:func:`_init_fields`)."""
 
     def __init__(self, f, core: ClearingCore, calls: bool = True):
@@ -112,7 +113,7 @@ def _init_fields(cls: type) -> tuple[str, ...]:
     Such objects are pickled as that call: unpickling one then builds it as the gateway does, with
     its attributes in the compact form Python gives instances made by ``__init__``, instead of
     creating it empty and filling a dictionary. For a full day's 750,000 trades and deals that
-    loads in half the time and takes a quarter less memory."""
+    loads in about half the CPU time, and the restored process takes 14 % less memory."""
     if not dataclasses.is_dataclass(cls):
         return ()
     params = getattr(cls, "__dataclass_params__", None)
