@@ -33,6 +33,7 @@ snapshots unavailable (logged once); recovery then replays the whole journal.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import inspect
 import io
@@ -132,23 +133,31 @@ def _init_fields(cls: type) -> tuple[str, ...]:
 
 
 class _Unpickler(pickle.Unpickler):
+    """Resolves the references of :class:`_Pickler` to ``core``'s objects.
+
+    What ``find_class`` hands out for them must not refer to the unpickler: the unpickler's memo
+    holds every object it built and the argument tuples of every call, and a cycle through it (a
+    bound method of the unpickler in its own memo) would keep all that alive after the load, with
+    the garbage collector paused while recovering (a full day: 190 MiB)."""
+
     def __init__(self, f, core: ClearingCore):
         super().__init__(f)
         self.core = core
 
     def find_class(self, module, name):
         if module == __name__ and name == "_ref":
-            return self.resolve
+            return functools.partial(_resolve, self.core)
         return super().find_class(module, name)
 
-    def resolve(self, *ref):
-        if ref == ("core",):
-            return self.core
-        if ref == ("calendar",):
-            return self.core.calendar
-        if len(ref) == 2 and ref[0] == "module":
-            return self.core.module(ref[1])
-        raise pickle.UnpicklingError(f"unknown reference {ref!r}")
+
+def _resolve(core: ClearingCore, *ref):
+    if ref == ("core",):
+        return core
+    if ref == ("calendar",):
+        return core.calendar
+    if len(ref) == 2 and ref[0] == "module":
+        return core.module(ref[1])
+    raise pickle.UnpicklingError(f"unknown reference {ref!r}")
 
 
 def core_state(core: ClearingCore) -> bytes:
