@@ -138,7 +138,7 @@ class _Unpickler(pickle.Unpickler):
     What ``find_class`` hands out for them must not refer to the unpickler: the unpickler's memo
     holds every object it built and the argument tuples of every call, and a cycle through it (a
     bound method of the unpickler in its own memo) would keep all that alive after the load, with
-    the garbage collector paused while recovering (a full day: 190 MiB)."""
+    the garbage collector paused while recovering (146 MiB after a full day)."""
 
     def __init__(self, f, core: ClearingCore):
         super().__init__(f)
