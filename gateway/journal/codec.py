@@ -202,7 +202,8 @@ def _from(p: Any, reg: Registry) -> Any:
         raise CodecError(f"not a journal value: {str(p)[:80]}")
     try:
         if "$c" in p:
-            cls = reg.resolve(p["$c"])
+            name = p["$c"]
+            cls = reg.by_name.get(name) or reg.resolve(name)
             init = reg.dataclass_fields(cls)
             values = {k: v if type(v) in _PLAIN else _from(v, reg) for k, v in p["f"].items()}
             if values.keys() <= init:
@@ -213,7 +214,8 @@ def _from(p: Any, reg: Registry) -> Any:
                     object.__setattr__(obj, k, v)
             return obj
         if "$e" in p:
-            cls = reg.resolve(p["$e"])
+            name = p["$e"]
+            cls = reg.by_name.get(name) or reg.resolve(name)
             return cls[p["v"]]
         (tag, v), = p.items()
     except CodecError:
