@@ -391,7 +391,8 @@ def participants(msg: m.ParticipantsQuery, ctx: RequestContext):
 
 
 # ------------------------------------------------------------------ broadcasts
-# The broadcasts of every deal and of every batch (BD6, BD39, BD40, BD101) are views: their bytes
+# The broadcasts of every deal, of every batch and of the post-trade functions (BD6, BD29, BD39, BD40,
+# BD101, BD102) are views: their bytes
 # are encoded straight from the event (gateway.handlers.broadcast_view); the others map the event
 # to its message object.
 def _new_trade_available(e: dc.TradeEvent) -> int:
@@ -419,9 +420,14 @@ broadcast_view(dc.TradeChanged, m.TradeChangeBroadcast, {
 })
 
 
-@broadcast(dc.GiveUpEvent)
-def give_up_broadcast(e: dc.GiveUpEvent):
-    return m.GiveUpBroadcast(give_up=give_up_item(e, e.sequence))
+broadcast_view(dc.GiveUpEvent, m.GiveUpBroadcast, {
+    "give_up.give_up_number": "give_up_no", "give_up.trade_number": "trade_no",
+    "give_up.sequence_number": "sequence", "give_up.state": (enum_map(m.GiveUpState, dc.GiveUpState), "state"),
+    "give_up.side": (enum_map(m.Side, dc.Side), "side"), "give_up.series": (key_out, "series_key"),
+    "give_up.series_symbol": "series_name", "give_up.deal_price": "price",
+    "give_up.business_date": (ymd, "business_date"), "give_up.created_time": (hms, "created"),
+    "give_up.answered_time": (hms, "answered"),
+})
 
 
 broadcast_view(dc.PositionChanged, m.PositionBroadcast, {
@@ -432,9 +438,12 @@ broadcast_view(dc.PositionChanged, m.PositionBroadcast, {
 broadcast_view(dc.MarginChanged, m.MarginBroadcast, {"margin.account_type": (_ACCOUNT_TYPE, "account_type")})
 
 
-@broadcast(dc.ExerciseEvent)
-def exercise_broadcast(e: dc.ExerciseEvent):
-    return m.ExerciseBroadcast(exercise=exercise_item(e))
+broadcast_view(dc.ExerciseEvent, m.ExerciseBroadcast, {
+    "exercise.exercise_number": "exercise_no",
+    "exercise.state": (enum_map(m.ExerciseState, dc.ExerciseState), "state"),
+    "exercise.series": (key_out, "series_key"), "exercise.series_symbol": "series_name",
+    "exercise.business_date": (ymd, "business_date"),
+})
 
 
 @broadcast(dc.AssignmentEvent)
