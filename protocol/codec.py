@@ -637,19 +637,29 @@ class Record:
         :meth:`encode`. ``view`` maps a field's path (``trade.series``) to the attribute it is read
         from, or to ``(convert, attribute)`` (``convert(obj.attribute)``; attribute None:
         ``convert(obj)``); a field it does not name is read from the attribute of its own name,
-        and a nested record it does not name field by field from the same object. A record with
-        items has no such encoder (ValueError); so has a view naming no field (a typo)."""
-        if self.has_items:
-            raise ValueError(f"{self.name}: a record with items has no encoder from another object")
+        and a nested record it does not name field by field from the same object. The items of a
+        record with items are read from the attribute the view names for the items field with the
+        item record's own view, ``"items": ("lines", {...})`` (not named: the attribute of the
+        field's name, each item read by its field names). A view naming no field (a typo) is a
+        ValueError."""
         ns: dict[str, Any] = {"_text": _pad_text, "_cut": _cut_text, "_S": self.struct}
         g = _Gen(ns)
         pre: list[str] = []
         used: set = set()
         enc = g.encode(self.fields, "e", pre, view, "", used)
+        if self.has_items:
+            name = self.items.name
+            attr, item_view = view.get(name, (name, {}))
+            used.add(name)
+            ns["_I"] = self.items.record.encoder(item_view)
+            body = [f"items = e.{attr}", f"head = _S.pack({', '.join(enc + ['len(items)'])})",
+                    "return head + b''.join([_I(i) for i in items]) if items else head"]
+        else:
+            body = [f"return _S.pack({', '.join(enc)})"]
         unknown = set(view) - used
         if unknown:
             raise ValueError(f"{self.name}: no field {sorted(unknown)}")
-        lines = ["def encode(e):", *(f"    {a}" for a in pre), f"    return _S.pack({', '.join(enc)})"]
+        lines = ["def encode(e):", *(f"    {a}" for a in pre + body)]
         src = "\n".join(lines)
         exec(compile(src, f"<codec {self.name} view>", "exec"), ns)
         fn = ns["encode"]
