@@ -467,7 +467,14 @@ class _Gen:
                     e = f"{src}.{how}"
                 elif how is not None:
                     convert, attr = how
-                    e = f"{self.sym(convert, 'F')}({src}.{attr})" if attr else f"{self.sym(convert, 'F')}({src})"
+                    arg = f"{src}.{attr}" if attr else src
+                    if isinstance(convert, dict) and f.kind == "code":
+                        # a table of the code's members: looked up straight to their values
+                        table = {k: int(f.enum_cls(v)) for k, v in convert.items()}
+                        exprs.append(f"{self.sym(table, 'D')}[{arg}]")
+                        continue
+                    e = f"{self.sym(convert, 'F')}[{arg}]" if isinstance(convert, dict) else \
+                        f"{self.sym(convert, 'F')}({arg})"
             if f.kind == "record":
                 r = self.var()
                 pre.append(f"{r} = {e}")
@@ -636,7 +643,8 @@ class Record:
         instance of the record in between: code generated from the declaration, as
         :meth:`encode`. ``view`` maps a field's path (``trade.series``) to the attribute it is read
         from, or to ``(convert, attribute)`` (``convert(obj.attribute)``; attribute None:
-        ``convert(obj)``); a field it does not name is read from the attribute of its own name,
+        ``convert(obj)``; ``convert`` a dict: ``convert[obj.attribute]``, for a code field a table
+        of its members looked up straight to their values); a field it does not name is read from the attribute of its own name,
         and a nested record it does not name field by field from the same object. The items of a
         record with items are read from the attribute the view names for the items field with the
         item record's own view, ``"items": ("lines", {...})`` (not named: the attribute of the

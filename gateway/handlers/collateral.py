@@ -276,7 +276,7 @@ def instruction_completed(e: cc.InstructionCompleted):
 broadcast_view(cc.CoverageChanged, m.CoverageChangedBroadcast, {"items": ("lines", {})})
 
 broadcast_view(cc.MarginCallChanged, m.MarginCallBroadcast, {
-    "status": (m.CallStatus.__getitem__, "status"), "called_date": (ymd, "called_at"),
+    "status": ({s.name: s for s in m.CallStatus}, "status"), "called_date": (ymd, "called_at"),
     "called_time": (hms, "called_at"), "due_date": (ymd, "due"), "due_time": (hms, "due"),
 })
 

@@ -4,7 +4,6 @@ converts (series keys, enums by name, dates and times)."""
 from __future__ import annotations
 
 import functools
-from typing import Callable
 
 from gateway.clearing import dcass as dc
 from gateway.clearing.core import BusinessDateQuery
@@ -49,10 +48,10 @@ def enum_to(target, value):
         return r
 
 
-def enum_map(target, source) -> Callable:
-    """``enum_to(target, .)`` for the members of ``source`` as one lookup (a broadcast view's
-    conversion, see :func:`gateway.handlers.broadcast_view`)."""
-    return {member: target[member.name] for member in source}.__getitem__
+def enum_map(target, source) -> dict:
+    """``enum_to(target, .)`` for the members of ``source`` as one table (a broadcast view's
+    conversion, see :func:`gateway.handlers.broadcast_view`: looked up straight to the codes)."""
+    return {member: target[member.name] for member in source}
 
 
 # core field names -> request field names (for the byte offset of a rejected field)

@@ -122,3 +122,17 @@ def test_a_view_reads_items_from_the_attribute_it_names():
 def test_a_view_naming_no_field_is_refused():
     with pytest.raises(ValueError, match="no field"):
         m.MarginBroadcast.__message__.record.encoder({"margin.acount_type": "account_type"})
+
+
+def test_a_view_converts_through_a_table():
+    """A dict converts by lookup: for a code field, to the member's value straight away."""
+    source = dataclasses.make_dataclass("Source", ["no", "how", "who"])(7, "IN", "a")
+    encode = m.TradeChangeBroadcast.__message__.record.encoder({
+        "trade_number": ({7: 12}, "no"), "state": ({"IN": m.TradeState.ACTIVE}, "how"),
+        "available_quantity": ({"a": 5}, "who"), "moved_quantity": ({"a": 2}, "who"),
+        "reserved_quantity": ({"a": 1}, "who")})
+    assert encode(source) == encode_message(m.TradeChangeBroadcast(
+        trade_number=12, state=m.TradeState.ACTIVE, available_quantity=5, moved_quantity=2,
+        reserved_quantity=1))[4:]
+    with pytest.raises(ValueError):   # a table to values that are not the code's members
+        m.TradeChangeBroadcast.__message__.record.encoder({"state": ({"IN": 99}, "how")})
