@@ -404,7 +404,7 @@ _ACCOUNT_TYPE = enum_map(m.AccountType, dc.AccountType)
 
 broadcast_view(dc.TradeEvent, m.TradeBroadcast, {
     "trade.trade_number": "trade_no", "trade.deal_number": "deal_no", "trade.sequence_number": "sequence",
-    "trade.orig_trade_number": "orig_trade_no", "trade.series": (key_out, "series_key"),
+    "trade.orig_trade_number": "orig_trade_no", "trade.series": (bytes, "series_key"),
     "trade.series_symbol": "series_name", "trade.deal_price": "price",
     "trade.side": (enum_map(m.Side, dc.Side), "side"),
     "trade.open_close": (enum_map(m.OpenClose, dc.OpenClose), "open_close"),
@@ -422,7 +422,7 @@ broadcast_view(dc.TradeChanged, m.TradeChangeBroadcast, {
 broadcast_view(dc.GiveUpEvent, m.GiveUpBroadcast, {
     "give_up.give_up_number": "give_up_no", "give_up.trade_number": "trade_no",
     "give_up.sequence_number": "sequence", "give_up.state": (enum_map(m.GiveUpState, dc.GiveUpState), "state"),
-    "give_up.side": (enum_map(m.Side, dc.Side), "side"), "give_up.series": (key_out, "series_key"),
+    "give_up.side": (enum_map(m.Side, dc.Side), "side"), "give_up.series": (bytes, "series_key"),
     "give_up.series_symbol": "series_name", "give_up.deal_price": "price",
     "give_up.business_date": (ymd, "business_date"), "give_up.created_time": (hms, "created"),
     "give_up.answered_time": (hms, "answered"),
@@ -430,7 +430,7 @@ broadcast_view(dc.GiveUpEvent, m.GiveUpBroadcast, {
 
 
 broadcast_view(dc.PositionChanged, m.PositionBroadcast, {
-    "position.account_type": (_ACCOUNT_TYPE, "account_type"), "position.series": (key_out, "series_key"),
+    "position.account_type": (_ACCOUNT_TYPE, "account_type"), "position.series": (bytes, "series_key"),
     "position.series_symbol": "series_name",
 })
 
@@ -440,7 +440,7 @@ broadcast_view(dc.MarginChanged, m.MarginBroadcast, {"margin.account_type": (_AC
 broadcast_view(dc.ExerciseEvent, m.ExerciseBroadcast, {
     "exercise.exercise_number": "exercise_no",
     "exercise.state": (enum_map(m.ExerciseState, dc.ExerciseState), "state"),
-    "exercise.series": (key_out, "series_key"), "exercise.series_symbol": "series_name",
+    "exercise.series": (bytes, "series_key"), "exercise.series_symbol": "series_name",
     "exercise.business_date": (ymd, "business_date"),
 })
 

@@ -136,3 +136,23 @@ def test_a_view_converts_through_a_table():
         reserved_quantity=1))[4:]
     with pytest.raises(ValueError):   # a table to values that are not the code's members
         m.TradeChangeBroadcast.__message__.record.encoder({"state": ({"IN": 99}, "how")})
+
+
+def test_a_view_packs_a_nested_record_given_as_its_bytes():
+    """``(bytes, attribute)`` for a nested record: the attribute is the record's encoding (the core's
+    series keys are the wire's), packed as it is."""
+    _, events = booked()
+    e = next(e for e in events if type(e) is dc.TradeEvent)
+    by_fields = m.TradeBroadcast.__message__.record.encoder({**_TRADE_VIEW, "trade.series": (hd.key_out, "series_key")})
+    as_bytes = m.TradeBroadcast.__message__.record.encoder({**_TRADE_VIEW, "trade.series": (bytes, "series_key")})
+    assert as_bytes(e) == by_fields(e) and e.series_key in as_bytes(e)
+
+
+_TRADE_VIEW = {"trade.trade_number": "trade_no", "trade.deal_number": "deal_no", "trade.sequence_number": "sequence",
+               "trade.orig_trade_number": "orig_trade_no", "trade.series_symbol": "series_name",
+               "trade.deal_price": "price", "trade.side": (hd.enum_map(m.Side, dc.Side), "side"),
+               "trade.open_close": (hd.enum_map(m.OpenClose, dc.OpenClose), "open_close"),
+               "trade.deal_source": (hd.enum_map(m.DealSource, dc.DealKind), "kind"),
+               "trade.state": (hd.enum_map(m.TradeState, dc.TradeState), "state"),
+               "trade.available_quantity": "quantity", "trade.business_date": (hd.ymd, "business_date"),
+               "trade.created_date": (hd.ymd, "created"), "trade.created_time": (hd.hms, "created")}
