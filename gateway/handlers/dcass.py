@@ -394,9 +394,9 @@ def participants(msg: m.ParticipantsQuery, ctx: RequestContext):
 # BD101, BD102) are views: their bytes
 # are encoded straight from the event (gateway.handlers.broadcast_view); the others map the event
 # to its message object.
-def _new_trade_available(e: dc.TradeEvent) -> int:
+def _new_trade_available(e: dc.TradeEvent, _reversal=dc.TradeState.REVERSAL) -> int:
     """A new trade can be adjusted in full, a reversal not at all."""
-    return 0 if e.state is dc.TradeState.REVERSAL else e.quantity
+    return 0 if e.state is _reversal else e.quantity
 
 
 _TRADE_STATE = enum_map(m.TradeState, dc.TradeState)
