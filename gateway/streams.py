@@ -56,7 +56,7 @@ class StreamStore:
         return lg
 
     def publish(self, stream: int, owner: str | None, payload: bytes, code: str, keys: frozenset) -> tuple[tuple, Entry, int]:
-        key = (stream, owner or "") if stream in DEDICATED else (stream, "")   # instance(), inline
+        key = self.instance(stream, owner)
         lg = self.logs.get(key)
         if lg is None:
             lg = self.log(key)
