@@ -23,6 +23,12 @@ Workloads:
 - ``deal50``: EC101 deal injections, 50 per read (one batch of the core), between two participants
   whose back offices subscribe to their trades and clearing streams: per deal.
 - ``feed``: EC104 injections of 100 such deals, 5 per read: per deal.
+- ``posttrade50``: the post-trade transactions of the ``posttrade`` socket scenario
+  (``benchmarks.dcass.posttrade``), 50 per read (one batch of the core): a give-up (CD35) of 1 of a
+  futures trade, a position transfer (CD34) of 1 long from HKCC-HOUSE to HKCC-CLIENT01 and an
+  exercise request (CC13) of 1 stock option, in turn, by one participant whose position the
+  operator first booked with two large deals (as the scenario, no back office subscribed): per
+  transaction.
 
 Needs ``valgrind`` on the PATH (Debian: ``apt install valgrind``). Each count takes a minute or so
 (valgrind runs Python about 50 times slower); the runs of one tree go two at a time.
@@ -39,10 +45,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-WORKLOADS = {"query": 3000, "query100": 300, "publish": 300, "publish50": 40, "deal50": 20, "feed": 2}
+WORKLOADS = {"query": 3000, "query100": 300, "publish": 300, "publish50": 40, "deal50": 20, "feed": 2,
+             "posttrade50": 20}
 UNIT = {"query": "per query", "query100": "per query", "publish": "per broadcast (100 writes)",
-        "publish50": "per broadcast", "deal50": "per deal", "feed": "per deal"}
-PER_RUN = {"query100": 100, "publish50": 50, "deal50": 50, "feed": 500}
+        "publish50": "per broadcast", "deal50": "per deal", "feed": "per deal", "posttrade50": "per transaction"}
+PER_RUN = {"query100": 100, "publish50": 50, "deal50": 50, "feed": 500, "posttrade50": 50}
 """Operations per ``n`` of a workload (requests of a read, deals of the requests of a read)."""
 
 # Runs inside the tree under test (its own gateway and benchmarks.micro), so that an older commit
@@ -91,6 +98,26 @@ async def main():
             chunk = encode_frame(Kind.TRANSACTION, encode_message(md.InjectDealsRequest(
                 deals=[deal(i, md.DealItem) for i in range(100)])), 1) * 5
         send = op.data_received
+    elif which == "posttrade50":
+        from protocol.messages import dcass as md
+        op = micro._connect(gw, User, "OP", "operator")
+        me, other = "CPA01", "CPB02"
+        bo = micro._connect(gw, User, me, "participant")
+        d = gw.core.module("dcass")
+        def first_series(class_id):
+            s = next(s for s in d.ref.series.values() if s.cls.id == class_id and not d._is_expired(s))
+            return md.SeriesKey.__record__.decode(s.key, 0)[0]
+        fut, opt = first_series("HSI-F"), first_series("HKB-O")
+        for series, acct in ((fut, "HKCC-HOUSE"), (opt, "SEOCH-HOUSE")):
+            op.data_received(encode_frame(Kind.TRANSACTION, encode_message(md.InjectDealRequest(
+                series=series, price=100, quantity=10_000_000, buyer=me, seller=other, buyer_account=acct)), 1))
+        trade = min(t.trade_no for t in d.trades.values() if t.participant == me and t.account_id == "HKCC-HOUSE")
+        cycle = [md.GiveUpRequest(trade_number=trade, quantity=1, to_participant=other, text="benchmark"),
+                 md.TransferPositionRequest(series=fut, from_account="HKCC-HOUSE", to_account="HKCC-CLIENT01",
+                                            long_quantity=1),
+                 md.ExerciseRequest(series=opt, account_id="SEOCH-HOUSE", quantity=1)]
+        chunk = b"".join(encode_frame(Kind.TRANSACTION, encode_message(cycle[i % 3]), 1) for i in range(50))
+        send = bo.data_received
     else:
         op = micro._connect(gw, User, "OP", "operator")
         for i in range(100):
@@ -103,6 +130,9 @@ async def main():
         send = op.data_received
     for _ in range(20):  # warm: caches, routes, first allocations
         send(chunk)
+    if which == "posttrade50":  # every transaction was accepted (a reject costs far less than a booking)
+        assert (len(d.give_ups), len(d.exercises), len(d.deals)) == (20 * 17, 20 * 16, 2 + 20 * 17), \
+            "post-trade transactions rejected"
     for _ in range(n):
         send(chunk)
 

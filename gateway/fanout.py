@@ -133,7 +133,7 @@ class Fanout:
         self.dirty = dirty  # connections with output to write at the end of the batch
         self.subscribers: dict[tuple, dict["Connection", list[Sub]]] = {}
         self._routes: dict[tuple, Route] = {}  # cleared on any subscription change
-        self._plans: dict[type, tuple] = {}    # event class -> (broadcast mapper, filter keys reader)
+        self._plans: dict[type, tuple] = {}    # event class -> how it is broadcast (see _plan)
 
     # ------------------------------------------------------------ subscriptions
     def add(self, conn: "Connection", key: tuple, sub: Sub) -> None:
@@ -173,18 +173,19 @@ class Fanout:
                 plan = self._plan(cls)
                 if plan is None:
                     continue
-            spec, payload_of, keys_of = plan
-            if spec is None:     # a mapper: the message object, then its bytes
+            stream, code, payload_of, keys_of, rolls = plan
+            if stream:           # a view: the bytes straight from the event
+                payload = payload_of(e)
+            else:                # a mapper: the message object, then its bytes
                 msg = payload_of(e)
                 spec = msg.__message__
+                stream, code = STREAM_BY_NAME[spec.stream], spec.code
                 payload = encode_message(msg)
-            else:                # a view: the bytes straight from the event
-                payload = payload_of(e)
             keys = keys_of(e)
-            key, entry, _ = streams.publish(STREAM_BY_NAME[spec.stream], e.owner, payload, spec.code, keys)
+            key, entry, _ = streams.publish(stream, e.owner, payload, code, keys)
             subs = subscribers.get(key)
             if subs:
-                rk = (key, spec.code, keys)
+                rk = (key, code, keys)
                 route = routes.get(rk)
                 if route is None:
                     route = self._route(rk, subs)
@@ -193,22 +194,25 @@ class Fanout:
                     seg += entry.frame  # SharedSegment.extend_if_open inline: this is the hot path
                 else:
                     route.send(entry.frame, dirty)
-            if isinstance(e, BusinessDateChanged):
+            if rolls:
                 streams.roll(ymd_int(e.business_date))
 
     def _plan(self, cls: type) -> tuple | None:
-        """How events of ``cls`` become broadcasts: (message spec, payload encoder, filter keys
-        reader) for a view (``gateway.handlers.broadcast_view``), (None, mapper, filter keys
-        reader) for a mapper; None (logged) for an unmapped class."""
+        """How events of ``cls`` become broadcasts: (stream number, message code, payload encoder,
+        filter keys reader, whether the event rolls the business date) for a view
+        (``gateway.handlers.broadcast_view``); (0, "", mapper, ...) for a mapper (the message
+        object it gives says its stream and code); None (logged) for an unmapped class."""
+        rolls = issubclass(cls, BusinessDateChanged)
         view = H.ENCODERS.get(cls)
         if view is not None:
-            plan = (view[0], view[1], filter_keys_of(cls))
+            spec = view[0]
+            plan = (STREAM_BY_NAME[spec.stream], spec.code, view[1], filter_keys_of(cls), rolls)
         else:
             mapper = H.BROADCASTS.get(cls)
             if mapper is None:
                 log.error("unmapped_event", event_class=cls.__name__)
                 return None
-            plan = (None, mapper, filter_keys_of(cls))
+            plan = (0, "", mapper, filter_keys_of(cls), rolls)
         self._plans[cls] = plan
         return plan
 

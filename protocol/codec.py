@@ -441,7 +441,7 @@ class _Gen:
         return vars_, args
 
     def encode(self, fields: list[_Field], src: str, pre: list[str], view: dict | None = None,
-               prefix: str = "", used: set | None = None) -> list[str]:
+               prefix: str = "", used: set | None = None, fmts: list | None = None) -> list[str]:
         """Expressions of the packed values, reading ``src``; ``pre`` receives the assignments they
         need first: a nested record and every text field are read once into a local (a text
         field's value is used three times, and ``o.trade.x`` would cost two lookups per use).
@@ -449,10 +449,14 @@ class _Gen:
         With a ``view`` (see :meth:`Record.encoder`) ``src`` is another object, not an instance of
         the record: a field is read from the attribute the view names for its path, or converted
         from it, or else from the attribute of the field's own name; a nested record the view does
-        not name is read from the same object, field by field."""
+        not name is read from the same object, field by field; one it names as ``(bytes, attribute)``
+        is that attribute, the record's bytes already encoded. ``fmts`` (a view's) receives the
+        struct format of each field, the items count included."""
         exprs: list[str] = []
         for f in fields:
             if f.kind in ("filler", "items"):
+                if fmts is not None:
+                    fmts.append(f.fmt)
                 continue
             e = f"{src}.{f.name}"
             if view is not None:
@@ -461,18 +465,33 @@ class _Gen:
                 if how is not None:
                     used.add(path)
                 if how is None and f.kind == "record":
-                    exprs += self.encode(f.record.fields, src, pre, view, path + ".", used)
+                    exprs += self.encode(f.record.fields, src, pre, view, path + ".", used, fmts)
                     continue
                 if isinstance(how, str):
                     e = f"{src}.{how}"
                 elif how is not None:
                     convert, attr = how
-                    e = f"{self.sym(convert, 'F')}({src}.{attr})" if attr else f"{self.sym(convert, 'F')}({src})"
+                    arg = f"{src}.{attr}" if attr else src
+                    if convert is bytes and f.kind == "record":    # the record's bytes, as they are
+                        fmts.append(f"{f.size}s")
+                        exprs.append(arg)
+                        continue
+                    if isinstance(convert, dict) and f.kind == "code":
+                        # a table of the code's members: looked up straight to their values
+                        table = {k: int(f.enum_cls(v)) for k, v in convert.items()}
+                        fmts.append(f.fmt)
+                        exprs.append(f"{self.sym(table, 'D')}[{arg}]")
+                        continue
+                    e = f"{self.sym(convert, 'F')}[{arg}]" if isinstance(convert, dict) else \
+                        f"{self.sym(convert, 'F')}({arg})"
             if f.kind == "record":
                 r = self.var()
                 pre.append(f"{r} = {e}")
-                exprs += self.encode(f.record.fields, r, pre)
-            elif f.kind == "text":
+                exprs += self.encode(f.record.fields, r, pre, fmts=fmts)
+                continue
+            if fmts is not None:
+                fmts.append(f.fmt)
+            if f.kind == "text":
                 # inline for the common case (a call per text field cost more than the padding);
                 # too long or not text: _text raises as before
                 n = f.length
@@ -635,21 +654,35 @@ class Record:
         """An encoder of this record's bytes straight from another object (a core event), with no
         instance of the record in between: code generated from the declaration, as
         :meth:`encode`. ``view`` maps a field's path (``trade.series``) to the attribute it is read
-        from, or to ``(convert, attribute)`` (``convert(obj.attribute)``; attribute None:
-        ``convert(obj)``); a field it does not name is read from the attribute of its own name,
-        and a nested record it does not name field by field from the same object. A record with
-        items has no such encoder (ValueError); so has a view naming no field (a typo)."""
-        if self.has_items:
-            raise ValueError(f"{self.name}: a record with items has no encoder from another object")
-        ns: dict[str, Any] = {"_text": _pad_text, "_cut": _cut_text, "_S": self.struct}
+        from, or to ``(convert, attribute)``: ``convert(obj.attribute)`` (attribute None:
+        ``convert(obj)``); ``convert`` a dict: ``convert[obj.attribute]``, for a code field a table
+        of its members looked up straight to their values; ``convert`` ``bytes`` for a nested
+        record: the attribute holds the record's bytes, encoded already. A field the view does not
+        name is read from the attribute of its own name, and a nested record it does not name
+        field by field from the same object. The items of a record with items are read from the
+        attribute the view names for the items field with the item record's own view,
+        ``"items": ("lines", {...})`` (not named: the attribute of the field's name, each item read
+        by its field names). A view naming no field (a typo) is a ValueError."""
+        ns: dict[str, Any] = {"_text": _pad_text, "_cut": _cut_text}
         g = _Gen(ns)
         pre: list[str] = []
         used: set = set()
-        enc = g.encode(self.fields, "e", pre, view, "", used)
+        fmts: list[str] = []
+        enc = g.encode(self.fields, "e", pre, view, "", used, fmts)
+        ns["_S"] = struct.Struct(">" + "".join(fmts))   # the record's, but a record given as its bytes
+        if self.has_items:
+            name = self.items.name
+            attr, item_view = view.get(name, (name, {}))
+            used.add(name)
+            ns["_I"] = self.items.record.encoder(item_view)
+            body = [f"items = e.{attr}", f"head = _S.pack({', '.join(enc + ['len(items)'])})",
+                    "return head + b''.join([_I(i) for i in items]) if items else head"]
+        else:
+            body = [f"return _S.pack({', '.join(enc)})"]
         unknown = set(view) - used
         if unknown:
             raise ValueError(f"{self.name}: no field {sorted(unknown)}")
-        lines = ["def encode(e):", *(f"    {a}" for a in pre), f"    return _S.pack({', '.join(enc)})"]
+        lines = ["def encode(e):", *(f"    {a}" for a in pre + body)]
         src = "\n".join(lines)
         exec(compile(src, f"<codec {self.name} view>", "exec"), ns)
         fn = ns["encode"]

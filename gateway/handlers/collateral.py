@@ -8,7 +8,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from gateway.clearing import collateral as cc
-from gateway.handlers import RequestContext, broadcast, handler
+from gateway.handlers import RequestContext, broadcast, broadcast_view, handler
 from gateway.handlers.authorisation import withdraw  # maker-checker (FC203 / FC205 / FC251)
 from gateway.handlers.dcass import date_in, key_in, key_out  # noqa: F401 - one declaration (same SeriesKey)
 from gateway.handlers.system import hms, ymd
@@ -271,17 +271,14 @@ def instruction_completed(e: cc.InstructionCompleted):
         completed_time=hms(e.completed_at))
 
 
-@broadcast(cc.CoverageChanged)
-def coverage_changed(e: cc.CoverageChanged):
-    return m.CoverageChangedBroadcast(clearing_house=e.clearing_house, account=e.account, excess_hkd=e.excess_hkd,
-                                      items=[coverage_line(x) for x in e.lines])
+# the broadcasts of every batch that changes a requirement (BF204, BF205) are encoded straight from
+# their events (gateway.handlers.broadcast_view): a coverage line has the fields of its item
+broadcast_view(cc.CoverageChanged, m.CoverageChangedBroadcast, {"items": ("lines", {})})
 
-
-@broadcast(cc.MarginCallChanged)
-def margin_call_changed(e: cc.MarginCallChanged):
-    return m.MarginCallBroadcast(clearing_house=e.clearing_house, account=e.account, currency=e.currency,
-                                 amount=e.amount, status=m.CallStatus[e.status], called_date=ymd(e.called_at),
-                                 called_time=hms(e.called_at), due_date=ymd(e.due), due_time=hms(e.due))
+broadcast_view(cc.MarginCallChanged, m.MarginCallBroadcast, {
+    "status": ({s.name: s for s in m.CallStatus}, "status"), "called_date": (ymd, "called_at"),
+    "called_time": (hms, "called_at"), "due_date": (ymd, "due"), "due_time": (hms, "due"),
+})
 
 
 @broadcast(cc.CoveredCallChanged)

@@ -4,7 +4,6 @@ converts (series keys, enums by name, dates and times)."""
 from __future__ import annotations
 
 import functools
-from typing import Callable
 
 from gateway.clearing import dcass as dc
 from gateway.clearing.core import BusinessDateQuery
@@ -49,10 +48,10 @@ def enum_to(target, value):
         return r
 
 
-def enum_map(target, source) -> Callable:
-    """``enum_to(target, .)`` for the members of ``source`` as one lookup (a broadcast view's
-    conversion, see :func:`gateway.handlers.broadcast_view`)."""
-    return {member: target[member.name] for member in source}.__getitem__
+def enum_map(target, source) -> dict:
+    """``enum_to(target, .)`` for the members of ``source`` as one table (a broadcast view's
+    conversion, see :func:`gateway.handlers.broadcast_view`: looked up straight to the codes)."""
+    return {member: target[member.name] for member in source}
 
 
 # core field names -> request field names (for the byte offset of a rejected field)
@@ -391,12 +390,13 @@ def participants(msg: m.ParticipantsQuery, ctx: RequestContext):
 
 
 # ------------------------------------------------------------------ broadcasts
-# The broadcasts of every deal and of every batch (BD6, BD39, BD40, BD101) are views: their bytes
+# The broadcasts of every deal, of every batch and of the post-trade functions (BD6, BD29, BD39, BD40,
+# BD101, BD102) are views: their bytes
 # are encoded straight from the event (gateway.handlers.broadcast_view); the others map the event
 # to its message object.
-def _new_trade_available(e: dc.TradeEvent) -> int:
+def _new_trade_available(e: dc.TradeEvent, _reversal=dc.TradeState.REVERSAL) -> int:
     """A new trade can be adjusted in full, a reversal not at all."""
-    return 0 if e.state is dc.TradeState.REVERSAL else e.quantity
+    return 0 if e.state is _reversal else e.quantity
 
 
 _TRADE_STATE = enum_map(m.TradeState, dc.TradeState)
@@ -404,7 +404,7 @@ _ACCOUNT_TYPE = enum_map(m.AccountType, dc.AccountType)
 
 broadcast_view(dc.TradeEvent, m.TradeBroadcast, {
     "trade.trade_number": "trade_no", "trade.deal_number": "deal_no", "trade.sequence_number": "sequence",
-    "trade.orig_trade_number": "orig_trade_no", "trade.series": (key_out, "series_key"),
+    "trade.orig_trade_number": "orig_trade_no", "trade.series": (bytes, "series_key"),
     "trade.series_symbol": "series_name", "trade.deal_price": "price",
     "trade.side": (enum_map(m.Side, dc.Side), "side"),
     "trade.open_close": (enum_map(m.OpenClose, dc.OpenClose), "open_close"),
@@ -419,22 +419,30 @@ broadcast_view(dc.TradeChanged, m.TradeChangeBroadcast, {
 })
 
 
-@broadcast(dc.GiveUpEvent)
-def give_up_broadcast(e: dc.GiveUpEvent):
-    return m.GiveUpBroadcast(give_up=give_up_item(e, e.sequence))
+broadcast_view(dc.GiveUpEvent, m.GiveUpBroadcast, {
+    "give_up.give_up_number": "give_up_no", "give_up.trade_number": "trade_no",
+    "give_up.sequence_number": "sequence", "give_up.state": (enum_map(m.GiveUpState, dc.GiveUpState), "state"),
+    "give_up.side": (enum_map(m.Side, dc.Side), "side"), "give_up.series": (bytes, "series_key"),
+    "give_up.series_symbol": "series_name", "give_up.deal_price": "price",
+    "give_up.business_date": (ymd, "business_date"), "give_up.created_time": (hms, "created"),
+    "give_up.answered_time": (hms, "answered"),
+})
 
 
 broadcast_view(dc.PositionChanged, m.PositionBroadcast, {
-    "position.account_type": (_ACCOUNT_TYPE, "account_type"), "position.series": (key_out, "series_key"),
+    "position.account_type": (_ACCOUNT_TYPE, "account_type"), "position.series": (bytes, "series_key"),
     "position.series_symbol": "series_name",
 })
 
 broadcast_view(dc.MarginChanged, m.MarginBroadcast, {"margin.account_type": (_ACCOUNT_TYPE, "account_type")})
 
 
-@broadcast(dc.ExerciseEvent)
-def exercise_broadcast(e: dc.ExerciseEvent):
-    return m.ExerciseBroadcast(exercise=exercise_item(e))
+broadcast_view(dc.ExerciseEvent, m.ExerciseBroadcast, {
+    "exercise.exercise_number": "exercise_no",
+    "exercise.state": (enum_map(m.ExerciseState, dc.ExerciseState), "state"),
+    "exercise.series": (bytes, "series_key"), "exercise.series_symbol": "series_name",
+    "exercise.business_date": (ymd, "business_date"),
+})
 
 
 @broadcast(dc.AssignmentEvent)

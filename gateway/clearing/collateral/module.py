@@ -349,7 +349,7 @@ class CollateralModule(MoneyMoves, ReserveFund, CrossMarket, CcassDeliveries, Mo
     def _account_order(self, p: str, ch: str, accs: set[str]) -> list[str]:
         """The collateral accounts in their order of coverage (by kind, then id)."""
         kinds = self._kind_rank
-        return sorted(accs, key=lambda a: (kinds.get(self._view(p, ch, a)["kind"], 99), a))
+        return sorted(accs, key=lambda a: (kinds.get(self._kind(p, ch, a), 99), a))
 
     def _pool(self, account: dict) -> dict[tuple[str, str], int]:
         pool = {("CASH", ccy): amt for ccy, amt in account["cash"].items() if amt > 0}
@@ -386,10 +386,11 @@ class CollateralModule(MoneyMoves, ReserveFund, CrossMarket, CcassDeliveries, Mo
         out: dict[str, Result] = {}
         accounts = self.accounts
         valuer = self._valuer()
-        for acc in self._account_order(p, ch, accs):
+        for acc in self._account_order(p, ch, accs):    # (raises for an unknown account)
             acc_reqs = by_acc.get(acc)
-            account = override.get(acc) or accounts.get((p, ch, acc)) or self._view(p, ch, acc)
-            out[acc] = allocate(self._needs(acc_reqs or {}, rule, limit_left), self._pool(account), valuer, self.p)
+            account = override.get(acc) or accounts.get((p, ch, acc))
+            pool = self._pool(account) if account else {}     # a default account not yet used holds nothing
+            out[acc] = allocate(self._needs(acc_reqs or {}, rule, limit_left), pool, valuer, self.p)
             if shared and acc_reqs and rmb in acc_reqs:
                 limit_left -= min(max(0, acc_reqs[rmb]), limit_left)
         return out

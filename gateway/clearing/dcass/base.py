@@ -52,6 +52,7 @@ class Batch:
 
 _ABSENT = object()
 _ACTIVE, _REVERSAL = TradeState.ACTIVE, TradeState.REVERSAL
+_BUY, _OPEN = Side.BUY, OpenClose.OPEN   # an enum member read from its class costs a lookup per use
 
 
 class SeriesFacts:
@@ -292,14 +293,14 @@ class DcassBase(Module):
         position of a gross account. Net accounts net buys against sells whatever the flag;
         in gross accounts a close beyond the position (exchange trades only) opens the rest."""
         if not gross:
-            if side is Side.BUY:
+            if side is _BUY:
                 r = min(short, qty)
                 return long + qty - r, short - r
             r = min(long, qty)
             return long - r, short + qty - r
-        if oc is OpenClose.OPEN:
-            return (long + qty, short) if side is Side.BUY else (long, short + qty)
-        if side is Side.BUY:
+        if oc is _OPEN:
+            return (long + qty, short) if side is _BUY else (long, short + qty)
+        if side is _BUY:
             if qty > short:
                 return None if strict else (long + qty - short, 0)
             return long, short - qty
@@ -380,7 +381,7 @@ class DcassBase(Module):
             else:
                 day.append(trade_no)
             nos.append(trade_no)
-            if side is Side.BUY:
+            if side is _BUY:
                 bought += qty
             # the position (as _touch)
             pk = (who, aid, key)
