@@ -100,7 +100,7 @@ class StreamStore:
         lg = self.logs.get(key)
         if lg is None:
             lg = self.log(key)
-        entries = lg.entries
+        entries = lg._entries if lg._packed is None else lg.entries   # no property call on the hot path
         seq = len(entries) + 1
         entry = Entry(broadcast_frame(payload, stream, seq, self.business_date), code, keys)
         entries.append(entry)
