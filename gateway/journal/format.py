@@ -140,6 +140,10 @@ def _next_valid(buf, start: int, end: int) -> int:
         pos += 1
 
 
+_RELEASE = 8 << 20
+"""Bytes of the journal's map read before their pages are handed back (``Reader.records``)."""
+
+
 class Reader:
     """Reads a journal file (memory-mapped). ``records(start)`` yields whole records in order and
     stops at damage, leaving it in ``damage``."""
@@ -175,9 +179,15 @@ class Reader:
         self.close()
 
     def records(self, start: int = FILE_HEADER_SIZE) -> Iterator[Record]:
+        """The records from ``start`` on. The pages of the map already read are handed back to the
+        kernel every few MiB (a record's body is copied out of the map): a replay does not keep
+        the whole journal resident, which would count in the process's memory (96 MiB for a full
+        day's journal)."""
         if not self.header_ok:
             return
         buf, end, pos = self._buf, self.size, start
+        release = _RELEASE if isinstance(buf, mmap.mmap) and hasattr(buf, "madvise") else 0
+        released = start - start % mmap.PAGESIZE
         while pos < end:
             rec, why = _check_record(buf, pos, end)
             if rec is None:
@@ -186,6 +196,11 @@ class Reader:
                 return
             yield rec
             pos = rec.end
+            if release and pos - released >= release:
+                upto = pos - pos % mmap.PAGESIZE
+                if upto > released:
+                    buf.madvise(mmap.MADV_DONTNEED, released, upto - released)
+                    released = upto
 
     def record_at(self, offset: int) -> Record | None:
         if not self.header_ok or offset < FILE_HEADER_SIZE or offset >= self.size:
