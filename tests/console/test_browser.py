@@ -208,6 +208,7 @@ def test_injected_deal_shows_on_the_trades_page_without_reload(stack, drivers):
 def test_give_up_and_take_up_between_two_consoles(stack, drivers):
     a, b = drivers("A"), drivers("B")
     login(b, stack.url, "CPB02")
+    wait_text(b, "CPB02", (By.ID, "who"))   # logged in (and subscribed) before the page changes
     b.get(stack.url + "/give-ups")
     wait_equal(b, (By.ID, "conn"), "connected")
     a.get(stack.url + "/trades")
