@@ -230,14 +230,15 @@ def _last_record(journal: Path) -> int:
     return last
 
 
-PACKAGES = ("gateway", "protocol", "clients", "conformance", "console")
-
-
 def compile_bytecode() -> None:
-    """Fill the bytecode cache of the project's packages (``__pycache__``, ignored by git)."""
+    """Fill the bytecode cache of the project's packages, those pyproject.toml installs
+    (``__pycache__``, ignored by git)."""
     import compileall
-    for pkg in PACKAGES:
-        compileall.compile_dir(str(ROOT / pkg), quiet=1)
+    found = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]
+    for pattern in found["include"]:
+        pkg = ROOT / pattern.rstrip("*")
+        if pkg.is_dir():
+            compileall.compile_dir(str(pkg), quiet=1)
 
 
 def run_day(day: Day, kill: str, work: Path, extra: list[str]) -> dict:

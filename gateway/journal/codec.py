@@ -194,7 +194,7 @@ _PLAIN = frozenset({str, int, bool, type(None)})
 
 
 def _from(p: Any, reg: Registry) -> Any:
-    if p is None or isinstance(p, (str, bool, int)):
+    if type(p) in _PLAIN:
         return p
     if isinstance(p, list):
         return [_from(v, reg) for v in p]
