@@ -47,6 +47,7 @@ from typing import Any
 
 from gateway.clearing.core import ClearingCore
 
+from . import tables
 from .format import fsync_dir
 
 MAGIC = b"HKPSNAP\x01"
@@ -81,9 +82,10 @@ class _Pickler(pickle.Pickler):
     trade), which made pickling a full day's core take 8 s instead of 2-3. The same hook pickles
     the objects of simple dataclasses as calls (:func:`_init_fields`)."""
 
-    def __init__(self, f, core: ClearingCore, calls: bool = True):
+    def __init__(self, f, core: ClearingCore, calls: bool = True, rows: tables.Rows | None = None):
         super().__init__(f, protocol=pickle.HIGHEST_PROTOCOL)
         self.calls = calls   # dataclasses as calls (see _init_fields); not for state with cycles
+        self.rows = rows     # the objects put in tables: any other reference to one is refused
         self.refs = {id(core): ("core",), id(core.calendar): ("calendar",)}
         for m in core.modules:
             self.refs[id(m)] = ("module", m.name)
@@ -94,6 +96,8 @@ class _Pickler(pickle.Pickler):
         ref = self.refs.get(id(obj))
         if ref is not None:
             return (_ref, ref)
+        if self.rows is not None:
+            self.rows.check(obj)
         if not self.calls:
             return NotImplemented
         cls = type(obj)
@@ -161,26 +165,59 @@ def _resolve(core: ClearingCore, *ref):
 
 
 def core_state(core: ClearingCore) -> bytes:
-    """The core's and its modules' attributes, pickled (raises SnapshotError when impossible)."""
+    """The core's and its modules' attributes, pickled (raises SnapshotError when impossible).
+
+    Pickled in the most compact form the state allows: large dicts of simple dataclasses as
+    tables (:mod:`.tables`) and other simple dataclasses as calls (:func:`_init_fields`); without
+    tables when a row is referred to from elsewhere, and without calls when a dataclass reaches
+    itself through its fields (the call's arguments would contain the object being made)."""
     state: dict[str, Any] = {"core": {k: v for k, v in vars(core).items() if k not in SKIP_CORE_ATTRS},
                              "modules": []}
     for m in core.modules:
         if not hasattr(m, "__dict__"):
             raise SnapshotError(f"module {m.name} keeps its state in slots")
         state["modules"].append((m.name, {k: v for k, v in vars(m).items() if k != "core"}))
+    shared: set = set()
+    built: dict = {}
+    while True:
+        tabled, rows = _with_tables(state, shared, built)
+        if not rows.tables:
+            break
+        try:
+            return _pickle_state(tabled, rows, core, calls=True)
+        except tables.SharedRow as e:
+            shared.add(e.args[0])
+        except RecursionError:
+            break
     try:
-        return _pickle_state(state, core, calls=True)
+        return _pickle_state(state, None, core, calls=True)
     except RecursionError:
-        # a dataclass that reaches itself through its fields cannot be pickled as a call with
-        # those fields (the call's arguments would contain the object being made)
-        return _pickle_state(state, core, calls=False)
+        return _pickle_state(state, None, core, calls=False)
 
 
-def _pickle_state(state: dict, core: ClearingCore, calls: bool) -> bytes:
+def _with_tables(state: dict, shared: set, built: dict) -> tuple[dict, tables.Rows]:
+    """``state`` with the modules' large dicts of simple dataclasses as tables (except those named
+    in ``shared``: a row of theirs is referred to from elsewhere), and their rows (``built``: the
+    tables made by an earlier try, by name)."""
+    rows, modules = tables.Rows(), []
+    for name, attrs in state["modules"]:
+        attrs = dict(attrs)
+        for k, v in attrs.items():
+            if (name, k) not in built:
+                built[name, k] = tables.table(v, _init_fields)
+            t = None if (name, k) in shared else built[name, k]
+            if t is not None:
+                attrs[k] = t
+                rows.add((name, k), v)
+        modules.append((name, attrs))
+    return dict(state, modules=modules), rows
+
+
+def _pickle_state(state: dict, rows: tables.Rows | None, core: ClearingCore, calls: bool) -> bytes:
     f = io.BytesIO()
     try:
-        _Pickler(f, core, calls).dump(state)
-    except RecursionError:
+        _Pickler(f, core, calls, rows).dump(state)
+    except (RecursionError, tables.SharedRow):
         if calls:
             raise
         raise SnapshotError("module state cannot be pickled: it nests too deeply") from None

@@ -5,6 +5,7 @@ come back packed and unpack their entries only when used."""
 from __future__ import annotations
 
 import pickle
+import sys
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -155,3 +156,102 @@ def test_dataclasses_are_pickled_as_calls_unless_that_cannot_rebuild_them():
     probe.nodes = [Node("d", Node("e")), extra]
     d, c = rebuild(snap.core_state(core)).module("probe").nodes
     assert (d.name, d.next.name, d.next.next) == ("d", "e", None) and c.note == "kept"
+
+
+@dataclass
+class Row:
+    no: int
+    price: int
+    when: datetime
+    tags: list
+
+
+def rows_of(n: int, shared_tags: list | None = None) -> dict[int, Row]:
+    """``n`` rows keyed by their number: a few prices (integers above the small ones Python shares
+    anyway), two times, and a list of tags each (all one list when ``shared_tags``)."""
+    times = [datetime(2026, 11, 2, 10, 0), datetime(2026, 11, 2, 11, 0)]
+    return {1000 + i: Row(1000 + i, 50_000 + i % 3, times[i % 2],
+                          shared_tags if shared_tags is not None else [i]) for i in range(n)}
+
+
+def test_large_dicts_of_dataclass_rows_are_pickled_as_tables_and_share_what_the_live_state_shares():
+    core = core_with_probe()
+    probe = core.module("probe")
+    n = snap.tables.MIN_ROWS
+    probe.rows = rows_of(n)
+    probe.few = rows_of(3)                                 # below MIN_ROWS: pickled as it is
+    probe.by_text = {f"r{k}": v for k, v in rows_of(n).items()}   # keys that are no field
+    blob = snap.core_state(core)
+    assert b"gateway.journal.tables" in blob
+    got = rebuild(blob).module("probe")
+    assert got.rows == probe.rows and list(got.rows) == list(probe.rows)
+    assert got.few == probe.few and got.by_text == probe.by_text and list(got.by_text) == list(probe.by_text)
+    rows = list(got.rows.values())
+    assert all(k is r.no for k, r in got.rows.items())                      # the key is the field
+    assert len({id(r.price) for r in rows}) == 3                             # one object per price
+    assert len({id(r.when) for r in rows}) == 2
+    assert len({id(r.tags) for r in rows}) == n                              # each row its own list
+    rows[0].tags.append("x")
+    assert rows[1].tags == [1001 - 1000]
+
+
+def test_a_table_keeps_one_object_shared_by_its_rows():
+    core = core_with_probe()
+    probe = core.module("probe")
+    probe.rows = rows_of(snap.tables.MIN_ROWS, shared_tags=[])
+    got = rebuild(snap.core_state(core)).module("probe")
+    first, *others = got.rows.values()
+    assert all(r.tags is first.tags for r in others)
+    first.tags.append("seen by all")
+    assert others[-1].tags == ["seen by all"]
+
+
+def test_a_row_referred_to_from_elsewhere_keeps_its_identity_without_a_table():
+    core = core_with_probe()
+    probe = core.module("probe")
+    probe.rows = rows_of(snap.tables.MIN_ROWS)
+    probe.other = rows_of(snap.tables.MIN_ROWS)
+    probe.favourite = probe.rows[1007]                     # a second reference to one row
+    blob = snap.core_state(core)
+    got = rebuild(blob).module("probe")
+    assert got.favourite is got.rows[1007] and got.rows == probe.rows
+    assert got.other == probe.other and all(k is r.no for k, r in got.other.items())   # still a table
+    # a row that refers to another row of its table
+    probe.favourite = None
+    probe.rows[1000].tags = probe.rows[1001]
+    got = rebuild(snap.core_state(core)).module("probe")
+    assert got.rows[1000].tags is got.rows[1001] and got.rows == probe.rows
+
+
+def test_what_does_not_qualify_as_a_table():
+    n = snap.tables.MIN_ROWS
+    plan = snap._init_fields
+    assert snap.tables.table(rows_of(n), plan) is not None
+    assert snap.tables.table(rows_of(n - 1), plan) is None
+    mixed = rows_of(n)
+    mixed[1000] = Node("other")                            # rows of two classes
+    assert snap.tables.table(mixed, plan) is None
+    extra = rows_of(n)
+    extra[1000].note = "not a field"
+    assert snap.tables.table(extra, plan) is None
+    twice = rows_of(n)
+    twice[5] = twice[1000]                                 # one object under two keys
+    assert snap.tables.table(twice, plan) is None
+    assert snap.tables.table({i: Tagged(str(i)) for i in range(n)}, plan) is None   # own __init__
+
+
+def test_a_column_packs_indexes_narrowly_and_reads_them_in_either_byte_order():
+    from array import array
+    values = [70_000 + i % 300 for i in range(1000)]
+    pool, raw, code = snap.tables.encode_column(values)
+    assert len(pool) == 300 and code == "H" and len(raw) == 2000
+    assert list(snap.tables.decode_column((pool, raw, code), sys.byteorder)) == values
+    swapped = array(code, raw)
+    swapped.byteswap()
+    other = "big" if sys.byteorder == "little" else "little"
+    assert list(snap.tables.decode_column((pool, swapped.tobytes(), code), other)) == values
+    distinct = [[i] for i in range(10)]
+    assert snap.tables.encode_column(distinct) == (distinct, None, "")
+    with pytest.raises(ValueError, match="rebuilt 1 keys for 2 rows"):
+        snap.tables.rows(Row, ("keys", ([7], bytes(2), "B")), sys.byteorder,
+                         ([1, 2], None, ""), ([3], bytes(2), "B"), ([START], bytes(2), "B"), ([[]], bytes(2), "B"))
