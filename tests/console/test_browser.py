@@ -34,6 +34,7 @@ class Stack:
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
         self.gateway = self.console = None
+        self.deals: list[dict] = []   # deals injected by the tests so far
 
     def run(self, coro, timeout: float = 30):
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
@@ -70,17 +71,46 @@ def stack():
 
 
 @pytest.fixture(scope="module")
-def drivers():
-    made = {}
+def drivers(stack):
+    """``drivers(name)``: that browser, or ``drivers(name, user)``: that browser signed in as
+    ``user`` (signed in at its first use), so that each test can run on its own or after the
+    others of the module (which share the browsers, the gateway and its business day)."""
+    made, signed = {}, {}
 
-    def get(name: str):
+    def get(name: str, user: str | None = None):
         if name not in made:
             made[name] = make_driver()
-        return made[name]
+        d = made[name]
+        if user is not None and signed.get(name) != user:
+            login(d, stack.url, user)
+            wait_text(d, user, (By.ID, "who"))   # logged in (and subscribed) before the page changes
+            signed[name] = user
+        return d
 
+    get.signed = signed   # a test that signs in through the form itself says so here
     yield get
     for d in made.values():
         d.quit()
+
+
+def inject_deal(o, url: str, **deal) -> None:
+    """The operator's console injects one deal (EC101) and sees it accepted."""
+    o.get(url + "/desk")
+    fill(o, "EC101", **deal)
+    wait_text(o, "EC101 accepted")
+
+
+A_DEAL = dict(series="HSI DEC26", price=25000, quantity=10, buyer="CPA01", seller="CPC03",
+              buyer_account="HKCC-OMNIBUS", buyer_open_close="OPEN", seller_open_close="OPEN")
+
+
+@pytest.fixture(scope="module")
+def deal_of_a(stack, drivers):
+    """A_DEAL, injected once for the module: by the test that watches it arrive, or here."""
+    if not stack.deals:
+        inject_deal(drivers("O", "OPER1"), stack.url, **A_DEAL)
+        stack.deals.append(A_DEAL)
+    return A_DEAL
 
 
 def login(d, url: str, user: str, password: str | None = None):
@@ -189,26 +219,25 @@ def test_login_as_participant_and_operator(stack, drivers):
     login(o, stack.url, "OPER1")
     wait_text(o, "Inject deal")
     assert o.current_url.endswith("/desk")
+    drivers.signed.update(A="CPA01", O="OPER1")
 
 
 def test_injected_deal_shows_on_the_trades_page_without_reload(stack, drivers):
-    a, o = drivers("A"), drivers("O")
+    if stack.deals:
+        pytest.skip("the module's deal is already injected (this test must come first to watch it arrive)")
+    a, o = drivers("A", "CPA01"), drivers("O", "OPER1")
     a.get(stack.url + "/trades")
     wait_equal(a, (By.ID, "conn"), "connected")
     a.execute_script("window.__notReloaded = 42;")
-    o.get(stack.url + "/desk")
-    fill(o, "EC101", series="HSI DEC26", price=25000, quantity=10, buyer="CPA01", seller="CPC03",
-         buyer_account="HKCC-OMNIBUS", buyer_open_close="OPEN", seller_open_close="OPEN")
-    wait_text(o, "EC101 accepted")
+    inject_deal(o, stack.url, **A_DEAL)
+    stack.deals.append(A_DEAL)
     wait_text(a, "25,000", (By.ID, "trades"))
     assert a.execute_script("return window.__notReloaded;") == 42
     wait_text(a, "HKCC-OMNIBUS", (By.ID, "trades"))  # the table may be redrawn by a live update meanwhile
 
 
-def test_give_up_and_take_up_between_two_consoles(stack, drivers):
-    a, b = drivers("A"), drivers("B")
-    login(b, stack.url, "CPB02")
-    wait_text(b, "CPB02", (By.ID, "who"))   # logged in (and subscribed) before the page changes
+def test_give_up_and_take_up_between_two_consoles(stack, drivers, deal_of_a):
+    a, b = drivers("A", "CPA01"), drivers("B", "CPB02")
     b.get(stack.url + "/give-ups")
     wait_equal(b, (By.ID, "conn"), "connected")
     a.get(stack.url + "/trades")
@@ -231,7 +260,7 @@ def test_give_up_and_take_up_between_two_consoles(stack, drivers):
 
 
 def test_cash_deposit_shows_value_date_and_state(stack, drivers):
-    a = drivers("A")
+    a = drivers("A", "CPA01")
     a.get(stack.url + "/ccms/instructions")
     fill(a, "FC202", clearing_house="HKCC", account="HOUSE", currency="HKD", amount="1000000")
     wait_text(a, "FC202 accepted")
@@ -240,7 +269,9 @@ def test_cash_deposit_shows_value_date_and_state(stack, drivers):
 
 
 def test_url_manipulation_and_missing_csrf_are_refused(stack, drivers):
-    a = drivers("A")
+    a = drivers("A", "CPA01")
+    a.get(stack.url + "/ccms/instructions")
+    deposits = a.find_element(By.ID, "panel-FQ206").text.count("DEPOSIT")
     a.get(stack.url + "/ccms?participant=CPB02")
     wait_text(a, "-800006", (By.ID, "panel-FQ200"))
     assert "CCMS_ACCOUNT_NOT_CALLERS" in a.find_element(By.ID, "panel-FQ200").text
@@ -250,7 +281,7 @@ def test_url_manipulation_and_missing_csrf_are_refused(stack, drivers):
     fill(a, "FC202", clearing_house="HKCC", account="HOUSE", currency="HKD", amount="5")
     wait_text(a, "CSRF token is missing or wrong")
     a.get(stack.url + "/ccms/instructions")
-    assert a.find_element(By.ID, "panel-FQ206").text.count("DEPOSIT") == 1  # the refused form changed nothing
+    assert a.find_element(By.ID, "panel-FQ206").text.count("DEPOSIT") == deposits  # the refused form changed nothing
 
 
 def test_wrong_password_shows_the_gateway_error_and_lockout_holds(stack, drivers):
@@ -263,7 +294,7 @@ def test_wrong_password_shows_the_gateway_error_and_lockout_holds(stack, drivers
 
 
 def test_end_of_day_moves_the_business_date_on_every_console(stack, drivers):
-    a, b, o = drivers("A"), drivers("B"), drivers("O")
+    a, b, o = drivers("A", "CPA01"), drivers("B", "CPB02"), drivers("O", "OPER1")
     a.get(stack.url + "/trades")
     b.get(stack.url + "/positions")
     for d in (a, b):
