@@ -45,7 +45,7 @@ from gateway.streams import ymd_int
 from . import snapshot as snap
 from gateway.references import decode_frames, encode_frames
 
-from .codec import CodecError, context_from_plain, from_plain, registry
+from .codec import CodecError, context_from_plain, record_loads, registry
 from .format import JournalCorrupt, JournalError, Reader
 from .host import JournalHost, LiveJournalHost
 from .schedule import OFF, SnapshotSchedule
@@ -99,22 +99,24 @@ class Replayer:
         self.gw = gw
         self.reg = registry()
         self.reg.add_core(gw.core)
+        self.load = record_loads(self.reg)   # parses a record's body, rebuilding its command
         self.stats = stats or ReplayStats()
         self.passwords: dict[str, tuple[str, str]] = {}
         self.users: dict[str, dict] = {}
 
     def apply(self, p: dict) -> None:
+        """Apply a record read with :attr:`load`."""
         k = p["k"]
         st = self.stats
         st.records += 1
         st.last = p["n"]
         if k == "cmd":
             st.commands += 1
+            cmd = p["cmd"]     # rebuilt as the record was parsed (Replayer.load)
             try:
-                cmd = from_plain(p["cmd"], self.reg)
                 ctx = context_from_plain(p["ctx"])
-            except (CodecError, KeyError, ValueError) as e:
-                raise JournalError(f"record {p['n']}: cannot rebuild the command: {e}") from None
+            except (KeyError, ValueError) as e:
+                raise JournalError(f"record {p['n']}: cannot rebuild the command's context: {e}") from None
             gw = self.gw
             if p.get("b"):
                 if not gw.core.in_batch:
@@ -291,7 +293,7 @@ def _recover(gw: JournalHost, path: str | Path, fd: int | None, use_snapshot: bo
             body, rec = loaded
             stats.snapshot_seq = stats.last = body["seq"]
             last = rec
-            records = reader.records(body["end_offset"])
+            records = reader.records(body["end_offset"], rp.load)
             note = f"snapshot at record {body['seq']}"
         else:
             core = ClearingCore(start, module_factories=gw.module_factories)
@@ -299,19 +301,23 @@ def _recover(gw: JournalHost, path: str | Path, fd: int | None, use_snapshot: bo
             gw.references.clear()
             gw.streams.reset(ymd_int(core.business_date))
             rp.reg.add_core(core)
+            records = reader.records(first.end, rp.load)
         expected = last.n + 1
         stats.first = expected
         if gc_on:
             gc.freeze()
             gc.enable()
         t_replay = time.perf_counter()
-        for rec in records:
-            if rec.n != expected:
-                raise JournalError(f"{path}: record number {rec.n} at byte {rec.offset} where {expected} was expected "
-                                   f"(records missing or repeated); refusing to guess")
-            rp.apply(rec.payload)
-            last = rec
-            expected += 1
+        try:
+            for rec in records:
+                if rec.n != expected:
+                    raise JournalError(f"{path}: record number {rec.n} at byte {rec.offset} where {expected} was "
+                                       f"expected (records missing or repeated); refusing to guess")
+                rp.apply(rec.payload)
+                last = rec
+                expected += 1
+        except CodecError as e:   # raised while parsing the record after the last one applied
+            raise JournalError(f"record {expected}: cannot rebuild the command: {e}") from None
         rp.end_batch()   # a crash between a batch's commands and its end: closed as it would have been
         stats.timed("replay", t_replay)
         d = reader.damage

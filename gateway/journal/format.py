@@ -32,13 +32,14 @@ stops with :class:`JournalCorrupt` instead of guessing.
 """
 from __future__ import annotations
 
+import json
 import mmap
 import os
 import struct
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Callable, Iterator
 
 from .codec import dumps, loads
 
@@ -104,8 +105,9 @@ class Damage:
     next_valid: int    # offset of the next valid record, or -1
 
 
-def _check_record(buf, pos: int, end: int) -> tuple[Record | None, str]:
-    """Parse the record at ``pos``: (record, "") or (None, why not)."""
+def _check_record(buf, pos: int, end: int, load: Callable[[bytes], Any] = loads) -> tuple[Record | None, str]:
+    """Parse the record at ``pos``: (record, "") or (None, why not). ``load`` parses the body; what
+    it raises beyond the errors of JSON itself (a value that cannot be rebuilt) is raised."""
     if end - pos < RECORD_HEADER_SIZE:
         return None, f"incomplete record header ({end - pos} bytes)"
     mark, length, crc = RECORD_HEADER.unpack_from(buf, pos)
@@ -120,10 +122,10 @@ def _check_record(buf, pos: int, end: int) -> tuple[Record | None, str]:
     if zlib.crc32(body, zlib.crc32(length.to_bytes(4, "big"))) != crc:
         return None, "checksum mismatch"
     try:
-        payload = loads(body)
+        payload = load(body)
         if not isinstance(payload, dict) or not isinstance(payload.get("n"), int) or "k" not in payload:
             return None, "payload is not a journal record"
-    except ValueError:
+    except (json.JSONDecodeError, UnicodeDecodeError):
         return None, "payload is not JSON"
     return Record(pos, stop, crc, payload), ""
 
@@ -178,8 +180,9 @@ class Reader:
     def __exit__(self, *exc):
         self.close()
 
-    def records(self, start: int = FILE_HEADER_SIZE) -> Iterator[Record]:
-        """The records from ``start`` on. The pages of the map already read are handed back to the
+    def records(self, start: int = FILE_HEADER_SIZE, load: Callable[[bytes], Any] = loads) -> Iterator[Record]:
+        """The records from ``start`` on, their bodies parsed by ``load`` (a replay's rebuilds the
+        commands' objects as it parses: ``codec.record_loads``). The pages of the map already read are handed back to the
         kernel every few MiB (a record's body is copied out of the map): a replay does not keep
         the whole journal resident, which would count in the process's memory (96 MiB for a full
         day's journal)."""
@@ -189,7 +192,7 @@ class Reader:
         release = _RELEASE if isinstance(buf, mmap.mmap) and hasattr(buf, "madvise") else 0
         released = start - start % mmap.PAGESIZE
         while pos < end:
-            rec, why = _check_record(buf, pos, end)
+            rec, why = _check_record(buf, pos, end, load)
             if rec is None:
                 nxt = _next_valid(buf, pos + 1, end)
                 self.damage = Damage(pos, why, end - pos, nxt)

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from gateway.clearing.core import ClearingCore, Context, SendClearingMessage
 from gateway.refdata import module_factories
 from gateway.journal.codec import (CodecError, Registry, context_from_plain, context_to_plain, dumps, from_plain,
-                                   readable, registry, to_plain)
+                                   readable, record_loads, registry, to_plain)
 
 CORE = ClearingCore(datetime(2026, 11, 23, 9), module_factories=module_factories())
 COMMANDS = sorted(CORE._commands, key=lambda t: (t.__module__, t.__qualname__))
@@ -88,6 +88,9 @@ def test_tagged_values_round_trip():
     for v in [None, True, 0, -5, "x", Decimal("1.2500"), date(2026, 1, 2), datetime(2026, 1, 2, 3, 4, 5, 6), b"\x00\xff",
               (1, "a"), [1, (2,)], {"k": (1, 2), 3: None}, frozenset({1, 2}), {3, 4}, 1.5]:
         assert from_plain(to_plain(v, reg), reg) == v
+        assert record_loads(reg)(dumps(to_plain(v, reg))) == v     # rebuilt while parsed, as replay does
+    for v in [{"$m": 1}, {"$c": "x", "f": 2}, [{"$t": 1}]]:        # user data that looks like a tag
+        assert from_plain(to_plain(v, reg), reg) == v == record_loads(reg)(dumps(to_plain(v, reg)))
     with pytest.raises(CodecError):  # a local enum cannot be found again by name: refused at append time
         to_plain(Colour.RED, reg)
 
@@ -99,6 +102,11 @@ def test_unknown_or_foreign_class_names_are_refused():
         from_plain({"$c": "gateway.clearing.core:NoSuchThing", "f": {}}, REG)
     with pytest.raises(CodecError):
         from_plain({"$zz": 1}, REG)
+    for not_plain in [{"x": 1}, 1.5, {"a": 1, "b": 2, "c": 3}, {"$c": "gateway.clearing.core:Tick", "f": 5}]:
+        with pytest.raises(CodecError):
+            from_plain(not_plain, REG)
+    with pytest.raises(CodecError, match="NoSuchThing"):
+        record_loads(REG)(b'{"k":"cmd","n":2,"cmd":{"$c":"gateway.clearing.core:NoSuchThing","f":{}}}')
 
 
 def test_context_round_trip():

@@ -282,6 +282,25 @@ def test_missing_record_number_stops_the_start(tmp_path):
         make(path)
 
 
+def test_a_whole_record_whose_command_cannot_be_rebuilt_stops_the_start_and_is_not_cut(tmp_path):
+    from gateway.journal.format import encode_record
+    path = tmp_path / "j"
+    gw = make(path)
+    drive(gw, 2)
+    gw.journal.close()
+    recs = _records(path)
+    # a whole record (its checksum right) naming a class this gateway does not have: not damage
+    bad = {"k": "cmd", "n": recs[-1].n + 1, "ctx": recs[1].payload["ctx"],
+           "cmd": {"$c": "gateway.clearing.core:NoSuchCommand", "f": {}}}
+    with open(path, "ab") as f:
+        f.write(encode_record(bad))
+    size = path.stat().st_size
+    with pytest.raises(JournalError, match=f"record {bad['n']}: cannot rebuild the command"):
+        make(path)
+    assert path.stat().st_size == size        # not taken for a torn tail: nothing cut
+    assert [r.n for r in _records(path)][-1] == bad["n"]
+
+
 def test_a_command_that_cannot_be_journaled_is_refused_before_it_runs(tmp_path):
     from dataclasses import dataclass
 
