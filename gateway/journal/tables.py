@@ -94,8 +94,11 @@ def table(d: dict, plan: Callable[[type], tuple[str, ...]]) -> Table | None:
         rows = list(map(attrgetter(*names), values)) if len(names) > 1 else [(getattr(v, names[0]),) for v in values]
     except AttributeError:
         return None
-    if set(map(len, map(vars, values))) != {len(names)}:
-        return None     # attributes beyond the fields
+    try:
+        if set(map(len, map(vars, values))) != {len(names)}:
+            return None     # attributes beyond the fields
+    except TypeError:
+        return None         # instances without a __dict__ (slots): pickled as they are
     columns = [list(c) for c in zip(*rows)]
     del rows
     keys = list(d)

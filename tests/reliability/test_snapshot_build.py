@@ -223,6 +223,11 @@ def test_a_row_referred_to_from_elsewhere_keeps_its_identity_without_a_table():
     assert got.rows[1000].tags is got.rows[1001] and got.rows == probe.rows
 
 
+@dataclass(slots=True)
+class Slotted:
+    no: int
+
+
 def test_what_does_not_qualify_as_a_table():
     n = snap.tables.MIN_ROWS
     plan = snap._init_fields
@@ -238,6 +243,10 @@ def test_what_does_not_qualify_as_a_table():
     twice[5] = twice[1000]                                 # one object under two keys
     assert snap.tables.table(twice, plan) is None
     assert snap.tables.table({i: Tagged(str(i)) for i in range(n)}, plan) is None   # own __init__
+    assert snap.tables.table({i: Slotted(i) for i in range(n)}, plan) is None       # no __dict__
+    core = core_with_probe()
+    core.module("probe").slotted = {i: Slotted(i) for i in range(n)}
+    assert rebuild(snap.core_state(core)).module("probe").slotted == core.module("probe").slotted
 
 
 def test_a_column_packs_indexes_narrowly_and_reads_them_in_either_byte_order():
