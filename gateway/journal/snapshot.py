@@ -27,7 +27,9 @@ replayed from the start (always possible: the journal is never cut before a snap
 
 The core is not pickled whole: its dispatch tables hold closures. A fresh core is built by the
 module factories and each module's attributes are put back; references between modules, to the
-core and to the calendar are kept as references. A module whose state cannot be pickled makes
+core and to the calendar are kept as references. Simple dataclasses are pickled as calls of their
+``__init__``, and a module's large dicts of them (the day's trades and deals) as tables of columns
+(:mod:`.tables`); both are read by the same unpickler as the generic form, so the format is the same. A module whose state cannot be pickled makes
 snapshots unavailable (logged once); recovery then replays the whole journal.
 """
 from __future__ import annotations
