@@ -33,29 +33,31 @@ class StreamLog:
     """One stream instance's broadcasts of a business date: ``entries[i]`` has sequence ``i + 1``.
 
     A log restored from a snapshot keeps its part of the snapshot packed (the pickled columns of
-    its frames, codes and filter keys, see :meth:`pack`) and unpacks it into entries the first
-    time they are needed (a publish, a replay): a restart does not build the day's hundreds of
-    thousands of entries before it can serve, only those of the streams that are used, and a log
-    that is not used until the next snapshot goes into it as it came."""
+    its frames, codes and filter keys, see :meth:`pack`): broadcasts published after it are
+    appended behind it, and it is unpacked only when its entries are read (a replay, a recovery
+    query). A restart does not build the day's hundreds of thousands of entries before it can
+    serve, nor while it replays the journal's tail, and a log that is not read until the next
+    snapshot goes into it packed."""
 
-    __slots__ = ("business_date", "_entries", "_packed")
+    __slots__ = ("business_date", "_entries", "_packed", "_base")
 
     def __init__(self, business_date: int, entries: list | None = None):
         self.business_date = business_date
-        self._entries = [] if entries is None else entries
+        self._entries = [] if entries is None else entries   # the entries after the packed ones
         self._packed: tuple[int, bytes] | None = None    # (entries, pickled columns) not unpacked yet
+        self._base = 0                                    # the number of packed entries
 
     @classmethod
     def restored(cls, business_date: int, count: int, packed: bytes) -> StreamLog:
         lg = cls(business_date)
-        lg._packed = (count, packed)
+        lg._packed, lg._base = (count, packed), count
         return lg
 
     def pack(self) -> tuple[int, bytes]:
         """The number of entries and the pickle of their columns (frames, codes, filter keys)."""
-        if self._packed is not None:
+        if self._packed is not None and not self._entries:
             return self._packed
-        entries = self._entries
+        entries = self.entries
         columns = ([e.frame for e in entries], [e.code for e in entries], [e.keys for e in entries])
         return len(entries), pickle.dumps(columns, protocol=pickle.HIGHEST_PROTOCOL)
 
@@ -63,13 +65,13 @@ class StreamLog:
     def entries(self) -> list:
         if self._packed is not None:
             frames, codes, keys = pickle.loads(self._packed[1])
-            self._entries = list(map(Entry, frames, codes, keys))
-            self._packed = None
+            self._entries[:0] = map(Entry, frames, codes, keys)
+            self._packed, self._base = None, 0
         return self._entries
 
     @property
     def last(self) -> int:
-        return self._packed[0] if self._packed is not None else len(self._entries)
+        return self._base + len(self._entries)
 
     def __eq__(self, other) -> bool:
         return isinstance(other, StreamLog) and (self.business_date, self.entries) == (other.business_date, other.entries)
@@ -100,8 +102,8 @@ class StreamStore:
         lg = self.logs.get(key)
         if lg is None:
             lg = self.log(key)
-        entries = lg._entries if lg._packed is None else lg.entries   # no property call on the hot path
-        seq = len(entries) + 1
+        entries = lg._entries      # after the packed ones, if any (no call on the hot path)
+        seq = lg._base + len(entries) + 1
         entry = Entry(broadcast_frame(payload, stream, seq, self.business_date), code, keys)
         entries.append(entry)
         self.published += 1

@@ -113,8 +113,13 @@ def test_stream_logs_come_back_packed_and_unpack_their_entries_when_used():
     assert (first, last) == (2, 3) and lg._packed is None     # built at the first replay
     assert [e.frame for e in entries] == [e.frame for e in store.logs[(2, "BP001")].entries[1:]]
     assert lg == store.logs[(2, "BP001")]
-    _, _, seq = restored.publish(1, None, b"hb2", "BI27", frozenset())   # a publish builds its log too
-    assert seq == 2 and restored.logs[(1, "")].last == 2
+    _, _, seq = restored.publish(1, None, b"hb2", "BI27", frozenset())   # appended behind the packed part
+    general = restored.logs[(1, "")]
+    assert seq == 2 and general.last == 2 and general._packed is not None
+    assert restored.range(1, None, 0, 2, None)[1:] == (2, 2)
+    assert [e.frame for e in restored.range(1, None, 0, 1, None)[0]] == [store.logs[(1, "")].entries[0].frame,
+                                                                        general.entries[1].frame]
+    assert general._packed is None and general.last == 2     # read: unpacked in front of what followed
     # a restored log that was never used goes into the next snapshot as it came
     unused = restored.logs[(2, "BP002")]
     packed = unused._packed
@@ -122,6 +127,14 @@ def test_stream_logs_come_back_packed_and_unpack_their_entries_when_used():
     again = snap.restore_streams(snap.streams_state(restored))
     assert all(again.logs[k] == restored.logs[k] for k in restored.logs)
     assert StreamLog(20261102) == StreamLog(20261102, [])
+    # a snapshot of a log with a packed part and entries after it holds them all, in order
+    fresh = snap.restore_streams(snap.streams_state(store))
+    fresh.publish(2, "BP002", b"more", "BD6", frozenset())
+    assert fresh.logs[(2, "BP002")]._packed is not None
+    again = snap.restore_streams(snap.streams_state(fresh))
+    assert again.logs[(2, "BP002")].last == 2
+    assert [e.frame for e in again.logs[(2, "BP002")].entries] == [e.frame for e in fresh.logs[(2, "BP002")].entries]
+    assert fresh.logs[(2, "BP002")].entries[1].frame.endswith(b"more")
 
 
 @dataclass
