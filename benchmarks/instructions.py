@@ -29,6 +29,9 @@ Workloads:
   exercise request (CC13) of 1 stock option, in turn, by one participant whose position the
   operator first booked with two large deals (as the scenario, no back office subscribed): per
   transaction.
+- ``posttrade1``: the same transactions in the same turn, one per read (a batch of one: what a read
+  costs when the offered rate is low, the derived work of margin and coverage included): per
+  transaction.
 
 Needs ``valgrind`` on the PATH (Debian: ``apt install valgrind``). Each count takes a minute or so
 (valgrind runs Python about 50 times slower); the runs of one tree go two at a time.
@@ -46,10 +49,11 @@ import tempfile
 from pathlib import Path
 
 WORKLOADS = {"query": 3000, "query100": 300, "publish": 300, "publish50": 40, "deal50": 20, "feed": 2,
-             "posttrade50": 20}
+             "posttrade50": 20, "posttrade1": 600}
 UNIT = {"query": "per query", "query100": "per query", "publish": "per broadcast (100 writes)",
-        "publish50": "per broadcast", "deal50": "per deal", "feed": "per deal", "posttrade50": "per transaction"}
-PER_RUN = {"query100": 100, "publish50": 50, "deal50": 50, "feed": 500, "posttrade50": 50}
+        "publish50": "per broadcast", "deal50": "per deal", "feed": "per deal", "posttrade50": "per transaction",
+        "posttrade1": "per transaction"}
+PER_RUN = {"query100": 100, "publish50": 50, "deal50": 50, "feed": 500, "posttrade50": 50, "posttrade1": 1}
 """Operations per ``n`` of a workload (requests of a read, deals of the requests of a read)."""
 
 # Runs inside the tree under test (its own gateway and benchmarks.micro), so that an older commit
@@ -98,7 +102,7 @@ async def main():
             chunk = encode_frame(Kind.TRANSACTION, encode_message(md.InjectDealsRequest(
                 deals=[deal(i, md.DealItem) for i in range(100)])), 1) * 5
         send = op.data_received
-    elif which == "posttrade50":
+    elif which.startswith("posttrade"):
         from protocol.messages import dcass as md
         op = micro._connect(gw, User, "OP", "operator")
         me, other = "CPA01", "CPB02"
@@ -116,7 +120,11 @@ async def main():
                  md.TransferPositionRequest(series=fut, from_account="HKCC-HOUSE", to_account="HKCC-CLIENT01",
                                             long_quantity=1),
                  md.ExerciseRequest(series=opt, account_id="SEOCH-HOUSE", quantity=1)]
-        chunk = b"".join(encode_frame(Kind.TRANSACTION, encode_message(cycle[i % 3]), 1) for i in range(50))
+        frames = [encode_frame(Kind.TRANSACTION, encode_message(c), 1) for c in cycle]
+        if which == "posttrade50":
+            chunks = [b"".join(frames[i % 3] for i in range(50))]
+        else:   # one transaction per read, in the same turn
+            chunks = frames
         send = bo.data_received
     else:
         op = micro._connect(gw, User, "OP", "operator")
@@ -128,13 +136,16 @@ async def main():
         e = encode_frame(Kind.TRANSACTION, encode_message(send_message(lines=[msys.MessageLine(text=TEXT)])), 1)
         chunk = e * (50 if which == "publish50" else 1)
         send = op.data_received
-    for _ in range(20):  # warm: caches, routes, first allocations
-        send(chunk)
-    if which == "posttrade50":  # every transaction was accepted (a reject costs far less than a booking)
-        assert (len(d.give_ups), len(d.exercises), len(d.deals)) == (20 * 17, 20 * 16, 2 + 20 * 17), \
+    if not which.startswith("posttrade"):
+        chunks = [chunk]
+    for i in range(21 if which == "posttrade1" else 20):  # warm: caches, routes, first allocations
+        send(chunks[i % len(chunks)])
+    if which.startswith("posttrade"):  # every transaction was accepted (a reject costs far less than a booking)
+        give_ups, exercises = (20 * 17, 20 * 16) if which == "posttrade50" else (7, 7)   # of the warm-up
+        assert (len(d.give_ups), len(d.exercises), len(d.deals)) == (give_ups, exercises, 2 + give_ups), \
             "post-trade transactions rejected"
-    for _ in range(n):
-        send(chunk)
+    for i in range(n):
+        send(chunks[i % len(chunks)])
 
 asyncio.run(main())
 '''

@@ -87,6 +87,14 @@ class Module:
         changed (see ``gateway.clearing.derived``)."""
         return []
 
+    @property
+    def dirty(self) -> bool:
+        """Some derived state is marked to be recomputed: ``settle`` may tell something. A module
+        that keeps derived state says so from its derived object; this default (True, also for a
+        module object that does not derive from Module) makes the core ask its ``settle`` again
+        after every reaction."""
+        return True
+
     def verify(self) -> None:
         """Recompute the derived state from scratch and compare (raises DerivedStateMismatch)."""
 
@@ -265,6 +273,10 @@ class ClearingCore:
             (m, None if getattr(m, "reacts_to", None) is None else frozenset(m.reacts_to))
             for m in self.modules if type(m).on_events is not Module.on_events]
         """The modules that react to events, with the event types they react to (None: all)."""
+        self._timed = [m for m in self.modules if getattr(type(m), "on_time", Module.on_time) is not Module.on_time]
+        """The modules that run what falls due (the others' ``on_time`` tells nothing), in order."""
+        self._settlers = [m for m in self.modules if getattr(type(m), "settle", Module.settle) is not Module.settle]
+        """The modules that keep derived state (the others' ``settle`` tells nothing), in order."""
         for m in self.modules:
             for t, h in m.commands().items():
                 assert t not in self._commands, f"command {t.__name__} handled twice"
@@ -351,16 +363,17 @@ class ClearingCore:
         react to the events (CCMS to MarginChanged) before the next module settles; repeated
         while a reaction made something dirty again (bounded)."""
         events: list = []
+        settlers = self._settlers
         for _ in range(8):
             new: list = []
-            for m in self.modules:
+            for m in settlers:
                 ev = m.settle(ctx)
                 if ev:
                     new += ev
                     new += self._react(ev, ctx)
-            if not new:
-                break
             events += new
+            if not new or not any(getattr(m, "dirty", True) for m in settlers):
+                break
         return events
 
     def verify(self) -> None:
@@ -381,7 +394,7 @@ class ClearingCore:
             return []
         self.now = now
         events: list = []
-        for m in self.modules:
+        for m in self._timed:
             events += m.on_time(now)
         if events:
             events += self._react(events, Context(now, None, "", True))

@@ -428,6 +428,10 @@ class CollateralModule(MoneyMoves, ReserveFund, CrossMarket, CcassDeliveries, Mo
     def settle(self, ctx: Context) -> list:
         return self.coverage.settle(ctx.now)
 
+    @property
+    def dirty(self) -> bool:
+        return self.coverage.dirty
+
     def verify(self) -> None:
         self.coverage.verify()
         self._verify_covers()

@@ -98,6 +98,11 @@ class DcassModule(PostTradeMixin, ExerciseMixin, EndOfDayMixin):
                               requirement=value)
                 for ch, a, _t, ccy, value in self.margin_rows(participant)]
 
+    @property
+    def dirty(self) -> bool:
+        """Positions to tell or margin to recompute at the end of the batch."""
+        return bool(self._untold) or self.derived.dirty
+
     def margin_rows(self, participant: str) -> list[tuple[str, str, str, str, int]]:
         """``margin_requirements`` as plain (clearing house, account id, account type name,
         currency, requirement) tuples, same order, no event objects (CCMS's hot path). Which rows
