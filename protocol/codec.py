@@ -413,7 +413,7 @@ class _Gen:
     def __init__(self, ns: dict):
         self.ns = ns
         self.n = 0
-        self.groups: dict[tuple, str] = {}   # (source, a view's group of fields) -> its local
+        self.groups: dict[tuple, tuple] = {}   # (source, a view's group of fields) -> (local, paths read)
 
     def var(self) -> str:
         self.n += 1
@@ -543,15 +543,15 @@ class _Gen:
     def _group(self, key: tuple, path: str, view: dict, src: str, pre: list[str], used: set) -> str:
         """The expression of field ``path`` of a view's group ``key``: its item of the tuple that
         the group's conversion gives, computed into a local the first time."""
-        local = self.groups.get((src, key))
-        if local is None:
+        group = self.groups.get((src, key))
+        if group is None:
             convert, attr = view[key]
-            local = self.groups[src, key] = self.var()
-            pre.append(f"{local} = {self.sym(convert, 'F')}({f'{src}.{attr}' if attr else src})")
-        used.add(path)
-        if all(p in used for p in key):
+            group = self.groups[src, key] = (self.var(), set())
+            pre.append(f"{group[0]} = {self.sym(convert, 'F')}({f'{src}.{attr}' if attr else src})")
+        group[1].add(path)
+        if len(group[1]) == len(key):   # every field of the group read from it: the key is used
             used.add(key)
-        return f"{local}[{key.index(path)}]"
+        return f"{group[0]}[{key.index(path)}]"
 
 
 def _bool(v: int) -> bool:

@@ -5,6 +5,7 @@ the mapper it replaced (kept here as the reference), with events whose values si
 from __future__ import annotations
 
 import dataclasses
+import struct
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -23,7 +24,7 @@ from gateway.handlers import dcass as hd
 from gateway.handlers import otc as hot
 from gateway.handlers.system import hms, ymd
 from gateway.refdata import module_factories
-from protocol.codec import Constant
+from protocol.codec import Constant, EncodeError
 from protocol.messages import authorisation as ma
 from protocol.messages import collateral as mc
 from protocol.messages import dcass as m
@@ -577,6 +578,8 @@ def test_every_broadcast_is_a_view():
     """No broadcast goes through a message object: every event class with a broadcast has a view."""
     assert set(H.BROADCASTS) == set(H.ENCODERS)
     assert set(REFERENCE) == set(H.ENCODERS)     # and each view is checked against its old mapper below
+    # the fan-out logs a broadcast in its message's stream: the one the core declared for the event
+    assert {cls.__name__: spec.stream for cls, (spec, *_) in H.ENCODERS.items() if spec.stream != cls.STREAM} == {}
 
 
 @pytest.mark.parametrize("cls", sorted(H.ENCODERS, key=lambda k: H.ENCODERS[k][0].code),
@@ -587,3 +590,84 @@ def test_every_view_gives_the_bytes_of_the_message_its_mapper_built(cls):
         want = encode_message(REFERENCE[cls](e))
         assert payload(e) == want, e
         assert H.BROADCASTS[cls](e) == decode_message(want)   # the message object, for whoever needs one
+
+
+@pytest.mark.parametrize("e", [
+    cc.BankMandateSet("CPA01", "HKD", longest(mc.BankMandateBroadcast, "bank") + "X", ""),
+    otc.MtmSet(None, longest(mo.MtmBroadcast, "trade_id") + "X", "HKD", 0, LAST),
+    au.WithdrawalAuthorisationChanged("CPA01", SAMPLES[au.WithdrawalAuthorisationChanged][0].withdrawal.__class__(
+        **{**dataclasses.asdict(SAMPLES[au.WithdrawalAuthorisationChanged][1].withdrawal),
+           "maker": longest(ma.WithdrawalAuthorisationBroadcast, "withdrawal.maker") + "X"})),
+], ids=["text", "nested-text", "text-of-a-record-read-from-an-attribute"])
+def test_a_text_one_character_too_long_is_refused_by_the_view_as_by_the_message_object(e):
+    with pytest.raises(EncodeError):
+        encode_message(REFERENCE[type(e)](e))
+    with pytest.raises(EncodeError):
+        payload(e)
+
+
+@pytest.mark.parametrize("e", [
+    dc.MoneyObligationEvent("CPA01", "HKCC", "HKD", DAY, I64 + 1, 0, 0, 0, 0),
+    cc.InterestPosted("CPA01", "HKCC", "CPA01-HKCC", "HKD", DAY, 0, 0, 0, -I64 - 2),
+], ids=["over", "under"])
+def test_an_amount_past_64_bits_is_refused_by_the_view_as_by_the_message_object(e):
+    """The message object's encoding names the field (EncodeError); a view's generated code leaves it
+    to ``struct`` (struct.error): both refuse, neither writes a wrapped value."""
+    with pytest.raises(EncodeError):
+        encode_message(REFERENCE[type(e)](e))
+    with pytest.raises(struct.error):
+        payload(e)
+
+
+_MARGIN = m.MarginBroadcast.__message__.record
+Row = dataclasses.make_dataclass("Row", ["acct", "kind", "clearing_house", "currency", "requirement"])
+Holder = dataclasses.make_dataclass("Holder", ["row"])
+
+
+def _margin(**fields) -> bytes:
+    item = dict(account_id="CPA01-H", account_type=m.AccountType.HOUSE, clearing_house="HKCC", currency="HKD",
+                requirement=-5)
+    return encode_message(m.MarginBroadcast(margin=m.MarginItem(**{**item, **fields})))[4:]
+
+
+def test_a_view_reads_a_nested_record_from_an_attribute_with_its_own_view():
+    """``(attribute, {...})`` for a nested record: read from that attribute, paths relative to the record;
+    a field its view does not name is the attribute of its own name."""
+    encode = _MARGIN.encoder({"margin": ("row", {"account_id": "acct", "account_type": (hd._ACCOUNT_TYPE, "kind")})})
+    src = Holder(Row("CPA01-H", dc.AccountType.HOUSE, "HKCC", "HKD", -5))
+    assert encode(src) == _margin()
+    with pytest.raises(ValueError, match=r"margin: no field \['acount_id'\]"):
+        _MARGIN.encoder({"margin": ("row", {"acount_id": "acct"})})
+
+
+def test_a_view_names_a_constant():
+    Source = dataclasses.make_dataclass("Source", ["account_id", "clearing_house"])
+    encode = _MARGIN.encoder({"margin.account_type": Constant(m.AccountType.HOUSE),
+                              "margin.currency": Constant("HKD"), "margin.requirement": Constant(-5)})
+    assert encode(Source("CPA01-H", "HKCC")) == _margin()
+    assert encode(Source("", "")) == _margin(account_id="", clearing_house="")
+
+
+def test_a_view_computes_several_fields_in_one_call():
+    """A tuple of paths as one key: its conversion gives their values in order, once per encoding."""
+    calls = []
+
+    def currency_and_requirement(src):
+        calls.append(src)
+        return src.pair
+    Source = dataclasses.make_dataclass("Source", ["account_id", "account_type", "clearing_house", "pair"])
+    encode = _MARGIN.encoder({("margin.currency", "margin.requirement"): (currency_and_requirement, None)})
+    assert encode(Source("CPA01-H", m.AccountType.HOUSE, "HKCC", ("HKD", -5))) == _margin()
+    assert encode(Source("CPA01-H", m.AccountType.HOUSE, "HKCC", ("", 0))) == _margin(currency="", requirement=0)
+    assert len(calls) == 2
+    from_attribute = _MARGIN.encoder({("margin.currency", "margin.requirement"): (tuple, "pair")})
+    assert from_attribute(Source("CPA01-H", m.AccountType.HOUSE, "HKCC", ["HKD", -5])) == _margin()
+
+
+@pytest.mark.parametrize("view", [
+    {("margin.currency", "margin.requirment"): (tuple, "pair")},                              # a typo in a group
+    {("margin.currency", "margin.requirement"): (tuple, "pair"), "margin.currency": "ccy"},  # a field named twice
+], ids=["typo", "twice"])
+def test_a_group_naming_no_field_or_a_field_named_twice_is_refused(view):
+    with pytest.raises(ValueError, match="no field"):
+        _MARGIN.encoder(view)
