@@ -413,7 +413,7 @@ class _Gen:
     def __init__(self, ns: dict):
         self.ns = ns
         self.n = 0
-        self.groups: dict[tuple, tuple] = {}   # (source, a view's group of fields) -> (local, paths read)
+        self.groups: dict[tuple, str] = {}   # (source, a view's group of fields) -> its local
 
     def var(self) -> str:
         self.n += 1
@@ -467,6 +467,8 @@ class _Gen:
         struct format of each field, the items count included."""
         exprs: list[str] = []
         groups = {p: k for k in view if type(k) is tuple for p in k} if view else {}
+        if groups and not prefix:     # a view's root: its groups name fields, each field once
+            self._check_groups(fields, view, groups, used)
         for f in fields:
             if f.kind in ("filler", "items"):
                 if fmts is not None:
@@ -479,7 +481,7 @@ class _Gen:
                 if how is not None:
                     used.add(path)
                 elif path in groups:
-                    e = self._group(groups[path], path, view, src, pre, used)
+                    e = self._group(groups[path], path, view, src, pre)
                 elif f.kind == "record":
                     exprs += self.encode(f.record.fields, src, pre, view, path + ".", used, fmts)
                     continue
@@ -540,18 +542,34 @@ class _Gen:
                 exprs.append(e)
         return exprs
 
-    def _group(self, key: tuple, path: str, view: dict, src: str, pre: list[str], used: set) -> str:
+    def _group(self, key: tuple, path: str, view: dict, src: str, pre: list[str]) -> str:
         """The expression of field ``path`` of a view's group ``key``: its item of the tuple that
         the group's conversion gives, computed into a local the first time."""
-        group = self.groups.get((src, key))
-        if group is None:
+        local = self.groups.get((src, key))
+        if local is None:
             convert, attr = view[key]
-            group = self.groups[src, key] = (self.var(), set())
-            pre.append(f"{group[0]} = {self.sym(convert, 'F')}({f'{src}.{attr}' if attr else src})")
-        group[1].add(path)
-        if len(group[1]) == len(key):   # every field of the group read from it: the key is used
-            used.add(key)
-        return f"{group[0]}[{key.index(path)}]"
+            local = self.groups[src, key] = self.var()
+            pre.append(f"{local} = {self.sym(convert, 'F')}({f'{src}.{attr}' if attr else src})")
+        return f"{local}[{key.index(path)}]"
+
+    @staticmethod
+    def _check_groups(fields: list[_Field], view: dict, groups: dict, used: set) -> None:
+        """A view's groups of fields (tuple keys) name fields of the record (a ValueError for a
+        typo), none of which the view also names alone (a ValueError: named twice)."""
+        paths: set[str] = set()
+
+        def walk(fs: list[_Field], prefix: str) -> None:
+            for f in fs:
+                paths.add(prefix + f.name)
+                if f.kind == "record":
+                    walk(f.record.fields, prefix + f.name + ".")
+        walk(fields, "")
+        for path, key in groups.items():
+            if path not in paths:
+                raise ValueError(f"no field {path!r} (in {key})")
+            if path in view:
+                raise ValueError(f"field {path!r} named twice (alone and in {key})")
+        used.update(set(groups.values()))
 
 
 def _bool(v: int) -> bool:
@@ -725,7 +743,7 @@ class Record:
             body = [f"return _S.pack({', '.join(enc)})"]
         unknown = set(view) - used
         if unknown:
-            raise ValueError(f"{self.name}: no field {sorted(map(str, unknown))}")
+            raise ValueError(f"{self.name}: no field {sorted(unknown)}")
         lines = ["def encode(e):", *(f"    {a}" for a in pre + body)]
         src = "\n".join(lines)
         exec(compile(src, f"<codec {self.name} view>", "exec"), ns)

@@ -664,10 +664,12 @@ def test_a_view_computes_several_fields_in_one_call():
     assert from_attribute(Source("CPA01-H", m.AccountType.HOUSE, "HKCC", ["HKD", -5])) == _margin()
 
 
-@pytest.mark.parametrize("view", [
-    {("margin.currency", "margin.requirment"): (tuple, "pair")},                              # a typo in a group
-    {("margin.currency", "margin.requirement"): (tuple, "pair"), "margin.currency": "ccy"},  # a field named twice
-], ids=["typo", "twice"])
-def test_a_group_naming_no_field_or_a_field_named_twice_is_refused(view):
-    with pytest.raises(ValueError, match="no field"):
+@pytest.mark.parametrize(("view", "error"), [
+    ({("margin.currency", "margin.requirment"): (tuple, "pair")}, "no field 'margin.requirment'"),
+    ({("margin.currency", "margin.requirement"): (tuple, "pair"), "margin.currency": "ccy"},
+     "'margin.currency' named twice"),
+    ({"margin": ("row", {("currency", "requirment"): (tuple, "pair")})}, "no field 'requirment'"),
+], ids=["typo", "twice", "typo-in-a-nested-view"])
+def test_a_group_naming_no_field_or_a_field_named_twice_is_refused(view, error):
+    with pytest.raises(ValueError, match=error):
         _MARGIN.encoder(view)
