@@ -31,7 +31,7 @@ def key_or_none(series) -> bytes | None:
 @functools.lru_cache(maxsize=100_000)
 def key_out(key: bytes):
     """The wire SeriesKey of a core series key: decoded once per key and shared (messages only
-    read it: every broadcast about a series carries it)."""
+    read it: every query row about a series carries it; a broadcast packs the key's bytes)."""
     return _KEY.decode(bytes(key), 0)[0]
 
 

@@ -323,7 +323,6 @@ def mark_payment_settled(msg: m.MarkPaymentSettledRequest, ctx: RequestContext):
 # ------------------------------------------------------------------ broadcasts
 # Every broadcast is a view (gateway.handlers.broadcast_view): its bytes are encoded straight from the
 # event; a row of the event's record is read from it with the row's own view.
-
 broadcast_view(core.OtcTradeRegistered, m.TradeRegisteredBroadcast, {"trade": ("trade", {
     "product": (names(m.OtcProduct), "product"), TERMS_FIELDS: (trade_terms, None),
     "mtm": Constant(0),                                         # registered with MTM 0
@@ -352,9 +351,10 @@ _INSTRUCTION_ROW = {
     "due_date": (ymd, "due_at"), "due_time": (hms, "due_at"),
     "settled_date": (ymd, "settled_at"), "settled_time": (hms, "settled_at"),
 }
-for _event, _message in ((core.PaymentInstructionIssued, m.PaymentInstructionIssuedBroadcast),
-                         (core.PaymentSettled, m.PaymentSettledBroadcast), (core.PaymentLate, m.PaymentLateBroadcast)):
-    broadcast_view(_event, _message, {"instruction": ("instruction", _INSTRUCTION_ROW)})
+_INSTRUCTION = {"instruction": ("instruction", _INSTRUCTION_ROW)}
+broadcast_view(core.PaymentInstructionIssued, m.PaymentInstructionIssuedBroadcast, _INSTRUCTION)
+broadcast_view(core.PaymentSettled, m.PaymentSettledBroadcast, _INSTRUCTION)
+broadcast_view(core.PaymentLate, m.PaymentLateBroadcast, _INSTRUCTION)
 
 broadcast_view(core.PvpStatusChanged, m.PvpStatusBroadcast, {"pvp": ("pvp", {
     "exchange": (names(m.CcsExchange), "exchange"),
