@@ -399,12 +399,21 @@ def _analyse(layout: cs.Struct) -> list[_Field]:
 
 
 # ------------------------------------------------------------------ code generation
+@dataclasses.dataclass(frozen=True)
+class Constant:
+    """A view's value of a field that is the same in every encoding (see :meth:`Record.encoder`):
+    ``{"instances": Constant(1)}``."""
+
+    value: Any
+
+
 class _Gen:
     """Generates decode/encode expressions for a list of fields over unpacked variables."""
 
     def __init__(self, ns: dict):
         self.ns = ns
         self.n = 0
+        self.groups: dict[tuple, str] = {}   # (source, a view's group of fields) -> its local
 
     def var(self) -> str:
         self.n += 1
@@ -450,9 +459,16 @@ class _Gen:
         the record: a field is read from the attribute the view names for its path, or converted
         from it, or else from the attribute of the field's own name; a nested record the view does
         not name is read from the same object, field by field; one it names as ``(bytes, attribute)``
-        is that attribute, the record's bytes already encoded. ``fmts`` (a view's) receives the
+        is that attribute, the record's bytes already encoded; one it names as ``(attribute,
+        {...})`` is read from that attribute with its own view (paths relative to the record). A
+        :class:`Constant` is its value. A tuple of field paths as one key, ``(paths): (convert,
+        attribute)``, computes those fields together: ``convert`` gives a tuple of their values,
+        in the key's order, called once per encoding. ``fmts`` (a view's) receives the
         struct format of each field, the items count included."""
         exprs: list[str] = []
+        groups = {p: k for k in view if type(k) is tuple for p in k} if view else {}
+        if groups and not prefix:     # a view's root: its groups name fields, each field once
+            self._check_groups(fields, view, groups, used)
         for f in fields:
             if f.kind in ("filler", "items"):
                 if fmts is not None:
@@ -464,11 +480,25 @@ class _Gen:
                 how = view.get(path)
                 if how is not None:
                     used.add(path)
-                if how is None and f.kind == "record":
+                elif path in groups:
+                    e = self._group(groups[path], path, view, src, pre)
+                elif f.kind == "record":
                     exprs += self.encode(f.record.fields, src, pre, view, path + ".", used, fmts)
                     continue
                 if isinstance(how, str):
                     e = f"{src}.{how}"
+                elif isinstance(how, Constant):
+                    e = self.sym(how.value, "K")
+                elif isinstance(how, tuple) and isinstance(how[0], str) and f.kind == "record":
+                    attr, sub = how        # the record read from an attribute, with its own view
+                    r = self.var()
+                    pre.append(f"{r} = {src}.{attr}")
+                    sub_used: set = set()
+                    exprs += self.encode(f.record.fields, r, pre, sub, "", sub_used, fmts)
+                    unknown = set(sub) - sub_used
+                    if unknown:
+                        raise ValueError(f"{path}: no field {sorted(map(str, unknown))}")
+                    continue
                 elif how is not None:
                     convert, attr = how
                     arg = f"{src}.{attr}" if attr else src
@@ -511,6 +541,35 @@ class _Gen:
             else:
                 exprs.append(e)
         return exprs
+
+    def _group(self, key: tuple, path: str, view: dict, src: str, pre: list[str]) -> str:
+        """The expression of field ``path`` of a view's group ``key``: its item of the tuple that
+        the group's conversion gives, computed into a local the first time."""
+        local = self.groups.get((src, key))
+        if local is None:
+            convert, attr = view[key]
+            local = self.groups[src, key] = self.var()
+            pre.append(f"{local} = {self.sym(convert, 'F')}({f'{src}.{attr}' if attr else src})")
+        return f"{local}[{key.index(path)}]"
+
+    @staticmethod
+    def _check_groups(fields: list[_Field], view: dict, groups: dict, used: set) -> None:
+        """A view's groups of fields (tuple keys) name fields of the record (a ValueError for a
+        typo), none of which the view also names alone (a ValueError: named twice)."""
+        paths: set[str] = set()
+
+        def walk(fs: list[_Field], prefix: str) -> None:
+            for f in fs:
+                paths.add(prefix + f.name)
+                if f.kind == "record":
+                    walk(f.record.fields, prefix + f.name + ".")
+        walk(fields, "")
+        for path, key in groups.items():
+            if path not in paths:
+                raise ValueError(f"no field {path!r} (in {key})")
+            if path in view:
+                raise ValueError(f"field {path!r} named twice (alone and in {key})")
+        used.update(set(groups.values()))
 
 
 def _bool(v: int) -> bool:
@@ -659,7 +718,10 @@ class Record:
         of its members looked up straight to their values; ``convert`` ``bytes`` for a nested
         record: the attribute holds the record's bytes, encoded already. A field the view does not
         name is read from the attribute of its own name, and a nested record it does not name
-        field by field from the same object. The items of a record with items are read from the
+        field by field from the same object; one it names as ``(attribute, {...})`` from that
+        attribute, with its own view. A field named as a :class:`Constant` is its value; a key
+        ``(path, path, ...)`` to ``(convert, attribute)`` computes several fields in one call
+        (``convert`` gives their values in that order). The items of a record with items are read from the
         attribute the view names for the items field with the item record's own view,
         ``"items": ("lines", {...})`` (not named: the attribute of the field's name, each item read
         by its field names). A view naming no field (a typo) is a ValueError."""

@@ -4,8 +4,8 @@ maker-checker (``maker_checker`` in the users file) are entered for authorisatio
 from __future__ import annotations
 
 from gateway.clearing.collateral import authorisation as a
-from gateway.handlers import RequestContext, broadcast, handler
-from gateway.handlers.system import hms, ymd
+from gateway.handlers import RequestContext, broadcast_view, handler
+from gateway.handlers.system import hms, names, ymd
 from protocol.messages import authorisation as m
 from protocol.messages.collateral import AssetClass
 from protocol.messages.session import Ack
@@ -48,6 +48,8 @@ def pending(msg, ctx: RequestContext):
     return m.PendingWithdrawalsAnswer(items=[item(i) for i in rows])
 
 
-@broadcast(a.WithdrawalAuthorisationChanged)
-def changed(e: a.WithdrawalAuthorisationChanged):
-    return m.WithdrawalAuthorisationBroadcast(withdrawal=item(e.withdrawal))
+broadcast_view(a.WithdrawalAuthorisationChanged, m.WithdrawalAuthorisationBroadcast, {"withdrawal": ("withdrawal", {
+    "asset_class": (names(AssetClass), "asset_class"), "state": (names(m.AuthorisationState), "state"),
+    "entered_date": (ymd, "business_date"), "entered_time": (hms, "entered"), "decided_time": (hms, "decided"),
+    "kind": (names(m.PendingKind), "kind"),
+})})

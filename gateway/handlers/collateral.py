@@ -8,10 +8,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 from gateway.clearing import collateral as cc
-from gateway.handlers import RequestContext, broadcast, broadcast_view, handler
+from gateway.handlers import RequestContext, broadcast_view, handler
 from gateway.handlers.authorisation import withdraw  # maker-checker (FC203 / FC205 / FC251)
 from gateway.handlers.dcass import date_in, key_in, key_out  # noqa: F401 - one declaration (same SeriesKey)
-from gateway.handlers.system import hms, ymd
+from gateway.handlers.system import hms, names, ymd
 from protocol.messages import collateral as m
 from protocol.messages.session import Ack
 from protocol.units import COLLATERAL_PRICE, RATE
@@ -242,85 +242,49 @@ def eligible_collateral(msg, ctx: RequestContext):
 
 
 # ------------------------------------------------------------------ broadcasts
-@broadcast(cc.CollateralAccountOpened)
-def collateral_account_opened(e: cc.CollateralAccountOpened):
-    return m.CollateralAccountOpenedBroadcast(clearing_house=e.clearing_house, account=e.account,
-                                              kind=m.AccountKind[e.kind])
+# Every broadcast is a view (gateway.handlers.broadcast_view): its bytes are encoded straight from the
+# event. The core names codes by their names: ``names`` gives the wire enum's members by name.
+broadcast_view(cc.CollateralAccountOpened, m.CollateralAccountOpenedBroadcast,
+               {"kind": (names(m.AccountKind), "kind")})
 
+broadcast_view(cc.DcassAccountMapped, m.DcassAccountMappedBroadcast)
 
-@broadcast(cc.DcassAccountMapped)
-def dcass_account_mapped(e: cc.DcassAccountMapped):
-    return m.DcassAccountMappedBroadcast(clearing_house=e.clearing_house, dcass_account=e.dcass_account,
-                                         account=e.account, previous_account=e.previous_account, explicit=e.explicit)
+_INSTRUCTION = {"action": (names(m.InstructionAction), "action"),
+                "asset_class": (names(m.AssetClass), "asset_class"), "value_date": (ymd, "value_date")}
 
+broadcast_view(cc.InstructionAccepted, m.InstructionAcceptedBroadcast, _INSTRUCTION)
 
-@broadcast(cc.InstructionAccepted)
-def instruction_accepted(e: cc.InstructionAccepted):
-    return m.InstructionAcceptedBroadcast(
-        instruction_id=e.instruction_id, clearing_house=e.clearing_house, account=e.account,
-        action=m.InstructionAction[e.action], asset_class=m.AssetClass[e.asset_class], specific=e.specific,
-        asset=e.asset, quantity=e.quantity, value_date=ymd(e.value_date))
+broadcast_view(cc.InstructionCompleted, m.InstructionCompletedBroadcast, {
+    **_INSTRUCTION, "completed_date": (ymd, "completed_at"), "completed_time": (hms, "completed_at"),
+})
 
-
-@broadcast(cc.InstructionCompleted)
-def instruction_completed(e: cc.InstructionCompleted):
-    return m.InstructionCompletedBroadcast(
-        instruction_id=e.instruction_id, clearing_house=e.clearing_house, account=e.account,
-        action=m.InstructionAction[e.action], asset_class=m.AssetClass[e.asset_class], specific=e.specific,
-        asset=e.asset, quantity=e.quantity, value_date=ymd(e.value_date), completed_date=ymd(e.completed_at),
-        completed_time=hms(e.completed_at))
-
-
-# the broadcasts of every batch that changes a requirement (BF204, BF205) are encoded straight from
-# their events (gateway.handlers.broadcast_view): a coverage line has the fields of its item
+# a coverage line has the fields of its item
 broadcast_view(cc.CoverageChanged, m.CoverageChangedBroadcast, {"items": ("lines", {})})
 
 broadcast_view(cc.MarginCallChanged, m.MarginCallBroadcast, {
-    "status": ({s.name: s for s in m.CallStatus}, "status"), "called_date": (ymd, "called_at"),
+    "status": (names(m.CallStatus), "status"), "called_date": (ymd, "called_at"),
     "called_time": (hms, "called_at"), "due_date": (ymd, "due"), "due_time": (hms, "due"),
 })
 
+broadcast_view(cc.CoveredCallChanged, m.CoveredCallChangedBroadcast, {
+    "series": (bytes, "series_key"), "reason": (names(m.CoverReason), "reason"),
+})
 
-@broadcast(cc.CoveredCallChanged)
-def covered_call_changed(e: cc.CoveredCallChanged):
-    return m.CoveredCallChangedBroadcast(clearing_house=e.clearing_house, dcass_account=e.dcass_account,
-                                         account=e.account, series=key_out(e.series_key), underlying=e.underlying,
-                                         contracts=e.contracts, shares=e.shares, reason=m.CoverReason[e.reason])
+_RESERVE_FUND_ASSET = {"contribution": (names(m.Contribution), "contribution"),
+                       "asset_class": (names(m.AssetClass), "asset_class")}
 
+broadcast_view(cc.ReserveFundContributed, m.ReserveFundContributedBroadcast, _RESERVE_FUND_ASSET)
 
-@broadcast(cc.ReserveFundContributed)
-def reserve_fund_contributed(e: cc.ReserveFundContributed):
-    return m.ReserveFundContributedBroadcast(clearing_house=e.clearing_house,
-                                             contribution=m.Contribution[e.contribution],
-                                             asset_class=m.AssetClass[e.asset_class], asset=e.asset,
-                                             quantity=e.quantity)
+broadcast_view(cc.InterestPosted, m.InterestPostedBroadcast, {"period_end": (ymd, "period_end")})
 
+broadcast_view(cc.FxRateSet, m.FxRateBroadcast, {"rate": (rate_out, "rate")})
 
-@broadcast(cc.InterestPosted)
-def interest_posted(e: cc.InterestPosted):
-    return m.InterestPostedBroadcast(clearing_house=e.clearing_house, account=e.account, currency=e.currency,
-                                     period_end=ymd(e.period_end), interest=e.interest, accommodation=e.accommodation,
-                                     net=e.net, balance=e.balance)
+broadcast_view(cc.CollateralPriceSet, m.CollateralPriceBroadcast, {"price": (price_out, "price")})
 
+broadcast_view(cc.InterestRateSet, m.InterestRateBroadcast, {"rate": (rate_out, "rate")})
 
-@broadcast(cc.FxRateSet)
-def fx_rate_set(e: cc.FxRateSet):
-    return m.FxRateBroadcast(currency=e.currency, rate=rate_out(e.rate))
-
-
-@broadcast(cc.CollateralPriceSet)
-def collateral_price_set(e: cc.CollateralPriceSet):
-    return m.CollateralPriceBroadcast(instrument=e.instrument, price=price_out(e.price))
-
-
-@broadcast(cc.InterestRateSet)
-def interest_rate_set(e: cc.InterestRateSet):
-    return m.InterestRateBroadcast(currency=e.currency, rate=rate_out(e.rate))
-
-
-@broadcast(cc.StockHaircutSet)
-def stock_haircut_set(e: cc.StockHaircutSet):
-    return m.StockHaircutBroadcast(stock=e.stock, rate=rate_out(e.rate), applied=rate_out(e.applied))
+broadcast_view(cc.StockHaircutSet, m.StockHaircutBroadcast,
+               {"rate": (rate_out, "rate"), "applied": (rate_out, "applied")})
 
 
 # ------------------------------------------------------------------ money moves (issue 13)
@@ -363,24 +327,20 @@ def settlements(msg, ctx: RequestContext):
         for s in rows])
 
 
-@broadcast(cc.CollectionFailed)
-def collection_failed(e: cc.CollectionFailed):
-    return m.CollectionFailedBroadcast(instruction_id=e.instruction_id, clearing_house=e.clearing_house,
-                                       account=e.account, currency=e.currency, amount=e.amount, bank=e.bank,
-                                       reason=m.CollectionFailure[e.reason], failed_date=ymd(e.at), failed_time=hms(e.at))
+broadcast_view(cc.CollectionFailed, m.CollectionFailedBroadcast, {
+    "reason": (names(m.CollectionFailure), "reason"), "failed_date": (ymd, "at"), "failed_time": (hms, "at"),
+})
 
 
-@broadcast(cc.SettlementChanged)
-def settlement_changed(e: cc.SettlementChanged):
-    return m.SettlementBroadcast(settlement_id=e.settlement_id, clearing_house=e.clearing_house, account=e.account,
-                                 currency=e.currency, business_date=ymd(e.business_date), amount=e.amount,
-                                 due_date=ymd(e.due), due_time=hms(e.due), status=m.SettlementStatus[e.status],
-                                 consequence=m.Consequence[e.consequence or "NONE"], at_date=ymd(e.at), at_time=hms(e.at))
+broadcast_view(cc.SettlementChanged, m.SettlementBroadcast, {
+    "business_date": (ymd, "business_date"), "due_date": (ymd, "due"), "due_time": (hms, "due"),
+    "status": (names(m.SettlementStatus), "status"),
+    "consequence": (names(m.Consequence, blank=m.Consequence.NONE), "consequence"),
+    "at_date": (ymd, "at"), "at_time": (hms, "at"),
+})
 
 
-@broadcast(cc.BankMandateSet)
-def bank_mandate_set(e: cc.BankMandateSet):
-    return m.BankMandateBroadcast(currency=e.currency, bank=e.bank, bank_account=e.bank_account)
+broadcast_view(cc.BankMandateSet, m.BankMandateBroadcast)
 
 
 # ------------------------------------------------------------------ reserve fund requirement
@@ -406,22 +366,14 @@ def reserve_fund_position(msg, ctx: RequestContext):
                                   due_date=ymd(r.due), due_time=hms(r.due)) for r in rows])
 
 
-@broadcast(cc.ReserveFundCallChanged)
-def reserve_fund_call(e: cc.ReserveFundCallChanged):
-    return m.ReserveFundCallBroadcast(clearing_house=e.clearing_house, amount=e.amount, status=m.CallStatus[e.status],
-                                      called_date=ymd(e.called_at), called_time=hms(e.called_at), due_date=ymd(e.due),
-                                      due_time=hms(e.due))
+broadcast_view(cc.ReserveFundCallChanged, m.ReserveFundCallBroadcast, {
+    "status": (names(m.CallStatus), "status"), "called_date": (ymd, "called_at"),
+    "called_time": (hms, "called_at"), "due_date": (ymd, "due"), "due_time": (hms, "due"),
+})
 
+broadcast_view(cc.ReserveFundWithdrawn, m.ReserveFundWithdrawnBroadcast, _RESERVE_FUND_ASSET)
 
-@broadcast(cc.ReserveFundWithdrawn)
-def reserve_fund_withdrawn(e: cc.ReserveFundWithdrawn):
-    return m.ReserveFundWithdrawnBroadcast(clearing_house=e.clearing_house, contribution=m.Contribution[e.contribution],
-                                           asset_class=m.AssetClass[e.asset_class], asset=e.asset, quantity=e.quantity)
-
-
-@broadcast(cc.ReserveFundRequirementSet)
-def reserve_fund_requirement_set(e: cc.ReserveFundRequirementSet):
-    return m.ReserveFundRequirementBroadcast(clearing_house=e.clearing_house, amount=e.amount)
+broadcast_view(cc.ReserveFundRequirementSet, m.ReserveFundRequirementBroadcast)
 
 
 # ------------------------------------------------------------------ cross-market collateral (HKSCC)
@@ -474,10 +426,8 @@ def stock_accounts(msg, ctx: RequestContext):
                                         for r in rows])
 
 
-@broadcast(cc.CcassDeliveryChanged)
-def ccass_delivery(e: cc.CcassDeliveryChanged):
-    return m.CcassDeliveryBroadcast(obligation_no=e.obligation_no, stock=e.stock,
-                                    direction=m.DeliveryDirection[e.direction], status=m.DeliveryStatus[e.status],
-                                    reason=m.DeliveryFailure[e.reason or "NONE"], shares=e.shares,
-                                    covered_shares=e.covered_shares, amount=e.amount, currency=e.currency,
-                                    settlement_date=ymd(e.settlement_date), at_date=ymd(e.at), at_time=hms(e.at))
+broadcast_view(cc.CcassDeliveryChanged, m.CcassDeliveryBroadcast, {
+    "direction": (names(m.DeliveryDirection), "direction"), "status": (names(m.DeliveryStatus), "status"),
+    "reason": (names(m.DeliveryFailure, blank=m.DeliveryFailure.NONE), "reason"),
+    "settlement_date": (ymd, "settlement_date"), "at_date": (ymd, "at"), "at_time": (hms, "at"),
+})

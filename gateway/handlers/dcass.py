@@ -9,7 +9,8 @@ from gateway.clearing import dcass as dc
 from gateway.clearing.core import BusinessDateQuery
 from gateway.clearing.errors import INVALID_VALUE, ClearingError
 from gateway.handlers.system import date_in, hms, time_in, ymd  # noqa: F401 - one declaration of the wire date/time form
-from gateway.handlers import RequestContext, broadcast, broadcast_view, handler
+from gateway.handlers import RequestContext, broadcast_view, handler
+from protocol.codec import Constant
 from protocol.messages import dcass as m
 from protocol.messages.session import Ack
 
@@ -30,7 +31,7 @@ def key_or_none(series) -> bytes | None:
 @functools.lru_cache(maxsize=100_000)
 def key_out(key: bytes):
     """The wire SeriesKey of a core series key: decoded once per key and shared (messages only
-    read it: every broadcast about a series carries it)."""
+    read it: every query row about a series carries it; a broadcast packs the key's bytes)."""
     return _KEY.decode(bytes(key), 0)[0]
 
 
@@ -390,10 +391,8 @@ def participants(msg: m.ParticipantsQuery, ctx: RequestContext):
 
 
 # ------------------------------------------------------------------ broadcasts
-# The broadcasts of every deal, of every batch and of the post-trade functions (BD6, BD29, BD39, BD40,
-# BD101, BD102) are views: their bytes
-# are encoded straight from the event (gateway.handlers.broadcast_view); the others map the event
-# to its message object.
+# Every broadcast is a view: its bytes are encoded straight from the event
+# (gateway.handlers.broadcast_view), with no message object in between.
 def _new_trade_available(e: dc.TradeEvent, _reversal=dc.TradeState.REVERSAL) -> int:
     """A new trade can be adjusted in full, a reversal not at all."""
     return 0 if e.state is _reversal else e.quantity
@@ -445,33 +444,29 @@ broadcast_view(dc.ExerciseEvent, m.ExerciseBroadcast, {
 })
 
 
-@broadcast(dc.AssignmentEvent)
-def assignment_broadcast(e: dc.AssignmentEvent):
-    return m.AssignmentBroadcast(account_id=e.account_id, series=key_out(e.series_key), series_symbol=e.series_name,
-                                 quantity=e.quantity, business_date=ymd(e.business_date))
+broadcast_view(dc.AssignmentEvent, m.AssignmentBroadcast, {
+    "series": (bytes, "series_key"), "series_symbol": "series_name", "business_date": (ymd, "business_date"),
+})
 
+broadcast_view(dc.DeliveryObligationEvent, m.DeliveryBroadcast, {
+    "delivery.obligation_number": "obligation_no",
+    "delivery.direction": (enum_map(m.DeliveryDirection, dc.DeliveryDirection), "direction"),
+    "delivery.series": (bytes, "series_key"), "delivery.series_symbol": "series_name",
+    "delivery.exercise_date": (ymd, "exercise_date"), "delivery.settlement_date": (ymd, "settlement_date"),
+})
 
-@broadcast(dc.DeliveryObligationEvent)
-def delivery_broadcast(e: dc.DeliveryObligationEvent):
-    return m.DeliveryBroadcast(delivery=delivery_item(e))
+# the event is a participant's total per clearing house and currency: no account (blank)
+broadcast_view(dc.MoneyObligationEvent, m.MoneyBroadcast, {
+    "money.account_id": Constant(""), "money.business_date": (ymd, "business_date"),
+})
 
+broadcast_view(dc.AccountOpened, m.AccountOpenedBroadcast, {
+    "account.account_type": (_ACCOUNT_TYPE, "account_type"),
+    "account.gross": ({t: t.gross for t in dc.AccountType}, "account_type"),
+})
 
-@broadcast(dc.MoneyObligationEvent)
-def money_broadcast(e: dc.MoneyObligationEvent):
-    return m.MoneyBroadcast(money=money_item(e))
+broadcast_view(dc.SettlementPriceSet, m.SettlementPriceBroadcast, {
+    "series": (bytes, "series_key"), "series_symbol": "series_name", "business_date": (ymd, "business_date"),
+})
 
-
-@broadcast(dc.AccountOpened)
-def account_opened_broadcast(e: dc.AccountOpened):
-    return m.AccountOpenedBroadcast(account=account_item(e))
-
-
-@broadcast(dc.SettlementPriceSet)
-def settlement_price_broadcast(e: dc.SettlementPriceSet):
-    return m.SettlementPriceBroadcast(series=key_out(e.series_key), series_symbol=e.series_name, price=e.price,
-                                      business_date=ymd(e.business_date))
-
-
-@broadcast(dc.UnderlyingPriceSet)
-def underlying_price_broadcast(e: dc.UnderlyingPriceSet):
-    return m.UnderlyingPriceBroadcast(underlying=e.underlying, price=e.price, business_date=ymd(e.business_date))
+broadcast_view(dc.UnderlyingPriceSet, m.UnderlyingPriceBroadcast, {"business_date": (ymd, "business_date")})

@@ -9,9 +9,9 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from gateway.clearing import otc as core
 from gateway.clearing.errors import INVALID_VALUE, ClearingError
-from gateway.handlers.system import date_in, hms, ymd
-from gateway.handlers import RequestContext, broadcast, handler
-from protocol.codec import Date
+from gateway.handlers.system import date_in, hms, names, ymd
+from gateway.handlers import RequestContext, broadcast_view, handler
+from protocol.codec import Constant, Date
 from protocol.messages import otc as m
 from protocol.units import RATE
 from protocol.messages.session import Ack
@@ -37,9 +37,12 @@ def day_count(code: m.DayCount) -> str:
     return "" if code == m.DayCount.DEFAULT else code.name.replace("_", "/")
 
 
+_KIND = names(m.AccountKind, blank=m.AccountKind.MEMBER)
+
+
 def kind(k: str) -> m.AccountKind:
     """HOUSE / CLIENT; "" (member-level: guarantee fund, fees) is MEMBER."""
-    return m.AccountKind[k] if k else m.AccountKind.MEMBER
+    return _KIND[k]
 
 
 def types_mask(types) -> int:
@@ -54,7 +57,8 @@ def coupons(items, field: str = "coupon_dates") -> tuple[date, ...]:
 
 
 # ------------------------------------------------------------------ rows
-def trade_row(t: core.Trade, mtm: int) -> m.TradeRow:
+def trade_terms(t: core.Trade) -> tuple:
+    """The fields of a trade row that depend on the product, read from its terms (:data:`TERMS_FIELDS`)."""
     x = t.terms
     if t.product == "NDF":
         ccy, other, notional, other_notional, rate = (x.base_currency, x.quote_currency, x.notional, 0,
@@ -67,11 +71,16 @@ def trade_row(t: core.Trade, mtm: int) -> m.TradeRow:
         ccy, other, notional, other_notional, rate = (x.pay_currency, x.receive_currency, x.pay_notional,
                                                       x.receive_notional, x.pay_fixed_rate)
         start, end = x.effective_date, x.coupon_dates[-1]
+    return ccy, other, notional, other_notional, rate_out(rate), ymd(start), ymd(end)
+
+
+TERMS_FIELDS = ("currency", "other_currency", "notional", "other_notional", "rate_e8", "start_date", "end_date")
+
+
+def trade_row(t: core.Trade, mtm: int) -> m.TradeRow:
     return m.TradeRow(trade_id=t.trade_id, product=m.OtcProduct[t.product], member=t.member, account=t.account,
-                      valuation_currency=t.valuation_currency, currency=ccy, other_currency=other,
-                      notional=notional, other_notional=other_notional, rate_e8=rate_out(rate),
-                      start_date=ymd(start), end_date=ymd(end), mtm=mtm, registered_date=ymd(t.registered_at),
-                      registered_time=hms(t.registered_at))
+                      valuation_currency=t.valuation_currency, **dict(zip(TERMS_FIELDS, trade_terms(t))),
+                      mtm=mtm, registered_date=ymd(t.registered_at), registered_time=hms(t.registered_at))
 
 
 def item_row(i: core.SettlementItem) -> m.ItemRow:
@@ -312,73 +321,56 @@ def mark_payment_settled(msg: m.MarkPaymentSettledRequest, ctx: RequestContext):
 
 
 # ------------------------------------------------------------------ broadcasts
-@broadcast(core.OtcTradeRegistered)
-def trade_registered(e: core.OtcTradeRegistered):
-    return m.TradeRegisteredBroadcast(trade=trade_row(e.trade, 0))  # registered with MTM 0
+# Every broadcast is a view (gateway.handlers.broadcast_view): its bytes are encoded straight from the
+# event; a row of the event's record is read from it with the row's own view.
+broadcast_view(core.OtcTradeRegistered, m.TradeRegisteredBroadcast, {"trade": ("trade", {
+    "product": (names(m.OtcProduct), "product"), TERMS_FIELDS: (trade_terms, None),
+    "mtm": Constant(0),                                         # registered with MTM 0
+    "registered_date": (ymd, "registered_at"), "registered_time": (hms, "registered_at"),
+})})
 
+broadcast_view(core.RateFixingSet, m.RateFixingBroadcast, {
+    "trade_id": "fixing.trade_id", "leg": (names(m.SwapLeg, blank=m.SwapLeg.NONE), "fixing.leg"),
+    "fixing_date": (ymd, "fixing.fixing_date"), "rate_e8": (rate_out, "fixing.rate"),
+})
 
-@broadcast(core.RateFixingSet)
-def rate_fixing_set(e: core.RateFixingSet):
-    f = e.fixing
-    return m.RateFixingBroadcast(trade_id=f.trade_id, leg=m.SwapLeg[f.leg] if f.leg else m.SwapLeg.NONE,
-                           fixing_date=ymd(f.fixing_date), rate_e8=rate_out(f.rate))
+broadcast_view(core.MtmSet, m.MtmBroadcast, {"business_time": (hms, "now")})
 
+broadcast_view(core.SettlementItemCreated, m.SettlementItemBroadcast, {"item": ("item", {
+    "settlement_type": ({t: m.OtcSettlementType[t.name] for t in core.SettlementType}, "type"),
+    "settlement_date": (ymd, "settlement_date"), "created_date": (ymd, "created_at"),
+    "created_time": (hms, "created_at"),
+})})
 
-@broadcast(core.MtmSet)
-def mtm_set(e: core.MtmSet):
-    return m.MtmBroadcast(trade_id=e.trade_id, currency=e.currency, mtm=e.mtm, business_time=hms(e.now))
+_INSTRUCTION_ROW = {
+    "account_kind": (_KIND, "account_kind"),
+    "direction": ({d: m.PaymentDirection[d.value] for d in core.Direction}, "direction"),
+    "status": ({s: m.PaymentStatus[s.value] for s in core.PaymentState}, "state"),
+    "settlement_types": (types_mask, "types"), "settlement_date": (ymd, "settlement_date"),
+    "available_date": (ymd, "available_at"), "available_time": (hms, "available_at"),
+    "due_date": (ymd, "due_at"), "due_time": (hms, "due_at"),
+    "settled_date": (ymd, "settled_at"), "settled_time": (hms, "settled_at"),
+}
+_INSTRUCTION = {"instruction": ("instruction", _INSTRUCTION_ROW)}
+broadcast_view(core.PaymentInstructionIssued, m.PaymentInstructionIssuedBroadcast, _INSTRUCTION)
+broadcast_view(core.PaymentSettled, m.PaymentSettledBroadcast, _INSTRUCTION)
+broadcast_view(core.PaymentLate, m.PaymentLateBroadcast, _INSTRUCTION)
 
+broadcast_view(core.PvpStatusChanged, m.PvpStatusBroadcast, {"pvp": ("pvp", {
+    "exchange": (names(m.CcsExchange), "exchange"),
+    "status": ({s: m.PvpStatus[s.value] for s in core.PvpState}, "state"), "value_date": (ymd, "value_date"),
+    "instructed_date": (ymd, "instructed_at"), "instructed_time": (hms, "instructed_at"),
+})})
 
-@broadcast(core.SettlementItemCreated)
-def settlement_item(e: core.SettlementItemCreated):
-    return m.SettlementItemBroadcast(item=item_row(e.item))
+broadcast_view(core.MarginRequirementSet, m.MarginRequirementBroadcast)
 
+broadcast_view(core.NonCashCollateralMoved, m.NonCashMovedBroadcast, {"business_time": (hms, "now")})
 
-@broadcast(core.PaymentInstructionIssued)
-def instruction_issued(e: core.PaymentInstructionIssued):
-    return m.PaymentInstructionIssuedBroadcast(instruction=instruction_row(e.instruction))
+broadcast_view(core.GuaranteeFundRequirementSet, m.GuaranteeFundRequirementBroadcast)
 
-
-@broadcast(core.PaymentSettled)
-def payment_settled(e: core.PaymentSettled):
-    return m.PaymentSettledBroadcast(instruction=instruction_row(e.instruction))
-
-
-@broadcast(core.PaymentLate)
-def payment_late(e: core.PaymentLate):
-    return m.PaymentLateBroadcast(instruction=instruction_row(e.instruction))
-
-
-@broadcast(core.PvpStatusChanged)
-def pvp_status(e: core.PvpStatusChanged):
-    return m.PvpStatusBroadcast(pvp=pvp_row(e.pvp))
-
-
-@broadcast(core.MarginRequirementSet)
-def margin_requirement_set(e: core.MarginRequirementSet):
-    return m.MarginRequirementBroadcast(account=e.account, currency=e.currency, im_requirement=e.im_requirement,
-                                  holiday_margin=e.holiday_margin)
-
-
-@broadcast(core.NonCashCollateralMoved)
-def non_cash_moved(e: core.NonCashCollateralMoved):
-    return m.NonCashMovedBroadcast(account=e.account, security=e.security, nominal=e.nominal, holding=e.holding,
-                          business_time=hms(e.now))
-
-
-@broadcast(core.GuaranteeFundRequirementSet)
-def guarantee_fund_requirement_set(e: core.GuaranteeFundRequirementSet):
-    return m.GuaranteeFundRequirementBroadcast(currency=e.currency, requirement=e.requirement)
-
-
-@broadcast(core.PaiRateSet)
-def pai_rate_set(e: core.PaiRateSet):
-    return m.PaiRateBroadcast(currency=e.currency, effective_date=ymd(e.effective_from), rate_e8=rate_out(e.rate))
-
-
-@broadcast(core.FxRateSet)
-def fx_rate_set(e: core.FxRateSet):
-    return m.FxRateBroadcast(currency=e.currency, effective_date=ymd(e.effective_from), rate_e8=rate_out(e.rate))
+_RATE = {"effective_date": (ymd, "effective_from"), "rate_e8": (rate_out, "rate")}
+broadcast_view(core.PaiRateSet, m.PaiRateBroadcast, _RATE)
+broadcast_view(core.FxRateSet, m.FxRateBroadcast, _RATE)
 
 
 # ------------------------------------------------------------------ the member's own side (issue 13)
@@ -402,6 +394,4 @@ def add_trade_payment(msg: m.AddTradePaymentRequest, ctx: RequestContext):
     return Ack(reference=out.reply.item_id, text="additional payment added")
 
 
-@broadcast(core.PvpFundingSet)
-def pvp_funding_set(e: core.PvpFundingSet):
-    return m.PvpFundingBroadcast(currency=e.currency, funded=e.funded)
+broadcast_view(core.PvpFundingSet, m.PvpFundingBroadcast)

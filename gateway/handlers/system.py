@@ -7,8 +7,8 @@ from datetime import date, datetime, timedelta
 from gateway.clearing import core as c
 from gateway.clearing.errors import INVALID_VALUE, OPERATOR_ONLY, ClearingError
 from gateway.clock import UTC_OFFSET_SECONDS
-from gateway.handlers import RequestContext, broadcast, handler
-from protocol.codec import Date, Time
+from gateway.handlers import RequestContext, broadcast_view, handler
+from protocol.codec import Constant, Date, Time
 from protocol.messages import session as ms
 from protocol.messages import system as m
 
@@ -48,6 +48,16 @@ def hms(t) -> str:
     text = Time.to_text(t)
     last[0], last[1] = t, text
     return text
+
+
+def names(wire_enum, blank=None) -> dict:
+    """A broadcast view's table (``gateway.handlers.broadcast_view``) for a core field that holds
+    a member's name: the members of the wire enum by name; ``blank``, if given, is the member of
+    an empty name (and of None)."""
+    table: dict = {member.name: member for member in wire_enum}
+    if blank is not None:
+        table[""] = table[None] = blank
+    return table
 
 
 def date_in(text: str, field: str) -> date | None:
@@ -125,19 +135,16 @@ def reset_emulator(msg, ctx: RequestContext):
     return ms.Ack(text=f"reset to {when:%Y-%m-%d %H:%M:%S}")
 
 
-@broadcast(c.Heartbeat)
-def heartbeat(e: c.Heartbeat):
-    return m.HeartbeatBroadcast(interval=e.interval, instance=1, instances=1, business_time=hms(e.now),
-                                description="hkpost emulator gateway")
+broadcast_view(c.Heartbeat, m.HeartbeatBroadcast, {
+    "instance": Constant(1), "instances": Constant(1), "business_time": (hms, "now"),
+    "description": Constant("hkpost emulator gateway"),
+})
 
+broadcast_view(c.ClearingMessage, m.ClearingMessageBroadcast, {
+    "business_time": (hms, "now"), "lines": ("lines", {"text": (str, None)}),   # a line is its text
+})
 
-@broadcast(c.ClearingMessage)
-def clearing_message(e: c.ClearingMessage):
-    return m.ClearingMessageBroadcast(number=e.number, business_time=hms(e.now),
-                                      lines=[m.MessageLine(text=t) for t in e.lines])
-
-
-@broadcast(c.BusinessDateChanged)
-def business_date_changed(e: c.BusinessDateChanged):
-    return m.BusinessDateChangeBroadcast(business_date=ymd(e.business_date), previous_business_date=ymd(e.previous_business_date),
-                                business_time=hms(e.now))
+broadcast_view(c.BusinessDateChanged, m.BusinessDateChangeBroadcast, {
+    "business_date": (ymd, "business_date"), "previous_business_date": (ymd, "previous_business_date"),
+    "business_time": (hms, "now"),
+})
