@@ -11,6 +11,7 @@ from __future__ import annotations
 import pickle
 from dataclasses import dataclass
 from datetime import date
+from typing import Any, Callable
 
 from protocol.codec import DateInt
 from protocol.framing import broadcast_frame
@@ -95,14 +96,18 @@ class StreamStore:
             lg = self.logs[key] = StreamLog(self.business_date)
         return lg
 
-    def publish(self, stream: int, owner: str | None, payload: bytes, code: str, keys: frozenset) -> tuple[tuple, Entry, int]:
+    def publish(self, stream: int, owner: str | None, payload: Any, code: str, keys: frozenset,
+                frame: Callable[[Any, int, int, int], bytes] = broadcast_frame) -> tuple[tuple, Entry, int]:
+        """Log one broadcast, numbered next in its stream instance; its frame is ``frame(payload,
+        stream, sequence, business_date)``: the encoded message framed, or, with the frame encoder
+        of a broadcast view (``gateway.handlers.ENCODERS``), ``payload`` is the event itself."""
         key = self.instance(stream, owner)
         lg = self.logs.get(key)
         if lg is None:
             lg = self.log(key)
         entries = lg._entries if lg._packed is None else lg.entries   # no property call on the hot path
         seq = len(entries) + 1
-        entry = Entry(broadcast_frame(payload, stream, seq, self.business_date), code, keys)
+        entry = Entry(frame(payload, stream, seq, self.business_date), code, keys)
         entries.append(entry)
         self.published += 1
         return key, entry, seq

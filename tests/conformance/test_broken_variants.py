@@ -24,11 +24,11 @@ async def failures(gateway_cls=None, include=None, **settings) -> tuple[set[str]
 class _GappyStore(StreamStore):
     """Broadcast number 3 of every stream instance and date is numbered but never sent."""
 
-    def publish(self, stream, owner, payload, code, keys):
+    def publish(self, stream, owner, *payload_and_rest):
         lg = self.log(self.instance(stream, owner))
         if lg.last == 2:
             lg.entries.append(Entry(b"", "", frozenset()))
-        return super().publish(stream, owner, payload, code, keys)
+        return super().publish(stream, owner, *payload_and_rest)
 
     def range(self, *a, **kw):
         entries, first, last = super().range(*a, **kw)
