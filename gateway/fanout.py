@@ -178,11 +178,11 @@ class Fanout:
             stream, code, encode, keys_of, rolls = plan
             keys = keys_of(e)
             if stream:           # a view: the frame straight from the event
-                key, entry, _ = log(stream, e.owner, e, code, keys, encode)
+                key, frame, _ = log(stream, e.owner, e, code, keys, encode)
             else:                # a mapper: the message object, then its bytes
                 msg = encode(e)
                 spec = msg.__message__
-                key, entry, _ = log(STREAM_BY_NAME[spec.stream], e.owner, encode_message(msg), spec.code, keys)
+                key, frame, _ = log(STREAM_BY_NAME[spec.stream], e.owner, encode_message(msg), spec.code, keys)
                 code = spec.code
             subs = subscribers.get(key)
             if subs:
@@ -192,9 +192,9 @@ class Fanout:
                     route = self._route(rk, subs)
                 seg = route.seg
                 if seg is not None and seg.open == seg.n:
-                    seg += entry.frame  # SharedSegment.extend_if_open inline: this is the hot path
+                    seg += frame  # SharedSegment.extend_if_open inline: this is the hot path
                 else:
-                    route.send(entry.frame, dirty)
+                    route.send(frame, dirty)
             if rolls:
                 streams.roll(ymd_int(e.business_date))
 
