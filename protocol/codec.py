@@ -615,11 +615,12 @@ class Record:
         if self.has_items:
             item = self.items.record
             ns["_IS"] = item.struct
-            ns["_IENC"] = item.encode_values
             ns["_ISIZE"] = item.size
             cnt = g.var()
             item_build: list[str] = []
             item_vars = g.decode(item.fields, item.cls, "i", item_build, "        ")
+            item_pre: list[str] = []
+            item_enc = g.encode(item.fields, "i", item_pre)
             lines.append("def decode(buf, off=0):")
             lines.append(f"    ({', '.join(vars_ + [cnt])},) = _S.unpack_from(buf, off)")
             lines.append(f"    end = off + {size} + {cnt} * _ISIZE")
@@ -638,7 +639,12 @@ class Record:
             lines.append(f"    head = _S.pack({', '.join(enc + ['len(items)'])})")
             lines.append("    if not items: return head")
             lines.append("    p = _IS.pack")
-            lines.append("    return head + b''.join([p(*_IENC(i)) for i in items])")
+            lines.append("    out = [head]")
+            lines.append("    append = out.append")
+            lines.append("    for i in items:")
+            lines += [f"        {a}" for a in item_pre]
+            lines.append(f"        append(p({', '.join(item_enc)}))")
+            lines.append("    return b''.join(out)")
         else:
             lines.append("def decode(buf, off=0):")
             if vars_:
