@@ -22,6 +22,7 @@ import structlog
 from gateway import handlers as H
 from gateway.clearing.core import BusinessDateChanged
 from gateway.streams import StreamStore, ymd_int
+from protocol.framing import broadcast_frame
 from protocol.registry import encode_message
 from protocol.session import SharedSegment
 from protocol.streams import BY_NAME as STREAM_BY_NAME
@@ -166,6 +167,7 @@ class Fanout:
         routes = self._routes
         plans = self._plans
         dirty = self.dirty
+        log = streams.publish
         for e in events:
             cls = type(e)
             plan = plans.get(cls)
@@ -173,16 +175,15 @@ class Fanout:
                 plan = self._plan(cls)
                 if plan is None:
                     continue
-            stream, code, payload_of, keys_of, rolls = plan
-            if stream:           # a view: the bytes straight from the event
-                payload = payload_of(e)
-            else:                # a mapper: the message object, then its bytes
-                msg = payload_of(e)
-                spec = msg.__message__
-                stream, code = STREAM_BY_NAME[spec.stream], spec.code
-                payload = encode_message(msg)
+            stream, code, encode, keys_of, rolls = plan
             keys = keys_of(e)
-            key, entry, _ = streams.publish(stream, e.owner, payload, code, keys)
+            if stream:           # a view: the frame straight from the event
+                key, frame, _ = log(stream, e.owner, e, code, keys, encode)
+            else:                # a mapper: the message object, then its bytes
+                msg = encode(e)
+                spec = msg.__message__
+                key, frame, _ = log(STREAM_BY_NAME[spec.stream], e.owner, encode_message(msg), spec.code, keys)
+                code = spec.code
             subs = subscribers.get(key)
             if subs:
                 rk = (key, code, keys)
@@ -191,22 +192,26 @@ class Fanout:
                     route = self._route(rk, subs)
                 seg = route.seg
                 if seg is not None and seg.open == seg.n:
-                    seg += entry.frame  # SharedSegment.extend_if_open inline: this is the hot path
+                    seg += frame  # SharedSegment.extend_if_open inline: this is the hot path
                 else:
-                    route.send(entry.frame, dirty)
+                    route.send(frame, dirty)
             if rolls:
                 streams.roll(ymd_int(e.business_date))
 
     def _plan(self, cls: type) -> tuple | None:
-        """How events of ``cls`` become broadcasts: (stream number, message code, payload encoder,
+        """How events of ``cls`` become broadcasts: (stream number, message code, frame encoder,
         filter keys reader, whether the event rolls the business date) for a view
-        (``gateway.handlers.broadcast_view``); (0, "", mapper, ...) for a mapper (the message
-        object it gives says its stream and code); None (logged) for an unmapped class."""
+        (``gateway.handlers.broadcast_view``: ``encoder(e, stream, sequence, business_date)``);
+        (0, "", mapper, ...) for a mapper (the message object it gives says its stream and code);
+        None (logged) for an unmapped class."""
         rolls = issubclass(cls, BusinessDateChanged)
         view = H.ENCODERS.get(cls)
         if view is not None:
-            spec = view[0]
-            plan = (STREAM_BY_NAME[spec.stream], spec.code, view[1], filter_keys_of(cls), rolls)
+            spec, payload, frame = view
+            if frame is None:    # a message with items: the payload, then its frame
+                def frame(e, stream, sequence, business_date, payload=payload):
+                    return broadcast_frame(payload(e), stream, sequence, business_date)
+            plan = (STREAM_BY_NAME[spec.stream], spec.code, frame, filter_keys_of(cls), rolls)
         else:
             mapper = H.BROADCASTS.get(cls)
             if mapper is None:

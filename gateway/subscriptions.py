@@ -103,11 +103,11 @@ class Subscriptions:
         frames: list = []
         if rdate and rdate != today:
             if streams.has_date(rdate):
-                entries, _, _ = streams.range(stream, conn.participant, rdate, rseq + 1, None)
-                frames += [e.frame for e in entries]
+                (logged, _, _), _, _ = streams.columns(stream, conn.participant, rdate, rseq + 1, None)
+                frames += logged
             rseq = 0
-        entries, first, _ = streams.range(stream, conn.participant, today, rseq + 1, None)
-        frames += [e.frame for e in entries]
+        (logged, _, _), first, _ = streams.columns(stream, conn.participant, today, rseq + 1, None)
+        frames += logged
         if len(frames) > max_replay:
             conn.log.info("replay_refused", stream=stream, missed=len(frames), limit=max_replay)
             return [], last + 1, St.REPLAY_LIMIT
@@ -148,8 +148,8 @@ class Subscriptions:
             return
         latest = streams.last_sequence(stream, conn.participant) if msg.business_date in (0, streams.business_date) \
             else None
-        entries, first, last = streams.range(stream, conn.participant, msg.business_date, msg.first_sequence,
-                                             msg.last_sequence or None)
+        (logged, codes, keys), first, last = streams.columns(stream, conn.participant, msg.business_date,
+                                                             msg.first_sequence, msg.last_sequence or None)
         want = (msg.last_sequence or (latest or last)) - max(1, msg.first_sequence) + 1
         if msg.first_sequence == 0 or (msg.last_sequence and msg.last_sequence < msg.first_sequence):
             gw._reject(conn, rid, "UQ20", St.SEQUENCE_OUT_OF_RANGE, "first_sequence must be 1..last_sequence",
@@ -162,7 +162,7 @@ class Subscriptions:
         subs = [s for s in conn.subs.values() if s.stream == stream]
         if any(not s.broadcast and not s.filter for s in subs):
             subs = []  # a whole-stream subscription: every entry matches
-        frames = [e.frame for e in entries if not subs or any(s.matches(e.code, e.keys) for s in subs)]
+        frames = [f for f, c, k in zip(logged, codes, keys) if any(s.matches(c, k) for s in subs)] if subs else logged
         count = len(frames)
         if frames:
             conn.queue(with_request_many(frames, rid, Flag.RECOVERY))

@@ -424,30 +424,36 @@ class _Gen:
         self.ns[name] = obj
         return name
 
-    def decode(self, fields: list[_Field]) -> tuple[list[str], list[str]]:
-        """Returns (unpacked variable names, constructor argument expressions)."""
+    def decode(self, fields: list[_Field], cls: type, out: str, lines: list[str], indent: str) -> list[str]:
+        """Statements (appended to ``lines``, at ``indent``) that make ``out`` an instance of ``cls``
+        with each field decoded from its unpacked variable; returns those variable names, in
+        order. The instance is made with ``object.__new__`` and its slots set one by one: a record
+        class's ``__init__`` only sets its fields, and calling it costs a frame per record and per
+        nested record (the items of a trade feed are hundreds per request). The items field, if
+        any, is left to the caller."""
         vars_: list[str] = []
-        args: list[str] = []
+        lines.append(f"{indent}{out} = _new({self.sym(cls, 'C')})")
         for f in fields:
             if f.kind in ("filler", "items"):
                 continue
             if f.kind == "record":
-                v, a = self.decode(f.record.fields)
-                vars_ += v
-                args.append(f"{self.sym(f.record.cls, 'R')}({', '.join(a)})")
+                r = self.var()
+                vars_ += self.decode(f.record.fields, f.record.cls, r, lines, indent)
+                lines.append(f"{indent}{out}.{f.name} = {r}")
                 continue
             v = self.var()
             vars_.append(v)
             if f.kind == "int":
-                args.append(v)
+                value = v
             elif f.kind == "text":
-                args.append(f"{v}.rstrip(b' ').decode('ascii')")
+                value = f"{v}.rstrip(b' ').decode('ascii')"
             elif f.kind == "code":  # a dict of the members by value; the enum call only to raise
                 d = self.sym({int(m): m for m in f.enum_cls}, "D")
-                args.append(f"({d}[{v}] if {v} in {d} else {self.sym(f.enum_cls, 'E')}({v}))")
-            elif f.kind == "bool":
-                args.append(f"_bool({v})")
-        return vars_, args
+                value = f"({d}[{v}] if {v} in {d} else {self.sym(f.enum_cls, 'E')}({v}))"
+            else:  # bool
+                value = f"_bool({v})"
+            lines.append(f"{indent}{out}.{f.name} = {value}")
+        return vars_
 
     def encode(self, fields: list[_Field], src: str, pre: list[str], view: dict | None = None,
                prefix: str = "", used: set | None = None, fmts: list | None = None) -> list[str]:
@@ -655,9 +661,11 @@ class Record:
         return base
 
     def _compile(self) -> None:
-        ns: dict[str, Any] = {"_text": _pad_text, "_cut": _cut_text, "_bool": _bool, "_S": self.struct, "_cls": self.cls}
+        ns: dict[str, Any] = {"_text": _pad_text, "_cut": _cut_text, "_bool": _bool, "_S": self.struct,
+                              "_new": object.__new__}
         g = _Gen(ns)
-        vars_, args = g.decode(self.fields)
+        build: list[str] = []
+        vars_ = g.decode(self.fields, self.cls, "o", build, "    ")
         pre: list[str] = []
         enc = g.encode(self.fields, "o", pre)
         prelude = [f"    {a}" for a in pre]
@@ -666,38 +674,53 @@ class Record:
         if self.has_items:
             item = self.items.record
             ns["_IS"] = item.struct
-            ns["_icls"] = item.cls
-            ns["_IDEC"] = item.decode_values
-            ns["_IENC"] = item.encode_values
             ns["_ISIZE"] = item.size
             cnt = g.var()
-            unpack_vars = vars_ + [cnt]
+            item_build: list[str] = []
+            item_vars = g.decode(item.fields, item.cls, "i", item_build, "        ")
+            item_pre: list[str] = []
+            item_enc = g.encode(item.fields, "i", item_pre)
             lines.append("def decode(buf, off=0):")
-            lines.append(f"    ({', '.join(unpack_vars)},) = _S.unpack_from(buf, off)")
+            lines.append(f"    ({', '.join(vars_ + [cnt])},) = _S.unpack_from(buf, off)")
             lines.append(f"    end = off + {size} + {cnt} * _ISIZE")
             lines.append("    if end > len(buf): raise ValueError('items run past the end')")
-            lines.append(f"    items = [_IDEC(*t) for t in _IS.iter_unpack(buf[off + {size}:end])] if {cnt} else []")
-            lines.append(f"    return _cls({', '.join(args + ['items'])}), end")
+            lines.append("    items = []")
+            lines.append("    append = items.append")
+            lines.append(f"    for ({', '.join(item_vars)},) in (_IS.iter_unpack(buf[off + {size}:end]) if {cnt} else ()):")
+            lines += item_build
+            lines.append("        append(i)")
+            lines += build
+            lines.append(f"    o.{self.items.name} = items")
+            lines.append("    return o, end")
             lines.append("def encode(o):")
             lines += prelude
             lines.append(f"    items = o.{self.items.name}")
             lines.append(f"    head = _S.pack({', '.join(enc + ['len(items)'])})")
             lines.append("    if not items: return head")
             lines.append("    p = _IS.pack")
-            lines.append("    return head + b''.join([p(*_IENC(i)) for i in items])")
+            lines.append("    out = [head]")
+            lines.append("    append = out.append")
+            lines.append("    for i in items:")
+            lines += [f"        {a}" for a in item_pre]
+            lines.append(f"        append(p({', '.join(item_enc)}))")
+            lines.append("    return b''.join(out)")
         else:
             lines.append("def decode(buf, off=0):")
             if vars_:
                 lines.append(f"    ({', '.join(vars_)},) = _S.unpack_from(buf, off)")
             else:
                 lines.append("    _S.unpack_from(buf, off)")
-            lines.append(f"    return _cls({', '.join(args)}), off + {size}")
+            lines += build
+            lines.append(f"    return o, off + {size}")
             lines.append("def encode(o):")
             lines += prelude
             lines.append(f"    return _S.pack({', '.join(enc)})")
         # helpers used for items: from raw values / to raw values
         lines.append(f"def decode_values({', '.join(vars_)}):")
-        lines.append(f"    return _cls({', '.join(args)})")
+        lines += build
+        if self.has_items:
+            lines.append(f"    o.{self.items.name} = []")
+        lines.append("    return o")
         lines.append("def encode_values(o):")
         lines += prelude
         lines.append(f"    return ({', '.join(enc)}{',' if len(enc) == 1 else ''})")
@@ -709,7 +732,7 @@ class Record:
         self.encode_values: Callable = ns["encode_values"]
         self.source = src
 
-    def encoder(self, view: dict[str, Any]) -> Callable[[Any], bytes]:
+    def encoder(self, view: dict[str, Any], head: tuple[str, list] | None = None) -> Callable[..., bytes]:
         """An encoder of this record's bytes straight from another object (a core event), with no
         instance of the record in between: code generated from the declaration, as
         :meth:`encode`. ``view`` maps a field's path (``trade.series``) to the attribute it is read
@@ -724,13 +747,23 @@ class Record:
         (``convert`` gives their values in that order). The items of a record with items are read from the
         attribute the view names for the items field with the item record's own view,
         ``"items": ("lines", {...})`` (not named: the attribute of the field's name, each item read
-        by its field names). A view naming no field (a typo) is a ValueError."""
+        by its field names). A view naming no field (a typo) is a ValueError.
+
+        ``head`` (a record without items only): ``(struct format, values)`` packed before the
+        record in the same call (a frame header and the message type: see
+        ``protocol.framing.broadcast_encoder``); each value is a constant (an int or bytes) or the
+        name of a parameter the encoder then takes after the object, in their order:
+        ``encode(e, stream, sequence, business_date)``."""
         ns: dict[str, Any] = {"_text": _pad_text, "_cut": _cut_text}
         g = _Gen(ns)
         pre: list[str] = []
         used: set = set()
-        fmts: list[str] = []
-        enc = g.encode(self.fields, "e", pre, view, "", used, fmts)
+        fmts: list[str] = [head[0]] if head else []
+        lead = [v if isinstance(v, str) else repr(v) if type(v) is int else g.sym(v) for v in head[1]] if head else []
+        params = [v for v in head[1] if isinstance(v, str)] if head else []
+        if head and self.has_items:
+            raise ValueError(f"{self.name}: a head goes before a record of fixed size only")
+        enc = lead + g.encode(self.fields, "e", pre, view, "", used, fmts)
         ns["_S"] = struct.Struct(">" + "".join(fmts))   # the record's, but a record given as its bytes
         if self.has_items:
             name = self.items.name
@@ -744,7 +777,7 @@ class Record:
         unknown = set(view) - used
         if unknown:
             raise ValueError(f"{self.name}: no field {sorted(unknown)}")
-        lines = ["def encode(e):", *(f"    {a}" for a in pre + body)]
+        lines = [f"def encode({', '.join(['e'] + params)}):", *(f"    {a}" for a in pre + body)]
         src = "\n".join(lines)
         exec(compile(src, f"<codec {self.name} view>", "exec"), ns)
         fn = ns["encode"]

@@ -52,8 +52,10 @@ def broadcast(event_cls: type) -> Callable:
     return deco
 
 
-ENCODERS: dict[type, tuple[Any, Callable[[Any], bytes]]] = {}
-"""Event class -> (message spec, payload encoder): the broadcasts declared by :func:`broadcast_view`."""
+ENCODERS: dict[type, tuple[Any, Callable[[Any], bytes], Callable[[Any, int, int, int], bytes] | None]] = {}
+"""Event class -> (message spec, payload encoder, frame encoder): the broadcasts declared by
+:func:`broadcast_view`. The frame encoder (``protocol.framing.broadcast_encoder``; None for a
+message with items) gives the whole BROADCAST frame: ``frame(e, stream, sequence, business_date)``."""
 
 
 def broadcast_view(event_cls: type, message_cls: type, view: dict[str, Any] | None = None) -> None:
@@ -66,10 +68,12 @@ def broadcast_view(event_cls: type, message_cls: type, view: dict[str, Any] | No
     ``protocol.codec.Record.encoder``). The payload is encoded by code generated from the message's
     declaration, with no message object in between (the hot path of every broadcast);
     ``BROADCASTS[event_cls]`` still gives the message object, decoded from those bytes."""
+    from protocol.framing import broadcast_encoder
     from protocol.registry import decode_message
     spec = message_cls.__message__
     encode = spec.record.encoder(view or {})
     payload_type = spec.type
+    frame = broadcast_encoder(payload_type, spec.record, view or {})
 
     def payload(e: Any) -> bytes:
         return payload_type + encode(e)
@@ -77,7 +81,7 @@ def broadcast_view(event_cls: type, message_cls: type, view: dict[str, Any] | No
     def mapper(e: Any):
         return decode_message(payload(e))
     broadcast(event_cls)(mapper)
-    ENCODERS[event_cls] = (spec, payload)
+    ENCODERS[event_cls] = (spec, payload, frame)
 
 
 @dataclass(frozen=True)

@@ -93,11 +93,10 @@ def _allocations(items) -> tuple:
     return tuple(dc.Allocation(i.account_id, i.quantity, enum_to(dc.OpenClose, i.open_close)) for i in items)
 
 
-def _booked(out, ctx: RequestContext) -> m.DealBookedReply:
+def _booked(out, ctx: RequestContext, _trade_event=dc.TradeEvent, _item=m.TradeNumberItem) -> m.DealBookedReply:
     # every booked trade is announced by a TradeEvent of the outcome, with its deal number
-    deal_of = {e.trade_no: e.deal_no for e in out.events if type(e) is dc.TradeEvent}
-    return m.DealBookedReply(trades=[m.TradeNumberItem(deal_number=deal_of[n], trade_number=n)
-                                     for n in out.reply.trade_nos])
+    deal_of = {e.trade_no: e.deal_no for e in out.events if type(e) is _trade_event}
+    return m.DealBookedReply(trades=[_item(deal_of[n], n) for n in out.reply.trade_nos])   # deal_number, trade_number
 
 
 # ------------------------------------------------------------------ records
@@ -241,10 +240,13 @@ def deny_exercise(msg: m.DenyExerciseRequest, ctx: RequestContext):
 
 
 # ------------------------------------------------------------------ operator transactions
+_OPEN_CLOSE = enum_map(dc.OpenClose, m.OpenClose)
+
+
 def _deal(d) -> dc.InjectDeal:
     """An EC101 request or an EC104 item as the core's deal."""
     return dc.InjectDeal(key_in(d.series), d.price, d.quantity, d.buyer, d.seller, d.buyer_account, d.seller_account,
-                         enum_to(dc.OpenClose, d.buyer_open_close), enum_to(dc.OpenClose, d.seller_open_close))
+                         _OPEN_CLOSE[d.buyer_open_close], _OPEN_CLOSE[d.seller_open_close])
 
 
 @handler(m.InjectDealRequest)
@@ -254,7 +256,7 @@ def inject_deal(msg: m.InjectDealRequest, ctx: RequestContext):
 
 @handler(m.InjectDealsRequest)
 def inject_deals(msg: m.InjectDealsRequest, ctx: RequestContext):
-    return _booked(_exec(ctx, dc.InjectDeals(tuple(_deal(d) for d in msg.deals))), ctx)
+    return _booked(_exec(ctx, dc.InjectDeals(tuple([_deal(d) for d in msg.deals]))), ctx)
 
 
 @handler(m.SetSettlementPriceRequest)

@@ -52,6 +52,7 @@ class Registry:
         self.by_name: dict[str, type] = {}
         self.modules: set[str] = set()
         self.init_fields: dict[type, frozenset[str]] = {}   # a dataclass's fields set by __init__
+        self.plain_forms: dict[type, Callable[[Any, Registry], Any]] = {}   # type -> its plain form (see _to)
         for pkg in packages:
             self._walk(pkg)
 
@@ -139,49 +140,135 @@ def to_plain(o: Any, reg: Registry | None = None) -> Any:
 
 
 def _to(o: Any, reg: Registry) -> Any:
+    """The plain form of ``o``: a plain value is itself; any other value is converted by the form
+    of its type (``reg.plain_forms``), which :func:`_to_any` decides the first time it meets the
+    type (the form of a type never changes: a command journals its hundreds of deals through the
+    same few forms)."""
+    t = type(o)
+    if t in _PLAIN:
+        return o
+    form = reg.plain_forms.get(t)
+    if form is None:
+        return _to_any(o, reg)
+    return form(o, reg)
+
+
+def _to_any(o: Any, reg: Registry) -> Any:
+    """The definition of the plain forms, by the first matching kind (an IntEnum is an enum
+    before it is an int, a datetime a datetime before a date); the form found for ``type(o)`` is
+    kept in ``reg.plain_forms`` (not for a value refused: a class unknown now may be added later)."""
     if o is None or isinstance(o, str):
         return o
+    cls = type(o)
     if isinstance(o, enum.Enum):  # before int: IntEnum is an int
-        cls = type(o)
         if not reg.known(cls):
             raise CodecError(f"enum {class_name(cls)} is not defined where a replay can find it again")
-        return {"$e": class_name(cls), "v": o.name}
-    if isinstance(o, bool):
+        form = _enum_form(class_name(cls))
+    elif isinstance(o, bool):
         return o
-    if isinstance(o, int):
+    elif isinstance(o, int):
         return int(o)
-    if isinstance(o, Decimal):
-        return {"$d": str(o)}
-    if isinstance(o, datetime):  # before date: a datetime is a date
-        if o.tzinfo is not None:
-            raise CodecError("aware datetimes are not journaled (business time is naive Hong Kong time)")
-        return {"$dt": o.isoformat()}
-    if isinstance(o, date):
-        return {"$date": o.isoformat()}
-    if isinstance(o, time):
-        return {"$time": o.isoformat()}
-    if isinstance(o, timedelta):
-        return {"$td": [o.days, o.seconds, o.microseconds]}
-    if isinstance(o, (bytes, bytearray, memoryview)):
-        return {"$b": bytes(o).hex()}
-    if isinstance(o, float):
-        return {"$f": repr(o)}
-    if dataclasses.is_dataclass(o) and not isinstance(o, type):
-        cls = type(o)
+    elif isinstance(o, Decimal):
+        form = _decimal_form
+    elif isinstance(o, datetime):  # before date: a datetime is a date
+        form = _datetime_form
+    elif isinstance(o, date):
+        form = _date_form
+    elif isinstance(o, time):
+        form = _time_form
+    elif isinstance(o, timedelta):
+        form = _timedelta_form
+    elif isinstance(o, (bytes, bytearray, memoryview)):
+        form = _bytes_form
+    elif isinstance(o, float):
+        form = _float_form
+    elif dataclasses.is_dataclass(o) and not isinstance(o, type):
         if not reg.known(cls):
             raise CodecError(f"class {class_name(cls)} is not defined where a replay can find it again "
                              f"(a module of gateway.clearing, or the module of a command of the composed core)")
-        return {"$c": class_name(cls), "f": {f.name: _to(getattr(o, f.name), reg) for f in dataclasses.fields(o)}}
-    if isinstance(o, tuple):
-        return {"$t": [_to(v, reg) for v in o]}
-    if isinstance(o, list):
-        return [_to(v, reg) for v in o]
-    if isinstance(o, dict):
-        return {"$m": [[_to(k, reg), _to(v, reg)] for k, v in o.items()]}
-    if isinstance(o, (set, frozenset)):
-        items = sorted((_to(v, reg) for v in o), key=lambda p: json.dumps(p, sort_keys=True))
-        return {"$fs" if isinstance(o, frozenset) else "$s": items}
-    raise CodecError(f"cannot journal a value of type {type(o).__name__}")
+        form = _dataclass_form(class_name(cls), tuple(f.name for f in dataclasses.fields(o)))
+    elif isinstance(o, tuple):
+        form = _tuple_form
+    elif isinstance(o, list):
+        form = _list_form
+    elif isinstance(o, dict):
+        form = _dict_form
+    elif isinstance(o, (set, frozenset)):
+        form = _frozenset_form if isinstance(o, frozenset) else _set_form
+    else:
+        raise CodecError(f"cannot journal a value of type {type(o).__name__}")
+    reg.plain_forms[cls] = form
+    return form(o, reg)
+
+
+def _enum_form(name: str) -> Callable[[Any, Registry], dict]:
+    def form(o: Any, reg: Registry) -> dict:
+        return {"$e": name, "v": o._name_}
+    return form
+
+
+def _dataclass_form(name: str, fields: tuple[str, ...]) -> Callable[[Any, Registry], dict]:
+    def form(o: Any, reg: Registry) -> dict:
+        f = {}
+        for n in fields:
+            v = getattr(o, n)
+            f[n] = v if type(v) in _PLAIN else _to(v, reg)
+        return {"$c": name, "f": f}
+    return form
+
+
+def _decimal_form(o: Decimal, reg: Registry) -> dict:
+    return {"$d": str(o)}
+
+
+def _datetime_form(o: datetime, reg: Registry) -> dict:
+    if o.tzinfo is not None:
+        raise CodecError("aware datetimes are not journaled (business time is naive Hong Kong time)")
+    return {"$dt": o.isoformat()}
+
+
+def _date_form(o: date, reg: Registry) -> dict:
+    return {"$date": o.isoformat()}
+
+
+def _time_form(o: time, reg: Registry) -> dict:
+    return {"$time": o.isoformat()}
+
+
+def _timedelta_form(o: timedelta, reg: Registry) -> dict:
+    return {"$td": [o.days, o.seconds, o.microseconds]}
+
+
+def _bytes_form(o: Any, reg: Registry) -> dict:
+    return {"$b": bytes(o).hex()}
+
+
+def _float_form(o: float, reg: Registry) -> dict:
+    return {"$f": repr(o)}
+
+
+def _tuple_form(o: tuple, reg: Registry) -> dict:
+    return {"$t": [v if type(v) in _PLAIN else _to(v, reg) for v in o]}
+
+
+def _list_form(o: list, reg: Registry) -> list:
+    return [v if type(v) in _PLAIN else _to(v, reg) for v in o]
+
+
+def _dict_form(o: dict, reg: Registry) -> dict:
+    return {"$m": [[_to(k, reg), _to(v, reg)] for k, v in o.items()]}
+
+
+def _set_form(o: set, reg: Registry) -> dict:
+    return {"$s": _sorted_plain(o, reg)}
+
+
+def _frozenset_form(o: frozenset, reg: Registry) -> dict:
+    return {"$fs": _sorted_plain(o, reg)}
+
+
+def _sorted_plain(o, reg: Registry) -> list:
+    return sorted((_to(v, reg) for v in o), key=lambda p: json.dumps(p, sort_keys=True))
 
 
 # ---------------------------------------------------------------- from plain

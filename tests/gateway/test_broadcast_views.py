@@ -673,3 +673,20 @@ def test_a_view_computes_several_fields_in_one_call():
 def test_a_group_naming_no_field_or_a_field_named_twice_is_refused(view, error):
     with pytest.raises(ValueError, match=error):
         _MARGIN.encoder(view)
+
+
+def test_a_fixed_size_view_frames_its_broadcast_in_one_pack():
+    """The frame encoder gives the bytes of the payload framed as a broadcast; a view with items has none."""
+    from protocol.framing import broadcast_frame
+    _, events = booked()
+    seen = set()
+    for e in events:
+        spec, _, frame = H.ENCODERS[type(e)]
+        if frame is None:
+            assert spec.record.has_items
+            continue
+        seen.add(type(e))
+        for stream, seq, bdate in ((2, 1, 20261102), (3, 4_000_000_000, 20991231)):
+            assert frame(e, stream, seq, bdate) == broadcast_frame(payload(e), stream, seq, bdate)
+    assert {dc.TradeEvent, dc.PositionChanged, dc.MarginChanged} <= seen
+    assert H.ENCODERS[cc.CoverageChanged][2] is None

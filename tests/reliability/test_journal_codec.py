@@ -119,3 +119,38 @@ def test_aware_datetimes_refused():
     from datetime import timezone
     with pytest.raises(CodecError):
         to_plain(datetime(2026, 1, 1, tzinfo=timezone.utc), REG)
+
+
+def test_plain_forms_are_those_of_the_first_matching_kind():
+    """Each type's form is decided once; a value of a subclass takes its own kind's form, and a class
+    refused now is not remembered as refused."""
+    class Text(str):
+        pass
+    reg = Registry(())
+    assert to_plain(Text("x"), reg) == "x" and to_plain(True, reg) is True and to_plain(3, reg) == 3
+    assert to_plain(datetime(2026, 1, 2, 3), reg) == {"$dt": "2026-01-02T03:00:00"}
+    assert to_plain(date(2026, 1, 2), reg) == {"$date": "2026-01-02"}
+    assert to_plain([(1, b"\x01")], reg) == [{"$t": [1, {"$b": "01"}]}]
+
+    @dataclasses.dataclass(frozen=True)
+    class Local:
+        n: int
+    with pytest.raises(CodecError):
+        to_plain(Local(1), reg)
+    reg.add(Local)
+    assert to_plain(Local(1), reg) == {"$c": f"{Local.__module__}:{Local.__qualname__}", "f": {"n": 1}}
+
+
+def test_an_injection_journals_the_same_bytes_as_its_definition():
+    """The bytes of an EC104 command, written out from the definition of the plain forms."""
+    from gateway.clearing.dcass import InjectDeal, InjectDeals, OpenClose
+    cmd = InjectDeals((InjectDeal(b"\x00\x0a", 25_000, 2, "CPA01", "CPB02", "", "HKCC-HOUSE", OpenClose.OPEN,
+                                  OpenClose.CLOSE, datetime(2026, 11, 23, 9, 30)),))
+    deal = ('{"$c":"gateway.clearing.dcass.commands:InjectDeal","f":{"buyer":"CPA01","buyer_account":"",'
+            '"buyer_open_close":{"$e":"gateway.clearing.dcass.model:OpenClose","v":"OPEN"},"price":25000,'
+            '"quantity":2,"seller":"CPB02","seller_account":"HKCC-HOUSE",'
+            '"seller_open_close":{"$e":"gateway.clearing.dcass.model:OpenClose","v":"CLOSE"},'
+            '"series_key":{"$b":"000a"},"trade_time":{"$dt":"2026-11-23T09:30:00"}}}')
+    want = '{"$c":"gateway.clearing.dcass.commands:InjectDeals","f":{"deals":{"$t":[' + deal + ']}}}'
+    assert dumps(to_plain(cmd, REG)).decode() == want
+    assert from_plain(to_plain(cmd, REG), REG) == cmd

@@ -24,52 +24,60 @@ from .model import (OPENABLE_ACCOUNT_TYPES, Account, AccountType, DealKind, Give
 from .queries import AccountInfo, Booked
 from .refdata import Series
 
+_BUY, _SELL, _EXCHANGE = Side.BUY, Side.SELL, DealKind.EXCHANGE   # read once: an enum member's lookup costs
+
+
+def _at(item: int | None) -> str:
+    """The prefix of a field name of a trade feed's item (``deals[3].``); "" for a single deal."""
+    return "" if item is None else f"deals[{item}]."
 
 
 class PostTradeMixin(DcassBase):
     # ------------------------------------------------------------ operator
-    def _deal_legs(self, cmd: InjectDeal, at: str = "") -> tuple[Series, list[Leg]]:
-        """Check one exchange match (field names prefixed with ``at``); its series and two legs.
-        Changes nothing. The checks run in the order of the fields; the common case is tested
-        inline and only a failing value goes through the helper that raises its code."""
+    def _deal_legs(self, cmd: InjectDeal, item: int | None = None) -> tuple[Series, list[Leg]]:
+        """Check one exchange match (``item``: its index in a trade feed, whose field names are then
+        prefixed ``deals[item].``); its series and two legs. Changes nothing. The checks run in the
+        order of the fields; the common case is tested inline and only a failing value goes through
+        the helper that raises its code (the field prefix is made only then)."""
         key = cmd.series_key
         s = self.ref.series.get(key) if type(key) is bytes else None
         if s is None or key in self.expired or s.expiry < self.core.business_date:
-            s = self._series(key, at + "series_key")
+            s = self._series(key, _at(item) + "series_key")
         qty = cmd.quantity
         if type(qty) is not int or qty <= 0:
-            qty = self._quantity(qty, at + "quantity")
+            qty = self._quantity(qty, _at(item) + "quantity")
         price = cmd.price
         if not isinstance(price, int) or price <= 0:
-            raise ClearingError(E.INVALID_PRICE, repr(price), field=at + "price")
+            raise ClearingError(E.INVALID_PRICE, repr(price), field=_at(item) + "price")
         ch = self._facts[s.key].clearing_house
-        buy = self._deal_side(cmd.buyer, cmd.buyer_account, cmd.buyer_open_close, s, ch, at, "buyer")
-        sell = self._deal_side(cmd.seller, cmd.seller_account, cmd.seller_open_close, s, ch, at, "seller")
-        return s, [Leg(cmd.buyer, buy[0], Side.BUY, qty, buy[1]), Leg(cmd.seller, sell[0], Side.SELL, qty, sell[1])]
+        buy_account, buy_oc = self._deal_side(cmd.buyer, cmd.buyer_account, cmd.buyer_open_close, s, ch, item, "buyer")
+        sell_account, sell_oc = self._deal_side(cmd.seller, cmd.seller_account, cmd.seller_open_close, s, ch, item,
+                                                "seller")
+        return s, [Leg(cmd.buyer, buy_account, _BUY, qty, buy_oc), Leg(cmd.seller, sell_account, _SELL, qty, sell_oc)]
 
-    def _deal_side(self, who: str, account_id: str, oc, s: Series, ch: str, at: str,
+    def _deal_side(self, who: str, account_id: str, oc, s: Series, ch: str, item: int | None,
                    role: str) -> tuple[str, OpenClose]:
         """One side of an exchange match: its account id and open/close flag, checked."""
         p = self.ref.participants.get(who)
         if p is None or ch not in p.clearing_houses:
-            self._member(who, ch, at + role)
+            self._member(who, ch, _at(item) + role)
         if account_id:
             acct = self.accounts.get((who, account_id))
             if acct is None or acct.clearing_house != ch:
-                acct = self._account(who, account_id, at + role + "_account", s)
+                acct = self._account(who, account_id, _at(item) + role + "_account", s)
         else:
             acct = self._daily.get((who, ch))
             if acct is None:
-                acct = self._daily_account(who, ch, at + role + "_account" if at else None)
+                acct = self._daily_account(who, ch, None if item is None else _at(item) + role + "_account")
         if type(oc) is not OpenClose:
-            oc = self._enum(OpenClose, oc, at + role + "_open_close")
+            oc = self._enum(OpenClose, oc, _at(item) + role + "_open_close")
         return acct.account_id, oc
 
     def _inject_deal(self, cmd: InjectDeal, ctx: Context) -> Outcome:
         ctx.require_operator()
         s, legs = self._deal_legs(cmd)
         batch = Batch()
-        deal = self._book(batch, DealKind.EXCHANGE, s, cmd.price, legs, cmd.trade_time or ctx.now)
+        deal = self._book(batch, _EXCHANGE, s, cmd.price, legs, cmd.trade_time or ctx.now)
         self.last_price[s.key] = cmd.price
         return Outcome(Booked((deal.deal_no,), tuple(deal.trade_nos)), self._finish(batch))
 
@@ -84,18 +92,22 @@ class PostTradeMixin(DcassBase):
             raise ClearingError(INVALID_VALUE, f"deals={type(deals).__name__}", field="deals")
         if not 1 <= len(deals) <= limit:
             raise ClearingError(E.INVALID_DEAL_COUNT, f"{len(deals)} deals, 1 to {limit} allowed", field="deals")
+        deal_legs = self._deal_legs
         planned = []
         for i, d in enumerate(deals):
-            if not isinstance(d, InjectDeal):
+            if type(d) is not InjectDeal and not isinstance(d, InjectDeal):
                 raise ClearingError(INVALID_VALUE, f"deals[{i}] is a {type(d).__name__}", field=f"deals[{i}]")
-            planned.append(self._deal_legs(d, f"deals[{i}]."))
+            planned.append(deal_legs(d, i))
         batch = Batch()
         deal_nos: list[int] = []
         trade_nos: list[int] = []
         last_price = self.last_price
+        book = self._book
+        now = ctx.now
         for d, (s, legs) in zip(deals, planned):
-            deal = self._book(batch, DealKind.EXCHANGE, s, d.price, legs, d.trade_time or ctx.now)
-            last_price[s.key] = d.price
+            price = d.price
+            deal = book(batch, _EXCHANGE, s, price, legs, d.trade_time or now)
+            last_price[s.key] = price
             deal_nos.append(deal.deal_no)
             trade_nos += deal.trade_nos
         return Outcome(Booked(tuple(deal_nos), tuple(trade_nos)), self._finish(batch))
