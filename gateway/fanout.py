@@ -1,9 +1,8 @@
 """Fan-out: core events to broadcast frames, logged in their streams and queued to the subscribers.
 
 ``Fanout.publish(events)`` is the hot path of every broadcast: encode the event's message once,
-straight from the event (``gateway.handlers.broadcast_view``) or through its message object
-(``gateway.handlers.BROADCASTS``), append it to its stream instance's log (which
-numbers it), and queue the frame to every connection whose subscription matches. The matching
+straight from the event (``gateway.handlers.broadcast_view``), append it to its stream
+instance's log (which numbers it), and queue the frame to every connection whose subscription matches. The matching
 connections of one (stream instance, message type, filter keys) are a :class:`Route`, cached
 until any subscription changes. With many subscribers a route queues one shared segment
 (``protocol.session.SharedSegment``) that grows in place for the following broadcasts of the
@@ -23,7 +22,6 @@ from gateway import handlers as H
 from gateway.clearing.core import BusinessDateChanged
 from gateway.streams import StreamStore, ymd_int
 from protocol.framing import broadcast_frame
-from protocol.registry import encode_message
 from protocol.session import SharedSegment
 from protocol.streams import BY_NAME as STREAM_BY_NAME
 
@@ -177,13 +175,7 @@ class Fanout:
                     continue
             stream, code, encode, keys_of, rolls = plan
             keys = keys_of(e)
-            if stream:           # a view: the frame straight from the event
-                key, frame, _ = log(stream, e.owner, e, code, keys, encode)
-            else:                # a mapper: the message object, then its bytes
-                msg = encode(e)
-                spec = msg.__message__
-                key, frame, _ = log(STREAM_BY_NAME[spec.stream], e.owner, encode_message(msg), spec.code, keys)
-                code = spec.code
+            key, frame, _ = log(stream, e.owner, e, code, keys, encode)   # the frame straight from the event
             subs = subscribers.get(key)
             if subs:
                 rk = (key, code, keys)
@@ -199,25 +191,19 @@ class Fanout:
                 streams.roll(ymd_int(e.business_date))
 
     def _plan(self, cls: type) -> tuple | None:
-        """How events of ``cls`` become broadcasts: (stream number, message code, frame encoder,
-        filter keys reader, whether the event rolls the business date) for a view
-        (``gateway.handlers.broadcast_view``: ``encoder(e, stream, sequence, business_date)``);
-        (0, "", mapper, ...) for a mapper (the message object it gives says its stream and code);
-        None (logged) for an unmapped class."""
-        rolls = issubclass(cls, BusinessDateChanged)
+        """How events of ``cls`` become broadcasts: (stream number, message code, frame encoder
+        ``encoder(e, stream, sequence, business_date)``, filter keys reader, whether the event rolls
+        the business date), from its view (``gateway.handlers.broadcast_view``); None (logged) for
+        a class without one."""
         view = H.ENCODERS.get(cls)
-        if view is not None:
-            spec, payload, frame = view
-            if frame is None:    # a message with items: the payload, then its frame
-                def frame(e, stream, sequence, business_date, payload=payload):
-                    return broadcast_frame(payload(e), stream, sequence, business_date)
-            plan = (STREAM_BY_NAME[spec.stream], spec.code, frame, filter_keys_of(cls), rolls)
-        else:
-            mapper = H.BROADCASTS.get(cls)
-            if mapper is None:
-                log.error("unmapped_event", event_class=cls.__name__)
-                return None
-            plan = (0, "", mapper, filter_keys_of(cls), rolls)
+        if view is None:
+            log.error("unmapped_event", event_class=cls.__name__)
+            return None
+        spec, payload, frame = view
+        if frame is None:    # a message with items: the payload, then its frame
+            def frame(e, stream, sequence, business_date, payload=payload):
+                return broadcast_frame(payload(e), stream, sequence, business_date)
+        plan = (STREAM_BY_NAME[spec.stream], spec.code, frame, filter_keys_of(cls), issubclass(cls, BusinessDateChanged))
         self._plans[cls] = plan
         return plan
 

@@ -21,6 +21,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 HANDLERS: dict[type, Callable] = {}
 BROADCASTS: dict[type, Callable] = {}
+"""Event class -> ``fn(event) -> message``: the broadcast as a message object, decoded from the bytes
+of its view (:func:`broadcast_view`), for tools and tests; the gateway never builds one."""
 
 
 def handler(message_cls: type) -> Callable:
@@ -35,19 +37,6 @@ def handler(message_cls: type) -> Callable:
         if message_cls in HANDLERS:
             raise ValueError(f"{message_cls.__name__} has two handlers")
         HANDLERS[message_cls] = fn
-        return fn
-    return deco
-
-
-def broadcast(event_cls: type) -> Callable:
-    """Register ``fn(event) -> message`` turning a core event into its broadcast message.
-
-    The stream is the message's declared stream (it must equal ``event.STREAM``); the stream
-    instance is ``event.owner``'s for dedicated streams."""
-    def deco(fn: Callable) -> Callable:
-        if event_cls in BROADCASTS:
-            raise ValueError(f"{event_cls.__name__} has two broadcast mappers")
-        BROADCASTS[event_cls] = fn
         return fn
     return deco
 
@@ -78,9 +67,11 @@ def broadcast_view(event_cls: type, message_cls: type, view: dict[str, Any] | No
     def payload(e: Any) -> bytes:
         return payload_type + encode(e)
 
-    def mapper(e: Any):
+    def message(e: Any):
         return decode_message(payload(e))
-    broadcast(event_cls)(mapper)
+    if event_cls in ENCODERS:
+        raise ValueError(f"{event_cls.__name__} has two broadcast views")
+    BROADCASTS[event_cls] = message
     ENCODERS[event_cls] = (spec, payload, frame)
 
 
