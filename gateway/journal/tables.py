@@ -10,9 +10,9 @@ Two things then cost memory when the snapshot is loaded:
   object per place: 4.2 million integers instead of 1.5 million, 73 MiB more.
 
 A :class:`Table` stands in such a dict in the pickled state. Each field is one column: its distinct
-values (integers by value, anything else by identity, so shared objects stay shared and each
-distinct integer is one object) and, per row, the index of its value as a packed array of the
-narrowest unsigned type. A key that is always one of the fields is not stored: it is read back from
+values (integers, strings and bytes by value, anything else by identity, so shared objects stay
+shared and each distinct integer is one object) and, per row, the index of its value as a packed
+array of the narrowest unsigned type (nothing when every row has the same value). A key that is always one of the fields is not stored: it is read back from
 the rebuilt objects, so key and field are one object as in the live state. Loading maps the indexes
 to the values and calls the class with them, row by row, with no per-row tuple in the memo.
 
@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import sys
 from array import array
+from itertools import repeat
 from operator import attrgetter
 from typing import Callable
 
@@ -55,23 +56,32 @@ class Table:
         return (rows, self.args)
 
 
+_BY_VALUE = frozenset({int, str, bytes})
+"""Immutable types whose equal values are interchangeable: a column of one of them is pooled by
+value (a participant's id read from 500,000 messages is one string, not 500,000)."""
+
+
 def encode_column(values: list) -> tuple:
-    """``(pool, raw, typecode)``: the distinct values and the packed index of each value in the pool
-    (``raw`` None when every value is distinct: the pool is the column)."""
-    ints = set(map(type, values)) == {int}
-    keys = values if ints else list(map(id, values))
+    """``(pool, raw, typecode)``: the distinct values and the packed index of each value in the pool;
+    ``raw`` None when every value is distinct (the pool is the column) or when there is one value
+    (typecode ``"*"``: every row has it)."""
+    types = set(map(type, values))
+    by_value = len(types) == 1 and types <= _BY_VALUE
+    keys = values if by_value else list(map(id, values))
     if len(set(keys)) == len(values):
         return (values, None, "")
-    pool = list(dict.fromkeys(values)) if ints else list(dict(zip(keys, values)).values())
-    index = {k: i for i, k in enumerate(pool if ints else map(id, pool))}
+    pool = list(dict.fromkeys(values)) if by_value else list(dict(zip(keys, values)).values())
+    if len(pool) == 1:
+        return (pool, None, "*")
+    index = {k: i for i, k in enumerate(pool if by_value else map(id, pool))}
     code = _typecode(len(pool))
     return (pool, array(code, map(index.__getitem__, keys)).tobytes(), code)
 
 
-def decode_column(column: tuple, byteorder: str):
+def decode_column(column: tuple, byteorder: str, rows: int):
     pool, raw, code = column
     if raw is None:
-        return pool
+        return repeat(pool[0], rows) if code == "*" else pool
     if byteorder == sys.byteorder:
         indexes = memoryview(raw).cast(code)
     else:
@@ -107,17 +117,17 @@ def table(d: dict, plan: Callable[[type], tuple[str, ...]]) -> Table | None:
                 if len(key_types) == 1 and set(map(type, column)) == key_types and column == keys), None)
     if key is None:
         key = ("keys", encode_column(keys))
-    return Table((cls, key, sys.byteorder, *map(encode_column, columns)))
+    return Table((cls, key, sys.byteorder, len(values), *map(encode_column, columns)))
 
 
-def rows(cls: type, key: tuple, byteorder: str, *columns: tuple) -> dict:
-    """The dict a :class:`Table` stood for (called by the unpickler)."""
-    objects = list(map(cls, *(decode_column(c, byteorder) for c in columns)))
+def rows(cls: type, key: tuple, byteorder: str, n: int, *columns: tuple) -> dict:
+    """The dict of ``n`` rows a :class:`Table` stood for (called by the unpickler)."""
+    objects = list(map(cls, *(decode_column(c, byteorder, n) for c in columns)))
     kind, spec = key
-    keys = map(attrgetter(spec), objects) if kind == "field" else decode_column(spec, byteorder)
+    keys = map(attrgetter(spec), objects) if kind == "field" else decode_column(spec, byteorder, n)
     out = dict(zip(keys, objects))
-    if len(out) != len(objects):
-        raise ValueError(f"a table of {cls.__name__} rebuilt {len(out)} keys for {len(objects)} rows")
+    if len(out) != n or len(objects) != n:
+        raise ValueError(f"a table of {n} {cls.__name__} rows rebuilt {len(objects)} rows and {len(out)} keys")
     return out
 
 

@@ -267,13 +267,25 @@ def test_a_column_packs_indexes_narrowly_and_reads_them_in_either_byte_order():
     values = [70_000 + i % 300 for i in range(1000)]
     pool, raw, code = snap.tables.encode_column(values)
     assert len(pool) == 300 and code == "H" and len(raw) == 2000
-    assert list(snap.tables.decode_column((pool, raw, code), sys.byteorder)) == values
+    assert list(snap.tables.decode_column((pool, raw, code), sys.byteorder, 1000)) == values
     swapped = array(code, raw)
     swapped.byteswap()
     other = "big" if sys.byteorder == "little" else "little"
-    assert list(snap.tables.decode_column((pool, swapped.tobytes(), code), other)) == values
+    assert list(snap.tables.decode_column((pool, swapped.tobytes(), code), other, 1000)) == values
     distinct = [[i] for i in range(10)]
     assert snap.tables.encode_column(distinct) == (distinct, None, "")
-    with pytest.raises(ValueError, match="rebuilt 1 keys for 2 rows"):
-        snap.tables.rows(Row, ("keys", ([7], bytes(2), "B")), sys.byteorder,
-                         ([1, 2], None, ""), ([3], bytes(2), "B"), ([START], bytes(2), "B"), ([[]], bytes(2), "B"))
+    # strings and bytes are pooled by value (equal ones become one object), other objects by identity
+    texts = [str(i % 2) + "x" for i in range(600)]
+    assert len({id(t) for t in texts}) == 600
+    pool, raw, code = snap.tables.encode_column(texts)
+    assert pool == ["0x", "1x"] and code == "B"
+    same_value = [[0] for _ in range(600)]
+    assert snap.tables.encode_column(same_value)[0] == same_value     # 600 lists: 600 objects
+    # one value in every row: nothing per row
+    stamp = datetime(2026, 11, 2, 10, 0)
+    column = snap.tables.encode_column([stamp] * 600)
+    assert column == ([stamp], None, "*")
+    assert list(snap.tables.decode_column(column, sys.byteorder, 600)) == [stamp] * 600
+    with pytest.raises(ValueError, match="a table of 2 Row rows rebuilt 2 rows and 1 keys"):
+        snap.tables.rows(Row, ("keys", ([7], None, "*")), sys.byteorder, 2,
+                         ([1, 2], None, ""), ([3], None, "*"), ([START], None, "*"), ([[]], None, "*"))
