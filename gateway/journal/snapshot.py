@@ -29,8 +29,9 @@ The core is not pickled whole: its dispatch tables hold closures. A fresh core i
 module factories and each module's attributes are put back; references between modules, to the
 core and to the calendar are kept as references. Simple dataclasses are pickled as calls of their
 ``__init__``, and a module's large dicts of them (the day's trades and deals) as tables of columns
-(:mod:`.tables`); both are read by the same unpickler as the generic form, so the format is the same. A module whose state cannot be pickled makes
-snapshots unavailable (logged once); recovery then replays the whole journal.
+(:mod:`.tables`, format 4); a format 3 snapshot, which has no tables, is still read. A module
+whose state cannot be pickled makes snapshots unavailable (logged once); recovery then replays the
+whole journal.
 """
 from __future__ import annotations
 
@@ -54,9 +55,11 @@ from .format import fsync_dir
 
 MAGIC = b"HKPSNAP\x01"
 HEADER = struct.Struct(">8sIQ")
-FORMAT = 3   # 2: digests of the core and stream bytes, checked on load instead of the state hash;
+FORMAT = 4   # 2: digests of the core and stream bytes, checked on load instead of the state hash;
             # 3: references to the core and modules as reductions, no state hash in the head,
-            #    each stream log pickled on its own
+            #    each stream log pickled on its own;
+            # 4: large dicts of simple dataclasses as tables (gateway/journal/tables.py)
+READS = frozenset({3, FORMAT})   # a format 3 snapshot is read by the same unpickler
 SKIP_CORE_ATTRS = frozenset({"modules", "_commands", "_queries", "calendar"})
 
 
@@ -370,7 +373,7 @@ class Reader:
             head = pickle.loads(f.read(bounds[0][1] - bounds[0][0]))
         except Exception as e:  # noqa: BLE001
             raise SnapshotError(f"head does not load: {e}") from None
-        if not isinstance(head, dict) or head.get("format") != FORMAT:
+        if not isinstance(head, dict) or head.get("format") not in READS:
             raise SnapshotError(f"unknown snapshot format {head.get('format') if isinstance(head, dict) else '?'}")
         for part, h in zip(PARTS, digests):
             if h.hexdigest() != head.get(f"{part}_digest"):

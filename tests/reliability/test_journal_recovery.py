@@ -104,6 +104,21 @@ def test_snapshot_used_then_corrupt_snapshot_rejected(tmp_path):
     gw3.journal.close()
 
 
+@pytest.mark.parametrize("written, used", [(3, True), (snap.FORMAT, True), (snap.FORMAT + 1, False), (2, False)])
+def test_snapshot_formats_read_and_refused(tmp_path, monkeypatch, written, used):
+    path = tmp_path / "j"
+    gw = make(path)
+    drive(gw, 2)
+    monkeypatch.setattr(snap, "FORMAT", written)
+    assert gw.journal.take_snapshot(background=False) > 0
+    monkeypatch.undo()
+    before = state(gw)
+    gw2 = reopen(gw, path)
+    assert state(gw2) == before
+    assert (gw2.journal.snapshot_seq > 0) is used   # else refused: the whole journal replayed
+    gw2.journal.close()
+
+
 def test_a_snapshot_that_would_rebuild_another_state_is_never_written(tmp_path, monkeypatch):
     path = tmp_path / "j"
     gw = make(path)
