@@ -32,7 +32,6 @@ stops with :class:`JournalCorrupt` instead of guessing.
 """
 from __future__ import annotations
 
-import json
 import mmap
 import os
 import struct
@@ -41,7 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from .codec import dumps, loads
+from .codec import CodecError, dumps, loads
 
 MAGIC = b"HKPJRNL\x00"
 VERSION = 1
@@ -125,7 +124,9 @@ def _check_record(buf, pos: int, end: int, load: Callable[[bytes], Any] = loads)
         payload = load(body)
         if not isinstance(payload, dict) or not isinstance(payload.get("n"), int) or "k" not in payload:
             return None, "payload is not a journal record"
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except CodecError:
+        raise            # whole JSON whose value cannot be rebuilt: not damage
+    except ValueError:
         return None, "payload is not JSON"
     return Record(pos, stop, crc, payload), ""
 
@@ -182,10 +183,10 @@ class Reader:
 
     def records(self, start: int = FILE_HEADER_SIZE, load: Callable[[bytes], Any] = loads) -> Iterator[Record]:
         """The records from ``start`` on, their bodies parsed by ``load`` (a replay's rebuilds the
-        commands' objects as it parses: ``codec.record_loads``). The pages of the map already read are handed back to the
-        kernel every few MiB (a record's body is copied out of the map): a replay does not keep
-        the whole journal resident, which would count in the process's memory (96 MiB for a full
-        day's journal)."""
+        commands' objects as it parses: ``codec.record_loads``). The pages of the map already read
+        are handed back to the kernel every few MiB (a record's body is copied out of the map): a
+        replay does not keep the whole journal resident, which would count in the process's memory
+        (96 MiB for a full day's journal)."""
         if not self.header_ok:
             return
         buf, end, pos = self._buf, self.size, start
