@@ -13,6 +13,10 @@ A connection's role is the application id of its login ("hkpost-bench/<role>"):
 * ``bytes``: after the login frame nothing is parsed: an ``echo`` connection gets its bytes back;
   a ``pub`` connection's bytes are copied to every ``sub`` connection, kept in a log and echoed;
   a ``replay`` connection gets the whole log, then its request echoed.
+
+``--busy-poll-us N`` polls the loop for N microseconds after each read, as the gateway does with
+its ``busy_poll_us`` setting (the runner passes the benchmark gateway's value, so both sides of a
+ratio wait for the network the same way).
 """
 from __future__ import annotations
 
@@ -20,6 +24,7 @@ import argparse
 import asyncio
 import signal
 
+from gateway.busypoll import BusyPoll
 from protocol.framing import HEADER_SIZE, FrameDecoder, encode_frame
 from protocol.kinds import Flag, Kind
 from protocol.messages import session as ms
@@ -42,6 +47,7 @@ class Shared:
         self.subs: list = []
         self.log: list[bytes] = []
         self.dirty: set = set()
+        self.poller: BusyPoll | None = None
 
     def flush(self) -> None:
         d = self.dirty
@@ -68,6 +74,8 @@ class BytesConn(asyncio.Protocol):
             self.sh.subs.remove(self)
 
     def data_received(self, data: bytes) -> None:
+        if self.sh.poller is not None:
+            self.sh.poller.touch()
         if self.role is None:
             data = self.pre + data
             if len(data) < 4 or len(data) < int.from_bytes(data[:4], "big"):
@@ -110,6 +118,8 @@ class CodecConn(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         sh = self.sh
+        if sh.poller is not None:
+            sh.poller.touch()
         out = self.out
         for fr in self.decoder.feed(data):
             kind = fr.kind
@@ -172,9 +182,11 @@ class CodecConn(asyncio.Protocol):
 _ACK = encode_message(ms.Ack(text="ok"))
 
 
-async def serve(mode: str, host: str, port: int, port_file: str | None) -> None:
+async def serve(mode: str, host: str, port: int, port_file: str | None, busy_poll_us: int = 0) -> None:
     loop = asyncio.get_running_loop()
     sh = Shared()
+    if busy_poll_us:
+        sh.poller = BusyPoll(loop, busy_poll_us / 1e6)
     cls = CodecConn if mode == "codec" else BytesConn
     server = await loop.create_server(lambda: cls(sh), host, port, reuse_address=True, backlog=1024)
     if port_file:
@@ -193,13 +205,14 @@ def main(argv=None) -> None:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--port-file")
+    p.add_argument("--busy-poll-us", type=int, default=0)
     a = p.parse_args(argv)
     try:
         import uvloop
         uvloop.install()
     except ImportError:  # pragma: no cover
         pass
-    asyncio.run(serve(a.mode, a.host, a.port, a.port_file))
+    asyncio.run(serve(a.mode, a.host, a.port, a.port_file, a.busy_poll_us))
 
 
 if __name__ == "__main__":

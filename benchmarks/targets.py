@@ -10,6 +10,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from gateway.config import Settings
+
 DATA = Path(__file__).parent / "data"
 GATEWAY_CONFIG = DATA / "gateway.toml"
 BUSINESS_TIME = "2026-11-23T09:00:00"  # a Monday, a business day
@@ -79,5 +81,6 @@ def start_gateway(log_dir: Path, users_file: Path, config: Path = GATEWAY_CONFIG
 
 
 def start_ceiling(mode: str, log_dir: Path, cpu: int | None = None) -> Target:
-    return _spawn(mode, ["-m", "benchmarks.ceiling", "--mode", mode, "--host", "127.0.0.1", "--port", "0"],
-                  log_dir, cpu)
+    busy_poll_us = Settings.load(GATEWAY_CONFIG).busy_poll_us  # the ceilings wait for the network as the gateway does
+    return _spawn(mode, ["-m", "benchmarks.ceiling", "--mode", mode, "--host", "127.0.0.1", "--port", "0",
+                         "--busy-poll-us", str(busy_poll_us)], log_dir, cpu)

@@ -14,7 +14,7 @@ _TYPES = {"str": ((str,), "a string"), "int": ((int,), "an integer"), "float": (
 
 
 # settings where 0 means off and a negative value means nothing
-_AT_LEAST_ZERO = frozenset({"snapshot_every", "snapshot_seconds", "snapshot_bytes"})
+_AT_LEAST_ZERO = frozenset({"snapshot_every", "snapshot_seconds", "snapshot_bytes", "busy_poll_us"})
 
 
 class ConfigError(ValueError):
@@ -58,6 +58,8 @@ class Settings:
     login_timeout: float = 10.0            # a connection must log in within this time
     # the general stream
     stream_heartbeat_seconds: int = 10     # BI9 on the general stream (0: none)
+    # latency
+    busy_poll_us: int = 0                  # after each read, keep polling the sockets this many microseconds instead of sleeping (0: off): a steady stream of requests is then not delayed by the wake-ups of an idle CPU (gateway/busypoll.py), at the cost of a busy core while traffic lasts
     # memory
     gc_freeze_seconds: float = 1.0         # move surviving objects out of the cyclic GC's view this often (0: never)
     # durability (docs/guides/reliability.md)

@@ -87,6 +87,8 @@ class Connection(asyncio.Protocol):
         if self.closing:
             return
         gw = self.gw
+        if gw.poller is not None:
+            gw.poller.touch()
         now = gw.loop.time()  # one clock read per read of the socket
         gw.reading = True  # the commands of one read are one batch (Gateway.execute opens it)
         try:

@@ -25,6 +25,7 @@ import structlog
 
 from gateway import handlers as H
 from gateway.auth import UserDirectory, change_password, verify_password, verify_unknown_user
+from gateway.busypoll import BusyPoll
 from gateway.clearing.core import ClearingCore, Context, Outcome, Tick
 from gateway.clearing.errors import ClearingError
 from gateway.clock import BusinessClock
@@ -86,6 +87,7 @@ class Gateway:
         self.current_reference: tuple | None = None  # (user, reference, business date) of the running transaction
         self._batch_journaled = False  # the open batch journaled a command: its end is journaled too
         self.reading = False  # a connection's read is being handled: its commands form one batch
+        self.poller: BusyPoll | None = None  # busy polling after reads (busy_poll_us), once the loop runs
         self.recorder = recording_from_settings(s)  # session recording (record_path), or None
         self.monitor = Monitor()  # sessions and activity for the operator (EQ610, EQ611)
         self.faults = Faults(self)  # certification faults on one user's output (EC600-EC607)
@@ -101,6 +103,8 @@ class Gateway:
     # ------------------------------------------------------------ lifecycle
     async def start(self) -> None:
         self.loop = asyncio.get_running_loop()
+        if self.settings.busy_poll_us:
+            self.poller = BusyPoll(self.loop, self.settings.busy_poll_us / 1e6)
         tls = None
         if self.settings.tls_cert:
             import ssl
