@@ -408,7 +408,7 @@ class DcassBase(Module):
         deal = Deal(deal_no, key, price, bought, kind, today, when, nos, orig_no)
         self.deals[deal_no] = deal
         if orig is not None:
-            orig.children.extend(nos)
+            orig.children += tuple(nos)
         return deal
 
     def _take_from(self, batch: Batch, t: Trade, quantity: int, reserved: bool = False) -> None:
