@@ -3,9 +3,10 @@ position arithmetic, booking of deals, margin recomputation."""
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, NamedTuple
+from typing import Any
 
 from ..core import Context, Module
 from ..errors import ACTING_FOR_OTHER, INVALID_VALUE, UNKNOWN_PARTICIPANT, ClearingError, ErrorCode
@@ -18,10 +19,9 @@ from ..derived import DerivedStateMismatch
 from .requirements import MarginState
 
 
-class Leg(NamedTuple):
-    """One trade to book: who, where, which side, how much, and whether it reverses a trade
-    (``field``: the command's field a rejection of the leg names). A named tuple: a deal's legs
-    are made, read once by ``_plan`` and unpacked by ``_book``, two per exchange match."""
+@dataclass(slots=True)
+class Leg:
+    """One trade to book: who, where, which side, how much, and whether it reverses a trade."""
 
     participant: str
     account_id: str
@@ -365,13 +365,14 @@ class DcassBase(Module):
             self.positions, self._gross, self._moved, batch.positions, batch.accounts
         nos = []
         bought = 0
-        for who, aid, side, qty, oc, reversal, _ in legs:
+        for leg in legs:
+            who, aid, side, qty, oc = leg.participant, leg.account_id, leg.side, leg.quantity, leg.open_close
             trade_no = counters["trade"] + 1
             counters["trade"] = trade_no
             sk = ("trade", who, today)
             seq = seqs.get(sk, 0) + 1
             seqs[sk] = seq
-            state = _REVERSAL if reversal else _ACTIVE
+            state = _REVERSAL if leg.reversal else _ACTIVE
             trades[trade_no] = trade = Trade(trade_no, deal_no, who, aid, key, side, qty, price, oc, kind, today,
                                              when, seq, state, 0, 0, orig_no)
             day = log.get((who, today))
