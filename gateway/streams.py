@@ -125,7 +125,7 @@ class StreamStore:
         sequence). The frame is ``frame(payload, stream, sequence, business_date)``: the encoded
         message framed, or, with the frame encoder of a broadcast view
         (``gateway.handlers.ENCODERS``), ``payload`` is the event itself."""
-        key = (stream, owner or "") if stream in DEDICATED else (stream, "")   # instance(), inline: per broadcast
+        key = self.instance(stream, owner)
         lg = self.logs.get(key)
         if lg is None:
             lg = self.log(key)
