@@ -185,6 +185,9 @@ class Fanout:
                 seg = route.seg
                 if seg is not None and seg.open == seg.n:
                     seg += frame  # SharedSegment.extend_if_open inline: this is the hot path
+                elif route.n == 1:   # one subscriber (a participant's back office): Route.send inline
+                    route.outboxes[0].append(frame)
+                    dirty.update(route.conns)
                 else:
                     route.send(frame, dirty)
             if rolls:

@@ -414,6 +414,7 @@ class _Gen:
         self.ns = ns
         self.n = 0
         self.groups: dict[tuple, str] = {}   # (source, a view's group of fields) -> its local
+        self.reads: dict[tuple, str] = {}    # (source, dotted attribute's head) -> its local
 
     def var(self) -> str:
         self.n += 1
@@ -492,7 +493,7 @@ class _Gen:
                     exprs += self.encode(f.record.fields, src, pre, view, path + ".", used, fmts)
                     continue
                 if isinstance(how, str):
-                    e = f"{src}.{how}"
+                    e = self._read(src, how, pre)
                 elif isinstance(how, Constant):
                     e = self.sym(how.value, "K")
                 elif isinstance(how, tuple) and isinstance(how[0], str) and f.kind == "record":
@@ -507,7 +508,7 @@ class _Gen:
                     continue
                 elif how is not None:
                     convert, attr = how
-                    arg = f"{src}.{attr}" if attr else src
+                    arg = self._read(src, attr, pre) if attr else src
                     if convert is bytes and f.kind == "record":    # the record's bytes, as they are
                         fmts.append(f"{f.size}s")
                         exprs.append(arg)
@@ -547,6 +548,18 @@ class _Gen:
             else:
                 exprs.append(e)
         return exprs
+
+    def _read(self, src: str, attr: str, pre: list[str]) -> str:
+        """The expression of attribute ``attr`` of ``src``; a dotted one (``trade.price``: an
+        attribute of an attribute) reads the object before its last dot once, into a local."""
+        head, dot, name = attr.rpartition(".")
+        if not dot:
+            return f"{src}.{attr}"
+        local = self.reads.get((src, head))
+        if local is None:
+            local = self.reads[src, head] = self.var()
+            pre.append(f"{local} = {src}.{head}")
+        return f"{local}.{name}"
 
     def _group(self, key: tuple, path: str, view: dict, src: str, pre: list[str]) -> str:
         """The expression of field ``path`` of a view's group ``key``: its item of the tuple that
@@ -736,7 +749,7 @@ class Record:
         """An encoder of this record's bytes straight from another object (a core event), with no
         instance of the record in between: code generated from the declaration, as
         :meth:`encode`. ``view`` maps a field's path (``trade.series``) to the attribute it is read
-        from, or to ``(convert, attribute)``: ``convert(obj.attribute)`` (attribute None:
+        from (dotted: an attribute of an attribute, ``trade.price``, the first read once), or to ``(convert, attribute)``: ``convert(obj.attribute)`` (attribute None:
         ``convert(obj)``); ``convert`` a dict: ``convert[obj.attribute]``, for a code field a table
         of its members looked up straight to their values; ``convert`` ``bytes`` for a nested
         record: the attribute holds the record's bytes, encoded already. A field the view does not

@@ -50,7 +50,7 @@ message with items) gives the whole BROADCAST frame: ``frame(e, stream, sequence
 def broadcast_view(event_cls: type, message_cls: type, view: dict[str, Any] | None = None) -> None:
     """Declare that ``event_cls`` is broadcast as ``message_cls`` with each field read straight from
     the event: ``view`` maps a field's path (``trade.series``) to the event attribute it is read
-    from, or to ``(convert, attribute)``, or to a ``protocol.codec.Constant``; a nested record to
+    from (dotted: ``trade.price``, an attribute of an attribute), or to ``(convert, attribute)``, or to a ``protocol.codec.Constant``; a nested record to
     ``(attribute, {...})``, read from that attribute with its own view (as the items of a message);
     a tuple of paths, as one key, to ``(convert, attribute)`` that gives those fields' values in one
     call. Any other field is the event's attribute of its name (see

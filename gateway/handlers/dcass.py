@@ -95,7 +95,7 @@ def _allocations(items) -> tuple:
 
 def _booked(out, ctx: RequestContext, _trade_event=dc.TradeEvent, _item=m.TradeNumberItem) -> m.DealBookedReply:
     # every booked trade is announced by a TradeEvent of the outcome, with its deal number
-    deal_of = {e.trade_no: e.deal_no for e in out.events if type(e) is _trade_event}
+    deal_of = {e.trade.trade_no: e.trade.deal_no for e in out.events if type(e) is _trade_event}
     return m.DealBookedReply(trades=[_item(deal_of[n], n) for n in out.reply.trade_nos])   # deal_number, trade_number
 
 
@@ -397,21 +397,23 @@ def participants(msg: m.ParticipantsQuery, ctx: RequestContext):
 # (gateway.handlers.broadcast_view), with no message object in between.
 def _new_trade_available(e: dc.TradeEvent, _reversal=dc.TradeState.REVERSAL) -> int:
     """A new trade can be adjusted in full, a reversal not at all."""
-    return 0 if e.state is _reversal else e.quantity
+    return 0 if e.state is _reversal else e.trade.quantity
 
 
 _TRADE_STATE = enum_map(m.TradeState, dc.TradeState)
 _ACCOUNT_TYPE = enum_map(m.AccountType, dc.AccountType)
 
+# the event's state is the trade's at booking; the rest is read from the booked trade itself
 broadcast_view(dc.TradeEvent, m.TradeBroadcast, {
-    "trade.trade_number": "trade_no", "trade.deal_number": "deal_no", "trade.sequence_number": "sequence",
-    "trade.orig_trade_number": "orig_trade_no", "trade.series": (bytes, "series_key"),
-    "trade.series_symbol": "series_name", "trade.deal_price": "price",
-    "trade.side": (enum_map(m.Side, dc.Side), "side"),
-    "trade.open_close": (enum_map(m.OpenClose, dc.OpenClose), "open_close"),
-    "trade.deal_source": (enum_map(m.DealSource, dc.DealKind), "kind"), "trade.state": (_TRADE_STATE, "state"),
-    "trade.available_quantity": (_new_trade_available, None), "trade.business_date": (ymd, "business_date"),
-    "trade.created_date": (ymd, "created"), "trade.created_time": (hms, "created"),
+    "trade.trade_number": "trade.trade_no", "trade.deal_number": "trade.deal_no",
+    "trade.sequence_number": "trade.sequence", "trade.orig_trade_number": "trade.orig_trade_no",
+    "trade.series": (bytes, "trade.series_key"), "trade.series_symbol": "series_name",
+    "trade.account_id": "account_id", "trade.deal_price": "trade.price", "trade.quantity": "trade.quantity",
+    "trade.side": (enum_map(m.Side, dc.Side), "trade.side"),
+    "trade.open_close": (enum_map(m.OpenClose, dc.OpenClose), "trade.open_close"),
+    "trade.deal_source": (enum_map(m.DealSource, dc.DealKind), "trade.kind"), "trade.state": (_TRADE_STATE, "state"),
+    "trade.available_quantity": (_new_trade_available, None), "trade.business_date": (ymd, "trade.business_date"),
+    "trade.created_date": (ymd, "trade.created"), "trade.created_time": (hms, "trade.created"),
 })
 
 broadcast_view(dc.TradeChanged, m.TradeChangeBroadcast, {

@@ -1,8 +1,8 @@
 """Generic, deterministic serialisation of core commands (and their contexts) to plain JSON data.
 
-A command is a frozen dataclass of ``str``, ``int``, ``bool``, ``None``, ``Decimal``, ``date``,
-``datetime``, ``time``, ``timedelta``, ``bytes``, ``Enum``, tuples, lists, dicts, sets and other
-such dataclasses. Nothing here knows any module: classes are named ``module:QualName`` and found
+A command is a frozen dataclass (or a named tuple: a record with the same plain form) of ``str``,
+``int``, ``bool``, ``None``, ``Decimal``, ``date``, ``datetime``, ``time``, ``timedelta``, ``bytes``,
+``Enum``, tuples, lists, dicts, sets and other such records. Nothing here knows any module: classes are named ``module:QualName`` and found
 again through a :class:`Registry` filled by walking the ``gateway.clearing`` packages (every
 DCASS, CCMS, OTC Clear or future module's commands, enums and nested records), plus the command
 classes of the core actually composed.
@@ -12,7 +12,7 @@ objects for everything else: ``{"$d": "1.25"}`` Decimal, ``{"$date": "2026-11-23
 ``{"$dt": "2026-11-23T09:00:00"}``, ``{"$time": ...}``, ``{"$td": [days, seconds, us]}``,
 ``{"$b": "hex"}`` bytes, ``{"$t": [...]}`` tuple, ``{"$s": [...]}``/``{"$fs": [...]}`` (frozen)set
 (sorted), ``{"$m": [[k, v], ...]}`` dict (insertion order), ``{"$e": "mod:Cls", "v": "MEMBER"}``
-enum, ``{"$c": "mod:Cls", "f": {field: value}}`` dataclass, ``{"$f": "repr"}`` float (lossless;
+enum, ``{"$c": "mod:Cls", "f": {field: value}}`` dataclass or named tuple, ``{"$f": "repr"}`` float (lossless;
 the core should not use floats). The text is canonical (sorted keys, no spaces, ASCII), so the
 same command always gives the same bytes.
 """
@@ -37,6 +37,17 @@ class CodecError(ValueError):
 
 def class_name(cls: type) -> str:
     return f"{cls.__module__}:{cls.__qualname__}"
+
+
+def is_named_tuple(cls: type) -> bool:
+    """A class made by ``typing.NamedTuple`` (or ``collections.namedtuple``): a record journaled as
+    a dataclass is, ``{"$c": ..., "f": {...}}``."""
+    return isinstance(cls, type) and issubclass(cls, tuple) and isinstance(getattr(cls, "_fields", None), tuple)
+
+
+def is_record(cls: type) -> bool:
+    """A class whose objects are journaled field by field: a dataclass or a named tuple."""
+    return dataclasses.is_dataclass(cls) or is_named_tuple(cls)
 
 
 class Registry:
@@ -73,7 +84,7 @@ class Registry:
                 self._add_class(obj)
 
     def _add_class(self, cls: type) -> None:
-        if dataclasses.is_dataclass(cls) or issubclass(cls, enum.Enum):
+        if is_record(cls) or issubclass(cls, enum.Enum):
             self.by_name.setdefault(class_name(cls), cls)
             # nested classes (QualName with dots)
             for obj in vars(cls).values():
@@ -102,18 +113,22 @@ class Registry:
                     obj = getattr(obj, part)
             except AttributeError:
                 obj = None
-            if isinstance(obj, type) and (dataclasses.is_dataclass(obj) or issubclass(obj, enum.Enum)):
+            if isinstance(obj, type) and (is_record(obj) or issubclass(obj, enum.Enum)):
                 self.by_name[name] = obj
                 return obj
         raise CodecError(f"class {name} is not a known command, record or enum of the clearing core")
 
     def dataclass_fields(self, cls: type) -> frozenset[str]:
-        """The names of ``cls``'s fields that its ``__init__`` takes (``cls`` a dataclass)."""
+        """The names of ``cls``'s fields that its ``__init__`` takes (``cls`` a dataclass, or a
+        named tuple: all its fields)."""
         names = self.init_fields.get(cls)
         if names is None:
-            if not dataclasses.is_dataclass(cls):
+            if is_named_tuple(cls):
+                names = self.init_fields[cls] = frozenset(cls._fields)
+            elif not dataclasses.is_dataclass(cls):
                 raise CodecError(f"{class_name(cls)} is not a dataclass")
-            names = self.init_fields[cls] = frozenset(f.name for f in dataclasses.fields(cls) if f.init)
+            else:
+                names = self.init_fields[cls] = frozenset(f.name for f in dataclasses.fields(cls) if f.init)
         return names
 
     def known(self, cls: type) -> bool:
@@ -182,11 +197,12 @@ def _to_any(o: Any, reg: Registry) -> Any:
         form = _bytes_form
     elif isinstance(o, float):
         form = _float_form
-    elif dataclasses.is_dataclass(o) and not isinstance(o, type):
+    elif (dataclasses.is_dataclass(o) and not isinstance(o, type)) or is_named_tuple(cls):   # before tuple
         if not reg.known(cls):
             raise CodecError(f"class {class_name(cls)} is not defined where a replay can find it again "
                              f"(a module of gateway.clearing, or the module of a command of the composed core)")
-        form = _dataclass_form(class_name(cls), tuple(f.name for f in dataclasses.fields(o)))
+        names = cls._fields if is_named_tuple(cls) else tuple(f.name for f in dataclasses.fields(o))
+        form = _dataclass_form(class_name(cls), names)
     elif isinstance(o, tuple):
         form = _tuple_form
     elif isinstance(o, list):

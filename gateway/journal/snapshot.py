@@ -29,7 +29,8 @@ The core is not pickled whole: its dispatch tables hold closures. A fresh core i
 module factories and each module's attributes are put back; references between modules, to the
 core and to the calendar are kept as references. Simple dataclasses are pickled as calls of their
 ``__init__``, and a module's large dicts of them (the day's trades and deals) as tables of columns
-(:mod:`.tables`, format 4); a format 3 snapshot, which has no tables, is still read. A module
+(:mod:`.tables`, format 4; slotted ones too, format 5); an older snapshot is refused (the journal is
+then replayed: its records are commands, whatever the shape of the records they build). A module
 whose state cannot be pickled makes snapshots unavailable (logged once); recovery then replays the
 whole journal.
 """
@@ -55,11 +56,13 @@ from .format import fsync_dir
 
 MAGIC = b"HKPSNAP\x01"
 HEADER = struct.Struct(">8sIQ")
-FORMAT = 4   # 2: digests of the core and stream bytes, checked on load instead of the state hash;
+FORMAT = 5   # 2: digests of the core and stream bytes, checked on load instead of the state hash;
             # 3: references to the core and modules as reductions, no state hash in the head,
             #    each stream log pickled on its own;
-            # 4: large dicts of simple dataclasses as tables (gateway/journal/tables.py)
-READS = frozenset({3, FORMAT})   # a format 3 snapshot is read by the same unpickler
+            # 4: large dicts of simple dataclasses as tables (gateway/journal/tables.py);
+            # 5: DCASS trades and deals are slotted, a trade's children a tuple (a format 3 or 4
+            #    snapshot would rebuild them with a list): refused, the journal replayed
+READS = frozenset({FORMAT})
 SKIP_CORE_ATTRS = frozenset({"modules", "_commands", "_queries", "calendar"})
 
 
@@ -111,7 +114,9 @@ class _Pickler(pickle.Pickler):
             names = self.plans[cls] = _init_fields(cls)
         if names:
             state = getattr(obj, "__dict__", None)
-            if state is not None and len(state) == len(names) and tuple(state) == names:
+            if state is None:   # slotted: its slots are its fields (see _init_fields)
+                return (cls, tuple(map(obj.__getattribute__, names)))
+            if len(state) == len(names) and tuple(state) == names:
                 return (cls, tuple(state.values()))
         return NotImplemented
 
@@ -138,7 +143,15 @@ def _init_fields(cls: type) -> tuple[str, ...]:
         return ()
     if tuple(p.name for p in takes) != names or any(p.kind is not p.POSITIONAL_OR_KEYWORD for p in takes):
         return ()   # an __init__ of its own
+    if cls.__dictoffset__ == 0 and slot_names(cls) != names:
+        return ()   # slotted, with slots that are not its fields
     return names
+
+
+def slot_names(cls: type) -> tuple[str, ...]:
+    """The slots of ``cls`` and of its bases, base first (``__weakref__`` left out)."""
+    return tuple(n for c in reversed(cls.__mro__) for n in c.__dict__.get("__slots__", ())
+                 if n != "__weakref__")
 
 
 class _Unpickler(pickle.Unpickler):

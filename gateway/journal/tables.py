@@ -17,7 +17,8 @@ the rebuilt objects, so key and field are one object as in the live state. Loadi
 to the values and calls the class with them, row by row, with no per-row tuple in the memo.
 
 A dict qualifies only when every value is of the same class, one that :func:`plan` says is rebuilt
-by calling it with its fields, holds nothing beyond those fields, and appears once in the dict. The
+by calling it with its fields (a slotted class: its slots are those fields), holds nothing beyond
+those fields, and appears once in the dict. The
 rows are not pickled as objects, so nothing else in the state may refer to them: the pickler tells
 (:meth:`Rows.check`) and the snapshot is then pickled again without tables.
 """
@@ -104,11 +105,10 @@ def table(d: dict, plan: Callable[[type], tuple[str, ...]]) -> Table | None:
         rows = list(map(attrgetter(*names), values)) if len(names) > 1 else [(getattr(v, names[0]),) for v in values]
     except AttributeError:
         return None
-    try:
+    if cls.__dictoffset__:
         if set(map(len, map(vars, values))) != {len(names)}:
             return None     # attributes beyond the fields
-    except TypeError:
-        return None         # instances without a __dict__ (slots): pickled as they are
+    # else slotted: its slots are its fields (``plan`` says so), there is nothing else to hold
     columns = [list(c) for c in zip(*rows)]
     del rows
     keys = list(d)

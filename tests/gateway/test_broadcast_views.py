@@ -15,6 +15,7 @@ import gateway.handlers as H
 from gateway.clearing import collateral as cc
 from gateway.clearing import core as c
 from gateway.clearing import dcass as dc
+from gateway.clearing.dcass.model import Trade
 from gateway.clearing import otc
 from gateway.clearing.collateral import authorisation as au
 from gateway.clearing.core import ClearingCore, Context
@@ -340,12 +341,25 @@ def _system() -> dict:
     }
 
 
+def _trade_event(owner, sequence, business_date, trade_no, deal_no, created, account_id, series_key, series_name,
+                 side, quantity, price, open_close, kind, state, orig_trade_no, clearing_house, instrument_class,
+                 underlying) -> dc.TradeEvent:
+    """A TradeEvent of these values (its trade booked with them; the event's state is its own)."""
+    trade = Trade(trade_no, deal_no, owner, account_id, series_key, side, quantity, price, open_close, kind,
+                     business_date, created, sequence, dc.TradeState.ACTIVE, 0, 0, orig_trade_no)
+    e = dc.TradeEvent(owner, trade, state, series_name, account_id, clearing_house, instrument_class, underlying)
+    assert e.values() == (owner, sequence, business_date, trade_no, deal_no, created, account_id, series_key,
+                          series_name, side, quantity, price, open_close, kind, state, orig_trade_no, clearing_house,
+                          instrument_class, underlying)
+    return e
+
+
 def _dcass() -> dict:
     T = m.TradeBroadcast
-    trades = [dc.TradeEvent("CPA01", U32 if i % 2 else 0, DAY, U32 - i, i, LAST if i % 2 else MIDNIGHT,
-                            longest(T, "trade.account_id") if i % 2 else "", KEY,
-                            longest(T, "trade.series_symbol") if i % 2 else "", side, I64 if i % 2 else 0,
-                            -I32 - 1 if i % 2 else I32, oc, kind, state, i, "SEOCH", "TCH", "700")
+    trades = [_trade_event("CPA01", U32 if i % 2 else 0, DAY, U32 - i, i, LAST if i % 2 else MIDNIGHT,
+                           longest(T, "trade.account_id") if i % 2 else "", KEY,
+                           longest(T, "trade.series_symbol") if i % 2 else "", side, I64 if i % 2 else 0,
+                           -I32 - 1 if i % 2 else I32, oc, kind, state, i, "SEOCH", "TCH", "700")
               for i, (side, oc, kind, state) in enumerate(every(dc.Side, dc.OpenClose, dc.DealKind, dc.TradeState))]
     G = m.GiveUpBroadcast
     give_ups = [dc.GiveUpEvent("CPA01", i, U32 - i, state, longest(G, "give_up.giver") if i % 2 else "",
@@ -690,3 +704,21 @@ def test_a_fixed_size_view_frames_its_broadcast_in_one_pack():
             assert frame(e, stream, seq, bdate) == broadcast_frame(payload(e), stream, seq, bdate)
     assert {dc.TradeEvent, dc.PositionChanged, dc.MarginChanged} <= seen
     assert H.ENCODERS[cc.CoverageChanged][2] is None
+
+
+def test_a_trade_event_reports_the_trade_as_booked_after_the_trade_changes():
+    """A TradeEvent reads the booked trade itself (nothing of it changes but its state and moved and
+    reserved quantities) and keeps the state of the booking: an adjustment of the trade later
+    changes neither the event nor its broadcast."""
+    d, events = booked()
+    e = next(e for e in events if type(e) is dc.TradeEvent and e.owner == "CPA01")
+    before, frame = repr(e), payload(e)
+    out = d.core.execute(dc.OpenCloseAdjustment("CPA01", e.trade_no, 7, dc.OpenClose.CLOSE),
+                         Context(START.replace(minute=5), "CPA01", "cpa01"))
+    assert d.trades[e.trade_no].state is dc.TradeState.ADJUSTED and d.trades[e.trade_no].moved == 7
+    assert e.trade is d.trades[e.trade_no] and e.state is dc.TradeState.ACTIVE
+    assert repr(e) == before and payload(e) == frame
+    assert decode_message(frame).trade.state == m.TradeState.ACTIVE
+    new = [x for x in out.events if type(x) is dc.TradeEvent]
+    assert [x.state for x in new] == [dc.TradeState.REVERSAL, dc.TradeState.ACTIVE]
+    assert new[0] != e and new[0] == dataclasses.replace(new[0]) and new[0].values()[3] == new[0].trade_no

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import json
 import typing
 from datetime import date, datetime
 from decimal import Decimal
@@ -14,7 +15,7 @@ from hypothesis import strategies as st
 from gateway.clearing.core import ClearingCore, Context, SendClearingMessage
 from gateway.refdata import module_factories
 from gateway.journal.codec import (CodecError, Registry, context_from_plain, context_to_plain, dumps, from_plain,
-                                   readable, record_loads, registry, to_plain)
+                                   is_named_tuple, readable, record_loads, registry, to_plain)
 
 CORE = ClearingCore(datetime(2026, 11, 23, 9), module_factories=module_factories())
 COMMANDS = sorted(CORE._commands, key=lambda t: (t.__module__, t.__qualname__))
@@ -46,14 +47,15 @@ def _value(hint) -> st.SearchStrategy:
         return st.dictionaries(_value(args[0]), _value(args[1]), max_size=3)
     if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
         return st.one_of(*(st.none() if a is type(None) else _value(a) for a in args))
-    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+    if isinstance(hint, type) and (dataclasses.is_dataclass(hint) or is_named_tuple(hint)):
         return _instances(hint)
     return st.from_type(hint)
 
 
 def _instances(cls) -> st.SearchStrategy:
     hints = typing.get_type_hints(cls)
-    return st.builds(cls, **{f.name: _value(hints[f.name]) for f in dataclasses.fields(cls) if f.init})
+    names = cls._fields if is_named_tuple(cls) else [f.name for f in dataclasses.fields(cls) if f.init]
+    return st.builds(cls, **{name: _value(hints[name]) for name in names})
 
 
 def _canon(o) -> bytes:
@@ -154,3 +156,27 @@ def test_an_injection_journals_the_same_bytes_as_its_definition():
     want = '{"$c":"gateway.clearing.dcass.commands:InjectDeals","f":{"deals":{"$t":[' + deal + ']}}}'
     assert dumps(to_plain(cmd, REG)).decode() == want
     assert from_plain(to_plain(cmd, REG), REG) == cmd
+
+
+def test_a_named_tuple_command_journals_as_the_dataclass_it_was():
+    """InjectDeal became a named tuple (a trade feed builds hundreds per request): it journals the
+    very bytes it did as a frozen dataclass, and the journals written then replay to it."""
+    from gateway.clearing.dcass import InjectDeal, InjectDeals, OpenClose
+    deal = InjectDeal(bytes.fromhex("0102"), 25000, 3, "CPA01", "CPB02", "", "HKCC-HOUSE",
+                      OpenClose.OPEN, OpenClose.CLOSE, datetime(2026, 11, 23, 9, 30))
+    written = (b'{"$c":"gateway.clearing.dcass.commands:InjectDeal","f":{"buyer":"CPA01","buyer_account":"",'
+               b'"buyer_open_close":{"$e":"gateway.clearing.dcass.model:OpenClose","v":"OPEN"},"price":25000,'
+               b'"quantity":3,"seller":"CPB02","seller_account":"HKCC-HOUSE","seller_open_close":'
+               b'{"$e":"gateway.clearing.dcass.model:OpenClose","v":"CLOSE"},"series_key":{"$b":"0102"},'
+               b'"trade_time":{"$dt":"2026-11-23T09:30:00"}}}')   # as the frozen dataclass journaled it
+    assert _canon(deal) == written
+    for load in (lambda b: from_plain(json.loads(b), REG), record_loads(REG)):
+        back = load(written)
+        assert type(back) is InjectDeal and back == deal
+        feed = load(b'{"$c":"gateway.clearing.dcass.commands:InjectDeals","f":{"deals":{"$t":[' + written + b']}}}')
+        assert type(feed) is InjectDeals and feed.deals == (deal,) and type(feed.deals[0]) is InjectDeal
+    # an old record without the defaulted fields
+    old = from_plain(json.loads(b'{"$c":"gateway.clearing.dcass.commands:InjectDeal","f":{"buyer":"CPA01",'
+                                b'"price":1,"quantity":1,"seller":"CPB02","series_key":{"$b":"0102"}}}'), REG)
+    assert old == InjectDeal(bytes.fromhex("0102"), 1, 1, "CPA01", "CPB02")
+    assert readable(to_plain(deal, REG)).startswith("InjectDeal(series_key=0x0102, price=25000")

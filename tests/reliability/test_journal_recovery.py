@@ -104,7 +104,8 @@ def test_snapshot_used_then_corrupt_snapshot_rejected(tmp_path):
     gw3.journal.close()
 
 
-@pytest.mark.parametrize("written, used", [(3, True), (snap.FORMAT, True), (snap.FORMAT + 1, False), (2, False)])
+@pytest.mark.parametrize("written, used", [(snap.FORMAT, True), (snap.FORMAT + 1, False), (4, False), (3, False),
+                                           (2, False)])
 def test_snapshot_formats_read_and_refused(tmp_path, monkeypatch, written, used):
     path = tmp_path / "j"
     gw = make(path)

@@ -239,6 +239,12 @@ def test_a_row_referred_to_from_elsewhere_keeps_its_identity_without_a_table():
 @dataclass(slots=True)
 class Slotted:
     no: int
+    tags: list
+
+
+@dataclass
+class SlottedPlus(Slotted):   # a slot that is not a field
+    __slots__ = ("note",)
 
 
 def test_what_does_not_qualify_as_a_table():
@@ -256,10 +262,26 @@ def test_what_does_not_qualify_as_a_table():
     twice[5] = twice[1000]                                 # one object under two keys
     assert snap.tables.table(twice, plan) is None
     assert snap.tables.table({i: Tagged(str(i)) for i in range(n)}, plan) is None   # own __init__
-    assert snap.tables.table({i: Slotted(i) for i in range(n)}, plan) is None       # no __dict__
+    assert snap.tables.table({i: SlottedPlus(i, []) for i in range(n)}, plan) is None   # a slot beyond the fields
     core = core_with_probe()
-    core.module("probe").slotted = {i: Slotted(i) for i in range(n)}
-    assert rebuild(snap.core_state(core)).module("probe").slotted == core.module("probe").slotted
+    core.module("probe").plus = {i: SlottedPlus(i, []) for i in range(n)}
+    got = rebuild(snap.core_state(core)).module("probe").plus
+    assert got == core.module("probe").plus
+
+
+def test_slotted_dataclass_rows_are_tables_and_calls_too():
+    n = snap.tables.MIN_ROWS
+    assert snap._init_fields(Slotted) == ("no", "tags") and snap._init_fields(SlottedPlus) == ()
+    core = core_with_probe()
+    probe = core.module("probe")
+    shared = ["shared"]
+    probe.slotted = {i: Slotted(i, shared if i % 2 else [i]) for i in range(n)}
+    probe.few = [Slotted(1, shared), Slotted(2, [])]      # below MIN_ROWS: each a call
+    blob = snap.core_state(core)
+    assert b"gateway.journal.tables" in blob
+    got = rebuild(blob).module("probe")
+    assert got.slotted == probe.slotted and all(k is r.no for k, r in got.slotted.items())
+    assert got.slotted[1].tags is got.slotted[3].tags and got.few == probe.few
 
 
 def test_a_column_packs_indexes_narrowly_and_reads_them_in_either_byte_order():

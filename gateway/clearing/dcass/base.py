@@ -373,8 +373,8 @@ class DcassBase(Module):
             seq = seqs.get(sk, 0) + 1
             seqs[sk] = seq
             state = _REVERSAL if leg.reversal else _ACTIVE
-            trades[trade_no] = Trade(trade_no, deal_no, who, aid, key, side, qty, price, oc, kind, today, when, seq,
-                                     state, 0, 0, orig_no)
+            trades[trade_no] = trade = Trade(trade_no, deal_no, who, aid, key, side, qty, price, oc, kind, today,
+                                             when, seq, state, 0, 0, orig_no)
             day = log.get((who, today))
             if day is None:
                 log[(who, today)] = [trade_no]
@@ -403,12 +403,11 @@ class DcassBase(Module):
                 accounts[pa] = {und: None}
             elif unds is not None:
                 unds[und] = None
-            events.append(TradeEvent(who, seq, today, trade_no, deal_no, when, aid, key, name, side, qty, price, oc,
-                                     kind, state, orig_no, ch, cls_id, und))
+            events.append(TradeEvent(who, trade, state, name, aid, ch, cls_id, und))
         deal = Deal(deal_no, key, price, bought, kind, today, when, nos, orig_no)
         self.deals[deal_no] = deal
         if orig is not None:
-            orig.children.extend(nos)
+            orig.children += tuple(nos)
         return deal
 
     def _take_from(self, batch: Batch, t: Trade, quantity: int, reserved: bool = False) -> None:

@@ -6,42 +6,78 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from operator import attrgetter
 from typing import ClassVar
 
 from ..core import Event
-from .model import (AccountType, DealKind, DeliveryDirection, ExerciseState, GiveUpState, OpenClose, Side,
+from .model import (AccountType, DealKind, DeliveryDirection, ExerciseState, GiveUpState, OpenClose, Side, Trade,
                     TradeState)
 
 
-@dataclass(slots=True)
+def _of_trade(name: str) -> property:
+    """A TradeEvent's field that is the booked trade's own (read from it: it never changes)."""
+    return property(attrgetter("trade." + name), doc=f"The trade's ``{name}``.")
+
+
+@dataclass(slots=True, eq=False, repr=False)
 class TradeEvent(Event):
     """[BD6] A new trade in one of the owner's accounts; ``sequence`` is the owner's trade
-    sequence number of the business date (from 1), the key of the missing-trades query."""
+    sequence number of the business date (from 1), the key of the missing-trades query.
+
+    The event holds the booked trade itself rather than a copy of its fields: nothing of a trade
+    changes after booking but its state and its moved and reserved quantities, so the event keeps
+    the state the trade was booked in (``state``) and reads the rest from ``trade`` (properties of
+    the old field names). Its fields are what the fan-out reads per broadcast (``owner`` and the
+    subscription filter keys) and the series' name. It reports, compares and prints as the 19
+    values of :data:`TRADE_EVENT_FIELDS`, the trade as it was at booking."""
 
     STREAM: ClassVar[str] = "trades"
     owner: str
-    sequence: int
-    business_date: date
-    trade_no: int
-    deal_no: int
-    created: datetime
-    account_id: str
-    series_key: bytes
+    trade: Trade
+    state: TradeState             # at booking (the trade's own may change later)
     series_name: str
-    side: Side
-    quantity: int
-    price: int
-    open_close: OpenClose
-    kind: DealKind
-    state: TradeState
-    orig_trade_no: int
-    clearing_house: str = ""      # subscription filter keys
+    account_id: str = ""          # subscription filter keys
+    clearing_house: str = ""
     instrument_class: str = ""
     underlying: str = ""
+
+    sequence = _of_trade("sequence")
+    business_date = _of_trade("business_date")
+    trade_no = _of_trade("trade_no")
+    deal_no = _of_trade("deal_no")
+    created = _of_trade("created")
+    series_key = _of_trade("series_key")
+    side = _of_trade("side")
+    quantity = _of_trade("quantity")
+    price = _of_trade("price")
+    open_close = _of_trade("open_close")
+    kind = _of_trade("kind")
+    orig_trade_no = _of_trade("orig_trade_no")
 
     @property
     def series_symbol(self) -> str:
         return self.series_name
+
+    def values(self) -> tuple:
+        """The values of :data:`TRADE_EVENT_FIELDS`, in that order."""
+        return _trade_event_values(self)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not TradeEvent:
+            return NotImplemented
+        return self.values() == other.values()
+
+    __hash__ = None   # type: ignore[assignment]   # as a dataclass that compares
+
+    def __repr__(self) -> str:
+        return "TradeEvent(" + ", ".join(f"{n}={v!r}" for n, v in zip(TRADE_EVENT_FIELDS, self.values())) + ")"
+
+
+TRADE_EVENT_FIELDS = ("owner", "sequence", "business_date", "trade_no", "deal_no", "created", "account_id",
+                      "series_key", "series_name", "side", "quantity", "price", "open_close", "kind", "state",
+                      "orig_trade_no", "clearing_house", "instrument_class", "underlying")
+"""What a TradeEvent reports, in the order of its repr."""
+_trade_event_values = attrgetter(*TRADE_EVENT_FIELDS)
 
 
 @dataclass(slots=True)

@@ -39,21 +39,18 @@ class PostTradeMixin(DcassBase):
         prefixed ``deals[item].``); its series and two legs. Changes nothing. The checks run in the
         order of the fields; the common case is tested inline and only a failing value goes through
         the helper that raises its code (the field prefix is made only then)."""
-        key = cmd.series_key
+        key, price, qty, buyer, seller, buyer_account, seller_account, buyer_oc, seller_oc, _ = cmd
         s = self.ref.series.get(key) if type(key) is bytes else None
         if s is None or key in self.expired or s.expiry < self.core.business_date:
             s = self._series(key, _at(item) + "series_key")
-        qty = cmd.quantity
         if type(qty) is not int or qty <= 0:
             qty = self._quantity(qty, _at(item) + "quantity")
-        price = cmd.price
         if not isinstance(price, int) or price <= 0:
             raise ClearingError(E.INVALID_PRICE, repr(price), field=_at(item) + "price")
         ch = self._facts[s.key].clearing_house
-        buy_account, buy_oc = self._deal_side(cmd.buyer, cmd.buyer_account, cmd.buyer_open_close, s, ch, item, "buyer")
-        sell_account, sell_oc = self._deal_side(cmd.seller, cmd.seller_account, cmd.seller_open_close, s, ch, item,
-                                                "seller")
-        return s, [Leg(cmd.buyer, buy_account, _BUY, qty, buy_oc), Leg(cmd.seller, sell_account, _SELL, qty, sell_oc)]
+        buy_account, buy_oc = self._deal_side(buyer, buyer_account, buyer_oc, s, ch, item, "buyer")
+        sell_account, sell_oc = self._deal_side(seller, seller_account, seller_oc, s, ch, item, "seller")
+        return s, [Leg(buyer, buy_account, _BUY, qty, buy_oc), Leg(seller, sell_account, _SELL, qty, sell_oc)]
 
     def _deal_side(self, who: str, account_id: str, oc, s: Series, ch: str, item: int | None,
                    role: str) -> tuple[str, OpenClose]:
