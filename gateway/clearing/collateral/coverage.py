@@ -84,13 +84,12 @@ EMPTY = Result((), (), (), 0)
 def allocate(needs: list[Need], pool: dict[tuple[str, str], int], valuer: Valuer, params: Params) -> Result:
     """Cover ``needs`` from ``pool`` ({(asset_class, asset): quantity} of general collateral)."""
     avail = {k: q for k, q in pool.items() if q > 0}
-    order = params.settlement_rank
     needs = [n for n in needs if n.requirement > 0]
     if len(needs) > 1:
+        order = params.settlement_rank
         needs.sort(key=lambda n: (order.get(n.currency, len(order)), n.currency))
     own: dict[str, int] = {}
     other: dict[str, int] = {}
-    noncash: dict[str, int] = {}
     allocs: list[Allocation] = []
     unit_of = valuer.unit
 
@@ -115,41 +114,44 @@ def allocate(needs: list[Need], pool: dict[tuple[str, str], int], valuer: Valuer
     if len(cash) > 1:
         cash.sort(key=rank.__getitem__)
     keys = pool_order(params, avail) if len(cash) < len(avail) else []
-    # 1. cash in the settlement currency
+    # 1. cash in the settlement currency (none held: nothing to use)
     for n in needs:
-        own[n.currency] = use(n.currency, ("CASH", n.currency), n.requirement)
+        c = n.currency
+        own[c] = use(c, ("CASH", c), n.requirement) if ("CASH", c) in avail else 0
     # 2. cash in other acceptable currencies
+    if cash:
+        for n in needs:
+            c = n.currency
+            room = n.requirement - max(own[c], n.settlement_cash_required)
+            got = 0
+            for key in cash:
+                if room - got <= 0:
+                    break
+                if key[1] != c:
+                    got += use(c, key, room - got)
+            other[c] = got
+    # 3. non-cash, then the line of each currency
+    lines = []
     for n in needs:
         c = n.currency
-        room = n.requirement - max(own[c], n.settlement_cash_required)
+        m, o = own[c], other.get(c, 0)
         got = 0
-        for key in cash:
-            if room - got <= 0:
-                break
-            if key[1] != c:
+        if keys:
+            gap = max(0, n.settlement_cash_required - m, n.cash_required - m - o)
+            room = n.requirement - m - o - gap
+            for key in keys:
+                if room - got <= 0:
+                    break
                 got += use(c, key, room - got)
-        other[c] = got
-    # 3. non-cash
-    for n in needs:
-        c = n.currency
-        gap = max(0, n.settlement_cash_required - own[c], n.cash_required - own[c] - other[c])
-        room = n.requirement - own[c] - other[c] - gap
-        got = 0
-        for key in keys:
-            if room - got <= 0:
-                break
-            got += use(c, key, room - got)
-        noncash[c] = got
-
-    lines = tuple(
-        CoverageLine(n.currency, n.requirement, n.settlement_cash_required, n.cash_required, n.rmb_limit_share,
-                     own[n.currency], other[n.currency], noncash[n.currency],
-                     n.requirement - own[n.currency] - other[n.currency] - noncash[n.currency])
-        for n in needs)
+        lines.append(CoverageLine(c, n.requirement, n.settlement_cash_required, n.cash_required, n.rmb_limit_share,
+                                  m, o, got, n.requirement - m - o - got))
     unused = []
+    excess = 0
     base = params.base
     for key in cash + keys:
         q = avail[key]
         if q > 0:
-            unused.append(UnusedHolding(key[0], key[1], q, valuer.value(key[0], key[1], q, base)))
-    return Result(lines, tuple(allocs), tuple(unused), sum(u.value_hkd for u in unused))
+            u = UnusedHolding(key[0], key[1], q, valuer.value(key[0], key[1], q, base))
+            unused.append(u)
+            excess += u.value_hkd
+    return Result(tuple(lines), tuple(allocs), tuple(unused), excess)

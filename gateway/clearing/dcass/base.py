@@ -34,12 +34,14 @@ class Leg:
 
 class Batch:
     """What one command changed: events so far, positions touched (ordered) and, per account
-    touched, the combined commodities (underlyings) whose margin must be recomputed (None: all)."""
+    touched, the combined commodities (underlyings) whose margin must be recomputed (None: all);
+    ``told``: positions to tell whose margin inputs (long, short, covered) did not change."""
 
     def __init__(self) -> None:
         self.events: list = []
         self.positions: dict[tuple, None] = {}
         self.accounts: dict[tuple, dict[str, None] | None] = {}
+        self.told: dict[tuple, None] = {}
 
     def touch(self, account: tuple, underlying: str | None) -> None:
         if underlying is None:
@@ -334,6 +336,8 @@ class DcassBase(Module):
         return g
 
     def _touch(self, batch: Batch, p: Position) -> None:
+        """Position ``p`` changed (long, short or covered): it is to be told and its account's
+        margin recomputed."""
         if p.covered > p.short:
             p.covered = p.short
         if p.deny_exercise:
@@ -347,6 +351,12 @@ class DcassBase(Module):
             accounts[pa] = {u: None}
         elif unds is not None:
             unds[u] = None
+
+    @staticmethod
+    def _tell(batch: Batch, p: Position) -> None:
+        """Only what margin does not depend on changed in position ``p`` (its pending, denied
+        exercise): it is to be told, its account's margin stays."""
+        batch.told[(p.participant, p.account_id, p.series_key)] = None
 
     # ------------------------------------------------------------ deals
     def _book(self, batch: Batch, kind: DealKind, s: Series, price: int, legs: list[Leg], when: datetime,
@@ -431,6 +441,8 @@ class DcassBase(Module):
         derived, untold = self.derived, self._untold
         for k in batch.positions:
             derived.moved[k] = None
+            untold[k] = None
+        for k in batch.told:
             untold[k] = None
         for pa, unds in batch.accounts.items():
             if unds is None:

@@ -57,7 +57,7 @@ class ExerciseMixin(DcassBase):
         p.exercise_pending += qty
         batch = Batch()
         batch.events.append(self._exercise_event(r))
-        self._touch(batch, p)
+        self._tell(batch, p)   # exercise quantities are no margin input
         return Outcome(r.exercise_no, self._finish(batch))
 
     def _annul_exercise(self, cmd: AnnulExercise, ctx: Context) -> Outcome:
@@ -73,7 +73,7 @@ class ExerciseMixin(DcassBase):
         p.exercise_pending -= r.quantity
         batch = Batch()
         batch.events.append(self._exercise_event(r))
-        self._touch(batch, p)
+        self._tell(batch, p)   # exercise quantities are no margin input
         return Outcome(r.exercise_no, self._finish(batch))
 
     def _deny_exercise(self, cmd: DenyExercise, ctx: Context) -> Outcome:
@@ -91,7 +91,7 @@ class ExerciseMixin(DcassBase):
                                 field="quantity")
         p.deny_exercise = q
         batch = Batch()
-        self._touch(batch, p)
+        self._tell(batch, p)   # exercise quantities are no margin input
         return Outcome(q, self._finish(batch))
 
     # ------------------------------------------------------------ end of day

@@ -172,3 +172,22 @@ def test_index_options_cash_settle_at_expiry():
     env.at(10)
     env.rejects(E.SERIES_EXPIRED, env.cp, "CPA01",
                 RequestExercise("CPA01", "SEOCH-HOUSE", env.key(CALL), 1))
+
+
+def test_exercise_functions_tell_the_position_without_recomputing_margin(env):
+    """Pending, annulled and denied exercise are no margin input (margin follows long, short and
+    covered): the position is told at the end of the batch, no account's margin is marked."""
+    name = "TCH DEC26 460.00 C"
+    env.deal(name, 2500, 5, "CPA01", "CPD04", "SEOCH-HOUSE", "SEOCH-HOUSE")
+    key = env.key(name)
+    margin_before = env.d.account_margin("CPA01", "SEOCH-HOUSE")
+    for cmd in (RequestExercise("CPA01", "SEOCH-HOUSE", key, 2), DenyExercise("CPA01", "SEOCH-HOUSE", key, 1),
+                AnnulExercise("CPA01", 1)):
+        env.core.begin_batch()
+        env.cp("CPA01", cmd)
+        assert not env.d.derived.dirty                       # nothing to recompute
+        assert list(env.d._untold) == [("CPA01", "SEOCH-HOUSE", key)]   # the position to tell
+        out = env.core.end_batch()
+        assert [(type(e).__name__, e.exercise_pending, e.deny_exercise) for e in out] == [
+            ("PositionChanged", *{RequestExercise: (2, 0), DenyExercise: (2, 1), AnnulExercise: (0, 1)}[type(cmd)])]
+    assert env.d.account_margin("CPA01", "SEOCH-HOUSE") == margin_before
