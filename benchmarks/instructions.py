@@ -78,6 +78,10 @@ which, n = sys.argv[1], int(sys.argv[2])
 async def main():
     gw, User = micro._gateway(*([None] if inspect.signature(micro._gateway).parameters else []))
     gw.loop = asyncio.get_running_loop()
+    threshold = getattr(gw.settings, "gc_threshold", 0)  # as Gateway.start sets it (older trees: none)
+    if threshold:
+        import gc
+        gc.set_threshold(threshold, *gc.get_threshold()[1:])
     if which.startswith("query"):
         c = micro._connect(gw, User, "Q1", "participant")
         q = encode_frame(Kind.QUERY, encode_message(ms.BusinessDateQuery()), 1)

@@ -88,6 +88,8 @@ async def _main(n: int, batch: int, subs: int, repeat: int, record: str | None =
     gw, User = _gateway(record)
     flush = gw.recorder.flush if gw.recorder is not None else (lambda: None)  # recording: its writes are timed too
     gw.loop = asyncio.get_running_loop()
+    if gw.settings.gc_threshold:  # as Gateway.start sets it
+        gc.set_threshold(gw.settings.gc_threshold, *gc.get_threshold()[1:])
     res = {}
     # queries: UQ12, batch frames per data_received
     c = _connect(gw, User, "Q1", "participant")

@@ -82,6 +82,7 @@ class Gateway:
         self.server: asyncio.AbstractServer | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
         self._timers: list[asyncio.TimerHandle] = []
+        self._gc_threshold: tuple[int, int, int] | None = None   # the process's thresholds while gc_threshold holds
         self.journal = None  # a gateway.journal.durability.Durability when journal_path is set
         self.references = ReferenceBook(s.max_references)  # exactly-once transactions (gateway/references.py)
         self.current_reference: tuple | None = None  # (user, reference, business date) of the running transaction
@@ -124,6 +125,9 @@ class Gateway:
             self._schedule_stream_heartbeat()
         if self.settings.gc_freeze_seconds:
             self._freeze_gc()
+        if self.settings.gc_threshold:
+            self._gc_threshold = gc.get_threshold()
+            gc.set_threshold(self.settings.gc_threshold, *self._gc_threshold[1:])
         log.info("listening", host=self.settings.host, port=self.port,
                  business_date=str(self.core.business_date))
 
@@ -141,6 +145,9 @@ class Gateway:
             self.journal.close()  # sync, final snapshot
         if self.recorder is not None:
             self.recorder.close()
+        if self._gc_threshold is not None:
+            gc.set_threshold(*self._gc_threshold)  # the process's own again
+            self._gc_threshold = None
         log.info("stopped")
 
     def install_signal_handlers(self, stop_event: asyncio.Event) -> None:
