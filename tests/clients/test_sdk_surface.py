@@ -147,8 +147,15 @@ async def test_the_readme_example_runs_against_a_gateway(gateway, operator):
 
     from protocol.messages import system as sy
 
-    async def announce():
-        await asyncio.sleep(1.5)
+    def subscribed() -> bool:
+        return any(c.user is not None and c.user.user == "CPA01"
+                   and any(sub.stream == Stream.GENERAL for sub in c.subs.values()) for c in gateway.connections)
+
+    async def announce():   # once the example's session has subscribed (however slowly its process starts)
+        for _ in range(600):
+            if subscribed() or proc.returncode is not None:
+                break
+            await asyncio.sleep(0.05)
         await operator.transact(sy.SendClearingMessageRequest(lines=[sy.MessageLine(text="from the readme test")]))
     task = asyncio.create_task(announce())
     out, err = await asyncio.wait_for(proc.communicate(), 60)
