@@ -4,7 +4,7 @@ the event; ``None`` means public. Streams: "trades" (trades, trade changes, give
 (prices)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime
 from operator import attrgetter
 from typing import ClassVar
@@ -41,19 +41,6 @@ class TradeEvent(Event):
     instrument_class: str = ""
     underlying: str = ""
 
-    sequence = _of_trade("sequence")
-    business_date = _of_trade("business_date")
-    trade_no = _of_trade("trade_no")
-    deal_no = _of_trade("deal_no")
-    created = _of_trade("created")
-    series_key = _of_trade("series_key")
-    side = _of_trade("side")
-    quantity = _of_trade("quantity")
-    price = _of_trade("price")
-    open_close = _of_trade("open_close")
-    kind = _of_trade("kind")
-    orig_trade_no = _of_trade("orig_trade_no")
-
     @property
     def series_symbol(self) -> str:
         return self.series_name
@@ -78,6 +65,13 @@ TRADE_EVENT_FIELDS = ("owner", "sequence", "business_date", "trade_no", "deal_no
                       "orig_trade_no", "clearing_house", "instrument_class", "underlying")
 """What a TradeEvent reports, in the order of its repr."""
 _trade_event_values = attrgetter(*TRADE_EVENT_FIELDS)
+
+OF_TRADE = tuple(n for n in TRADE_EVENT_FIELDS if n not in {f.name for f in fields(TradeEvent)})
+"""What a TradeEvent reads from its trade (the reported values that are not its own fields):
+properties of the names they had when the event copied them."""
+for _name in OF_TRADE:
+    setattr(TradeEvent, _name, _of_trade(_name))
+del _name
 
 
 @dataclass(slots=True)
