@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from protocol.framing import encode_frame, reply_frame
+from protocol.framing import encode_frame
 from protocol.kinds import Flag, Kind
 from protocol.messages import session as ms
 from protocol.paging import pages
-from protocol.registry import encode_message
+from protocol.registry import encode_message, encode_reply
 from protocol.session import RequestReceived, ServerSession, Violation, reject_frame
 from protocol.status import SessionStatus as St
 from protocol.status import text as status_text
@@ -171,7 +171,7 @@ class Connection(asyncio.Protocol):
             self.queue(encode_frame(Kind.REPLY, encode_message(answer), rid, segment=1, flags=_LAST_SEGMENT,
                                     session_status=session_status, business_date=bdate))
         else:
-            self.queue(reply_frame(encode_message(answer), rid, 1, _LAST_SEGMENT, bdate))
+            self.queue(encode_reply(answer, rid, bdate))
 
     def reject(self, rid: int, code: str, status: int, text: str, *, business: int = 0, field_offset: int = 0,
                field: str = "") -> None:

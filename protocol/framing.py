@@ -10,7 +10,7 @@ import struct
 from typing import Any, Callable, NamedTuple
 
 from .codec import I32, U8, U16, U32, U64, DateInt, Filler, Record, Struct
-from .kinds import Kind
+from .kinds import Flag, Kind
 from .status import SessionStatus
 
 VERSION = 1
@@ -127,6 +127,21 @@ def reply_frame(payload: bytes, request_id: int, segment: int, flags: int, busin
     as in :func:`broadcast_frame`)."""
     return _pack(HEADER_SIZE + len(payload), VERSION, _kind, flags, request_id, 0, 0, 0, segment, 0, 0,
                  business_date) + payload
+
+
+def reply_encoder(message_type: bytes, record: Record) -> Callable[[Any, int, int], bytes] | None:
+    """The REPLY frame of one segment (the last) of a message object, header, message type and
+    fields packed in one call: ``frame(answer, request_id, business_date)`` gives the bytes of
+    ``reply_frame(message_type + record.encode(answer), request_id, 1, LAST_SEGMENT,
+    business_date)``. None for a message with items (its length varies)."""
+    if record.has_items:
+        return None
+    values = {"length": HEADER_SIZE + len(message_type) + record.size, "version": VERSION, "kind": int(Kind.REPLY),
+              "flags": int(Flag.LAST_SEGMENT), "request_id": "request_id", "segment": 1,
+              "business_date": "business_date"}
+    assert values.keys() <= set(_HEADER_VALUES)
+    head = [values.get(name, 0) for name in _HEADER_VALUES] + [message_type]
+    return record.head_encoder((HEADER.fmt + f"{len(message_type)}s", head))
 
 
 def with_request(frame: bytes, request_id: int, add_flags: int) -> bytes:
