@@ -97,7 +97,7 @@ class Connection(asyncio.Protocol):
             gw.reading = False
             if gw.core.in_batch:
                 gw.end_batch()
-        gw.flush()
+        gw.flush(now)
 
     def connection_lost(self, exc) -> None:
         if self.recording is not None:

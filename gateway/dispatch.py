@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 SESSION_ONLY_WHEN_RESTRICTED = {"UC1", "UO1"}
 REJECT_TEXT_WIDTH = ms.Reject.__record__.field_types["text"].length
+ACCEPTED = ms.Ack(text="accepted")  # the answer of a transaction whose handler returns None
 
 
 _REFERENCED = int(Flag.REFERENCED)
@@ -150,9 +151,7 @@ class Dispatcher:
         if isinstance(answer, H.OffLoop):
             self._off_loop(conn, rid, spec, answer, gw.current_reference)
             return
-        if answer is None:
-            answer = ms.Ack(text="accepted")
-        conn.reply(rid, answer)
+        conn.reply(rid, ACCEPTED if answer is None else answer)
 
     def _business_reject(self, conn: "Connection", rid: int, spec, e: ClearingError) -> None:
         off = field_offset(spec.cls, e.field) if e.field else 0
@@ -196,4 +195,4 @@ class Dispatcher:
             conn.log.exception("internal_error", request_id=rid)
             gw._reject(conn, rid, spec.code, St.INTERNAL_ERROR, status_text(St.INTERNAL_ERROR))
         else:
-            conn.reply(rid, ms.Ack(text="accepted") if answer is None else answer)
+            conn.reply(rid, ACCEPTED if answer is None else answer)
