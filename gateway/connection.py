@@ -114,16 +114,17 @@ class Connection(asyncio.Protocol):
         for ev in events:
             if self.closing:
                 return
-            if isinstance(ev, RequestReceived):
+            if type(ev) is RequestReceived:
+                frame, msg = ev
                 if self.trace is not None:
-                    self.trace[ev.frame.request_id] = ev.frame.code
+                    self.trace[frame.request_id] = frame.code
                 try:
-                    self.gw.dispatch(self, ev.frame, ev.message)
+                    self.gw.dispatch(self, frame, msg)
                 except Exception:  # noqa: BLE001 - never take the server down
-                    self.log.exception("internal_error", request_id=ev.frame.request_id)
+                    self.log.exception("internal_error", request_id=frame.request_id)
                     self.machine.answered()
-                    self.queue(reject_frame(Violation(St.INTERNAL_ERROR, ev.frame.request_id,
-                                                      status_text(St.INTERNAL_ERROR), ev.frame.code)))
+                    self.queue(reject_frame(Violation(St.INTERNAL_ERROR, frame.request_id,
+                                                      status_text(St.INTERNAL_ERROR), frame.code)))
             elif isinstance(ev, Violation):
                 if self.trace is not None:
                     self.traced(ev.request_id, "UR2", ev.status, request=ev.request_code)

@@ -358,7 +358,7 @@ class ServerSession:
             ev = self._frame(fr, now)
             if ev is not None:
                 events.append(ev)
-                if isinstance(ev, Violation) and ev.fatal:
+                if type(ev) is Violation and ev.fatal:
                     self.state = State.CLOSED
                     break
         return events
