@@ -47,6 +47,7 @@ def functions_of(user: User):
 # plain ints on the request path (IntFlag arithmetic costs ~1 us a request)
 _PROFILE_BITS = {p: int(f) for p, f in PROFILE_FUNCTIONS.items()}
 _NEED_BITS: dict[str, int] = {}
+_ROLE_BITS: dict[tuple[str, str], int] = {}  # (role, profile) -> its profile's bits (profile_of, once per pair)
 
 
 def refusal(user: User, message_code: str):
@@ -57,7 +58,10 @@ def refusal(user: User, message_code: str):
         need = _NEED_BITS[message_code] = int(f) if f is not None else 0
     if not need or user.role == "operator":
         return None
-    bits = _PROFILE_BITS[profile_of(user)]
+    key = (user.role, user.profile)
+    bits = _ROLE_BITS.get(key)
+    if bits is None:
+        bits = _ROLE_BITS[key] = _PROFILE_BITS[profile_of(user)]
     if user.functions is not None:
         bits &= user.functions
     return None if need & bits else FUNCTION_NOT_PERMITTED

@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from protocol.framing import encode_frame, reply_frame
+from protocol.framing import encode_frame
 from protocol.kinds import Flag, Kind
 from protocol.messages import session as ms
 from protocol.paging import pages
-from protocol.registry import encode_message
+from protocol.registry import encode_message, encode_reply
 from protocol.session import RequestReceived, ServerSession, Violation, reject_frame
 from protocol.status import SessionStatus as St
 from protocol.status import text as status_text
@@ -97,7 +97,7 @@ class Connection(asyncio.Protocol):
             gw.reading = False
             if gw.core.in_batch:
                 gw.end_batch()
-        gw.flush()
+        gw.flush(now)
 
     def connection_lost(self, exc) -> None:
         if self.recording is not None:
@@ -114,16 +114,17 @@ class Connection(asyncio.Protocol):
         for ev in events:
             if self.closing:
                 return
-            if isinstance(ev, RequestReceived):
+            if type(ev) is RequestReceived:
+                frame, msg = ev
                 if self.trace is not None:
-                    self.trace[ev.frame.request_id] = ev.frame.code
+                    self.trace[frame.request_id] = frame.code
                 try:
-                    self.gw.dispatch(self, ev.frame, ev.message)
+                    self.gw.dispatch(self, frame, msg)
                 except Exception:  # noqa: BLE001 - never take the server down
-                    self.log.exception("internal_error", request_id=ev.frame.request_id)
+                    self.log.exception("internal_error", request_id=frame.request_id)
                     self.machine.answered()
-                    self.queue(reject_frame(Violation(St.INTERNAL_ERROR, ev.frame.request_id,
-                                                      status_text(St.INTERNAL_ERROR), ev.frame.code)))
+                    self.queue(reject_frame(Violation(St.INTERNAL_ERROR, frame.request_id,
+                                                      status_text(St.INTERNAL_ERROR), frame.code)))
             elif isinstance(ev, Violation):
                 if self.trace is not None:
                     self.traced(ev.request_id, "UR2", ev.status, request=ev.request_code)
@@ -171,7 +172,7 @@ class Connection(asyncio.Protocol):
             self.queue(encode_frame(Kind.REPLY, encode_message(answer), rid, segment=1, flags=_LAST_SEGMENT,
                                     session_status=session_status, business_date=bdate))
         else:
-            self.queue(reply_frame(encode_message(answer), rid, 1, _LAST_SEGMENT, bdate))
+            self.queue(encode_reply(answer, rid, bdate))
 
     def reject(self, rid: int, code: str, status: int, text: str, *, business: int = 0, field_offset: int = 0,
                field: str = "") -> None:

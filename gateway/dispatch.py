@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 SESSION_ONLY_WHEN_RESTRICTED = {"UC1", "UO1"}
 REJECT_TEXT_WIDTH = ms.Reject.__record__.field_types["text"].length
+ACCEPTED = ms.Ack(text="accepted")  # the answer of a transaction whose handler returns None
 
 
 _REFERENCED = int(Flag.REFERENCED)
@@ -63,23 +64,23 @@ class Dispatcher:
 
     def dispatch(self, conn: "Connection", frame, msg) -> None:
         code = msg.__message__.code
-        rid = frame.request_id
-        gw = self.gw
         if code == "UL1":
-            gw.cut_batch()  # what it reports (the streams' last sequences) includes the batch so far
-            gw.login.login(conn, frame, msg)
+            self.gw.cut_batch()  # what it reports (the streams' last sequences) includes the batch so far
+            self.gw.login.login(conn, frame, msg)
             return
         if conn.restricted and code not in SESSION_ONLY_WHEN_RESTRICTED:
-            gw._reject(conn, rid, code, St.PASSWORD_EXPIRED, "password expired: change it with UC1 first")
+            self.gw._reject(conn, frame.request_id, code, St.PASSWORD_EXPIRED,
+                            "password expired: change it with UC1 first")
             return
         special = self.session_handlers.get(code)
         if special is not None:
-            gw.cut_batch()  # subscriptions and recovery see the derived broadcasts of the batch so far
+            self.gw.cut_batch()  # subscriptions and recovery see the derived broadcasts of the batch so far
             special(conn, frame, msg)
             return
         fn = H.HANDLERS.get(type(msg))
         if fn is None:
-            gw._reject(conn, rid, code, St.INVALID_MESSAGE_TYPE, f"{code} is not a request this gateway serves")
+            self.gw._reject(conn, frame.request_id, code, St.INVALID_MESSAGE_TYPE,
+                            f"{code} is not a request this gateway serves")
             return
         if frame.flags & _REFERENCED and frame.kind == _TRANSACTION:
             self.referenced(conn, frame, msg, fn)
@@ -124,35 +125,33 @@ class Dispatcher:
 
     def run(self, conn: "Connection", frame, msg, fn) -> None:
         gw = self.gw
-        rid = frame.request_id
-        code = msg.__message__.code
         spec = msg.__message__
-        operator = conn.role == "operator"
-        if spec.operator and not operator:
+        user = conn.user
+        if spec.operator and conn.role != "operator":
             e = BUSINESS_CODES[OPERATOR_ONLY.number]
-            gw._reject(conn, rid, code, St.BUSINESS_REJECT, e.text, business=e.number)
+            gw._reject(conn, frame.request_id, spec.code, St.BUSINESS_REJECT, e.text, business=e.number)
             return
-        refused = refusal(conn.user, code)  # the user's profile and functions (gateway/admin.py)
+        refused = refusal(user, spec.code)  # the user's profile and functions (gateway/admin.py)
         if refused is not None:
-            gw._reject(conn, rid, code, St.BUSINESS_REJECT, refused.text, business=refused.number)
+            gw._reject(conn, frame.request_id, spec.code, St.BUSINESS_REJECT, refused.text, business=refused.number)
             return
         rctx = conn.rctx  # handlers use it during the call only: one per session, its time set per request
-        if rctx is None or rctx.user != conn.user.user:
-            rctx = conn.rctx = H.RequestContext(gw, conn.user.user, conn.participant or None, operator, conn.role,
-                                                gw.now())
+        if rctx is None or rctx.user != user.user:
+            rctx = conn.rctx = H.RequestContext(gw, user.user, conn.participant or None, conn.role == "operator",
+                                                conn.role, gw.now())
         else:
             rctx.now = gw.now()
         try:
             answer = fn(msg, rctx)
         except ClearingError as e:
-            self._business_reject(conn, rid, spec, e)
-            return
-        if isinstance(answer, H.OffLoop):
-            self._off_loop(conn, rid, spec, answer, gw.current_reference)
+            self._business_reject(conn, frame.request_id, spec, e)
             return
         if answer is None:
-            answer = ms.Ack(text="accepted")
-        conn.reply(rid, answer)
+            answer = ACCEPTED
+        elif isinstance(answer, H.OffLoop):
+            self._off_loop(conn, frame.request_id, spec, answer, gw.current_reference)
+            return
+        conn.reply(frame.request_id, answer)
 
     def _business_reject(self, conn: "Connection", rid: int, spec, e: ClearingError) -> None:
         off = field_offset(spec.cls, e.field) if e.field else 0
@@ -196,4 +195,4 @@ class Dispatcher:
             conn.log.exception("internal_error", request_id=rid)
             gw._reject(conn, rid, spec.code, St.INTERNAL_ERROR, status_text(St.INTERNAL_ERROR))
         else:
-            conn.reply(rid, ms.Ack(text="accepted") if answer is None else answer)
+            conn.reply(rid, ACCEPTED if answer is None else answer)

@@ -129,31 +129,35 @@ class Monitor:
         append = lg.entries.append
         sid = st.session_id
         t = time.time()
+        n = first = lg.number  # the entries' numbers (as UserLog.add gives them), stored once at the end
+        beats = 0
         for ev in events:
             cls = type(ev)
             if cls is RequestReceived:
-                st.requests += 1
-                fr = ev.frame
-                msg = ev.message
+                fr, msg = ev
                 code = msg.__message__.code
                 detail = ""
                 if code in _DETAILED:
                     detail = request_detail(msg)[:64]
                     if code == "UO1":
                         st.asked_logout = True
-                lg.number += 1
-                append((lg.number, sid, t, "in", fr.kind, code, fr.request_id, 0, 0, 0, detail))
+                n += 1
+                append((n, sid, t, "in", fr.kind, code, fr.request_id, 0, 0, 0, detail))
             elif cls is HeartbeatReceived:
-                st.heartbeats += 1
+                beats += 1
                 st.last_heartbeat = now
-                lg.number += 1
-                append((lg.number, sid, t, "in", _HEARTBEAT, "UH1", 0, 0, 0, 0, ""))
+                n += 1
+                append((n, sid, t, "in", _HEARTBEAT, "UH1", 0, 0, 0, 0, ""))
             elif cls is Violation:
                 st.rejects += 1
-                st.requests += 1
                 if ev.status in THROTTLE_STATUSES:
                     st.throttled += 1
-                lg.add(sid, "in", "refused", ev.request_code, ev.request_id, int(ev.status), detail=ev.text[:64], t=t)
+                n += 1
+                append((n, sid, t, "in", "refused", ev.request_code, ev.request_id, int(ev.status), 0, 0,
+                        ev.text[:64]))
+        lg.number = n
+        st.heartbeats += beats
+        st.requests += n - first - beats  # every entry is a request, a refused frame or a heartbeat
 
     def rejected(self, conn: Any) -> None:
         if conn.stats is not None:

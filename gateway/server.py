@@ -185,13 +185,16 @@ class Gateway:
         if self.journal is not None:
             self.journal.sync()
 
-    def flush(self) -> None:
+    def flush(self, now: float | None = None) -> None:
+        """Write every connection with output queued (``now``: the loop's time, when the caller
+        has just read it: a read's handling takes microseconds, heartbeats go by seconds)."""
         if self.journal is not None and self.journal.holding():
             return  # group commit: output waits until its journal records are on disk (the sync flushes)
         dirty = self.dirty
         if not dirty:
             return
-        now = self.loop.time()
+        if now is None:
+            now = self.loop.time()
         while dirty:
             conn = dirty.pop()
             if not conn.closing:
@@ -252,9 +255,9 @@ class Gateway:
         if rctx is None:
             return Context(now, None, "gateway", True)
         # the core's Context is frozen: the session's one is reused while business time stands
-        ctx = rctx.__dict__.get("_core_context")
+        ctx = rctx.core_context
         if ctx is None or ctx.now != now:
-            ctx = rctx._core_context = Context(now, rctx.participant, rctx.user, rctx.operator)
+            ctx = rctx.core_context = Context(now, rctx.participant, rctx.user, rctx.operator)
         return ctx
 
     # ------------------------------------------------------------ batches (one read of a connection)

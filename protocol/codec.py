@@ -745,6 +745,30 @@ class Record:
         self.encode_values: Callable = ns["encode_values"]
         self.source = src
 
+    def head_encoder(self, head: tuple[str, list]) -> Callable[..., bytes]:
+        """An encoder of an instance of this record (of fixed size) with ``head`` packed before it
+        in the same call: ``(struct format, values)``, each value a constant (an int or bytes) or
+        the name of a parameter the encoder then takes after the instance, in their order (a frame
+        header and the message type: ``protocol.framing.reply_encoder`` gives
+        ``encode(o, request_id, business_date)``). The fields are encoded as :meth:`encode` does."""
+        if self.has_items:
+            raise ValueError(f"{self.name}: a head goes before a record of fixed size only")
+        ns: dict[str, Any] = {"_text": _pad_text, "_cut": _cut_text}
+        g = _Gen(ns)
+        pre: list[str] = []
+        fmts: list[str] = [head[0]]
+        lead = [v if isinstance(v, str) else repr(v) if type(v) is int else g.sym(v) for v in head[1]]
+        params = [v for v in head[1] if isinstance(v, str)]
+        enc = lead + g.encode(self.fields, "o", pre, fmts=fmts)
+        ns["_S"] = struct.Struct(">" + "".join(fmts))
+        lines = [f"def encode({', '.join(['o'] + params)}):", *(f"    {a}" for a in pre),
+                 f"    return _S.pack({', '.join(enc)})"]
+        src = "\n".join(lines)
+        exec(compile(src, f"<codec {self.name} with head>", "exec"), ns)
+        fn = ns["encode"]
+        fn.source = src
+        return fn
+
     def encoder(self, view: dict[str, Any], head: tuple[str, list] | None = None) -> Callable[..., bytes]:
         """An encoder of this record's bytes straight from another object (a core event), with no
         instance of the record in between: code generated from the declaration, as

@@ -7,11 +7,10 @@ connection ends with an error. Everything else that is wrong is answered with a 
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 from .codec import I32, U8, U16, U32, U64, DateInt, Filler, Record, Struct
-from .kinds import Kind
+from .kinds import Flag, Kind
 from .status import SessionStatus
 
 VERSION = 1
@@ -73,24 +72,23 @@ class FramingError(Exception):
         self.raw = raw
 
 
-@dataclass(slots=True)
-class Frame:
-    kind: int
-    flags: int
-    request_id: int
-    session_status: int
-    business_status: int
-    field_offset: int
-    segment: int
-    stream: int
-    sequence: int
-    business_date: int
-    payload: bytes
+_HEADER_VALUES = [f.name for f in HEADER.fields if f.kind != "filler"]  # what the header unpacks to, in order
+
+
+class Frame(NamedTuple("FrameFields", [(name, int) for name in _HEADER_VALUES] + [("payload", bytes)])):
+    """A decoded frame: the header's fields (``length`` and ``version`` included) and the payload
+    (the message type and the fields). A tuple: :class:`FrameDecoder` makes one from the unpacked
+    header and the payload in one call, with no ``__init__`` (a frame is made for every request)."""
+
+    __slots__ = ()
 
     @property
     def code(self) -> str:
         from .registry import code_of
         return code_of(self.payload[:4]) if len(self.payload) >= 4 else ""
+
+
+_new_frame = tuple.__new__  # _new_frame(Frame, header values + (payload,))
 
 
 def encode_frame(kind: int, payload: bytes, request_id: int = 0, *, flags: int = 0, session_status: int = 0,
@@ -131,6 +129,21 @@ def reply_frame(payload: bytes, request_id: int, segment: int, flags: int, busin
                  business_date) + payload
 
 
+def reply_encoder(message_type: bytes, record: Record) -> Callable[[Any, int, int], bytes] | None:
+    """The REPLY frame of one segment (the last) of a message object, header, message type and
+    fields packed in one call: ``frame(answer, request_id, business_date)`` gives the bytes of
+    ``reply_frame(message_type + record.encode(answer), request_id, 1, LAST_SEGMENT,
+    business_date)``. None for a message with items (its length varies)."""
+    if record.has_items:
+        return None
+    values = {"length": HEADER_SIZE + len(message_type) + record.size, "version": VERSION, "kind": int(Kind.REPLY),
+              "flags": int(Flag.LAST_SEGMENT), "request_id": "request_id", "segment": 1,
+              "business_date": "business_date"}
+    assert values.keys() <= set(_HEADER_VALUES)
+    head = [values.get(name, 0) for name in _HEADER_VALUES] + [message_type]
+    return record.head_encoder((HEADER.fmt + f"{len(message_type)}s", head))
+
+
 def with_request(frame: bytes, request_id: int, add_flags: int) -> bytes:
     """A copy of an encoded frame with another request id and extra flags (recovery answers)."""
     (flags, _) = _FLAGS_RID.unpack_from(frame, _FLAGS_OFF)
@@ -169,46 +182,61 @@ class FrameDecoder:
 
     def feed(self, data: bytes) -> list[Frame]:
         buf = self._buf
-        if buf:  # a frame was split: continue it
+        maxsize = self.max_frame_size
+        if buf:  # a frame was split: continue it once it is whole
             buf += data
-            src = buf
-        else:    # the common case: parse the received bytes in place, keep only an incomplete tail
-            src = data
+            if not _whole(buf, maxsize):
+                return []
+            data = bytes(buf)
+            buf.clear()
+        elif type(data) is not bytes:
+            data = bytes(data)
+        # the common case: parse the received bytes in place, keep only an incomplete tail
         frames: list[Frame] = []
         pos = 0
-        n = len(src)
-        maxsize = self.max_frame_size
-        lsize = _LEN_SIZE
-        while n - pos >= lsize:
-            length = _len_at(src, pos)[0]
-            if length < HEADER_SIZE:
-                raise FramingError(SessionStatus.BAD_LENGTH,
-                                   f"frame length {length} shorter than the {HEADER_SIZE}-byte header",
-                                   bytes(src[pos:pos + HEADER_SIZE]))
-            if length > maxsize:
-                raise FramingError(SessionStatus.FRAME_TOO_LARGE, f"frame length {length} above the maximum {maxsize}",
-                                   bytes(src[pos:pos + HEADER_SIZE]))
-            if n - pos < length:
-                if n - pos > _VERSION_OFF and src[pos + _VERSION_OFF] != VERSION:
-                    raise FramingError(SessionStatus.BAD_VERSION, f"unsupported version {src[pos + _VERSION_OFF]}",
-                                       bytes(src[pos:pos + 8]))
+        n = len(data)
+        while n - pos >= HEADER_SIZE:
+            head = _unpack(data, pos)
+            length = head[0]
+            if length < HEADER_SIZE or length > maxsize or head[1] != VERSION:
+                _check_head(data, pos, n, maxsize)  # raises, in the order of the checks
+            end = pos + length
+            if end > n:
                 break
-            (_, version, kind, flags, rid, ss, bs, fo, seg, stream, seq, bdate) = _unpack(src, pos)
-            if version != VERSION:
-                raise FramingError(SessionStatus.BAD_VERSION, f"unsupported version {version}", bytes(src[pos:pos + 8]))
-            frames.append(Frame(kind, flags, rid, ss, bs, fo, seg, stream, seq, bdate,
-                                bytes(src[pos + HEADER_SIZE:pos + length])))
-            pos += length
-        if src is buf:
-            if pos:
-                del buf[:pos]
-        elif pos < n:
-            buf += src[pos:]
+            frames.append(_new_frame(Frame, head + (data[pos + HEADER_SIZE:end],)))
+            pos = end
+        if pos < n:
+            _check_head(data, pos, n, maxsize)
+            buf += data[pos:]
         return frames
 
     @property
     def buffered(self) -> int:
         return len(self._buf)
+
+
+def _check_head(src, pos: int, n: int, maxsize: int) -> None:
+    """Raise the FramingError of the frame starting at ``pos`` as far as its ``n - pos`` bytes
+    show: its length first (as soon as the length field is there), then its version."""
+    if n - pos < _LEN_SIZE:
+        return
+    length = _len_at(src, pos)[0]
+    if length < HEADER_SIZE:
+        raise FramingError(SessionStatus.BAD_LENGTH, f"frame length {length} shorter than the {HEADER_SIZE}-byte header",
+                           bytes(src[pos:pos + HEADER_SIZE]))
+    if length > maxsize:
+        raise FramingError(SessionStatus.FRAME_TOO_LARGE, f"frame length {length} above the maximum {maxsize}",
+                           bytes(src[pos:pos + HEADER_SIZE]))
+    if n - pos > _VERSION_OFF and src[pos + _VERSION_OFF] != VERSION:
+        raise FramingError(SessionStatus.BAD_VERSION, f"unsupported version {src[pos + _VERSION_OFF]}",
+                           bytes(src[pos:pos + 8]))
+
+
+def _whole(buf: bytearray, maxsize: int) -> bool:
+    """Whether ``buf`` holds its first frame whole (the head checked as far as it goes)."""
+    n = len(buf)
+    _check_head(buf, 0, n, maxsize)
+    return n >= HEADER_SIZE and n >= _len_at(buf, 0)[0]
 
 
 def kind_name(kind: int) -> str:

@@ -9,12 +9,14 @@ import re
 import struct
 import sys
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import construct as cs
 
 from .codec import DecodeError, Record, validate_int_ranges
-from .kinds import Kind
+from .framing import reply_encoder, reply_frame
+from .kinds import Flag, Kind
 
 _CODE = re.compile(r"^([A-Z]{2})(\d{1,5})$")
 _TYPE = struct.Struct(">2sH")  # family letters, number
@@ -50,6 +52,13 @@ class MessageSpec:
     type: bytes = b""
     cls: Any = None
     errors: list[str] = field(default_factory=list)  # business code names it may reject with
+
+    @cached_property
+    def reply(self):
+        """``reply(answer, request_id, business_date)``: the whole REPLY frame of one segment of a
+        message of this type, in one call (``protocol.framing.reply_encoder``; made at its first
+        use); None for a message with items."""
+        return reply_encoder(self.type, self.record)
 
 
 BY_TYPE: dict[bytes, MessageSpec] = {}
@@ -92,6 +101,23 @@ def encode_message(obj) -> bytes:
         return spec.type + spec.record.encode(obj)
     except struct.error:
         validate_int_ranges(obj, spec.record)
+        raise
+
+
+_LAST_SEGMENT = int(Flag.LAST_SEGMENT)
+
+
+def encode_reply(answer, request_id: int, business_date: int) -> bytes:
+    """The REPLY frame of ``answer`` in one segment (the last): ``reply_frame(encode_message(answer),
+    request_id, 1, LAST_SEGMENT, business_date)``, packed in one call for a message of fixed size."""
+    spec: MessageSpec = answer.__message__
+    frame = spec.reply
+    try:
+        if frame is not None:
+            return frame(answer, request_id, business_date)
+        return reply_frame(spec.type + spec.record.encode(answer), request_id, 1, _LAST_SEGMENT, business_date)
+    except struct.error:
+        validate_int_ranges(answer, spec.record)
         raise
 
 

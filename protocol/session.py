@@ -22,7 +22,7 @@ import enum
 import itertools
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from .codec import DecodeError
 from .framing import Frame, FrameDecoder, FramingError, MAX_FRAME_SIZE, encode_frame
@@ -45,11 +45,14 @@ _HEARTBEAT, _LOGIN = int(Kind.HEARTBEAT), int(Kind.LOGIN)
 
 
 # ================================================================== events
-@dataclass(slots=True)
-class RequestReceived:
-    """Server side: a well-formed request (login, transaction, query, subscribe, logout)."""
+class RequestReceived(NamedTuple):
+    """Server side: a well-formed request (login, transaction, query, subscribe, logout). A tuple,
+    made in one call (``_new_event``: no ``__init__`` per request)."""
     frame: Frame
     message: Any
+
+
+_new_event = tuple.__new__  # _new_event(RequestReceived, (frame, message))
 
 
 @dataclass(slots=True)
@@ -355,7 +358,7 @@ class ServerSession:
             ev = self._frame(fr, now)
             if ev is not None:
                 events.append(ev)
-                if isinstance(ev, Violation) and ev.fatal:
+                if type(ev) is Violation and ev.fatal:
                     self.state = State.CLOSED
                     break
         return events
@@ -434,7 +437,7 @@ class ServerSession:
         if kind == _LOGIN:
             self.state = _LOGGING_IN
         self.pending += 1
-        return RequestReceived(fr, msg)
+        return _new_event(RequestReceived, (fr, msg))
 
     def _not_logged_in(self, fr: Frame) -> Violation:
         return Violation(St.NOT_LOGGED_IN, fr.request_id, status_text(St.NOT_LOGGED_IN),

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Callable, Protocol
 
@@ -149,6 +149,7 @@ class RequestContext:
     operator: bool
     role: str
     now: datetime
+    core_context: Any = field(default=None, repr=False, compare=False)  # the gateway's, reused while time stands
 
     def execute(self, command: Any) -> "Outcome":
         return self.services.execute(command, self)

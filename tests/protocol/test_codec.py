@@ -9,7 +9,9 @@ from hypothesis import strategies as st
 
 from protocol.codec import _INT_RANGES, DecodeError, EncodeError
 from protocol.golden import DEFAULT_PATH, render
-from protocol.registry import UnknownMessageType, all_specs, decode_message, encode_message
+from protocol.framing import reply_frame
+from protocol.kinds import Flag
+from protocol.registry import UnknownMessageType, all_specs, decode_message, encode_message, encode_reply
 from protocol.values import from_dict, to_dict
 
 SPECS = all_specs()
@@ -52,6 +54,8 @@ def test_round_trip_and_construct_agree(spec):
         assert payload[:4] == spec.type
         # the generated fast path and construct's own builder produce the same bytes
         assert payload[4:] == construct_build(obj)
+        # a reply framed in one call (fixed size) is the payload framed apart
+        assert encode_reply(obj, 2**64 - 1, 20261123) == reply_frame(payload, 2**64 - 1, 1, Flag.LAST_SEGMENT, 20261123)
         back = decode_message(payload)
         assert back == obj
         # and construct parses our bytes to the same values
@@ -111,6 +115,10 @@ def test_encode_rejects_what_does_not_fit():
         encode_message(LoginRequest(user="X" * 33))
     with pytest.raises(EncodeError):
         encode_message(Ack(reference=-1))
+    with pytest.raises(EncodeError):   # framed as a reply in one call: the same error
+        encode_reply(Ack(reference=-1), 1, 20261123)
+    with pytest.raises(EncodeError):
+        encode_reply(LoginRequest(user="X" * 33), 1, 20261123)
 
 
 def test_docs_are_current():
