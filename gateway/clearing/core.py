@@ -311,7 +311,7 @@ class ClearingCore:
                 self.now = cmd.when  # testing only: the clock goes back, nothing is undone
             ctx = Context(cmd.when, ctx.participant, ctx.user, ctx.operator)
         alone = not self.in_batch
-        events = self.advance(ctx.now)
+        events = self.advance(ctx.now) if ctx.now > self.now else []   # (no call while business time stands)
         if not alone:
             if barrier:
                 events += self.settle(self._batch_ctx or ctx)
