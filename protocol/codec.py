@@ -409,13 +409,17 @@ class Constant:
 
 
 @functools.cache
-def _text_memo(n: int, truncate: bool) -> Callable[[str], bytes]:
+def _text_memo(n: int, truncate: bool, convert: Callable | None = None) -> Callable[[Any], bytes]:
     """The bytes of a text field of ``n`` bytes (``_pad_text``, or ``_cut_text`` for a field that
     cuts to fit), remembered: a broadcast view calls it for each text field, and series names,
     account ids, participants and dates recur in every broadcast (a remembered text costs ~700
-    instructions, padding it inline ~1,600). Bounded (4,096 texts per width: free texts come and
-    go); a text too long or not ASCII raises as ``_pad_text`` does, and is not remembered."""
-    return functools.lru_cache(maxsize=4096)(functools.partial(_cut_text if truncate else _pad_text, n=n))
+    instructions, padding it inline ~1,600). With ``convert`` (itself remembered: pure), the bytes
+    of ``convert(value)``. Bounded (4,096 values per width: free texts come and go); a text too
+    long or not ASCII raises as ``_pad_text`` does, and is not remembered."""
+    pad = _cut_text if truncate else _pad_text
+    if convert is None:
+        return functools.lru_cache(maxsize=4096)(functools.partial(pad, n=n))
+    return functools.lru_cache(maxsize=4096)(lambda value: pad(convert(value), n))
 
 
 class _Gen:
@@ -531,6 +535,12 @@ class _Gen:
                         table = {k: int(f.enum_cls(v)) for k, v in convert.items()}
                         fmts.append(f.fmt)
                         exprs.append(f"{self.sym(table, 'D')}[{arg}]")
+                        continue
+                    if self.texts and f.kind == "text" and hasattr(convert, "cache_info"):
+                        # a remembered conversion (functools.lru_cache: the text of a date) is
+                        # remembered with its padding, in one lookup
+                        fmts.append(f.fmt)
+                        exprs.append(f"{self.sym(_text_memo(f.length, f.truncate, convert), 'T')}({arg})")
                         continue
                     e = f"{self.sym(convert, 'F')}[{arg}]" if isinstance(convert, dict) else \
                         f"{self.sym(convert, 'F')}({arg})"
