@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import struct
 import sys
 from datetime import date, datetime, time
@@ -407,11 +408,27 @@ class Constant:
     value: Any
 
 
-class _Gen:
-    """Generates decode/encode expressions for a list of fields over unpacked variables."""
+@functools.cache
+def _text_memo(n: int, truncate: bool, convert: Callable | None = None) -> Callable[[Any], bytes]:
+    """The bytes of a text field of ``n`` bytes (``_pad_text``, or ``_cut_text`` for a field that
+    cuts to fit), remembered: a broadcast view calls it for each text field, and series names,
+    account ids, participants and dates recur in every broadcast (a remembered text costs ~700
+    instructions, padding it inline ~1,600). With ``convert`` (itself remembered: pure), the bytes
+    of ``convert(value)``. Bounded (4,096 values per width: free texts come and go); a text too
+    long or not ASCII raises as ``_pad_text`` does, and is not remembered."""
+    pad = _cut_text if truncate else _pad_text
+    if convert is None:
+        return functools.lru_cache(maxsize=4096)(functools.partial(pad, n=n))
+    return functools.lru_cache(maxsize=4096)(lambda value: pad(convert(value), n))
 
-    def __init__(self, ns: dict):
+
+class _Gen:
+    """Generates decode/encode expressions for a list of fields over unpacked variables; with
+    ``texts`` (a broadcast view's encoder) each text field through :func:`_text_memo`."""
+
+    def __init__(self, ns: dict, texts: bool = False):
         self.ns = ns
+        self.texts = texts
         self.n = 0
         self.groups: dict[tuple, str] = {}   # (source, a view's group of fields) -> its local
         self.reads: dict[tuple, str] = {}    # (source, dotted attribute's head) -> its local
@@ -519,6 +536,12 @@ class _Gen:
                         fmts.append(f.fmt)
                         exprs.append(f"{self.sym(table, 'D')}[{arg}]")
                         continue
+                    if self.texts and f.kind == "text" and hasattr(convert, "cache_info"):
+                        # a remembered conversion (functools.lru_cache: the text of a date) is
+                        # remembered with its padding, in one lookup
+                        fmts.append(f.fmt)
+                        exprs.append(f"{self.sym(_text_memo(f.length, f.truncate, convert), 'T')}({arg})")
+                        continue
                     e = f"{self.sym(convert, 'F')}[{arg}]" if isinstance(convert, dict) else \
                         f"{self.sym(convert, 'F')}({arg})"
             if f.kind == "record":
@@ -528,7 +551,9 @@ class _Gen:
                 continue
             if fmts is not None:
                 fmts.append(f.fmt)
-            if f.kind == "text":
+            if f.kind == "text" and self.texts:
+                exprs.append(f"{self.sym(_text_memo(f.length, f.truncate), 'T')}({e})")
+            elif f.kind == "text":
                 # inline for the common case (a call per text field cost more than the padding);
                 # too long or not text: _text raises as before
                 n = f.length
@@ -792,7 +817,7 @@ class Record:
         name of a parameter the encoder then takes after the object, in their order:
         ``encode(e, stream, sequence, business_date)``."""
         ns: dict[str, Any] = {"_text": _pad_text, "_cut": _cut_text}
-        g = _Gen(ns)
+        g = _Gen(ns, texts=True)
         pre: list[str] = []
         used: set = set()
         fmts: list[str] = [head[0]] if head else []

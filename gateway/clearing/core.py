@@ -273,6 +273,9 @@ class ClearingCore:
             (m, None if getattr(m, "reacts_to", None) is None else frozenset(m.reacts_to))
             for m in self.modules if type(m).on_events is not Module.on_events]
         """The modules that react to events, with the event types they react to (None: all)."""
+        kinds = [k for _, k in self._reactors]
+        self._reacted: frozenset | None = None if None in kinds else frozenset().union(*kinds)
+        """The event types some module reacts to (None: every type)."""
         self._timed = [m for m in self.modules if getattr(type(m), "on_time", Module.on_time) is not Module.on_time]
         """The modules that run what falls due (the others' ``on_time`` tells nothing), in order."""
         self._settlers = [m for m in self.modules if getattr(type(m), "settle", Module.settle) is not Module.settle]
@@ -311,7 +314,7 @@ class ClearingCore:
                 self.now = cmd.when  # testing only: the clock goes back, nothing is undone
             ctx = Context(cmd.when, ctx.participant, ctx.user, ctx.operator)
         alone = not self.in_batch
-        events = self.advance(ctx.now)
+        events = self.advance(ctx.now) if ctx.now > self.now else []   # (no call while business time stands)
         if not alone:
             if barrier:
                 events += self.settle(self._batch_ctx or ctx)
@@ -320,7 +323,9 @@ class ClearingCore:
         try:
             out = handler(cmd, ctx)
             events += out.events
-            events += self._react(out.events, ctx)
+            reacted = self._reacted
+            if reacted is None or not reacted.isdisjoint(map(type, out.events)):   # (most commands: no call)
+                events += self._react(out.events, ctx)
         except ClearingError as e:
             # the command changed nothing, but time did pass: what fell due is real and must be told
             e.events = events

@@ -15,39 +15,22 @@ from protocol.messages import system as m
 VERSION = "hkpost-emu 0.1.0"
 
 
-_date_text = functools.lru_cache(maxsize=10_000)(Date.to_text)  # business dates recur in every broadcast
+def _date_text(d) -> str:
+    return Date.to_text(d) if d else ""
 
 
-def ymd(d) -> str:
-    """The wire text of a date (``Date``: YYYYMMDD), blank for None. The text of a date is
-    remembered; of a date-time, the last one (a batch's events share their date-time)."""
-    if not d:
-        return ""
-    if type(d) is date:
-        return _date_text(d)
-    last = _LAST_YMD
-    if d is last[0]:
-        return last[1]
-    text = Date.to_text(d)
-    last[0], last[1] = d, text
-    return text
+def _time_text(t) -> str:
+    return Time.to_text(t) if t else ""
 
 
-_LAST_YMD: list = [None, ""]
-_LAST_HMS: list = [None, ""]
-
-
-def hms(t) -> str:
-    """The wire text of a time (``Time``: HHMMSS), blank for None (the last date-time's text is
-    remembered: the events of one command share it)."""
-    last = _LAST_HMS
-    if t is last[0]:
-        return last[1]
-    if not t:
-        return ""
-    text = Time.to_text(t)
-    last[0], last[1] = t, text
-    return text
+# The wire texts of dates and times, remembered: a broadcast view calls them straight (no Python
+# frame on a hit: a C function), and the business date, a command's date-time and a margin call's
+# due time recur in every broadcast of a batch. Both take a date, a date-time (a ``datetime`` never
+# equals a ``date``: they are remembered apart) or None.
+ymd = functools.lru_cache(maxsize=4096)(_date_text)
+ymd.__doc__ = """The wire text of a date or date-time (``Date``: YYYYMMDD), blank for None."""
+hms = functools.lru_cache(maxsize=4096)(_time_text)
+hms.__doc__ = """The wire text of a time or date-time (``Time``: HHMMSS), blank for None."""
 
 
 def names(wire_enum, blank=None) -> dict:

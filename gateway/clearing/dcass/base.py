@@ -197,7 +197,7 @@ class DcassBase(Module):
         return s
 
     def _is_expired(self, s: Series) -> bool:
-        return s.key in self.expired or s.expiry < self.business_date
+        return s.key in self.expired or s.expiry < self.core.business_date
 
     def _account(self, participant: str, account_id: str, field: str = "account_id",
                  series: Series | None = None) -> Account:
@@ -241,7 +241,7 @@ class DcassBase(Module):
         return t
 
     def _adjustable(self, t: Trade, quantity: int, field: str = "quantity") -> None:
-        if t.state is TradeState.REVERSAL or t.business_date != self.business_date:
+        if t.state is TradeState.REVERSAL or t.business_date != self.core.business_date:
             raise ClearingError(E.TRADE_NOT_ADJUSTABLE, f"trade {t.trade_no}", field="trade_no")
         s = self.ref.series[t.series_key]
         if self._is_expired(s):

@@ -52,7 +52,7 @@ class ExerciseMixin(DcassBase):
         if qty > free:
             raise ClearingError(E.QUANTITY_EXCEEDS_HELD, f"{qty} > {free} exercisable", field="quantity")
         r = ExerciseRequest(self._next("exercise"), cmd.participant, cmd.account_id, s.key, qty,
-                            self.business_date, ctx.now)
+                            self.core.business_date, ctx.now)
         self.exercises[r.exercise_no] = r
         p.exercise_pending += qty
         batch = Batch()

@@ -170,7 +170,7 @@ class PostTradeMixin(DcassBase):
             raise ClearingError(E.GIVE_UP_TO_SELF, cmd.participant, field="to_participant")
         self._member(cmd.to_participant, s.cls.clearing_house, "to_participant")
         g = GiveUp(self._next("give_up"), cmd.participant, cmd.to_participant, t.trade_no, t.series_key, qty,
-                   str(cmd.text)[:30], self.business_date, ctx.now)
+                   str(cmd.text)[:30], self.core.business_date, ctx.now)
         self.give_ups[g.give_up_no] = g
         t.reserved += qty
         events = [self._give_up_event(g, g.giver), self._give_up_event(g, g.receiver), self._trade_changed(t)]
