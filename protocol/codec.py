@@ -433,6 +433,16 @@ class _Gen:
         self.groups: dict[tuple, str] = {}   # (source, a view's group of fields) -> its local
         self.reads: dict[tuple, str] = {}    # (source, dotted attribute's head) -> its local
 
+    def head(self, head: tuple[str, list] | None) -> tuple[list[str], list[str], list[str]]:
+        """A head packed before a record (``(struct format, values)``, see ``Record.encoder``): the
+        formats to start with, the expressions of its values (a constant inline, a parameter by
+        its name) and the encoder's parameters, in their order."""
+        if head is None:
+            return [], [], []
+        fmt, values = head
+        lead = [v if isinstance(v, str) else repr(v) if type(v) is int else self.sym(v) for v in values]
+        return [fmt], lead, [v for v in values if isinstance(v, str)]
+
     def var(self) -> str:
         self.n += 1
         return f"v{self.n}"
@@ -781,9 +791,7 @@ class Record:
         ns: dict[str, Any] = {"_text": _pad_text, "_cut": _cut_text}
         g = _Gen(ns)
         pre: list[str] = []
-        fmts: list[str] = [head[0]]
-        lead = [v if isinstance(v, str) else repr(v) if type(v) is int else g.sym(v) for v in head[1]]
-        params = [v for v in head[1] if isinstance(v, str)]
+        fmts, lead, params = g.head(head)
         enc = lead + g.encode(self.fields, "o", pre, fmts=fmts)
         ns["_S"] = struct.Struct(">" + "".join(fmts))
         lines = [f"def encode({', '.join(['o'] + params)}):", *(f"    {a}" for a in pre),
@@ -820,9 +828,7 @@ class Record:
         g = _Gen(ns, texts=True)
         pre: list[str] = []
         used: set = set()
-        fmts: list[str] = [head[0]] if head else []
-        lead = [v if isinstance(v, str) else repr(v) if type(v) is int else g.sym(v) for v in head[1]] if head else []
-        params = [v for v in head[1] if isinstance(v, str)] if head else []
+        fmts, lead, params = g.head(head)
         if head and self.has_items:
             raise ValueError(f"{self.name}: a head goes before a record of fixed size only")
         enc = lead + g.encode(self.fields, "e", pre, view, "", used, fmts)
