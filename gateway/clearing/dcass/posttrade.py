@@ -48,16 +48,19 @@ class PostTradeMixin(DcassBase):
         if not isinstance(price, int) or price <= 0:
             raise ClearingError(E.INVALID_PRICE, repr(price), field=_at(item) + "price")
         ch = self._facts[s.key].clearing_house
-        buy_account, buy_oc = self._deal_side(buyer, buyer_account, buyer_oc, s, ch, item, "buyer")
-        sell_account, sell_oc = self._deal_side(seller, seller_account, seller_oc, s, ch, item, "seller")
+        buyer, buy_account, buy_oc = self._deal_side(buyer, buyer_account, buyer_oc, s, ch, item, "buyer")
+        seller, sell_account, sell_oc = self._deal_side(seller, seller_account, seller_oc, s, ch, item, "seller")
         return s, [Leg(buyer, buy_account, _BUY, qty, buy_oc), Leg(seller, sell_account, _SELL, qty, sell_oc)]
 
     def _deal_side(self, who: str, account_id: str, oc, s: Series, ch: str, item: int | None,
-                   role: str) -> tuple[str, OpenClose]:
-        """One side of an exchange match: its account id and open/close flag, checked."""
+                   role: str) -> tuple[str, str, OpenClose]:
+        """One side of an exchange match, checked: the participant id (the reference data's own
+        string: the day's trades share it instead of each keeping the copy its request decoded,
+        a hundred bytes a deal), its account id and open/close flag."""
         p = self.ref.participants.get(who)
         if p is None or ch not in p.clearing_houses:
             self._member(who, ch, _at(item) + role)
+        who = p.id
         if account_id:
             acct = self.accounts.get((who, account_id))
             if acct is None or acct.clearing_house != ch:
@@ -68,7 +71,7 @@ class PostTradeMixin(DcassBase):
                 acct = self._daily_account(who, ch, None if item is None else _at(item) + role + "_account")
         if type(oc) is not OpenClose:
             oc = self._enum(OpenClose, oc, _at(item) + role + "_open_close")
-        return acct.account_id, oc
+        return who, acct.account_id, oc
 
     def _inject_deal(self, cmd: InjectDeal, ctx: Context) -> Outcome:
         ctx.require_operator()
