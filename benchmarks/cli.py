@@ -60,8 +60,8 @@ def summarise(runs: list[dict]) -> dict:
         v = _median([r["latency_us"][k] for r in runs if r["latency_us"]["count"]])
         lat[k] = round(v, 1) if v is not None else None
     out["latency_us"] = lat
-    for k in ("server_cpu_util", "server_cpu_us_per_op", "server_cpu_us_per_publish", "publish_rate",
-              "loadgen_cpu_util", "other_cpu_util"):
+    for k in ("server_cpu_util", "server_cpu_us_per_op", "server_cpu_us_per_publish", "server_sys_share",
+              "server_faults_per_op", "publish_rate", "loadgen_cpu_util", "other_cpu_util"):
         v = _median([r.get(k) for r in runs])
         if v is not None:
             out[k] = v

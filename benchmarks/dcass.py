@@ -79,6 +79,8 @@ def _per_deal(result: dict, batch: int) -> dict:
         result["ops"] = result["ops"] * batch
         if result.get("server_cpu_us_per_op") is not None:
             result["server_cpu_us_per_op"] = round(result["server_cpu_us_per_op"] / batch, 2)
+        if result.get("server_faults_per_op") is not None:
+            result["server_faults_per_op"] = round(result["server_faults_per_op"] / batch, 3)
     return result
 
 

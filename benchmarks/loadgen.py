@@ -22,7 +22,7 @@ from protocol.status import SessionStatus as St
 from protocol.streams import Stream
 
 from .hist import Histogram
-from .procstat import Sampler
+from .procstat import Sampler, per_op
 from .wire import BROADCAST, REJECT, Conn, Template, business_date, login, now_ns, stream_last
 
 TEXT = "hkpost benchmark broadcast: the quick brown fox jumps over the lazy dog 0123456789"[:80]
@@ -184,9 +184,8 @@ class Driver:
         r.extra["unanswered"] = sum(max(0, c.inflight) + len(c.backlog or ()) for c in conns)
         for c in conns:
             c.backlog.clear()
-        if sampler and r.ops:
-            server["server_cpu_us_per_op"] = round(server.get("server_cpu_s", 0) * 1e6 / r.ops, 2) \
-                if server.get("server_cpu_s") is not None else None
+        if sampler:
+            per_op(server, r.ops)
         r.server = server
         self.run = None
         return r
@@ -306,7 +305,7 @@ async def fanout(spec: dict) -> dict:
         r.ops = state["delivered"]
         r.hist = state["hist"]
         if r.server.get("server_cpu_s") is not None and published:
-            r.server["server_cpu_us_per_op"] = round(r.server["server_cpu_s"] * 1e6 / max(1, r.ops), 3)
+            per_op(r.server, max(1, r.ops), 3)   # per delivery: a fraction of a microsecond
             r.server["server_cpu_us_per_publish"] = round(r.server["server_cpu_s"] * 1e6 / published, 2)
         out.append(r.result())
     _close(subs + [pub])

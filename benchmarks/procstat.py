@@ -6,15 +6,33 @@ import os
 _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
-def cpu_seconds(pid: int) -> float | None:
-    """User + system CPU seconds the process has used so far (None when it cannot be read)."""
+def cpu_times(pid: int) -> tuple[float, float, int] | None:
+    """User and system CPU seconds the process has used so far, and its minor page faults (the
+    first touches of memory pages); None when they cannot be read."""
     try:
         with open(f"/proc/{pid}/stat") as f:
             data = f.read()
     except OSError:
         return None
     fields = data[data.rindex(")") + 2:].split()
-    return (int(fields[11]) + int(fields[12])) / _TICKS  # utime, stime (fields 14 and 15)
+    # minflt, utime, stime: fields 10, 14 and 15 of proc(5)
+    return int(fields[11]) / _TICKS, int(fields[12]) / _TICKS, int(fields[7])
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds the process has used so far (None when it cannot be read)."""
+    t = cpu_times(pid)
+    return None if t is None else t[0] + t[1]
+
+
+def per_op(server: dict, ops: int, digits: int = 2) -> None:
+    """``server``'s figures per operation (CPU microseconds to ``digits`` decimals, page faults)
+    from its totals over a run of ``ops`` operations (nothing without operations or totals)."""
+    if not ops or server.get("server_cpu_s") is None:
+        return
+    server["server_cpu_us_per_op"] = round(server["server_cpu_s"] * 1e6 / ops, digits)
+    if server.get("server_minor_faults") is not None:
+        server["server_faults_per_op"] = round(server["server_minor_faults"] / ops, 3)
 
 
 def memory(pid: int) -> dict | None:
@@ -54,9 +72,16 @@ def machine_busy_seconds() -> float | None:
 
 
 class Sampler:
-    """CPU used by ``pid`` between ``start()`` and ``stop()``; peak RSS over that window. Also the
-    CPU the rest of the machine used meanwhile (not the server, not this load generator): other
-    work on a shared machine shows up there and explains a noisy run."""
+    """CPU used by ``pid`` between ``start()`` and ``stop()``, the part of it spent in the kernel
+    and the pages it touched for the first time (minor faults); peak RSS over that window. Also
+    the CPU the rest of the machine used meanwhile (not the server, not this load generator):
+    other work on a shared machine shows up there and explains a noisy run.
+
+    The kernel's part is the server's system calls and its page faults: a server whose memory
+    grows (a day's trades) faults in a new page for every 4 KiB it keeps. On bare Linux a fault
+    costs well under a microsecond; on a virtual machine that backs the guest's memory lazily it
+    can cost tens (see docs/performance.md, "Memory growth and page faults"), so the faults per
+    operation are reported beside the CPU."""
 
     def __init__(self, pid: int | None):
         self.pid = pid
@@ -68,7 +93,7 @@ class Sampler:
         self.all0 = machine_busy_seconds()
         if self.pid:
             reset_peak(self.pid)
-            self.cpu0 = cpu_seconds(self.pid)
+            self.cpu0 = cpu_times(self.pid)
 
     def stop(self, elapsed: float, ops: int) -> dict:
         out: dict = {}
@@ -76,14 +101,17 @@ class Sampler:
         busy = machine_busy_seconds()
         used = None
         if self.pid and self.cpu0 is not None:
-            cpu = cpu_seconds(self.pid)
-            if cpu is not None:
-                used = cpu - self.cpu0
+            now = cpu_times(self.pid)
+            if now is not None:
+                user, system, faults = (b - a for a, b in zip(self.cpu0, now))
+                used = user + system
                 mem = memory(self.pid) or {}
                 out = {"server_cpu_s": round(used, 3),
                        "server_cpu_util": round(used / elapsed, 3) if elapsed else None,
-                       "server_cpu_us_per_op": round(used * 1e6 / ops, 2) if ops else None,
+                       "server_sys_share": round(system / used, 3) if used else None,
+                       "server_minor_faults": faults,
                        "server_peak_rss_mib": mem.get("peak_rss_mib"), "server_rss_mib": mem.get("rss_mib")}
+                per_op(out, ops)
         if me is not None and self.me0 is not None and elapsed:
             out["loadgen_cpu_util"] = round((me - self.me0) / elapsed, 3)
             if busy is not None and self.all0 is not None:

@@ -10,12 +10,22 @@ def _fmt(v, nd=0) -> str:
     return f"{v:,.0f}"
 
 
+def _kernel(gw: dict) -> str:
+    """The server's kernel share of CPU and its page faults per operation: "12 % / 0.41"."""
+    share, faults = gw.get("server_sys_share"), gw.get("server_faults_per_op")
+    if share is None and faults is None:
+        return "-"
+    return (f"{share * 100:.0f} %" if share is not None else "-") + " / " + \
+        (f"{faults:,.3g}" if faults is not None else "-")
+
+
 def one_line(res: dict, unit: str) -> str:
     if "error" in res:
         return "ERROR " + res["error"]
     lat = res.get("latency_us", {})
     return (f"{_fmt(res.get('throughput'))} {unit}, p50 {lat.get('p50')} us, p99 {lat.get('p99')} us, "
-            f"p99.9 {lat.get('p99_9')} us, CPU server {res.get('server_cpu_util')} loadgen "
+            f"p99.9 {lat.get('p99_9')} us, CPU server {res.get('server_cpu_util')} (kernel share "
+            f"{res.get('server_sys_share')}, page faults/op {res.get('server_faults_per_op')}) loadgen "
             f"{res.get('loadgen_cpu_util')} other {res.get('other_cpu_util')}, "
             f"peak RSS {res.get('server_peak_rss_mib')} MiB, errors {res.get('errors')}")
 
@@ -81,12 +91,12 @@ def markdown(results: dict) -> str:
              + (" (QUICK: figures not meaningful)" if s.get("quick") else "") + ".", "",
              f"Command: `{results['command']}`", "",
              "| scenario | unit | gateway | codec ceiling | bytes ceiling | ratio to codec / bytes | "
-             "gateway p50 / p99 / p99.9 us | codec p50 / p99 us | server CPU us/op | peak RSS MiB | other CPU | "
-             "target | met |",
-             "|---|---|---:|---:|---:|---:|---|---|---:|---:|---:|---|---|"]
+             "gateway p50 / p99 / p99.9 us | codec p50 / p99 us | server CPU us/op | kernel share / page faults per op | "
+             "peak RSS MiB | other CPU | target | met |",
+             "|---|---|---:|---:|---:|---:|---|---|---:|---:|---:|---:|---|---|"]
     for name, e in results["scenarios"].items():
         if e.get("status") == "not available":
-            lines.append(f"| {name} | {e['unit']} | not available: {e['reason']} | | | | | | | | | {e['target']} | - |")
+            lines.append(f"| {name} | {e['unit']} | not available: {e['reason']} | | | | | | | | | | {e['target']} | - |")
             continue
         res = e.get("results", {})
         gw, cc, bc = res.get("gateway", {}), res.get("codec", {}), res.get("bytes", {})
@@ -98,18 +108,20 @@ def markdown(results: dict) -> str:
         if e.get("why") and e.get("met") is False:
             met += f" ({e['why']})"
         if "error" in gw:
-            lines.append(f"| {name} | {e['unit']} | ERROR {gw['error']} | | | | | | | | | {e['target']} | - |")
+            lines.append(f"| {name} | {e['unit']} | ERROR {gw['error']} | | | | | | | | | | {e['target']} | - |")
             continue
         lines.append(
             f"| {name} | {e['unit']} | {_fmt(gw.get('throughput'))} | {_fmt(cc.get('throughput'))} | "
             f"{_fmt(bc.get('throughput'))} | {_fmt(rc, 2) if rc is not None else '-'} / "
             f"{_fmt(rb, 3) if rb is not None else '-'} | {gl.get('p50', '-')} / {gl.get('p99', '-')} / "
             f"{gl.get('p99_9', '-')} | {cl.get('p50', '-')} / {cl.get('p99', '-')} | "
-            f"{_fmt(gw.get('server_cpu_us_per_op'), 1)} | {_fmt(gw.get('server_peak_rss_mib'), 1)} | "
+            f"{_fmt(gw.get('server_cpu_us_per_op'), 1)} | {_kernel(gw)} | {_fmt(gw.get('server_peak_rss_mib'), 1)} | "
             f"{gw.get('other_cpu_util', '-')} | {e['target'] or '-'} | {met} |")
     lines += ["", "Latency is measured from when each request was due (open loop at the offered rate); in the "
               "closed-loop (capacity) scenarios, from when it was sent. Replay latency is the whole replay; "
               "full_day's is the whole day (bounded). Other CPU: cores busy with neither the server nor the load "
               "generator during the gateway's runs (a shared machine; high values make the figure a lower "
-              "bound)."]
+              "bound). Kernel share: the part of the server's CPU spent in the kernel (system calls, page faults); "
+              "page faults: the server's first touches of memory pages per operation, each 4 KiB its heap grew by "
+              "(their cost depends on the machine: see docs/performance.md)."]
     return "\n".join(lines) + "\n"
