@@ -24,7 +24,7 @@ from pathlib import Path
 
 from . import report
 from .scenarios import ALL, BY_NAME, Scenario
-from .procstat import wait_quiet
+from .procstat import page_fault_cost, wait_quiet
 from .targets import Target, start_ceiling, start_gateway
 from .users import DEFAULT as DEFAULT_USERS
 from .users import load as load_users
@@ -98,7 +98,7 @@ def machine() -> dict:
     except (OSError, StopIteration):
         pass
     return {"cpu": model, "cpus": os.cpu_count(), "memory": mem, "load_average": os.getloadavg(), "python": platform.python_version(),
-            "platform": platform.platform(), **versions}
+            "platform": platform.platform(), "page_fault": page_fault_cost(), **versions}
 
 
 def parse_args(argv=None):

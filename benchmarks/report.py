@@ -19,6 +19,14 @@ def _kernel(gw: dict) -> str:
         (f"{faults:,.3g}" if faults is not None else "-")
 
 
+def _faults(pf: dict | None) -> str:
+    """The machine's page fault cost, as the report's header gives it."""
+    if not pf:
+        return ""
+    return (f"; a page fault {pf['first_touch_us_per_page'] - pf['again_us_per_page']:.1f} us (memory touched "
+            f"first: {pf['first_touch_us_per_page']} us per 4 KiB page, again: {pf['again_us_per_page']} us)")
+
+
 def one_line(res: dict, unit: str) -> str:
     if "error" in res:
         return "ERROR " + res["error"]
@@ -86,7 +94,8 @@ def markdown(results: dict) -> str:
     s = results["settings"]
     lines = [f"# Benchmark results ({results['started']})", "",
              f"Machine: {m.get('cpu')}, {m.get('cpus')} CPUs, {m.get('memory')}; Python {m.get('python')}, "
-             f"uvloop {m.get('uvloop')}, construct {m.get('construct')}. Gateway: {s['gateway']}; "
+             f"uvloop {m.get('uvloop')}, construct {m.get('construct')}{_faults(m.get('page_fault'))}. "
+             f"Gateway: {s['gateway']}; "
              f"{s['runs']} runs of {s['duration_s']} s per figure (median), pinned: {s['pinned']}"
              + (" (QUICK: figures not meaningful)" if s.get("quick") else "") + ".", "",
              f"Command: `{results['command']}`", "",

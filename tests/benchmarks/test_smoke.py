@@ -57,6 +57,8 @@ def test_quick_run_produces_every_figure(tmp_path):
     assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
     res = json.loads((out / "results.json").read_text())
     assert res["machine"]["cpus"]
+    pf = res["machine"]["page_fault"]     # the machine's cost of a page fault, measured before the run
+    assert pf["first_touch_us_per_page"] > 0 and pf["again_us_per_page"] > 0
     shares = []
     for name in ("query_pipelined_max", "fanout_10", "replay_resume"):
         e = res["scenarios"][name]

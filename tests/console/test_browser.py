@@ -34,7 +34,6 @@ class Stack:
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
         self.gateway = self.console = None
-        self.deals: list[dict] = []   # deals injected by the tests so far
 
     def run(self, coro, timeout: float = 30):
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
@@ -104,12 +103,16 @@ A_DEAL = dict(series="HSI DEC26", price=25000, quantity=10, buyer="CPA01", selle
               buyer_account="HKCC-OMNIBUS", buyer_open_close="OPEN", seller_open_close="OPEN")
 
 
+# the deal the trades page watches arrive: another series than A_DEAL's, so that whichever test runs
+# first, neither changes what the other's assertions read
+WATCHED_DEAL = dict(series="HHI DEC26", price=9050, quantity=2, buyer="CPA01", seller="CPC03",
+                    buyer_open_close="OPEN", seller_open_close="OPEN")
+
+
 @pytest.fixture(scope="module")
 def deal_of_a(stack, drivers):
-    """A_DEAL, injected once for the module: by the test that watches it arrive, or here."""
-    if not stack.deals:
-        inject_deal(drivers("O", "OPER1"), stack.url, **A_DEAL)
-        stack.deals.append(A_DEAL)
+    """A_DEAL, injected once for the module."""
+    inject_deal(drivers("O", "OPER1"), stack.url, **A_DEAL)
     return A_DEAL
 
 
@@ -167,12 +170,14 @@ def row_of(d, css: str) -> str:
     return WebDriverWait(d, WAIT).until(text)
 
 
-def attribute_of(d, css: str, name: str) -> str:
-    """An attribute of the first element ``css`` (waits; live refreshes may replace the element)."""
+def trade_of(d, text: str) -> str:
+    """The trade number of the first row of the trades table whose text holds ``text`` (waits)."""
     def get(x):
         try:
-            els = x.find_elements(By.CSS_SELECTOR, css)
-            return els[0].get_attribute(name) if els else False
+            for row in x.find_elements(By.CSS_SELECTOR, "#trades tbody tr"):
+                if text in row.text:
+                    return row.get_attribute("data-trade")
+            return False
         except WebDriverException as e:
             if _replaced(e):
                 return False
@@ -223,17 +228,15 @@ def test_login_as_participant_and_operator(stack, drivers):
 
 
 def test_injected_deal_shows_on_the_trades_page_without_reload(stack, drivers):
-    if stack.deals:
-        pytest.skip("the module's deal is already injected (this test must come first to watch it arrive)")
     a, o = drivers("A", "CPA01"), drivers("O", "OPER1")
     a.get(stack.url + "/trades")
     wait_equal(a, (By.ID, "conn"), "connected")
+    assert "HHI DEC26" not in a.find_element(By.ID, "trades").text
     a.execute_script("window.__notReloaded = 42;")
-    inject_deal(o, stack.url, **A_DEAL)
-    stack.deals.append(A_DEAL)
-    wait_text(a, "25,000", (By.ID, "trades"))
+    inject_deal(o, stack.url, **WATCHED_DEAL)
+    wait_text(a, "9,050", (By.ID, "trades"))
     assert a.execute_script("return window.__notReloaded;") == 42
-    wait_text(a, "HKCC-OMNIBUS", (By.ID, "trades"))  # the table may be redrawn by a live update meanwhile
+    wait_text(a, "HHI DEC26", (By.ID, "trades"))  # the table may be redrawn by a live update meanwhile
 
 
 def test_give_up_and_take_up_between_two_consoles(stack, drivers, deal_of_a):
@@ -241,7 +244,7 @@ def test_give_up_and_take_up_between_two_consoles(stack, drivers, deal_of_a):
     b.get(stack.url + "/give-ups")
     wait_equal(b, (By.ID, "conn"), "connected")
     a.get(stack.url + "/trades")
-    trade_no = attribute_of(a, "#trades tbody tr", "data-trade")
+    trade_no = trade_of(a, A_DEAL["series"])
     a.get(stack.url + "/give-ups")
     fill(a, "CD35", trade_number=trade_no, quantity=7, to_participant="CPB02")
     wait_text(a, "CD35 accepted")
