@@ -103,7 +103,7 @@ class Sampler:
     The kernel's part is the server's system calls and its page faults: a server whose memory
     grows (a day's trades) faults in a new page for every 4 KiB it keeps. On bare Linux a fault
     costs well under a microsecond; on a virtual machine that backs the guest's memory lazily it
-    can cost tens (see docs/performance.md, "Memory growth and page faults"), so the faults per
+    can cost tens (docs/performance.md, "How it measures"), so the faults per
     operation are reported beside the CPU."""
 
     def __init__(self, pid: int | None):

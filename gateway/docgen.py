@@ -69,7 +69,8 @@ send-silence ({hb:g} s by default). A peer silent for `idle_heartbeats` interval
 is dropped with LOGOUT reason {St.IDLE_TIMEOUT}.
 
 3.6 **Throttle.** At most `throttle_per_second` requests per one-second window ({thr} by default,
-per user in users.toml). Requests beyond it get REJECT {St.THROTTLED}; a client that keeps sending so that the
+per user in users.toml); a window begins with the first request after the previous window ended (the first
+with the first request after the login). Requests beyond it get REJECT {St.THROTTLED}; a client that keeps sending so that the
 rejections in one window exceed the limit again is disconnected with {St.THROTTLE_DISCONNECT}. At most `max_pending`
 ({pending}) requests may be in flight ({St.TOO_MANY_PENDING}).
 

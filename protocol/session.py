@@ -138,14 +138,15 @@ class ProtocolError:
 # ================================================================== time rules (both sides)
 class ThrottleWindow:
     """The throttle: at most ``limit`` requests per one-second window, the window starting at the
-    first request after the previous one ended. The server counts what arrives with it; a client
-    paces what it sends with it (:meth:`delay`)."""
+    first request after the previous one ended (the first window at the first request: how long
+    the connection and its login took does not count). The server counts what arrives with it; a
+    client paces what it sends with it (:meth:`delay`)."""
 
     __slots__ = ("limit", "start", "count")
 
-    def __init__(self, limit: int, now: float = 0.0):
+    def __init__(self, limit: int, now: float = float("-inf")):
         self.limit = limit
-        self.start = now
+        self.start = now      # when the current window began (-inf: none yet, the next request begins one)
         self.count = 0
 
     def admit(self, now: float) -> int:
@@ -321,7 +322,7 @@ class ServerSession:
         self.decoder = FrameDecoder(limits.max_frame_size)
         self.clock = HeartbeatClock(limits.heartbeat_interval, limits.idle_heartbeats, now)
         self.created = now
-        self.window = ThrottleWindow(limits.throttle_per_second, now)
+        self.window = ThrottleWindow(limits.throttle_per_second)
         self._window_rejects = 0
         self.pending = 0
         self.outbox = Outbox(self.clock)

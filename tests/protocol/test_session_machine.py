@@ -55,6 +55,19 @@ def test_server_throttle_window():
     assert all(isinstance(e, RequestReceived) for e in s2.receive_data(q * 3, 1.2))  # a new window
 
 
+def test_server_throttle_window_begins_at_the_first_request_not_at_the_connection():
+    """A login that took most of a second does not cut the first window short: the window begins
+    at the first request after the login, and requests within a second of it share it."""
+    s = ServerSession(Limits(throttle_per_second=3), 0.0)
+    s.receive_data(login(), 0.0)
+    s.login_accepted()
+    q = req(ms.BusinessDateQuery())
+    assert all(isinstance(e, RequestReceived) for e in s.receive_data(q * 3, 0.9))
+    evs = s.receive_data(q * 2, 1.1)     # 1.1 s after the connection, 0.2 s after the window began
+    assert [e.status for e in evs] == [St.THROTTLED, St.THROTTLED]
+    assert all(isinstance(e, RequestReceived) for e in s.receive_data(q * 3, 1.95))   # a second after: a new window
+
+
 def test_server_heartbeat_and_idle():
     s = ServerSession(Limits(heartbeat_interval=1.0, idle_heartbeats=3), 0.0)
     s.receive_data(login(), 0.0)
