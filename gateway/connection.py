@@ -5,7 +5,8 @@ connection feeds it what the socket reads, hands its requests to the gateway's d
 answers on it: ``reply`` (paged into segments when the answer is long), ``reject``, ``queue`` (a
 frame as it is), ``write_now`` (everything queued, one ``transport.write``) and ``close_with``.
 Output is coalesced: frames queued during a batch (one ``data_received``, one timer tick) are
-written once, when the gateway flushes its dirty connections. The requests of one read are also
+written once, when the gateway flushes its dirty connections (the connection whose read it was
+first: its answers before the broadcasts they caused). The requests of one read are also
 one batch of the clearing core: margin and coverage are recomputed once, at the end of the read,
 and their broadcasts are queued before anything is written.
 """
@@ -97,6 +98,7 @@ class Connection(asyncio.Protocol):
             gw.reading = False
             if gw.core.in_batch:
                 gw.end_batch()
+        gw.readers[self] = None  # its answers are written before the broadcasts (Gateway.flush)
         gw.flush(now)
 
     def connection_lost(self, exc) -> None:

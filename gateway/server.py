@@ -71,6 +71,8 @@ class Gateway:
         self.per_address: dict[str, int] = {}
         self.sessions: dict[str, Connection] = {}
         self.dirty: set[Connection] = set()
+        # connections whose reads were handled since the last flush, in read order: written first
+        self.readers: dict[Connection, None] = {}
         self.streams = StreamStore(ymd_int(self.core.business_date))
         self.fanout = Fanout(self.dirty)
         # the password functions are looked up here, when the gateway is built (tests replace them)
@@ -178,6 +180,7 @@ class Gateway:
         else:
             self.per_address[conn.peer[0]] = n
         conn.unregister()
+        self.readers.pop(conn, None)
 
     def before_close(self) -> None:
         """A connection is about to be closed with output queued: what is queued may depend on
@@ -187,14 +190,30 @@ class Gateway:
 
     def flush(self, now: float | None = None) -> None:
         """Write every connection with output queued (``now``: the loop's time, when the caller
-        has just read it: a read's handling takes microseconds, heartbeats go by seconds)."""
+        has just read it: a read's handling takes microseconds, heartbeats go by seconds).
+
+        The connections whose reads were handled are written first, in the order they were read:
+        a request's answer leaves before the broadcasts it caused go to the other connections.
+        A client that keeps requests in flight sends the next ones as soon as the answers arrive,
+        so it refills the pipeline while the broadcasts are still being written. In any other
+        order (a set's) a pipelined client waits for the broadcasts too, and the gateway idles
+        until the new requests come."""
         if self.journal is not None and self.journal.holding():
             return  # group commit: output waits until its journal records are on disk (the sync flushes)
         dirty = self.dirty
+        readers = self.readers
         if not dirty:
+            readers.clear()
             return
         if now is None:
             now = self.loop.time()
+        if readers:
+            for conn in readers:
+                if conn in dirty:
+                    dirty.discard(conn)
+                    if not conn.closing:
+                        conn.write_now(now)
+            readers.clear()
         while dirty:
             conn = dirty.pop()
             if not conn.closing:
