@@ -208,12 +208,13 @@ class Gateway:
         if now is None:
             now = self.loop.time()
         if readers:
-            for conn in readers:
+            first = list(readers)   # a write may close its connection: not iterated while it changes
+            readers.clear()
+            for conn in first:
                 if conn in dirty:
                     dirty.discard(conn)
                     if not conn.closing:
                         conn.write_now(now)
-            readers.clear()
         while dirty:
             conn = dirty.pop()
             if not conn.closing:
