@@ -42,6 +42,9 @@ class NullTransport:
     def is_closing(self) -> bool:
         return False
 
+    def can_write_eof(self) -> bool:
+        return False
+
     def close(self) -> None:
         pass
 

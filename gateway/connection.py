@@ -53,6 +53,7 @@ class Connection(asyncio.Protocol):
         self.by_stream: dict[tuple, list[Sub]] = {}
         self.resume: dict[int, tuple[int, int]] = {}  # stream -> (business_date, last_sequence)
         self.closing = False
+        self.lost = False  # the transport is gone (connection_lost)
         self.log = log
         self.rctx: H.RequestContext | None = None  # one per session (dispatch updates its time)
         self.output_limit = 0  # bytes buffered in the transport beyond which the reader is too slow
@@ -105,7 +106,7 @@ class Connection(asyncio.Protocol):
         if self.recording is not None:
             self.recording.closed()
         self.gw.forget(self)
-        self.closing = True
+        self.closing = self.lost = True
         self.gw.monitor.lost(self, exc)
         self.log.info("disconnect", reason=str(exc) if exc else "closed")
 
@@ -204,7 +205,14 @@ class Connection(asyncio.Protocol):
             self.close_with(St.SLOW_CONSUMER, status_text(St.SLOW_CONSUMER), abort_after=2.0)
 
     def close_with(self, status: int | None, text: str, request_id: int = 0, abort_after: float = 2.0) -> None:
-        """Tell the peer why (when ``status`` is given), then close; abort if it does not drain."""
+        """Tell the peer why (when ``status`` is given), then close; abort if it has not closed its
+        side within ``abort_after`` seconds.
+
+        The close lingers: what is queued is written, then the end of the stream (a half close),
+        and what the peer still sends meanwhile is read and dropped (``data_received`` ignores it)
+        until the peer closes too. Closing at once with the peer's requests unread (a client that
+        pipelined more than it was allowed) would make the kernel reset the connection, and a reset
+        can destroy the notice on its way: the peer's kernel drops what it has not handed over yet."""
         if self.closing:
             return
         self.gw.monitor.ending(self, status, text)
@@ -219,15 +227,25 @@ class Connection(asyncio.Protocol):
         self.closing = True
         self.unregister()
         gw.dirty.discard(self)
-        if self.transport is not None:
+        tr = self.transport
+        if tr is not None:
             if data:
-                self.transport.write(data)
+                tr.write(data)
                 if self.recording is not None:
                     self.recording.sent(data)
-            self.transport.close()
-            tr = self.transport
-            gw.loop.call_later(abort_after, lambda: tr.is_closing() and tr.abort())
+            try:
+                if not tr.can_write_eof():
+                    raise OSError("no half close on this transport")
+                tr.write_eof()   # after what is queued; the peer's end of stream then closes the transport
+            except OSError:      # the peer is gone already (not connected), or no half close: close outright
+                tr.close()
+            gw.loop.call_later(abort_after, self._linger_over, tr)
         self.log.info("close", status=int(status) if status is not None else None, text=text)
+
+    def _linger_over(self, tr) -> None:
+        """The peer has not closed its side (or not drained the output) in time: end it now."""
+        if not self.lost:
+            tr.abort()
 
     def abort(self) -> None:
         """End now, dropping what is queued (fail-stop: nothing not on disk may leave)."""

@@ -119,8 +119,14 @@ stays stalled may see the reset without the LOGOUT; either way it reconnects and
 number (broadcasts are kept in the stream logs). Answers still queued behind the cut are not sent:
 after the reconnect, query the outcome of requests left unanswered.
 
-3.13 **Shutdown and limits.** On SIGINT/SIGTERM every session receives LOGOUT {St.SERVER_SHUTDOWN} and is closed. At
-most {maxconn} connections in total and {peraddr} per address ({St.GATEWAY_FULL}).
+3.13 **Closing, shutdown and limits.** Whenever the gateway ends a session (a LOGOUT of any reason, a
+refused login, a framing error), it writes what it has queued for it (the LOGOUT, when there is one,
+last), then ends its side of the stream (a TCP half close); what the client still sends is read and
+dropped. The connection ends when the client closes its side, or is aborted 2 s later (1 s at
+shutdown). So a client that sent more than it was allowed (past the throttle, 3.6) still receives
+every answer and the LOGOUT, never a reset that would destroy them on the way. On SIGINT/SIGTERM every
+session receives LOGOUT {St.SERVER_SHUTDOWN} and is closed. At most {maxconn} connections in total and
+{peraddr} per address ({St.GATEWAY_FULL}); a connection counts until it has ended.
 
 3.14 **Questions a client writer asks** (each answer is checked by tests/e2e/test_protocol_reference_answers.py
 or generated from the declarations).

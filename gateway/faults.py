@@ -150,6 +150,10 @@ class Tap:
         self.release_all()  # what is held goes out before the end (a logout notice stays last)
         self._inner.close()
 
+    def write_eof(self) -> None:
+        self.release_all()  # as close: the end of the stream comes after what is held
+        self._inner.write_eof()
+
 
 class Faults:
     """The faults set on users (``Gateway.faults``)."""

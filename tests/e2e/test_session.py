@@ -319,3 +319,25 @@ async def test_throttle_reject_then_disconnect(throttle_settings):
         assert statuses == [0] * 5 + [St.THROTTLED] * 5 + [St.THROTTLE_DISCONNECT]
     finally:
         await gw.stop()
+
+
+async def test_throttle_disconnect_notice_survives_requests_sent_after_it(throttle_settings):
+    """The requests arrive one by one, the last ones after the gateway has decided to disconnect:
+    its close lingers (the end of the stream after the notice, what still comes read and dropped)
+    instead of resetting the connection, which would lose the notice and the answers before it."""
+    from gateway.server import Gateway
+    gw = Gateway(throttle_settings)
+    await gw.start()
+    try:
+        raw = await Raw.open(gw.port)
+        await raw.login("CPA01")
+        for i in range(20):
+            raw.send_msg(ms.BusinessDateQuery(), 10 + i)
+            await raw.writer.drain()     # never a reset: the gateway keeps reading what comes
+            await asyncio.sleep(0.002)
+        assert await raw.closed()
+        statuses = [f.session_status for f in raw.frames]
+        assert statuses == [0] * 5 + [St.THROTTLED] * 5 + [St.THROTTLE_DISCONNECT]
+        assert gw.sessions.get("CPA01") is None
+    finally:
+        await gw.stop()

@@ -229,9 +229,36 @@ async def test_login_timeout():
         f = await raw.next(3)
         assert (f.kind, f.session_status) == (Kind.LOGOUT, St.NOT_LOGGED_IN)
         assert await raw.closed()
-        assert not gw.connections
+        raw.close()   # the peer closes its side too: the gateway's lingering close ends there
+        assert await gone(gw, within=1.0)
     finally:
         await gw.stop()
+
+
+async def test_a_peer_that_never_closes_is_cut_off_after_the_linger():
+    """The gateway's close lingers (its end of the stream sent, what still comes read and dropped)
+    until the peer closes its side, and no longer than ``abort_after`` (2 s): a peer that keeps the
+    socket open does not keep the connection."""
+    gw = await started(login_timeout=0.3)
+    try:
+        raw = await Raw.open(gw.port)
+        raw.send(b"\x00\x00")
+        assert await raw.closed()      # the notice, then the end of the stream
+        assert gw.connections          # half closed: still reading what the peer sends
+        raw.send(b"\x00" * 1000)       # dropped, and no reset
+        assert await gone(gw, within=3.0)
+        raw.close()
+    finally:
+        await gw.stop()
+
+
+async def gone(gw, within: float) -> bool:
+    """True when the gateway has no connection left within ``within`` seconds."""
+    for _ in range(int(within / 0.01)):
+        if not gw.connections:
+            return True
+        await asyncio.sleep(0.01)
+    return not gw.connections
 
 
 async def test_input_during_login_verification_is_bounded():
