@@ -37,6 +37,12 @@ log = structlog.get_logger("gateway")
 
 _LAST_SEGMENT = int(Flag.LAST_SEGMENT)
 
+#: Seconds a closing connection waits for the peer to drain the output and close its side before
+#: it is aborted (a reset); at shutdown, :data:`SHUTDOWN_LINGER_SECONDS`. The protocol reference
+#: (3.12, 3.13) reads them from here.
+LINGER_SECONDS = 2.0
+SHUTDOWN_LINGER_SECONDS = 1.0
+
 
 class Connection(asyncio.Protocol):
     def __init__(self, gw: "Gateway"):
@@ -202,9 +208,10 @@ class Connection(asyncio.Protocol):
             self.recording.sent(data)
         if tr.get_write_buffer_size() > self.output_limit and not self.closing:
             self.log.warning("slow_consumer", buffered=tr.get_write_buffer_size())
-            self.close_with(St.SLOW_CONSUMER, status_text(St.SLOW_CONSUMER), abort_after=2.0)
+            self.close_with(St.SLOW_CONSUMER, status_text(St.SLOW_CONSUMER))
 
-    def close_with(self, status: int | None, text: str, request_id: int = 0, abort_after: float = 2.0) -> None:
+    def close_with(self, status: int | None, text: str, request_id: int = 0,
+                   abort_after: float = LINGER_SECONDS) -> None:
         """Tell the peer why (when ``status`` is given), then close; abort if it has not closed its
         side within ``abort_after`` seconds.
 
@@ -233,11 +240,12 @@ class Connection(asyncio.Protocol):
                 tr.write(data)
                 if self.recording is not None:
                     self.recording.sent(data)
-            try:
-                if not tr.can_write_eof():
-                    raise OSError("no half close on this transport")
-                tr.write_eof()   # after what is queued; the peer's end of stream then closes the transport
-            except OSError:      # the peer is gone already (not connected), or no half close: close outright
+            if tr.can_write_eof():
+                try:
+                    tr.write_eof()   # after what is queued; the peer's end of stream then closes the transport
+                except OSError:      # the peer is gone already (not connected)
+                    tr.close()
+            else:                    # no half close on this transport: close outright
                 tr.close()
             gw.loop.call_later(abort_after, self._linger_over, tr)
         self.log.info("close", status=int(status) if status is not None else None, text=text)

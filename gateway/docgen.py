@@ -11,6 +11,7 @@ from pathlib import Path
 
 from gateway.clearing.errors import REGISTRY
 from gateway.config import DEFAULT_PORT, Settings
+from gateway.connection import LINGER_SECONDS, SHUTDOWN_LINGER_SECONDS
 from gateway.subscriptions import ROLE_STREAMS
 from gateway.references import REFERENCE_LIMIT
 from protocol.codec import RECORDS, Record
@@ -114,7 +115,7 @@ larger than `max_replay` is refused with {St.REPLAY_LIMIT}; an unknown date with
 that falls that far behind is cut off; other sessions are not delayed. What it gets: the LOGOUT
 {St.SLOW_CONSUMER} is queued *behind* what was already queued for the session (up to that bound, plus the write that
 crossed it), in order and without a gap, and nothing comes after it; the gateway then closes the
-connection, and aborts it (a reset) when the reader has not drained it within 2 s. So a reader that
+connection, and aborts it (a reset) when the reader has not drained it within {linger:g} s. So a reader that
 stays stalled may see the reset without the LOGOUT; either way it reconnects and resumes by sequence
 number (broadcasts are kept in the stream logs). Answers still queued behind the cut are not sent:
 after the reconnect, query the outcome of requests left unanswered.
@@ -122,8 +123,8 @@ after the reconnect, query the outcome of requests left unanswered.
 3.13 **Closing, shutdown and limits.** Whenever the gateway ends a session (a LOGOUT of any reason, a
 refused login, a framing error), it writes what it has queued for it (the LOGOUT, when there is one,
 last), then ends its side of the stream (a TCP half close); what the client still sends is read and
-dropped. The connection ends when the client closes its side, or is aborted 2 s later (1 s at
-shutdown). So a client that sent more than it was allowed (past the throttle, 3.6) still receives
+dropped. The connection ends when the client closes its side, or is aborted {linger:g} s later
+({shutdown_linger:g} s at shutdown). So a client that sent more than it was allowed (past the throttle, 3.6) still receives
 every answer and the LOGOUT, never a reset that would destroy them on the way. On SIGINT/SIGTERM every
 session receives LOGOUT {St.SERVER_SHUTDOWN} and is closed. At most {maxconn} connections in total and
 {peraddr} per address ({St.GATEWAY_FULL}); a connection counts until it has ended.
@@ -270,7 +271,8 @@ def render() -> str:
                             deal_broadcasts=", ".join(f"{c} ({BY_CODE[c].stream})" for c in DEAL_INJECTION_BROADCASTS),
                             settlement_id=f"{int(Stream.SETTLEMENT)} {Stream.SETTLEMENT.name.lower()}",
                             date_u32=_u32_business_dates(specs), refs=s.max_references,
-                            refs_code=REFERENCE_LIMIT.number))
+                            refs_code=REFERENCE_LIMIT.number, linger=LINGER_SECONDS,
+                            shutdown_linger=SHUTDOWN_LINGER_SECONDS))
     out += ["## 4. Streams", "", "| id | stream | scope | roles that may subscribe |", "|---:|---|---|---|"]
     for st in Stream:
         roles = ", ".join(r for r, streams in ROLE_STREAMS.items() if st in streams)

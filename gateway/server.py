@@ -30,7 +30,7 @@ from gateway.clearing.core import ClearingCore, Context, Outcome, Tick
 from gateway.clearing.errors import ClearingError
 from gateway.clock import BusinessClock
 from gateway.config import Settings
-from gateway.connection import Connection
+from gateway.connection import SHUTDOWN_LINGER_SECONDS, Connection
 from gateway.dispatch import SESSION_ONLY_WHEN_RESTRICTED, Dispatcher
 from gateway.faults import Faults
 from gateway.fanout import FILTER_FIELDS, SHARED_SEGMENT_MIN, Fanout, Route, Sub, filter_keys, filter_keys_of
@@ -139,7 +139,7 @@ class Gateway:
         if self.server is not None:
             self.server.close()
         for conn in list(self.connections):
-            conn.close_with(St.SERVER_SHUTDOWN, reason, abort_after=1.0)
+            conn.close_with(St.SERVER_SHUTDOWN, reason, abort_after=SHUTDOWN_LINGER_SECONDS)
         if self.server is not None:
             await self.server.wait_closed()
         await asyncio.sleep(0)
